@@ -1,0 +1,3 @@
+//! The inventory service (skeleton; its capability is built in its own issue).
+
+pub const SERVICE: &str = "inventory";

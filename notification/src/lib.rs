@@ -1,0 +1,3 @@
+//! The notification service (skeleton; its capability is built in its own issue).
+
+pub const SERVICE: &str = "notification";

@@ -1,0 +1,3 @@
+//! The orders service (skeleton; its capability is built in its own issue).
+
+pub const SERVICE: &str = "orders";

@@ -1,0 +1,3 @@
+fn main() {
+    println!("{} service: not implemented yet", orders::SERVICE);
+}

@@ -1,0 +1,83 @@
+//! The idempotent-consumer runtime.
+//!
+//! A service implements [`Handler`] (usually through a store adapter such as
+//! [`crate::postgres::PgIdempotent`], which supplies the atomic "effect + inbox record" step)
+//! and hands it to a [`ConsumerRunner`], which owns everything else: subscription, decoding,
+//! tracing, retries with backoff, dead-lettering, offset storage and shutdown.
+
+mod dlq;
+mod retry;
+mod runner;
+
+use async_trait::async_trait;
+
+use crate::envelope::Envelope;
+
+pub use retry::RetryPolicy;
+pub use runner::ConsumerRunner;
+
+/// What handling an event amounted to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The effect was applied (this may be "nothing to do", recorded as done).
+    Applied,
+    /// The event had been applied before; nothing was done.
+    Duplicate,
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// Why an event could not be handled, and whether trying again can help.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// May succeed later: a store that is down, a lock conflict, data not yet arrived.
+    #[error("transient: {0:#}")]
+    Transient(anyhow::Error),
+    /// Will never succeed: the event goes to the dead-letter topic at once.
+    #[error("permanent: {0:#}")]
+    Permanent(anyhow::Error),
+}
+
+impl HandlerError {
+    pub fn transient(e: impl Into<anyhow::Error>) -> Self {
+        HandlerError::Transient(e.into())
+    }
+
+    pub fn permanent(e: impl Into<anyhow::Error>) -> Self {
+        HandlerError::Permanent(e.into())
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<sqlx::Error> for HandlerError {
+    fn from(e: sqlx::Error) -> Self {
+        HandlerError::Transient(e.into())
+    }
+}
+
+#[cfg(feature = "redis")]
+impl From<redis::RedisError> for HandlerError {
+    fn from(e: redis::RedisError) -> Self {
+        HandlerError::Transient(e.into())
+    }
+}
+
+#[cfg(feature = "mongodb")]
+impl From<mongodb::error::Error> for HandlerError {
+    fn from(e: mongodb::error::Error) -> Self {
+        HandlerError::Transient(e.into())
+    }
+}
+
+/// Handles one event. Must be idempotent by `event.event_id`; the store adapters make it so.
+#[async_trait]
+pub trait Handler: Send + Sync + 'static {
+    async fn handle(&self, event: &Envelope) -> Result<Outcome, HandlerError>;
+}

@@ -1,0 +1,299 @@
+//! The consumer runner: one consumer group per service, partitions processed concurrently,
+//! each partition strictly in order, and an offset stored only after its message's effect (and
+//! inbox record) committed or the message was dead-lettered.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures::FutureExt;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{Headers, Message, OwnedMessage};
+use rdkafka::producer::{FutureProducer, Producer};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::dlq::{self, DeadLetter, DlqReason};
+use super::{Handler, HandlerError, RetryPolicy};
+use crate::config::KafkaConfig;
+use crate::envelope::{DecodeError, Envelope};
+use crate::events::EventType;
+use crate::metrics;
+use crate::producer::{build_producer, HEADER_TRACEPARENT};
+use crate::topics::ensure_topics;
+
+pub struct ConsumerRunner {
+    config: KafkaConfig,
+    service: String,
+    subscriptions: Vec<EventType>,
+    handler: Arc<dyn Handler>,
+    retry: RetryPolicy,
+    workers: usize,
+}
+
+impl ConsumerRunner {
+    /// A runner for `service`'s consumer group, reading the topics of `subscriptions`.
+    pub fn new(
+        config: KafkaConfig,
+        service: &str,
+        subscriptions: &[EventType],
+        handler: impl Handler,
+    ) -> Self {
+        ConsumerRunner {
+            config,
+            service: service.to_owned(),
+            subscriptions: subscriptions.to_vec(),
+            handler: Arc::new(handler),
+            retry: RetryPolicy::default(),
+            workers: 8,
+        }
+    }
+
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// How many partitions are processed at once.
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = n.max(1);
+        self
+    }
+
+    /// Runs until `shutdown`: then stops fetching, lets each worker finish the message in hand,
+    /// commits the stored offsets and flushes the dead-letter producer.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        ensure_topics(&self.config, &self.subscriptions).await?;
+        let group_id = self.config.group_id(&self.service);
+        let consumer: Arc<StreamConsumer> = Arc::new(
+            self.config
+                .consumer_config(&group_id)
+                .create()
+                .context("creating the Kafka consumer")?,
+        );
+        let topics: Vec<String> = self
+            .subscriptions
+            .iter()
+            .map(|&t| self.config.topic(t))
+            .collect();
+        let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+        consumer
+            .subscribe(&topic_refs)
+            .context("subscribing to topics")?;
+        tracing::info!(group = %group_id, topics = ?topics, "consumer started");
+
+        let ctx = Arc::new(WorkerContext {
+            consumer: consumer.clone(),
+            producer: build_producer(&self.config)?,
+            config: self.config.clone(),
+            handler: self.handler.clone(),
+            retry: self.retry,
+            group_id: group_id.clone(),
+            shutdown: shutdown.clone(),
+        });
+        let mut senders = Vec::with_capacity(self.workers);
+        let mut workers = Vec::with_capacity(self.workers);
+        for _ in 0..self.workers {
+            let (tx, rx) = mpsc::channel::<OwnedMessage>(64);
+            senders.push(tx);
+            workers.push(tokio::spawn(worker(ctx.clone(), rx)));
+        }
+
+        let mut error_backoff = Duration::from_millis(50);
+        loop {
+            let message = tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break,
+                m = consumer.recv() => m,
+            };
+            match message {
+                Ok(m) => {
+                    error_backoff = Duration::from_millis(50);
+                    let owned = m.detach();
+                    let slot = worker_slot(owned.topic(), owned.partition(), senders.len());
+                    tokio::select! {
+                        biased;
+                        _ = shutdown.cancelled() => break,
+                        sent = senders[slot].send(owned) => if sent.is_err() { break },
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "consumer error");
+                    tokio::select! {
+                        _ = tokio::time::sleep(error_backoff) => {}
+                        _ = shutdown.cancelled() => break,
+                    }
+                    error_backoff = (error_backoff * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
+
+        drop(senders);
+        for w in workers {
+            let _ = w.await;
+        }
+        match consumer.commit_consumer_state(CommitMode::Sync) {
+            Ok(()) => {}
+            Err(e) => tracing::debug!(error = %e, "final offset commit had nothing to do"),
+        }
+        let producer = ctx.producer.clone();
+        let _ = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(10))).await;
+        tracing::info!(group = %group_id, "consumer stopped");
+        Ok(())
+    }
+}
+
+/// The same partition always goes to the same worker, which keeps it in order.
+fn worker_slot(topic: &str, partition: i32, workers: usize) -> usize {
+    let mut h = DefaultHasher::new();
+    (topic, partition).hash(&mut h);
+    (h.finish() % workers as u64) as usize
+}
+
+struct WorkerContext {
+    consumer: Arc<StreamConsumer>,
+    producer: FutureProducer,
+    config: KafkaConfig,
+    handler: Arc<dyn Handler>,
+    retry: RetryPolicy,
+    group_id: String,
+    shutdown: CancellationToken,
+}
+
+async fn worker(ctx: Arc<WorkerContext>, mut rx: mpsc::Receiver<OwnedMessage>) {
+    while let Some(message) = rx.recv().await {
+        if ctx.shutdown.is_cancelled() {
+            // Unstarted messages are left for the next owner of the partition.
+            break;
+        }
+        if process(&ctx, &message).await {
+            // `rd_kafka_offset_store` records `offset + 1`: the next message to read.
+            if let Err(e) =
+                ctx.consumer
+                    .store_offset(message.topic(), message.partition(), message.offset())
+            {
+                // The partition was revoked meanwhile; its next owner re-reads this message.
+                tracing::debug!(error = %e, "could not store offset");
+            }
+        }
+    }
+}
+
+/// Handles one message. Returns true when it is done with (applied, duplicate or
+/// dead-lettered) and its offset may be stored; false when shutdown interrupted it.
+async fn process(ctx: &WorkerContext, message: &OwnedMessage) -> bool {
+    let topic = message.topic();
+    let Some(expected) = ctx.config.event_type_of(topic) else {
+        tracing::error!(topic, "message from a topic this runner does not know");
+        return true;
+    };
+    let event = match decode(message, expected) {
+        Ok(event) => event,
+        Err(e) => {
+            tracing::warn!(topic, offset = message.offset(), error = %e, "undecodable message; dead-lettering");
+            return dead_letter(ctx, message, expected, DlqReason::Undecodable, e.to_string(), 0)
+                .await;
+        }
+    };
+    let span = tracing::info_span!(
+        "event",
+        event_type = %event.event_type(),
+        correlation_id = %event.correlation_id,
+        event_id = %event.event_id,
+        trace_id = %event.traceparent.map(|t| t.trace_id()).unwrap_or_default(),
+        partition = message.partition(),
+        offset = message.offset(),
+    );
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let started = Instant::now();
+        let result = AssertUnwindSafe(ctx.handler.handle(&event).instrument(span.clone()))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                let text = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "handler panicked".into());
+                Err(HandlerError::Permanent(anyhow::anyhow!("handler panicked: {text}")))
+            });
+        metrics::HANDLE_SECONDS
+            .with_label_values(&[expected.as_str()])
+            .observe(started.elapsed().as_secs_f64());
+        let (reason, error) = match result {
+            Ok(outcome) => {
+                metrics::EVENTS_HANDLED
+                    .with_label_values(&[expected.as_str(), outcome.as_str()])
+                    .inc();
+                span.in_scope(|| tracing::debug!(outcome = outcome.as_str(), "event handled"));
+                return true;
+            }
+            Err(HandlerError::Permanent(e)) => (DlqReason::Permanent, e),
+            Err(HandlerError::Transient(e)) if attempt >= ctx.retry.max_attempts => {
+                (DlqReason::RetriesExhausted, e)
+            }
+            Err(HandlerError::Transient(e)) => {
+                let pause = ctx.retry.backoff(attempt);
+                span.in_scope(|| {
+                    tracing::info!(attempt, error = %format!("{e:#}"), retry_in_ms = pause.as_millis() as u64, "transient failure; retrying")
+                });
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => continue,
+                    _ = ctx.shutdown.cancelled() => return false,
+                }
+            }
+        };
+        let error = format!("{error:#}");
+        span.in_scope(|| tracing::error!(attempt, error = %error, reason = reason.as_str(), "dead-lettering event"));
+        return dead_letter(ctx, message, expected, reason, error, attempt).await;
+    }
+}
+
+fn decode(message: &OwnedMessage, expected: EventType) -> Result<Envelope, DecodeError> {
+    let body = message.payload().unwrap_or_default();
+    let mut event = Envelope::decode(body)?;
+    if event.event_type() != expected {
+        return Err(DecodeError::UnknownEventType(format!(
+            "{} (on topic {})",
+            event.event_type(),
+            message.topic()
+        )));
+    }
+    event.traceparent = message.headers().and_then(|headers| {
+        headers
+            .iter()
+            .find(|h| h.key == HEADER_TRACEPARENT)
+            .and_then(|h| h.value)
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| v.parse().ok())
+    });
+    Ok(event)
+}
+
+async fn dead_letter(
+    ctx: &WorkerContext,
+    message: &OwnedMessage,
+    event_type: EventType,
+    reason: DlqReason,
+    error: String,
+    attempts: u32,
+) -> bool {
+    metrics::EVENTS_DEAD_LETTERED
+        .with_label_values(&[event_type.as_str(), reason.as_str()])
+        .inc();
+    let letter = DeadLetter {
+        message,
+        dlq_topic: ctx.config.dlq_topic(event_type),
+        reason,
+        error,
+        attempts,
+        group_id: &ctx.group_id,
+    };
+    dlq::publish(&ctx.producer, letter, &ctx.shutdown).await
+}

@@ -1,0 +1,33 @@
+//! Event contracts and the Kafka messaging runtime shared by every service.
+//!
+//! - Contracts: [`Envelope`], [`EventType`], the payloads in [`events`], [`Money`].
+//! - Runtime: [`KafkaConfig`], topic provisioning ([`topics`]), the transactional outbox and
+//!   its relay ([`outbox`]), the idempotent consumer runner ([`consumer`]), and the atomic
+//!   "effect + inbox (+ outbox)" step for each store ([`postgres`], [`redis_store`], [`mongo`]).
+
+pub mod config;
+pub mod consumer;
+pub mod envelope;
+pub mod events;
+pub mod metrics;
+pub mod money;
+pub mod outbox;
+pub mod producer;
+pub mod shutdown;
+pub mod telemetry;
+pub mod topics;
+pub mod trace;
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use config::KafkaConfig;
+pub use consumer::{ConsumerRunner, Handler, HandlerError, Outcome, RetryPolicy};
+pub use envelope::{DecodeError, Envelope, SCHEMA_VERSION};
+pub use events::{EventPayload, EventType};
+pub use money::{Money, MoneyError};
+pub use outbox::{OutboxRelay, OutboxStore};
+pub use shutdown::CancellationToken;
+pub use trace::TraceParent;

@@ -1,0 +1,73 @@
+//! Prometheus metrics of the messaging runtime, in the process-wide default registry that
+//! every service's `GET /metrics` renders.
+
+use std::sync::LazyLock;
+
+use prometheus::{
+    register_histogram, register_histogram_vec, register_int_counter, register_int_counter_vec,
+    Encoder, Histogram, HistogramVec, IntCounter, IntCounterVec, TextEncoder,
+};
+
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+pub static EVENTS_HANDLED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "events_handled_total",
+        "Events handled by this service's consumer, by event type and outcome",
+        &["event_type", "outcome"]
+    )
+    .expect("metric registers once")
+});
+
+pub static EVENTS_DEAD_LETTERED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "events_dead_lettered_total",
+        "Messages sent to a dead-letter topic, by event type and reason",
+        &["event_type", "reason"]
+    )
+    .expect("metric registers once")
+});
+
+pub static HANDLE_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register_histogram_vec!(
+        "event_handle_seconds",
+        "Time spent in one handler attempt",
+        &["event_type"],
+        LATENCY_BUCKETS.to_vec()
+    )
+    .expect("metric registers once")
+});
+
+pub static OUTBOX_PUBLISHED: LazyLock<IntCounter> = LazyLock::new(|| {
+    register_int_counter!(
+        "outbox_published_total",
+        "Outbox records published and acknowledged by the broker"
+    )
+    .expect("metric registers once")
+});
+
+pub static OUTBOX_PUBLISH_LATENCY: LazyLock<Histogram> = LazyLock::new(|| {
+    register_histogram!(
+        "outbox_commit_to_publish_seconds",
+        "From writing an outbox record to the broker's ack",
+        LATENCY_BUCKETS.to_vec()
+    )
+    .expect("metric registers once")
+});
+
+/// Everything in the default registry, in the Prometheus text format.
+pub fn render() -> String {
+    // Touch the runtime's metrics so they appear (at zero) before the first event.
+    LazyLock::force(&EVENTS_HANDLED);
+    LazyLock::force(&EVENTS_DEAD_LETTERED);
+    LazyLock::force(&HANDLE_SECONDS);
+    LazyLock::force(&OUTBOX_PUBLISHED);
+    LazyLock::force(&OUTBOX_PUBLISH_LATENCY);
+    let mut buf = Vec::new();
+    TextEncoder::new()
+        .encode(&prometheus::gather(), &mut buf)
+        .expect("text encoding cannot fail");
+    String::from_utf8(buf).expect("the text format is UTF-8")
+}
