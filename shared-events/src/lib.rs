@@ -20,6 +20,8 @@ pub mod trace;
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "redis")]
+pub mod redis_store;
 #[cfg(feature = "testing")]
 pub mod testing;
 

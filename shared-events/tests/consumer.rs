@@ -1,0 +1,288 @@
+//! The idempotent consumer runner with the PostgreSQL inbox, against real PostgreSQL and the
+//! real broker: duplicates, transient failures, dead letters, and offsets across a restart.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use common::env;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Message, Offset, TopicPartitionList};
+use shared_events::events::OrderCancelled;
+use shared_events::postgres::{PgHandler, PgIdempotent};
+use shared_events::testing::{header, read_quiet, read_until, reader, wait_for};
+use shared_events::{
+    CancellationToken, ConsumerRunner, Envelope, EventType, HandlerError, KafkaConfig, RetryPolicy,
+};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// Counts effects per order in a table; the cancellation `reason` scripts its behaviour:
+/// `flaky-N` fails transiently N times, `poison` fails permanently, `stuck` always transiently.
+#[derive(Clone, Default)]
+struct Scripted {
+    attempts: Arc<Mutex<HashMap<Uuid, u32>>>,
+}
+
+#[async_trait]
+impl PgHandler for Scripted {
+    async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
+        let shared_events::EventPayload::OrderCancelled(c) = &event.payload else {
+            return Err(HandlerError::permanent(anyhow::anyhow!("unexpected event")));
+        };
+        let attempt = {
+            let mut a = self.attempts.lock().unwrap();
+            let n = a.entry(event.event_id).or_default();
+            *n += 1;
+            *n
+        };
+        if let Some(n) = c.reason.strip_prefix("flaky-") {
+            if attempt <= n.parse().unwrap() {
+                return Err(HandlerError::transient(anyhow::anyhow!("flaky, attempt {attempt}")));
+            }
+        }
+        match c.reason.as_str() {
+            "poison" => return Err(HandlerError::permanent(anyhow::anyhow!("poison pill"))),
+            "stuck" => return Err(HandlerError::transient(anyhow::anyhow!("still down"))),
+            _ => {}
+        }
+        sqlx::query(
+            "INSERT INTO effects (order_id, n) VALUES ($1, 1) \
+             ON CONFLICT (order_id) DO UPDATE SET n = effects.n + 1",
+        )
+        .bind(c.order_id)
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
+}
+
+fn cancelled(order_id: Uuid, reason: &str) -> Envelope {
+    Envelope::new(
+        "test",
+        OrderCancelled {
+            order_id,
+            customer_id: Uuid::nil(),
+            reason: reason.into(),
+        },
+    )
+}
+
+async fn send_raw(producer: &FutureProducer, topic: &str, key: &str, body: &[u8]) {
+    producer
+        .send(
+            FutureRecord::to(topic).key(key).payload(body),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+}
+
+async fn effects(pool: &PgPool, order_id: Uuid) -> Option<i32> {
+    sqlx::query_scalar("SELECT n FROM effects WHERE order_id = $1")
+        .bind(order_id)
+        .fetch_optional(pool)
+        .await
+        .unwrap()
+}
+
+async fn setup() -> (common::Env, String) {
+    let env = env(&[EventType::OrderCancelled]).await;
+    sqlx::query("CREATE TABLE effects (order_id UUID PRIMARY KEY, n INT NOT NULL)")
+        .execute(&env.pool)
+        .await
+        .unwrap();
+    let topic = env.kafka.topic(EventType::OrderCancelled);
+    (env, topic)
+}
+
+fn runner(env: &common::Env, handler: Scripted) -> ConsumerRunner {
+    ConsumerRunner::new(
+        env.kafka.clone(),
+        "test-consumer",
+        &[EventType::OrderCancelled],
+        PgIdempotent::new(env.pool.clone(), "test-consumer", handler),
+    )
+    .retry_policy(RetryPolicy {
+        max_attempts: 4,
+        initial_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(100),
+    })
+}
+
+async fn wait_effect(pool: &PgPool, order_id: Uuid) -> i32 {
+    wait_for("the effect", Duration::from_secs(60), || async move {
+        effects(pool, order_id).await
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_event_delivered_twice_has_its_effect_once() {
+    let (env, topic) = setup().await;
+    let order = Uuid::now_v7();
+    let event = cancelled(order, "ok");
+    let marker = cancelled(order, "ok-marker");
+    let key = order.to_string();
+    send_raw(&env.producer, &topic, &key, &event.to_json()).await;
+    send_raw(&env.producer, &topic, &key, &event.to_json()).await;
+    send_raw(&env.producer, &topic, &key, &marker.to_json()).await;
+
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(runner(&env, Scripted::default()).run(shutdown.clone()));
+    // The marker shares the key, hence the partition: once it is applied, both copies were seen.
+    wait_for("the marker's effect", Duration::from_secs(60), || {
+        let pool = env.pool.clone();
+        async move { effects(&pool, order).await.filter(|&n| n == 2) }
+    })
+    .await;
+    let inbox: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox WHERE event_id = $1")
+        .bind(event.event_id)
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    assert_eq!(inbox, 1);
+    assert_eq!(effects(&env.pool, order).await, Some(2), "event once + marker once");
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transient_failure_succeeds_on_retry() {
+    let (env, topic) = setup().await;
+    let order = Uuid::now_v7();
+    let event = cancelled(order, "flaky-2");
+    send_raw(&env.producer, &topic, &order.to_string(), &event.to_json()).await;
+
+    let handler = Scripted::default();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(runner(&env, handler.clone()).run(shutdown.clone()));
+    assert_eq!(wait_effect(&env.pool, order).await, 1);
+    assert_eq!(handler.attempts.lock().unwrap()[&event.event_id], 3);
+
+    let dlq = env.kafka.dlq_topic(EventType::OrderCancelled);
+    let dead = read_quiet(&reader(&env.kafka, &[&dlq]), Duration::from_secs(2)).await;
+    assert!(dead.is_empty(), "nothing dead-lettered");
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_and_undecodable_messages_are_dead_lettered_and_the_partition_moves_on() {
+    let (env, topic) = setup().await;
+    let order = Uuid::now_v7();
+    let key = order.to_string();
+    let poison = cancelled(order, "poison");
+    let stuck = cancelled(order, "stuck");
+    let mut future = cancelled(order, "ok").to_json_value();
+    future["schema_version"] = 2.into();
+    let future = serde_json::to_vec(&future).unwrap();
+    let good = cancelled(order, "ok");
+
+    // All on one key, so on one partition, ahead of the good event.
+    send_raw(&env.producer, &topic, &key, b"{ this is not json").await;
+    send_raw(&env.producer, &topic, &key, &poison.to_json()).await;
+    send_raw(&env.producer, &topic, &key, &future).await;
+    send_raw(&env.producer, &topic, &key, &stuck.to_json()).await;
+    send_raw(&env.producer, &topic, &key, &good.to_json()).await;
+
+    let handler = Scripted::default();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(runner(&env, handler.clone()).run(shutdown.clone()));
+    assert_eq!(wait_effect(&env.pool, order).await, 1, "the good event got through");
+
+    let dlq = env.kafka.dlq_topic(EventType::OrderCancelled);
+    let dead = read_until(&reader(&env.kafka, &[&dlq]), Duration::from_secs(30), |m| {
+        m.len() >= 4
+    })
+    .await;
+    let summary: Vec<(String, String, Vec<u8>)> = dead
+        .iter()
+        .map(|m| {
+            (
+                header(m, "dlq.reason").unwrap(),
+                header(m, "dlq.error").unwrap(),
+                m.payload().unwrap().to_vec(),
+            )
+        })
+        .collect();
+    assert_eq!(summary[0].0, "undecodable");
+    assert!(summary[0].1.contains("not an event envelope"), "{}", summary[0].1);
+    assert_eq!(summary[0].2, b"{ this is not json");
+    assert_eq!(summary[1].0, "permanent");
+    assert!(summary[1].1.contains("poison pill"), "{}", summary[1].1);
+    assert_eq!(summary[1].2, poison.to_json());
+    assert_eq!(summary[2].0, "undecodable");
+    assert!(summary[2].1.contains("unsupported schema_version 2"), "{}", summary[2].1);
+    assert_eq!(summary[3].0, "retries_exhausted");
+    assert!(summary[3].1.contains("still down"), "{}", summary[3].1);
+    assert_eq!(header(&dead[3], "dlq.attempts").as_deref(), Some("4"));
+    assert_eq!(handler.attempts.lock().unwrap()[&stuck.event_id], 4);
+    for m in &dead {
+        assert_eq!(header(m, "dlq.original_topic").as_deref(), Some(topic.as_str()));
+        assert_eq!(m.key(), Some(key.as_bytes()));
+    }
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}
+
+async fn committed_total(kafka: &KafkaConfig, topic: &str) -> i64 {
+    let probe: StreamConsumer = kafka
+        .consumer_config(&kafka.group_id("test-consumer"))
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..kafka.partitions {
+        tpl.add_partition(topic, p);
+    }
+    let committed = probe.committed_offsets(tpl, Duration::from_secs(10)).unwrap();
+    committed
+        .elements()
+        .iter()
+        .map(|e| match e.offset() {
+            Offset::Offset(o) => o,
+            _ => 0,
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_are_committed_on_shutdown_and_a_restart_resumes_after_them() {
+    let (env, topic) = setup().await;
+    let first: Vec<Uuid> = (0..10).map(|_| Uuid::now_v7()).collect();
+    for o in &first {
+        send_raw(&env.producer, &topic, &o.to_string(), &cancelled(*o, "ok").to_json()).await;
+    }
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(runner(&env, Scripted::default()).run(shutdown.clone()));
+    for o in &first {
+        wait_effect(&env.pool, *o).await;
+    }
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    assert_eq!(committed_total(&env.kafka, &topic).await, 10, "all ten offsets committed");
+
+    // A restarted consumer starts after the committed offsets: the first ten are not even
+    // offered again (the inbox would hide it, so count the handler's attempts instead).
+    let second: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
+    for o in &second {
+        send_raw(&env.producer, &topic, &o.to_string(), &cancelled(*o, "ok").to_json()).await;
+    }
+    let handler = Scripted::default();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(runner(&env, handler.clone()).run(shutdown.clone()));
+    for o in &second {
+        wait_effect(&env.pool, *o).await;
+    }
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+    assert_eq!(handler.attempts.lock().unwrap().len(), 5);
+    for o in first.iter().chain(&second) {
+        assert_eq!(effects(&env.pool, *o).await, Some(1));
+    }
+    assert_eq!(committed_total(&env.kafka, &topic).await, 15);
+}

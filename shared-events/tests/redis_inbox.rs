@@ -1,0 +1,121 @@
+//! The Redis idempotent step against the real local Redis: the inbox key, the guarded
+//! once-per-key effect, and concurrent deliveries of one event.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::ConnectionManager;
+use shared_events::events::OrderCancelled;
+use shared_events::redis_store::{RedisEffect, RedisHandler, RedisIdempotent};
+use shared_events::{Envelope, EventPayload, Handler, HandlerError, Outcome};
+use uuid::Uuid;
+
+/// Appends every event to a log list, and a notification once per order.
+struct Notifier {
+    ns: String,
+}
+
+#[async_trait]
+impl RedisHandler for Notifier {
+    async fn plan(
+        &self,
+        _conn: &mut ConnectionManager,
+        event: &Envelope,
+    ) -> Result<RedisEffect, HandlerError> {
+        let EventPayload::OrderCancelled(c) = &event.payload else {
+            unreachable!()
+        };
+        let ns = &self.ns;
+        Ok(RedisEffect::new()
+            .command(["RPUSH", &format!("{ns}:log"), &event.event_id.to_string()])
+            .once(
+                format!("{ns}:once:{}:order_cancelled", c.order_id),
+                vec![vec![
+                    "RPUSH".into(),
+                    format!("{ns}:notifications"),
+                    c.order_id.to_string(),
+                ]],
+            ))
+    }
+}
+
+async fn connect() -> ConnectionManager {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let client = redis::Client::open(url).unwrap();
+    ConnectionManager::new(client)
+        .await
+        .expect("connecting to Redis; is the stack up? (scripts/stack up)")
+}
+
+async fn len(conn: &mut ConnectionManager, key: &str) -> i64 {
+    redis::cmd("LLEN").arg(key).query_async(conn).await.unwrap()
+}
+
+fn cancelled(order_id: Uuid) -> Envelope {
+    Envelope::new(
+        "test",
+        OrderCancelled {
+            order_id,
+            customer_id: Uuid::nil(),
+            reason: "timeout".into(),
+        },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn effects_apply_once_per_event_and_guards_once_per_key() {
+    let mut conn = connect().await;
+    let ns = format!("test:{}", Uuid::new_v4().simple());
+    let consumer = format!("{ns}-consumer");
+    let handler = RedisIdempotent::new(
+        conn.clone(),
+        consumer,
+        Duration::from_secs(600),
+        Notifier { ns: ns.clone() },
+    );
+    let order = Uuid::now_v7();
+    let first = cancelled(order);
+    assert_eq!(handler.handle(&first).await.unwrap(), Outcome::Applied);
+    assert_eq!(handler.handle(&first).await.unwrap(), Outcome::Duplicate);
+    assert_eq!(len(&mut conn, &format!("{ns}:log")).await, 1);
+
+    // Another event about the same order: logged, but the guarded notification is not repeated.
+    let second = cancelled(order);
+    assert_eq!(handler.handle(&second).await.unwrap(), Outcome::Applied);
+    assert_eq!(len(&mut conn, &format!("{ns}:log")).await, 2);
+    assert_eq!(len(&mut conn, &format!("{ns}:notifications")).await, 1);
+
+    // The inbox key expires with the configured TTL.
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(handler.inbox_key(&first))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!((590..=600).contains(&ttl), "ttl {ttl}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deliveries_of_one_event_apply_it_once() {
+    let mut conn = connect().await;
+    let ns = format!("test:{}", Uuid::new_v4().simple());
+    let handler = std::sync::Arc::new(RedisIdempotent::new(
+        conn.clone(),
+        format!("{ns}-consumer"),
+        Duration::from_secs(600),
+        Notifier { ns: ns.clone() },
+    ));
+    let event = cancelled(Uuid::now_v7());
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (h, e) = (handler.clone(), event.clone());
+        tasks.push(tokio::spawn(async move { h.handle(&e).await.unwrap() }));
+    }
+    let mut applied = 0;
+    for t in tasks {
+        if t.await.unwrap() == Outcome::Applied {
+            applied += 1;
+        }
+    }
+    assert_eq!(applied, 1);
+    assert_eq!(len(&mut conn, &format!("{ns}:log")).await, 1);
+}
