@@ -1,3 +1,10 @@
-//! The customer service (skeleton; its capability is built in its own issue).
+//! The customer service (port 8001): registers customers in its PostgreSQL database and
+//! announces each one with `customer.created`, written to the outbox in the same transaction.
+
+pub mod configuration;
+pub mod domain;
+pub mod routes;
+pub mod startup;
+pub mod store;
 
 pub const SERVICE: &str = "customer";

@@ -1,3 +1,11 @@
-fn main() {
-    println!("{} service: not implemented yet", customer::SERVICE);
+use customer::configuration::Settings;
+use customer::startup::Application;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    shared_events::telemetry::init(customer::SERVICE);
+    let settings = Settings::from_env()?;
+    let app = Application::build(settings, shared_events::shutdown::on_signal()).await?;
+    tracing::info!(port = app.port(), "customer service listening");
+    app.run_until_stopped().await
 }

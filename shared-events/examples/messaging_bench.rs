@@ -70,6 +70,7 @@ impl PgHandler for Apply {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    shared_events::telemetry::init("messaging-bench");
     let n = env_num("BENCH_EVENTS", 20_000) as usize;
     let steady_rate = env_num("BENCH_RATE", 500);
     let pool = fresh_database().await;
@@ -113,15 +114,19 @@ async fn main() -> anyhow::Result<()> {
     let published = Arc::new(AtomicUsize::new(0));
     let acked_at: Arc<Mutex<HashMap<Uuid, Instant>>> = Arc::default();
     let (p, a) = (published.clone(), acked_at.clone());
-    let relay = OutboxRelay::new(PgOutboxStore::new(pool.clone()), producer.clone(), kafka.clone())
-        .on_published(move |batch| {
-            let now = Instant::now();
-            let mut a = a.lock().unwrap();
-            for r in batch {
-                a.insert(r.event_id, now);
-            }
-            p.fetch_add(batch.len(), Ordering::SeqCst);
-        });
+    let relay = OutboxRelay::new(
+        PgOutboxStore::new(pool.clone()),
+        producer.clone(),
+        kafka.clone(),
+    )
+    .on_published(move |batch| {
+        let now = Instant::now();
+        let mut a = a.lock().unwrap();
+        for r in batch {
+            a.insert(r.event_id, now);
+        }
+        p.fetch_add(batch.len(), Ordering::SeqCst);
+    });
     let shutdown = CancellationToken::new();
     let started = Instant::now();
     let relay_task = tokio::spawn(relay.run(shutdown.clone()));
@@ -149,7 +154,10 @@ async fn main() -> anyhow::Result<()> {
             let mut tx = pool.begin().await.unwrap();
             enqueue(&mut tx, &e).await.unwrap();
             tx.commit().await.unwrap();
-            committed_at.lock().unwrap().insert(e.event_id, Instant::now());
+            committed_at
+                .lock()
+                .unwrap()
+                .insert(e.event_id, Instant::now());
         }));
     }
     for w in writers {

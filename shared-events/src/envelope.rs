@@ -79,7 +79,11 @@ impl Envelope {
     pub fn caused_by(mut self, cause: &Envelope) -> Envelope {
         self.causation_id = Some(cause.event_id);
         self.correlation_id = cause.correlation_id.clone();
-        self.traceparent = Some(cause.traceparent.map_or_else(TraceParent::new_root, |t| t.child()));
+        self.traceparent = Some(
+            cause
+                .traceparent
+                .map_or_else(TraceParent::new_root, |t| t.child()),
+        );
         self
     }
 
@@ -220,7 +224,10 @@ mod tests {
         v["data"]["order_id"] = "not-a-uuid".into();
         assert!(matches!(
             Envelope::decode(&serde_json::to_vec(&v).unwrap()),
-            Err(DecodeError::InvalidPayload { event_type: EventType::OrderCancelled, .. })
+            Err(DecodeError::InvalidPayload {
+                event_type: EventType::OrderCancelled,
+                ..
+            })
         ));
     }
 }

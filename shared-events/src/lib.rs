@@ -9,15 +9,20 @@ pub mod config;
 pub mod consumer;
 pub mod envelope;
 pub mod events;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod metrics;
 pub mod money;
 pub mod outbox;
 pub mod producer;
 pub mod shutdown;
+pub mod tasks;
 pub mod telemetry;
 pub mod topics;
 pub mod trace;
 
+#[cfg(feature = "mongodb")]
+pub mod mongo;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "redis")]

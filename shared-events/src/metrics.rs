@@ -59,7 +59,8 @@ pub static OUTBOX_PUBLISH_LATENCY: LazyLock<Histogram> = LazyLock::new(|| {
 
 /// Everything in the default registry, in the Prometheus text format.
 pub fn render() -> String {
-    // Touch the runtime's metrics so they appear (at zero) before the first event.
+    // Register the runtime's metrics up front: the unlabelled ones then show at zero, and
+    // the labelled families from their first sample on.
     LazyLock::force(&EVENTS_HANDLED);
     LazyLock::force(&EVENTS_DEAD_LETTERED);
     LazyLock::force(&HANDLE_SECONDS);

@@ -42,7 +42,9 @@ impl PgHandler for Scripted {
         };
         if let Some(n) = c.reason.strip_prefix("flaky-") {
             if attempt <= n.parse().unwrap() {
-                return Err(HandlerError::transient(anyhow::anyhow!("flaky, attempt {attempt}")));
+                return Err(HandlerError::transient(anyhow::anyhow!(
+                    "flaky, attempt {attempt}"
+                )));
             }
         }
         match c.reason.as_str() {
@@ -146,7 +148,11 @@ async fn the_same_event_delivered_twice_has_its_effect_once() {
         .await
         .unwrap();
     assert_eq!(inbox, 1);
-    assert_eq!(effects(&env.pool, order).await, Some(2), "event once + marker once");
+    assert_eq!(
+        effects(&env.pool, order).await,
+        Some(2),
+        "event once + marker once"
+    );
     shutdown.cancel();
     task.await.unwrap().unwrap();
 }
@@ -193,7 +199,11 @@ async fn failing_and_undecodable_messages_are_dead_lettered_and_the_partition_mo
     let handler = Scripted::default();
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(runner(&env, handler.clone()).run(shutdown.clone()));
-    assert_eq!(wait_effect(&env.pool, order).await, 1, "the good event got through");
+    assert_eq!(
+        wait_effect(&env.pool, order).await,
+        1,
+        "the good event got through"
+    );
 
     let dlq = env.kafka.dlq_topic(EventType::OrderCancelled);
     let dead = read_until(&reader(&env.kafka, &[&dlq]), Duration::from_secs(30), |m| {
@@ -211,19 +221,30 @@ async fn failing_and_undecodable_messages_are_dead_lettered_and_the_partition_mo
         })
         .collect();
     assert_eq!(summary[0].0, "undecodable");
-    assert!(summary[0].1.contains("not an event envelope"), "{}", summary[0].1);
+    assert!(
+        summary[0].1.contains("not an event envelope"),
+        "{}",
+        summary[0].1
+    );
     assert_eq!(summary[0].2, b"{ this is not json");
     assert_eq!(summary[1].0, "permanent");
     assert!(summary[1].1.contains("poison pill"), "{}", summary[1].1);
     assert_eq!(summary[1].2, poison.to_json());
     assert_eq!(summary[2].0, "undecodable");
-    assert!(summary[2].1.contains("unsupported schema_version 2"), "{}", summary[2].1);
+    assert!(
+        summary[2].1.contains("unsupported schema_version 2"),
+        "{}",
+        summary[2].1
+    );
     assert_eq!(summary[3].0, "retries_exhausted");
     assert!(summary[3].1.contains("still down"), "{}", summary[3].1);
     assert_eq!(header(&dead[3], "dlq.attempts").as_deref(), Some("4"));
     assert_eq!(handler.attempts.lock().unwrap()[&stuck.event_id], 4);
     for m in &dead {
-        assert_eq!(header(m, "dlq.original_topic").as_deref(), Some(topic.as_str()));
+        assert_eq!(
+            header(m, "dlq.original_topic").as_deref(),
+            Some(topic.as_str())
+        );
         assert_eq!(m.key(), Some(key.as_bytes()));
     }
     shutdown.cancel();
@@ -239,7 +260,9 @@ async fn committed_total(kafka: &KafkaConfig, topic: &str) -> i64 {
     for p in 0..kafka.partitions {
         tpl.add_partition(topic, p);
     }
-    let committed = probe.committed_offsets(tpl, Duration::from_secs(10)).unwrap();
+    let committed = probe
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .unwrap();
     committed
         .elements()
         .iter()
@@ -255,7 +278,13 @@ async fn offsets_are_committed_on_shutdown_and_a_restart_resumes_after_them() {
     let (env, topic) = setup().await;
     let first: Vec<Uuid> = (0..10).map(|_| Uuid::now_v7()).collect();
     for o in &first {
-        send_raw(&env.producer, &topic, &o.to_string(), &cancelled(*o, "ok").to_json()).await;
+        send_raw(
+            &env.producer,
+            &topic,
+            &o.to_string(),
+            &cancelled(*o, "ok").to_json(),
+        )
+        .await;
     }
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(runner(&env, Scripted::default()).run(shutdown.clone()));
@@ -264,13 +293,23 @@ async fn offsets_are_committed_on_shutdown_and_a_restart_resumes_after_them() {
     }
     shutdown.cancel();
     task.await.unwrap().unwrap();
-    assert_eq!(committed_total(&env.kafka, &topic).await, 10, "all ten offsets committed");
+    assert_eq!(
+        committed_total(&env.kafka, &topic).await,
+        10,
+        "all ten offsets committed"
+    );
 
     // A restarted consumer starts after the committed offsets: the first ten are not even
     // offered again (the inbox would hide it, so count the handler's attempts instead).
     let second: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
     for o in &second {
-        send_raw(&env.producer, &topic, &o.to_string(), &cancelled(*o, "ok").to_json()).await;
+        send_raw(
+            &env.producer,
+            &topic,
+            &o.to_string(),
+            &cancelled(*o, "ok").to_json(),
+        )
+        .await;
     }
     let handler = Scripted::default();
     let shutdown = CancellationToken::new();

@@ -257,7 +257,13 @@ fn an_unknown_type_or_version_is_a_clean_error() {
         })
     ));
 
-    for garbage in [&b""[..], b"null", b"{}", b"\xff\xfe", b"{\"event_type\": 5}"] {
+    for garbage in [
+        &b""[..],
+        b"null",
+        b"{}",
+        b"\xff\xfe",
+        b"{\"event_type\": 5}",
+    ] {
         assert!(matches!(
             Envelope::decode(garbage),
             Err(DecodeError::Malformed(_))

@@ -162,17 +162,22 @@ async fn a_relay_killed_midway_delivers_everything_after_restart() {
         counter.fetch_add(p.len(), Ordering::SeqCst);
     });
     let first = tokio::spawn(relay.run(CancellationToken::new()));
-    wait_for("the first relay to publish 300", Duration::from_secs(60), || {
-        let n = published.load(Ordering::SeqCst);
-        async move { (n >= 300).then_some(()) }
-    })
+    wait_for(
+        "the first relay to publish 300",
+        Duration::from_secs(60),
+        || {
+            let n = published.load(Ordering::SeqCst);
+            async move { (n >= 300).then_some(()) }
+        },
+    )
     .await;
     first.abort();
     let _ = first.await;
-    let sent_before: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL")
-        .fetch_one(&env.pool)
-        .await
-        .unwrap();
+    let sent_before: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
     assert!(
         (300..TOTAL as i64).contains(&sent_before),
         "the first relay was stopped midway ({sent_before} marked sent)"
@@ -181,7 +186,11 @@ async fn a_relay_killed_midway_delivers_everything_after_restart() {
     // Second relay, as after a restart, with a fresh producer.
     let shutdown = CancellationToken::new();
     let producer = shared_events::producer::build_producer(&env.kafka).unwrap();
-    let relay = OutboxRelay::new(PgOutboxStore::new(env.pool.clone()), producer, env.kafka.clone());
+    let relay = OutboxRelay::new(
+        PgOutboxStore::new(env.pool.clone()),
+        producer,
+        env.kafka.clone(),
+    );
     let second = tokio::spawn(relay.run(shutdown.clone()));
 
     let topic = env.kafka.topic(EventType::StockUpdated);
@@ -194,7 +203,10 @@ async fn a_relay_killed_midway_delivers_everything_after_restart() {
         seen.len() >= TOTAL
     })
     .await;
-    assert!(expected.iter().all(|id| seen.contains(id)), "every committed event delivered");
+    assert!(
+        expected.iter().all(|id| seen.contains(id)),
+        "every committed event delivered"
+    );
     assert!(messages.len() >= TOTAL);
 
     // Per key, the first delivery of each event is still in order.
@@ -243,7 +255,10 @@ async fn only_one_of_two_relays_publishes_at_a_time() {
     let seqs: Vec<u64> = decode_all(&messages).iter().map(|e| seq_of(e).1).collect();
     assert_eq!(seqs, (0..100).collect::<Vec<_>>());
     let per_relay: Vec<usize> = counts.iter().map(|c| c.load(Ordering::SeqCst)).collect();
-    assert!(per_relay.contains(&0) && per_relay.contains(&100), "{per_relay:?}");
+    assert!(
+        per_relay.contains(&0) && per_relay.contains(&100),
+        "{per_relay:?}"
+    );
     shutdown.cancel();
     for r in relays {
         r.await.unwrap();

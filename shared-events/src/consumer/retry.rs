@@ -47,7 +47,10 @@ mod tests {
         };
         for (attempt, nominal) in [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000), (9, 1000)] {
             let b = p.backoff(attempt).as_millis() as u64;
-            assert!(b <= nominal && b >= nominal * 8 / 10, "attempt {attempt}: {b}ms");
+            assert!(
+                b <= nominal && b >= nominal * 8 / 10,
+                "attempt {attempt}: {b}ms"
+            );
         }
     }
 
@@ -55,6 +58,9 @@ mod tests {
     fn default_retries_for_a_bounded_time() {
         let p = RetryPolicy::default();
         let total: Duration = (1..p.max_attempts).map(|a| p.backoff(a)).sum();
-        assert!(total > Duration::from_secs(15) && total < Duration::from_secs(40), "{total:?}");
+        assert!(
+            total > Duration::from_secs(15) && total < Duration::from_secs(40),
+            "{total:?}"
+        );
     }
 }

@@ -195,8 +195,15 @@ async fn process(ctx: &WorkerContext, message: &OwnedMessage) -> bool {
         Ok(event) => event,
         Err(e) => {
             tracing::warn!(topic, offset = message.offset(), error = %e, "undecodable message; dead-lettering");
-            return dead_letter(ctx, message, expected, DlqReason::Undecodable, e.to_string(), 0)
-                .await;
+            return dead_letter(
+                ctx,
+                message,
+                expected,
+                DlqReason::Undecodable,
+                e.to_string(),
+                0,
+            )
+            .await;
         }
     };
     let span = tracing::info_span!(
@@ -221,7 +228,9 @@ async fn process(ctx: &WorkerContext, message: &OwnedMessage) -> bool {
                     .map(|s| s.to_string())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "handler panicked".into());
-                Err(HandlerError::Permanent(anyhow::anyhow!("handler panicked: {text}")))
+                Err(HandlerError::Permanent(anyhow::anyhow!(
+                    "handler panicked: {text}"
+                )))
             });
         metrics::HANDLE_SECONDS
             .with_label_values(&[expected.as_str()])

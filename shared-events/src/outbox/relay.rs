@@ -118,7 +118,10 @@ impl<S: OutboxStore> OutboxRelay<S> {
             let kafka_record = FutureRecord::to(topic)
                 .key(&record.key)
                 .payload(&record.payload)
-                .headers(event_headers(&record.event_type, record.traceparent.as_deref()));
+                .headers(event_headers(
+                    &record.event_type,
+                    record.traceparent.as_deref(),
+                ));
             match self.producer.send_result(kafka_record) {
                 Ok(delivery) => deliveries.push(delivery),
                 Err((e, _)) => {
@@ -141,7 +144,10 @@ impl<S: OutboxStore> OutboxRelay<S> {
                     });
                 }
                 Ok(Err((e, _))) => {
-                    failure = Some(anyhow::anyhow!("delivery of {} failed: {e}", record.event_id));
+                    failure = Some(anyhow::anyhow!(
+                        "delivery of {} failed: {e}",
+                        record.event_id
+                    ));
                     break;
                 }
                 Err(_) => {

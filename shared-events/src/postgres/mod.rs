@@ -8,3 +8,57 @@ mod schema;
 pub use inbox::{PgHandler, PgIdempotent};
 pub use outbox::{enqueue, enqueue_all, PgOutboxStore};
 pub use schema::migrate;
+
+/// Connects to `url`, creating its database first if the server does not have it yet, so a
+/// service starts against a bare local PostgreSQL with no set-up step.
+pub async fn connect(url: &str) -> anyhow::Result<sqlx::PgPool> {
+    use anyhow::Context;
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    use sqlx::{ConnectOptions, Connection};
+
+    let options: PgConnectOptions = url.parse().context("DATABASE_URL is not a valid URL")?;
+    let database = options
+        .get_database()
+        .context("DATABASE_URL names no database")?
+        .to_owned();
+    let exists = match PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+    {
+        Ok(pool) => {
+            pool.close().await;
+            true
+        }
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => false,
+        Err(e) => return Err(e).context(format!("connecting to {}", options.to_url_lossy())),
+    };
+    if !exists {
+        let mut admin = options
+            .clone()
+            .database("postgres")
+            .connect()
+            .await
+            .context("connecting to the postgres database to create the service's database")?;
+        let created = sqlx::query(&format!(
+            r#"CREATE DATABASE "{}""#,
+            database.replace('"', "\"\"")
+        ))
+        .execute(&mut admin)
+        .await;
+        match created {
+            Ok(_) => tracing::info!(%database, "created database"),
+            // Another instance created it meanwhile.
+            Err(sqlx::Error::Database(e))
+                if matches!(e.code().as_deref(), Some("42P04" | "23505")) => {}
+            Err(e) => return Err(e).context(format!("creating database {database}")),
+        }
+        let _ = admin.close().await;
+    }
+    PgPoolOptions::new()
+        .max_connections(20)
+        .acquire_timeout(std::time::Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .context("connecting to the service's database")
+}

@@ -171,10 +171,11 @@ impl OutboxStore for PgOutboxStore {
         let Some(conn) = self.lease.as_mut() else {
             anyhow::bail!("the outbox lease was lost");
         };
-        let result = sqlx::query("UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY($1)")
-            .bind(ids)
-            .execute(conn)
-            .await;
+        let result =
+            sqlx::query("UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY($1)")
+                .bind(ids)
+                .execute(conn)
+                .await;
         if let Err(e) = result {
             self.lease = None;
             return Err(e.into());

@@ -1,0 +1,66 @@
+//! The collections and indexes the runtime keeps in each service's MongoDB database.
+//!
+//! Created idempotently at start-up; several instances starting at once may all run it. The
+//! collections written in transactions are created here, so that no transaction has to.
+
+use anyhow::Context;
+use mongodb::bson::{doc, Document};
+use mongodb::error::ErrorKind;
+use mongodb::options::IndexOptions;
+use mongodb::{Database, IndexModel};
+
+use super::{INBOX, OUTBOX, OUTBOX_KEYS};
+
+/// The server's `NamespaceExists` error code.
+const NAMESPACE_EXISTS: i32 = 48;
+
+/// Creates the inbox and outbox collections and the outbox's indexes if they are missing.
+///
+/// - `outbox_unsent` `{sent_at, _id}`: the relay's scan of unsent records, oldest first, and the
+///   deletion of old sent ones.
+/// - `outbox_key_seq` `{key, sent_at, seq}`, unique: each key's lowest unsent number and the
+///   records after it; unique, so two unsent records can never share a key's number.
+/// - `outbox_event_id` `{event_id}`, unique: an event is enqueued once.
+///
+/// The inbox needs no index beyond `_id`, which is `<consumer>:<event_id>`.
+pub async fn ensure_indexes(db: &Database) -> anyhow::Result<()> {
+    for name in [INBOX, OUTBOX, OUTBOX_KEYS] {
+        create_collection(db, name).await?;
+    }
+    let indexes = [
+        index("outbox_unsent", doc! { "sent_at": 1, "_id": 1 }, false),
+        index(
+            "outbox_key_seq",
+            doc! { "key": 1, "sent_at": 1, "seq": 1 },
+            true,
+        ),
+        index("outbox_event_id", doc! { "event_id": 1 }, true),
+    ];
+    db.collection::<Document>(OUTBOX)
+        .create_indexes(indexes)
+        .await
+        .context("creating the outbox indexes")?;
+    Ok(())
+}
+
+async fn create_collection(db: &Database, name: &str) -> anyhow::Result<()> {
+    match db.create_collection(name).await {
+        Ok(()) => Ok(()),
+        Err(e) if matches!(e.kind.as_ref(), ErrorKind::Command(c) if c.code == NAMESPACE_EXISTS) => {
+            Ok(())
+        }
+        Err(e) => Err(e).with_context(|| format!("creating the `{name}` collection")),
+    }
+}
+
+fn index(name: &str, keys: Document, unique: bool) -> IndexModel {
+    IndexModel::builder()
+        .keys(keys)
+        .options(
+            IndexOptions::builder()
+                .name(name.to_owned())
+                .unique(unique)
+                .build(),
+        )
+        .build()
+}

@@ -1,0 +1,136 @@
+//! The shared HTTP plumbing: SPEC §4's error bodies and status codes for bad input, and the
+//! operational endpoints, on an in-process actix app.
+
+use actix_web::{middleware::from_fn, test, web, App, HttpResponse};
+use serde::Deserialize;
+use shared_events::http::{configure_common, not_found, observe, ApiError, Readiness};
+use shared_events::Money;
+use uuid::Uuid;
+
+#[derive(Deserialize)]
+struct Body {
+    #[allow(dead_code)]
+    amount: Money,
+}
+
+async fn create(_body: web::Json<Body>) -> HttpResponse {
+    HttpResponse::Created().finish()
+}
+
+async fn get(id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(
+        "thing_not_found",
+        format!("no thing {id}"),
+    ))
+}
+
+macro_rules! app {
+    ($readiness:expr) => {
+        test::init_service(
+            App::new()
+                .wrap(from_fn(observe))
+                .configure(|cfg| configure_common(cfg, $readiness, r#"{"openapi":"3.0.3"}"#))
+                .route("/things", web::post().to(create))
+                .route("/things/{id}", web::get().to(get))
+                .default_service(web::to(not_found)),
+        )
+        .await
+    };
+}
+
+async fn error_of<B: actix_web::body::MessageBody>(
+    resp: actix_web::dev::ServiceResponse<B>,
+) -> (u16, String) {
+    let status = resp.status().as_u16();
+    let body: serde_json::Value = test::read_body_json(resp).await;
+    (status, body["error"]["code"].as_str().unwrap().to_owned())
+}
+
+#[actix_web::test]
+async fn bad_bodies_get_the_documented_status_and_code() {
+    let app = app!(Readiness::new());
+    let post = |body: &str| {
+        test::TestRequest::post()
+            .uri("/things")
+            .insert_header(("content-type", "application/json"))
+            .set_payload(body.to_owned())
+            .to_request()
+    };
+    let ok = test::call_service(&app, post(r#"{"amount": "1.50"}"#)).await;
+    assert_eq!(ok.status().as_u16(), 201);
+    let cases = [
+        (r#"{"amount": "#.to_owned(), 400, "malformed_json"),
+        ("not json".to_owned(), 400, "malformed_json"),
+        (r#"{"amount": "1.234"}"#.to_owned(), 422, "invalid_request"),
+        (r#"{"amount": -1}"#.to_owned(), 422, "invalid_request"),
+        (r#"{}"#.to_owned(), 422, "invalid_request"),
+        (
+            format!(r#"{{"amount": "1", "pad": "{}"}}"#, "x".repeat(100_000)),
+            413,
+            "payload_too_large",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let resp = test::call_service(&app, post(&body)).await;
+        assert_eq!(
+            error_of(resp).await,
+            (status, code.to_owned()),
+            "{:.40}",
+            body
+        );
+    }
+    // No content type at all is still read as JSON.
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri("/things")
+            .set_payload(r#"{"amount": 2}"#)
+            .to_request(),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 201);
+}
+
+#[actix_web::test]
+async fn unknown_paths_and_bad_ids_are_json_404s() {
+    let app = app!(Readiness::new());
+    for uri in ["/nowhere", "/things/not-a-uuid"] {
+        let resp = test::call_service(&app, test::TestRequest::get().uri(uri).to_request()).await;
+        assert_eq!(error_of(resp).await, (404, "not_found".to_owned()), "{uri}");
+    }
+    let uri = format!("/things/{}", Uuid::new_v4());
+    let resp = test::call_service(&app, test::TestRequest::get().uri(&uri).to_request()).await;
+    assert_eq!(error_of(resp).await, (404, "thing_not_found".to_owned()));
+}
+
+#[actix_web::test]
+async fn operational_endpoints() {
+    let readiness = Readiness::new()
+        .check("store", || async { Ok(()) })
+        .check("broker", || async { Err("connection refused".to_owned()) });
+    let app = app!(readiness);
+    let get = |uri: &str| test::TestRequest::get().uri(uri).to_request();
+
+    let resp = test::call_service(&app, get("/health")).await;
+    assert_eq!(resp.status().as_u16(), 200);
+
+    let resp = test::call_service(&app, get("/ready")).await;
+    assert_eq!(resp.status().as_u16(), 503);
+    let body: serde_json::Value = test::read_body_json(resp).await;
+    assert_eq!(body["checks"]["store"], "ok");
+    assert_eq!(body["checks"]["broker"], "error: connection refused");
+
+    let resp = test::call_service(&app, get("/openapi.json")).await;
+    assert_eq!(test::read_body(resp).await, r#"{"openapi":"3.0.3"}"#);
+
+    let resp = test::call_service(&app, get("/metrics")).await;
+    let text = String::from_utf8(test::read_body(resp).await.to_vec()).unwrap();
+    assert!(
+        text.contains("http_requests_total{method=\"GET\",route=\"/ready\",status=\"503\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("outbox_published_total 0"),
+        "runtime metrics are registered"
+    );
+}
