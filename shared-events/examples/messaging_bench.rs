@@ -2,6 +2,7 @@
 //! - the broker's own ceiling: raw produce rate of one producer;
 //! - the outbox relay's rate on a backlog of committed events;
 //! - the relay's commit-to-publish latency (p50/p99) while events are committed at a steady rate;
+//! - the broker's fetch ceiling: a plain consumer reading the topic without processing;
 //! - the consumer runner's rate, each event applied with its PostgreSQL inbox record.
 //!
 //! Run: `cargo run --release -p shared-events --features testing --example messaging_bench`
@@ -184,8 +185,20 @@ async fn main() -> anyhow::Result<()> {
     shutdown.cancel();
     relay_task.await?;
 
-    // 4. Consumer runner over everything on the topic (raw + relayed), inbox + insert each.
+    // 4. The broker's fetch ceiling: a plain consumer reading everything, no processing.
     let total = 2 * n + samples;
+    let started = Instant::now();
+    let plain = shared_events::testing::reader(&kafka, &[&topic]);
+    let mut read = 0;
+    while read < total {
+        plain.recv().await?;
+        read += 1;
+    }
+    drop(plain);
+    let fetch_ceiling = rate(total, started.elapsed());
+    println!("broker ceiling (plain consume):       {fetch_ceiling:>8.0} events/s");
+
+    // 5. Consumer runner over everything on the topic (raw + relayed), inbox + insert each.
     let runner = ConsumerRunner::new(
         kafka.clone(),
         "bench",
@@ -213,8 +226,8 @@ async fn main() -> anyhow::Result<()> {
     }
     let consumer_rate = rate(total, started.elapsed());
     println!(
-        "consumer runner (inbox + effect):     {consumer_rate:>8.0} events/s ({:.0}% of ceiling)",
-        100.0 * consumer_rate / ceiling
+        "consumer runner (inbox + effect):     {consumer_rate:>8.0} events/s ({:.0}% of plain consume)",
+        100.0 * consumer_rate / fetch_ceiling
     );
     shutdown.cancel();
     consumer_task.await??;
