@@ -325,3 +325,87 @@ async fn offsets_are_committed_on_shutdown_and_a_restart_resumes_after_them() {
     }
     assert_eq!(committed_total(&env.kafka, &topic).await, 15);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_fails_midway_is_rolled_back_and_each_event_applied_once() {
+    let (env, topic) = setup().await;
+    // One key, so one partition and one worker: published before the runner starts, the
+    // messages are queued together and handled as a batch, which the flaky one makes fail.
+    let order = Uuid::now_v7();
+    let key = order.to_string();
+    let others: Vec<Uuid> = (0..6).map(|_| Uuid::now_v7()).collect();
+    let mut events = Vec::new();
+    for (i, other) in others.iter().enumerate() {
+        let reason = if i == 3 { "flaky-1" } else { "ok" };
+        events.push(cancelled(*other, reason));
+    }
+    for e in &events {
+        send_raw(&env.producer, &topic, &key, &e.to_json()).await;
+    }
+    send_raw(&env.producer, &topic, &key, &events[0].to_json()).await;
+
+    let handler = Scripted::default();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(runner(&env, handler.clone()).run(shutdown.clone()));
+    for o in &others {
+        assert_eq!(wait_effect(&env.pool, *o).await, 1);
+    }
+    // Give the duplicate (last on the partition) time to be seen: it is seen once its
+    // offset is committed, which happens after everything before it was applied.
+    wait_for("all offsets stored", Duration::from_secs(30), || {
+        let kafka = env.kafka.clone();
+        let topic = topic.clone();
+        async move { (committed_total(&kafka, &topic).await == 7).then_some(()) }
+    })
+    .await;
+    for o in &others {
+        assert_eq!(effects(&env.pool, *o).await, Some(1), "{o} applied once");
+    }
+    let attempts = handler.attempts.lock().unwrap().clone();
+    assert!(
+        attempts[&events[3].event_id] >= 2,
+        "the flaky event failed, then succeeded"
+    );
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postgres_batch_step_is_all_or_nothing_and_idempotent() {
+    use shared_events::{Handler, Outcome};
+    let (env, _topic) = setup().await;
+    let handler = Scripted::default();
+    let step = PgIdempotent::new(env.pool.clone(), "batch-test", handler.clone());
+    let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let batch = vec![
+        cancelled(a, "ok"),
+        cancelled(b, "flaky-1"),
+        cancelled(c, "ok"),
+    ];
+
+    // The second event fails: nothing of the batch remains, not even the first's effect.
+    assert!(step.handle_batch(&batch).await.is_none());
+    assert_eq!(effects(&env.pool, a).await, None);
+    let inbox: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    assert_eq!(inbox, 0);
+
+    // Retried, it applies as a whole; again, it is all duplicates.
+    use Outcome::{Applied, Duplicate};
+    assert_eq!(step.handle_batch(&batch).await, Some(vec![Applied; 3]));
+    assert_eq!(step.handle_batch(&batch).await, Some(vec![Duplicate; 3]));
+    for o in [a, b, c] {
+        assert_eq!(effects(&env.pool, o).await, Some(1));
+    }
+
+    // A copy of an event inside one batch is a duplicate too.
+    let d = cancelled(Uuid::now_v7(), "ok");
+    let twice = vec![d.clone(), d.clone()];
+    assert_eq!(
+        step.handle_batch(&twice).await,
+        Some(vec![Applied, Duplicate])
+    );
+    assert_eq!(step.handle(&d).await.unwrap(), Duplicate);
+}

@@ -76,8 +76,29 @@ impl From<mongodb::error::Error> for HandlerError {
     }
 }
 
+/// The `tracing` span of one event: its type, saga (correlation) id, id and trace id.
+pub fn event_span(event: &Envelope) -> tracing::Span {
+    tracing::info_span!(
+        "event",
+        event_type = %event.event_type(),
+        correlation_id = %event.correlation_id,
+        event_id = %event.event_id,
+        trace_id = %event.traceparent.map(|t| t.trace_id()).unwrap_or_default(),
+        partition = tracing::field::Empty,
+        offset = tracing::field::Empty,
+    )
+}
+
 /// Handles one event. Must be idempotent by `event.event_id`; the store adapters make it so.
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {
     async fn handle(&self, event: &Envelope) -> Result<Outcome, HandlerError>;
+
+    /// Handles several events (in order) as one atomic unit, if the store can: one
+    /// transaction and one commit instead of one per event. `None` means "not done, nothing
+    /// changed": the runner then handles the events one by one, with retries and dead-lettering.
+    /// The default does not batch.
+    async fn handle_batch(&self, _events: &[Envelope]) -> Option<Vec<Outcome>> {
+        None
+    }
 }

@@ -164,13 +164,27 @@ struct WorkerContext {
     shutdown: CancellationToken,
 }
 
+/// Most messages a worker applies as one batch. Only messages already queued are taken, so
+/// batching never waits: under light load a batch is one message.
+const MAX_BATCH: usize = 64;
+
 async fn worker(ctx: Arc<WorkerContext>, mut rx: mpsc::Receiver<OwnedMessage>) {
-    while let Some(message) = rx.recv().await {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.recv().await {
         if ctx.shutdown.is_cancelled() {
             // Unstarted messages are left for the next owner of the partition.
             break;
         }
-        if process(&ctx, &message).await {
+        batch.clear();
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(m) => batch.push(m),
+                Err(_) => break,
+            }
+        }
+        let done = process_batch(&ctx, &batch).await;
+        for message in &batch[..done] {
             // `rd_kafka_offset_store` records `offset + 1`: the next message to read.
             if let Err(e) =
                 ctx.consumer
@@ -180,7 +194,51 @@ async fn worker(ctx: Arc<WorkerContext>, mut rx: mpsc::Receiver<OwnedMessage>) {
                 tracing::debug!(error = %e, "could not store offset");
             }
         }
+        if done < batch.len() {
+            break;
+        }
     }
+}
+
+/// Handles a batch, atomically if the handler can; otherwise, or if that fails, message by
+/// message. Returns how many messages, from the start, are done with.
+async fn process_batch(ctx: &WorkerContext, batch: &[OwnedMessage]) -> usize {
+    if batch.len() > 1 {
+        let events: Option<Vec<(EventType, Envelope)>> = batch
+            .iter()
+            .map(|m| {
+                let expected = ctx.config.event_type_of(m.topic())?;
+                decode(m, expected).ok().map(|e| (expected, e))
+            })
+            .collect();
+        if let Some(typed) = events {
+            let (types, events): (Vec<EventType>, Vec<Envelope>) = typed.into_iter().unzip();
+            let started = Instant::now();
+            let outcomes = AssertUnwindSafe(ctx.handler.handle_batch(&events))
+                .catch_unwind()
+                .await
+                .unwrap_or(None);
+            if let Some(outcomes) = outcomes {
+                let each = started.elapsed().as_secs_f64() / events.len() as f64;
+                for (t, outcome) in types.iter().zip(&outcomes) {
+                    metrics::HANDLE_SECONDS
+                        .with_label_values(&[t.as_str()])
+                        .observe(each);
+                    metrics::EVENTS_HANDLED
+                        .with_label_values(&[t.as_str(), outcome.as_str()])
+                        .inc();
+                }
+                tracing::debug!(events = events.len(), "batch handled");
+                return batch.len();
+            }
+        }
+    }
+    for (i, message) in batch.iter().enumerate() {
+        if !process(ctx, message).await {
+            return i;
+        }
+    }
+    batch.len()
 }
 
 /// Handles one message. Returns true when it is done with (applied, duplicate or
@@ -206,15 +264,9 @@ async fn process(ctx: &WorkerContext, message: &OwnedMessage) -> bool {
             .await;
         }
     };
-    let span = tracing::info_span!(
-        "event",
-        event_type = %event.event_type(),
-        correlation_id = %event.correlation_id,
-        event_id = %event.event_id,
-        trace_id = %event.traceparent.map(|t| t.trace_id()).unwrap_or_default(),
-        partition = message.partition(),
-        offset = message.offset(),
-    );
+    let span = super::event_span(&event);
+    span.record("partition", message.partition());
+    span.record("offset", message.offset());
     let mut attempt = 0;
     loop {
         attempt += 1;

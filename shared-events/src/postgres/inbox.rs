@@ -1,9 +1,14 @@
 //! The idempotent-consumer step for PostgreSQL: inbox record and effect in one transaction.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
 
-use crate::consumer::{Handler, HandlerError, Outcome};
+use tracing::Instrument;
+
+use crate::consumer::{event_span, Handler, HandlerError, Outcome};
 use crate::envelope::Envelope;
 
 /// A handler whose effect runs inside a transaction the runtime opens and commits.
@@ -52,5 +57,44 @@ impl<H: PgHandler> Handler for PgIdempotent<H> {
         self.inner.handle(&mut tx, event).await?;
         tx.commit().await?;
         Ok(Outcome::Applied)
+    }
+
+    /// One transaction for the whole batch: the inbox rows in one statement, then each new
+    /// event's effect in order. Any failure rolls everything back and returns `None`.
+    async fn handle_batch(&self, events: &[Envelope]) -> Option<Vec<Outcome>> {
+        let result: Result<Vec<Outcome>, HandlerError> = async {
+            let mut tx = self.pool.begin().await?;
+            let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+            let types: Vec<&str> = events.iter().map(|e| e.event_type().as_str()).collect();
+            let mut fresh: HashSet<Uuid> = sqlx::query_scalar(
+                "INSERT INTO inbox (consumer, event_id, event_type) \
+                 SELECT $1, id, t FROM unnest($2::uuid[], $3::text[]) AS x(id, t) \
+                 ON CONFLICT DO NOTHING RETURNING event_id",
+            )
+            .bind(&self.consumer)
+            .bind(&ids)
+            .bind(&types)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
+            let mut outcomes = Vec::with_capacity(events.len());
+            for event in events {
+                // `remove`: a second copy of one event within the batch is a duplicate too.
+                if fresh.remove(&event.event_id) {
+                    self.inner
+                        .handle(&mut tx, event)
+                        .instrument(event_span(event))
+                        .await?;
+                    outcomes.push(Outcome::Applied);
+                } else {
+                    outcomes.push(Outcome::Duplicate);
+                }
+            }
+            tx.commit().await?;
+            Ok(outcomes)
+        }
+        .await;
+        result.ok()
     }
 }

@@ -1,0 +1,1 @@
+//! Cross-cutting test suites of the workspace live in `tests/tests/`.
