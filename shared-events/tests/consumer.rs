@@ -409,3 +409,68 @@ async fn the_postgres_batch_step_is_all_or_nothing_and_idempotent() {
     );
     assert_eq!(step.handle(&d).await.unwrap(), Duplicate);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_stuck_retrying_does_not_hold_up_the_others() {
+    let (env, topic) = setup().await;
+    let send_to = |partition: i32, event: Envelope| {
+        let producer = env.producer.clone();
+        let topic = topic.clone();
+        async move {
+            let body = event.to_json();
+            let key = event.key();
+            producer
+                .send(
+                    FutureRecord::to(&topic)
+                        .partition(partition)
+                        .key(&key)
+                        .payload(&body),
+                    Duration::from_secs(10),
+                )
+                .await
+                .unwrap();
+        }
+    };
+    // Partition 0: a message that keeps failing, then more than its worker's queue holds.
+    let stuck = cancelled(Uuid::now_v7(), "stuck");
+    send_to(0, stuck.clone()).await;
+    let behind: Vec<Uuid> = (0..400).map(|_| Uuid::now_v7()).collect();
+    for o in &behind {
+        send_to(0, cancelled(*o, "ok")).await;
+    }
+    let handler = Scripted::default();
+    let shutdown = CancellationToken::new();
+    let runner = runner(&env, handler.clone()).retry_policy(RetryPolicy {
+        max_attempts: 10_000,
+        initial_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(100),
+    });
+    let task = tokio::spawn(runner.run(shutdown.clone()));
+    // Once the stuck message has been retried a few times, the runner has read the 400 behind
+    // it and found its queue full.
+    wait_for(
+        "the stuck message to be retried",
+        Duration::from_secs(60),
+        || {
+            let n = handler
+                .attempts
+                .lock()
+                .unwrap()
+                .get(&stuck.event_id)
+                .copied();
+            async move { n.filter(|&n| n >= 5).map(|_| ()) }
+        },
+    )
+    .await;
+    // Partition 1, published only now: it must be applied while partition 0 is still stuck.
+    let free = Uuid::now_v7();
+    send_to(1, cancelled(free, "ok")).await;
+    assert_eq!(wait_effect(&env.pool, free).await, 1);
+    assert_eq!(
+        effects(&env.pool, behind[0]).await,
+        None,
+        "partition 0 stays in order"
+    );
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}

@@ -2,8 +2,7 @@
 //! each partition strictly in order, and an offset stored only after its message's effect (and
 //! inbox record) committed or the message was dead-lettered.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,6 +12,7 @@ use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message, OwnedMessage};
 use rdkafka::producer::{FutureProducer, Producer};
+use rdkafka::TopicPartitionList;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -32,7 +32,6 @@ pub struct ConsumerRunner {
     subscriptions: Vec<EventType>,
     handler: Arc<dyn Handler>,
     retry: RetryPolicy,
-    workers: usize,
 }
 
 impl ConsumerRunner {
@@ -49,18 +48,11 @@ impl ConsumerRunner {
             subscriptions: subscriptions.to_vec(),
             handler: Arc::new(handler),
             retry: RetryPolicy::default(),
-            workers: 8,
         }
     }
 
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
-        self
-    }
-
-    /// How many partitions are processed at once.
-    pub fn workers(mut self, n: usize) -> Self {
-        self.workers = n.max(1);
         self
     }
 
@@ -95,13 +87,14 @@ impl ConsumerRunner {
             group_id: group_id.clone(),
             shutdown: shutdown.clone(),
         });
-        let mut senders = Vec::with_capacity(self.workers);
-        let mut workers = Vec::with_capacity(self.workers);
-        for _ in 0..self.workers {
-            let (tx, rx) = mpsc::channel::<OwnedMessage>(64);
-            senders.push(tx);
-            workers.push(tokio::spawn(worker(ctx.clone(), rx)));
-        }
+        // One worker per partition, started on its first message: a partition whose message
+        // is being retried holds up only itself, never a partition it may be waiting on.
+        let mut workers: HashMap<(String, i32), mpsc::Sender<OwnedMessage>> = HashMap::new();
+        let mut handles = Vec::new();
+
+        // A partition whose queue is full is paused at the broker, its one message in hand kept
+        // here, and resumed once the queue has room: the other partitions keep flowing.
+        let mut paused: Vec<OwnedMessage> = Vec::new();
 
         let mut error_backoff = Duration::from_millis(50);
         loop {
@@ -109,16 +102,31 @@ impl ConsumerRunner {
                 biased;
                 _ = shutdown.cancelled() => break,
                 m = consumer.recv() => m,
+                _ = tokio::time::sleep(Duration::from_millis(20)), if !paused.is_empty() => {
+                    paused = retry_paused(&consumer, &workers, std::mem::take(&mut paused));
+                    continue;
+                }
             };
             match message {
                 Ok(m) => {
                     error_backoff = Duration::from_millis(50);
                     let owned = m.detach();
-                    let slot = worker_slot(owned.topic(), owned.partition(), senders.len());
-                    tokio::select! {
-                        biased;
-                        _ = shutdown.cancelled() => break,
-                        sent = senders[slot].send(owned) => if sent.is_err() { break },
+                    let slot = (owned.topic().to_owned(), owned.partition());
+                    let sender = workers.entry(slot).or_insert_with(|| {
+                        let (tx, rx) = mpsc::channel::<OwnedMessage>(WORKER_QUEUE);
+                        handles.push(tokio::spawn(worker(ctx.clone(), rx)));
+                        tx
+                    });
+                    match sender.try_send(owned) {
+                        Ok(()) => {}
+                        Err(mpsc::error::TrySendError::Full(owned)) => {
+                            let tpl = one_partition(owned.topic(), owned.partition());
+                            if let Err(e) = consumer.pause(&tpl) {
+                                tracing::warn!(error = %e, "pausing a partition failed");
+                            }
+                            paused.push(owned);
+                        }
+                        Err(mpsc::error::TrySendError::Closed(_)) => break,
                     }
                 }
                 Err(e) => {
@@ -132,9 +140,9 @@ impl ConsumerRunner {
             }
         }
 
-        drop(senders);
-        for w in workers {
-            let _ = w.await;
+        drop(workers);
+        for h in handles {
+            let _ = h.await;
         }
         match consumer.commit_consumer_state(CommitMode::Sync) {
             Ok(()) => {}
@@ -147,11 +155,39 @@ impl ConsumerRunner {
     }
 }
 
-/// The same partition always goes to the same worker, which keeps it in order.
-fn worker_slot(topic: &str, partition: i32, workers: usize) -> usize {
-    let mut h = DefaultHasher::new();
-    (topic, partition).hash(&mut h);
-    (h.finish() % workers as u64) as usize
+/// Messages queued per partition ahead of its worker.
+const WORKER_QUEUE: usize = 256;
+
+fn one_partition(topic: &str, partition: i32) -> TopicPartitionList {
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(topic, partition);
+    tpl
+}
+
+/// Hands held messages to their workers where there is room now, resuming their partitions.
+/// Returns the ones still waiting.
+fn retry_paused(
+    consumer: &StreamConsumer,
+    workers: &HashMap<(String, i32), mpsc::Sender<OwnedMessage>>,
+    held: Vec<OwnedMessage>,
+) -> Vec<OwnedMessage> {
+    let mut still = Vec::new();
+    for message in held {
+        let slot = (message.topic().to_owned(), message.partition());
+        let Some(sender) = workers.get(&slot) else {
+            continue;
+        };
+        match sender.try_send(message) {
+            Ok(()) => {
+                if let Err(e) = consumer.resume(&one_partition(&slot.0, slot.1)) {
+                    tracing::warn!(error = %e, topic = %slot.0, partition = slot.1, "resume failed");
+                }
+            }
+            Err(mpsc::error::TrySendError::Full(message)) => still.push(message),
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+    still
 }
 
 struct WorkerContext {
