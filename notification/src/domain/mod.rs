@@ -1,0 +1,12 @@
+//! The notification domain: kinds, the words for cancellation reasons, the messages each event
+//! becomes, and validated manual-notification input.
+
+mod kind;
+mod manual;
+mod messages;
+mod reason;
+
+pub use kind::Kind;
+pub use manual::{Body, Subject};
+pub use messages::{Message, Recipient};
+pub use reason::reason_in_words;

@@ -1,0 +1,80 @@
+//! Every Redis key the service uses, in one place, each with the configured prefix.
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `customer:{cid}` | hash | the customer replica: id, name, email |
+//! | `n:{id}` | hash | one notification (see [`crate::store::Notification`]) |
+//! | `customer:{cid}:notifications` | sorted set | notification ids scored by creation time (ms) |
+//! | `once:{order_id}:{kind}`, `once:welcome:{cid}` | string | the once-per-(order, kind) guard |
+//! | `deliveries` | sorted set | ids of notifications not yet delivered, by creation time |
+//! | `claim:{id}` | string | a dispatcher's short lease on delivering one notification |
+//! | `alerts` | list | low-stock alerts as JSON, newest first, capped |
+//! | `stock:{sku}` | hash | the latest `stock.updated` numbers of a SKU |
+//! | `skus` | set | the SKUs that have a `stock:{sku}` hash |
+//! | `inbox:{prefix}notification:{event_id}` | string | handled events (written by the runtime) |
+
+use uuid::Uuid;
+
+use crate::domain::Kind;
+
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Keys {
+            prefix: prefix.into(),
+        }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn customer(&self, customer_id: Uuid) -> String {
+        format!("{}customer:{customer_id}", self.prefix)
+    }
+
+    pub fn notification(&self, id: impl std::fmt::Display) -> String {
+        format!("{}n:{id}", self.prefix)
+    }
+
+    pub fn customer_notifications(&self, customer_id: Uuid) -> String {
+        format!("{}customer:{customer_id}:notifications", self.prefix)
+    }
+
+    pub fn once_per_order(&self, order_id: Uuid, kind: Kind) -> String {
+        format!("{}once:{order_id}:{}", self.prefix, kind.as_str())
+    }
+
+    pub fn once_welcome(&self, customer_id: Uuid) -> String {
+        format!("{}once:welcome:{customer_id}", self.prefix)
+    }
+
+    pub fn deliveries(&self) -> String {
+        format!("{}deliveries", self.prefix)
+    }
+
+    pub fn claim(&self, id: Uuid) -> String {
+        format!("{}claim:{id}", self.prefix)
+    }
+
+    pub fn alerts(&self) -> String {
+        format!("{}alerts", self.prefix)
+    }
+
+    pub fn stock(&self, sku: &str) -> String {
+        format!("{}stock:{sku}", self.prefix)
+    }
+
+    pub fn stock_skus(&self) -> String {
+        format!("{}skus", self.prefix)
+    }
+
+    /// The consumer name under which the runtime writes inbox keys.
+    pub fn inbox_consumer(&self) -> String {
+        format!("{}{}", self.prefix, crate::SERVICE)
+    }
+}

@@ -1,0 +1,187 @@
+//! The HTTP API: manual notifications, listing with its limit, every documented error, and
+//! the operational endpoints.
+
+mod common;
+
+use common::{TestApp, WAIT};
+use serde_json::json;
+use shared_events::testing::wait_for;
+use uuid::Uuid;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manual_notification_is_accepted_listed_newest_first_and_delivered() {
+    let app = TestApp::spawn().await;
+    let customer = Uuid::now_v7();
+    let mut ids = Vec::new();
+    for i in 1..=3 {
+        let (status, body) = app
+            .post(
+                "/notify",
+                json!({"customer_id": customer, "subject": format!(" Note {i} "), "body": "Hello\nthere"}),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        ids.push(body["id"].as_str().unwrap().to_owned());
+    }
+    let list = app.wait_delivered(customer, 3).await;
+    let listed: Vec<&str> = list.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!(listed, vec![&*ids[2], &*ids[1], &*ids[0]]);
+    let newest = &list[0];
+    assert_eq!(newest["kind"], "manual");
+    assert_eq!(newest["subject"], "Note 3");
+    assert_eq!(newest["body"], "Hello\nthere");
+    assert_eq!(newest["customer_id"], customer.to_string());
+    assert!(newest["order_id"].is_null());
+    assert!(newest["created_at"].as_str().unwrap().ends_with('Z'));
+    assert!(newest["sent_at"].as_str().unwrap() >= newest["created_at"].as_str().unwrap());
+
+    let deliveries = app.recorder.deliveries();
+    assert_eq!(deliveries.len(), 3);
+    assert!(deliveries.iter().all(|d| d.1 == "manual" && d.2.is_none()));
+
+    let (status, two) = app
+        .get(&format!("/notifications?customer_id={customer}&limit=2"))
+        .await;
+    assert_eq!(status, 200);
+    let two: Vec<&str> = two
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(two, vec![&*ids[2], &*ids[1]]);
+
+    // Another customer's list is theirs alone; an unknown customer has none.
+    let (status, none) = app
+        .get(&format!("/notifications?customer_id={}", Uuid::now_v7()))
+        .await;
+    assert_eq!((status, none), (200, json!([])));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_requests_get_the_documented_errors_and_operational_endpoints_answer() {
+    let app = TestApp::spawn().await;
+    operational_endpoints_answer(&app).await;
+    let customer = Uuid::now_v7().to_string();
+    let cases = [
+        (
+            json!({"customer_id": "nope", "subject": "s", "body": "b"}),
+            422,
+            "invalid_customer_id",
+        ),
+        (
+            json!({"customer_id": customer, "subject": "  ", "body": "b"}),
+            422,
+            "invalid_subject",
+        ),
+        (
+            json!({"customer_id": customer, "subject": "s", "body": ""}),
+            422,
+            "invalid_body",
+        ),
+        (
+            json!({"customer_id": customer, "subject": "a\nb", "body": "b"}),
+            422,
+            "invalid_subject",
+        ),
+        (
+            json!({"customer_id": customer, "subject": "s"}),
+            422,
+            "invalid_request",
+        ),
+        (
+            json!({"customer_id": 7, "subject": "s", "body": "b"}),
+            422,
+            "invalid_request",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let (got, resp) = app.post("/notify", body.clone()).await;
+        assert_eq!(
+            (got, resp["error"]["code"].as_str().unwrap_or_default()),
+            (status, code),
+            "{body}: {resp}"
+        );
+        assert!(resp["error"]["message"].as_str().unwrap().len() > 5);
+    }
+
+    let (status, resp) = app.post_raw("/notify", "{\"customer_id\": ").await;
+    assert_eq!(
+        (status, &resp["error"]["code"]),
+        (400, &json!("malformed_json"))
+    );
+
+    let huge = json!({"customer_id": customer, "subject": "s", "body": "x".repeat(200_000)});
+    let (status, resp) = app.post_raw("/notify", huge.to_string()).await;
+    assert_eq!(
+        (status, &resp["error"]["code"]),
+        (413, &json!("payload_too_large"))
+    );
+
+    for (query, code) in [
+        (String::new(), "invalid_customer_id"),
+        ("?customer_id=42".to_owned(), "invalid_customer_id"),
+        (format!("?customer_id={customer}&limit=0"), "invalid_limit"),
+        (
+            format!("?customer_id={customer}&limit=501"),
+            "invalid_limit",
+        ),
+        (
+            format!("?customer_id={customer}&limit=many"),
+            "invalid_limit",
+        ),
+    ] {
+        let (status, resp) = app.get(&format!("/notifications{query}")).await;
+        assert_eq!(
+            (status, resp["error"]["code"].as_str().unwrap_or_default()),
+            (422, code),
+            "{query}: {resp}"
+        );
+    }
+
+    let (status, resp) = app.get("/nowhere").await;
+    assert_eq!((status, &resp["error"]["code"]), (404, &json!("not_found")));
+    // Nothing was stored by any of the rejected requests.
+    assert!(app
+        .notifications(customer.parse().unwrap())
+        .await
+        .is_empty());
+}
+
+/// Part of the test above, to spare the broker one more service start.
+async fn operational_endpoints_answer(app: &TestApp) {
+    assert_eq!(app.get("/health").await.0, 200);
+    // A busy broker can miss /ready's two-second probe; readiness is a condition to reach.
+    let ready = wait_for("the service to be ready", WAIT, || async {
+        let (status, ready) = app.get("/ready").await;
+        (status == 200).then_some(ready)
+    })
+    .await;
+    assert_eq!(ready["checks"]["redis"], "ok");
+    assert_eq!(ready["checks"]["kafka"], "ok");
+    let (status, doc) = app.get("/openapi.json").await;
+    assert_eq!(status, 200);
+    for path in [
+        "/notify",
+        "/notifications",
+        "/stock-alerts",
+        "/health",
+        "/ready",
+        "/metrics",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} documented");
+    }
+    let (status, empty) = app.get("/stock-alerts").await;
+    assert_eq!((status, empty), (200, json!({"alerts": [], "stock": []})));
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("http_requests_total"), "{metrics}");
+    assert!(metrics.contains("notification_customer_not_yet_known_total"));
+}

@@ -1,0 +1,217 @@
+//! A notification service spawned per test against the real Redis (under a key prefix of its
+//! own) and the real broker (in a topic namespace of its own), with a notifier that records
+//! what it is asked to deliver.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use notification::configuration::Settings;
+use notification::delivery::Notifier;
+use notification::keys::Keys;
+use notification::startup::Application;
+use notification::store::Notification;
+use rdkafka::producer::FutureProducer;
+use redis::aio::ConnectionManager;
+use serde_json::Value;
+use shared_events::events::CustomerCreated;
+use shared_events::testing::{isolated_kafka, wait_for};
+use shared_events::{CancellationToken, Envelope, KafkaConfig, Money};
+use uuid::Uuid;
+
+/// How long a test waits for an event to show through the API.
+pub const WAIT: Duration = Duration::from_secs(60);
+
+/// Records every delivery it is asked for: (notification id, kind, email).
+#[derive(Default)]
+pub struct Recorder(Mutex<Vec<(Uuid, String, Option<String>)>>);
+
+#[async_trait]
+impl Notifier for Recorder {
+    async fn deliver(&self, n: &Notification, email: Option<&str>) -> anyhow::Result<()> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((n.id, n.kind.clone(), email.map(str::to_owned)));
+        Ok(())
+    }
+}
+
+impl Recorder {
+    pub fn deliveries(&self) -> Vec<(Uuid, String, Option<String>)> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub http: reqwest::Client,
+    pub kafka: KafkaConfig,
+    pub producer: FutureProducer,
+    pub redis: ConnectionManager,
+    pub keys: Keys,
+    pub recorder: Arc<Recorder>,
+    redis_url: String,
+    shutdown: CancellationToken,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let prefix = format!("test:notification:{}:", Uuid::new_v4().simple());
+        let settings = Settings {
+            http_host: "127.0.0.1".into(),
+            http_port: 0,
+            redis_url: std::env::var("REDIS_URL")
+                .unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+            key_prefix: prefix.clone(),
+            // Short, so that what a test leaves behind in Redis expires.
+            inbox_ttl: Duration::from_secs(600),
+            kafka: isolated_kafka(),
+        };
+        let kafka = settings.kafka.clone();
+        let redis_url = settings.redis_url.clone();
+        let shutdown = CancellationToken::new();
+        let recorder = Arc::new(Recorder::default());
+        let app = Application::build_with_notifier(settings, shutdown.clone(), recorder.clone())
+            .await
+            .expect("the service starts; is the stack up? (scripts/stack up)");
+        let url = format!("http://127.0.0.1:{}", app.port());
+        let redis = app.redis().clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            url,
+            http: reqwest::Client::new(),
+            producer: shared_events::producer::build_producer(&kafka).unwrap(),
+            kafka,
+            redis,
+            keys: Keys::new(prefix),
+            recorder,
+            redis_url,
+            shutdown,
+        }
+    }
+
+    pub async fn publish(&self, event: &Envelope) {
+        shared_events::producer::publish(&self.producer, &self.kafka, event)
+            .await
+            .expect("publishing a test event");
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.post_raw(path, body.to_string()).await
+    }
+
+    /// The customer's notifications as the API lists them.
+    pub async fn notifications(&self, customer_id: Uuid) -> Vec<Value> {
+        let (status, body) = self
+            .get(&format!(
+                "/notifications?customer_id={customer_id}&limit=500"
+            ))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body.as_array().unwrap().clone()
+    }
+
+    /// Waits until the customer has `n` notifications, all delivered, and returns them.
+    pub async fn wait_delivered(&self, customer_id: Uuid, n: usize) -> Vec<Value> {
+        wait_for(
+            &format!("{n} delivered notifications for {customer_id}"),
+            WAIT,
+            || async {
+                let list = self.notifications(customer_id).await;
+                (list.len() >= n && list.iter().all(|x| x["sent_at"].is_string())).then_some(list)
+            },
+        )
+        .await
+    }
+
+    /// Whether the service's consumer has handled (applied) the event with this id.
+    pub async fn handled(&self, event_id: Uuid) -> bool {
+        let key = format!("inbox:{}:{event_id}", self.keys.inbox_consumer());
+        let mut conn = self.redis.clone();
+        redis::cmd("EXISTS")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap()
+    }
+
+    pub async fn wait_handled(&self, event: &Envelope) {
+        wait_for(
+            &format!("{} {} to be handled", event.event_type(), event.event_id),
+            WAIT,
+            || async { self.handled(event.event_id).await.then_some(()) },
+        )
+        .await
+    }
+}
+
+impl Drop for TestApp {
+    /// Stops the service and deletes this test's keys, also when the test failed (inbox and
+    /// guard keys expire on their own).
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        let pattern = format!("{}*", self.keys.prefix());
+        let cleanup = redis::Client::open(self.redis_url.as_str())
+            .and_then(|c| c.get_connection())
+            .and_then(|mut conn| {
+                let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut conn)?;
+                if keys.is_empty() {
+                    return Ok(());
+                }
+                redis::cmd("DEL").arg(keys).query::<()>(&mut conn)
+            });
+        if let Err(e) = cleanup {
+            eprintln!("could not delete the test's Redis keys {pattern}: {e}");
+        }
+    }
+}
+
+pub fn customer_created(name: &str) -> (Uuid, Envelope) {
+    let id = Uuid::now_v7();
+    let event = Envelope::new(
+        "customer",
+        CustomerCreated {
+            customer_id: id,
+            name: name.into(),
+            email: format!("{}@example.com", name.to_lowercase()),
+            credit_limit: "100.00".parse::<Money>().unwrap(),
+        },
+    );
+    (id, event)
+}
+
+/// A copy of `event` with a new event id: the same fact delivered as a second event.
+pub fn reissued(event: &Envelope) -> Envelope {
+    Envelope::new(&event.producer, event.payload.clone())
+}
+
+pub fn money(s: &str) -> Money {
+    s.parse().unwrap()
+}

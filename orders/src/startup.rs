@@ -1,0 +1,103 @@
+//! Builds the running service: database and migrations, topics, then the HTTP server, the
+//! outbox relay, the event consumer and the deadline sweep, all stopped by one shutdown token.
+
+use std::net::TcpListener;
+
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use shared_events::http::{configure_common, not_found, observe, serve, Readiness};
+use shared_events::postgres::{PgIdempotent, PgOutboxStore};
+use shared_events::tasks::Tasks;
+use shared_events::{CancellationToken, ConsumerRunner, EventType, OutboxRelay};
+use sqlx::PgPool;
+
+use crate::configuration::Settings;
+use crate::consumer::{OrdersHandler, SUBSCRIPTIONS};
+use crate::{deadline, routes, SERVICE};
+
+const OPENAPI: &str = include_str!("../openapi.json");
+
+/// The topics the service publishes to.
+const PUBLISHES: &[EventType] = &[
+    EventType::OrderCreated,
+    EventType::OrderConfirmed,
+    EventType::OrderCancelled,
+];
+
+pub struct Application {
+    port: u16,
+    pool: PgPool,
+    tasks: Tasks,
+}
+
+impl Application {
+    pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Self> {
+        let pool = shared_events::postgres::connect(&settings.database_url).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        shared_events::postgres::migrate(&pool).await?;
+        let topics: Vec<EventType> = PUBLISHES.iter().chain(SUBSCRIPTIONS).copied().collect();
+        shared_events::topics::ensure_topics(&settings.kafka, &topics).await?;
+        let producer = shared_events::producer::build_producer(&settings.kafka)?;
+
+        let listener = TcpListener::bind((settings.http_host.as_str(), settings.http_port))?;
+        let port = listener.local_addr()?.port();
+        let readiness = Readiness::new()
+            .postgres(pool.clone())
+            .kafka(&settings.kafka);
+        let data = web::Data::new(pool.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(observe))
+                .app_data(data.clone())
+                .configure(|cfg| configure_common(cfg, readiness.clone(), OPENAPI))
+                .route("/orders", web::post().to(routes::create_order))
+                .route("/orders", web::get().to(routes::list_orders))
+                .route("/orders/{id}", web::get().to(routes::get_order))
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?
+        .disable_signals()
+        .run();
+
+        let mut tasks = Tasks::new(shutdown.clone());
+        tasks.spawn("http", serve(server, shutdown.clone()));
+
+        let relay = OutboxRelay::new(
+            PgOutboxStore::new(pool.clone()),
+            producer,
+            settings.kafka.clone(),
+        );
+        let relay_shutdown = shutdown.clone();
+        tasks.spawn("outbox relay", async move {
+            relay.run(relay_shutdown).await;
+            Ok(())
+        });
+
+        let handler = PgIdempotent::new(pool.clone(), SERVICE, OrdersHandler);
+        let consumer = ConsumerRunner::new(settings.kafka.clone(), SERVICE, SUBSCRIPTIONS, handler);
+        tasks.spawn("consumer", consumer.run(shutdown.clone()));
+
+        tasks.spawn(
+            "deadline",
+            deadline::run(
+                pool.clone(),
+                settings.order_timeout,
+                settings.deadline_poll,
+                shutdown.clone(),
+            ),
+        );
+        Ok(Application { port, pool, tasks })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.tasks.wait().await
+    }
+}

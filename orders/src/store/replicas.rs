@@ -1,0 +1,64 @@
+//! The local replicas other services' events keep: customers (`customer.created`) and the
+//! catalogue with its current prices (`stock.updated`). `POST /orders` validates and prices
+//! against them, so the orders service never calls another service.
+
+use std::collections::HashMap;
+
+use shared_events::events::{CustomerCreated, StockUpdated};
+use shared_events::Money;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// Records a customer. A customer never changes, so a repeat is a no-op.
+pub async fn upsert_customer(
+    conn: &mut PgConnection,
+    c: &CustomerCreated,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO customers (id, name, email) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(c.customer_id)
+    .bind(&c.name)
+    .bind(&c.email)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Keeps the latest name and price of a SKU. The events of one SKU share a Kafka key, so they
+/// arrive in the order inventory committed them: the last one applied is the newest.
+pub async fn upsert_product(conn: &mut PgConnection, s: &StockUpdated) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO products (sku, name, price) VALUES ($1, $2, $3) \
+         ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, price = EXCLUDED.price, \
+         updated_at = now()",
+    )
+    .bind(&s.sku)
+    .bind(&s.name)
+    .bind(s.price.amount())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn customer_exists(pool: &PgPool, id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1)")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+}
+
+/// The current unit price of each of `skus` the catalogue knows.
+pub async fn prices(pool: &PgPool, skus: &[String]) -> Result<HashMap<String, Money>, sqlx::Error> {
+    let rows: Vec<(String, rust_decimal::Decimal)> =
+        sqlx::query_as("SELECT sku, price FROM products WHERE sku = ANY($1)")
+            .bind(skus)
+            .fetch_all(pool)
+            .await?;
+    rows.into_iter()
+        .map(|(sku, price)| {
+            let price = Money::new(price).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            Ok((sku, price))
+        })
+        .collect()
+}

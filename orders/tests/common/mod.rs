@@ -1,0 +1,316 @@
+//! The orders service under test: spawned against a fresh database and topic namespace, with
+//! helpers to play the other services (publishing their events into the real topics) and to
+//! read what the service emitted.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use orders::configuration::Settings;
+use orders::startup::Application;
+use rdkafka::consumer::StreamConsumer;
+use rdkafka::producer::FutureProducer;
+use rdkafka::Message;
+use serde_json::{json, Value};
+use shared_events::events::{
+    CustomerCreated, OrderPaid, PaymentFailed, StockLine, StockRejected, StockReserved,
+    StockUpdated,
+};
+use shared_events::testing::{
+    fresh_database_url, isolated_kafka, read_quiet, read_until, reader, wait_for,
+};
+use shared_events::{CancellationToken, Envelope, EventPayload, EventType, KafkaConfig, Money};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Long enough for any wait on the local stack; a test that needs it has failed anyway.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+pub struct TestApp {
+    pub url: String,
+    pub http: reqwest::Client,
+    pub kafka: KafkaConfig,
+    pub pool: PgPool,
+    pub producer: FutureProducer,
+    shutdown: CancellationToken,
+}
+
+pub fn settings(database_url: String, kafka: KafkaConfig, order_timeout: Duration) -> Settings {
+    Settings {
+        http_host: "127.0.0.1".into(),
+        http_port: 0,
+        database_url,
+        kafka,
+        order_timeout,
+        deadline_poll: Duration::from_millis(200),
+    }
+}
+
+impl TestApp {
+    /// A service with a deadline far beyond any test, so only the events decide.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with_timeout(Duration::from_secs(600)).await
+    }
+
+    pub async fn spawn_with_timeout(order_timeout: Duration) -> TestApp {
+        let s = settings(fresh_database_url().await, isolated_kafka(), order_timeout);
+        Self::spawn_from(s).await
+    }
+
+    pub async fn spawn_from(settings: Settings) -> TestApp {
+        if std::env::var_os("RUST_LOG").is_some() {
+            shared_events::telemetry::init("orders-test");
+        }
+        let kafka = settings.kafka.clone();
+        let shutdown = CancellationToken::new();
+        let app = Application::build(settings, shutdown.clone())
+            .await
+            .expect("the service starts");
+        let url = format!("http://127.0.0.1:{}", app.port());
+        let pool = app.pool().clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            url,
+            http: reqwest::Client::new(),
+            producer: shared_events::producer::build_producer(&kafka).unwrap(),
+            kafka,
+            pool,
+            shutdown,
+        }
+    }
+
+    pub async fn post_raw(
+        &self,
+        body: impl Into<reqwest::Body>,
+        key: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .http
+            .post(format!("{}/orders", self.url))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(key) = key {
+            req = req.header("Idempotency-Key", key);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn post(&self, body: &Value, key: Option<&str>) -> (u16, Value) {
+        let resp = self.post_raw(body.to_string(), key).await;
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn order(&self, id: Uuid) -> Value {
+        let (status, body) = self.get(&format!("/orders/{id}")).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Publishes an event into its real topic, as another service's outbox would.
+    pub async fn publish(&self, event: &Envelope) {
+        shared_events::producer::publish(&self.producer, &self.kafka, event)
+            .await
+            .expect("publishing");
+    }
+
+    /// Announces a customer and a priced product, and waits until the service takes an order
+    /// for them (the replicas have caught up). Returns that first order.
+    pub async fn seed(&self, sku: &str, price: &str) -> (Uuid, Value) {
+        let customer = customer_created();
+        let EventPayload::CustomerCreated(c) = &customer.payload else {
+            unreachable!()
+        };
+        let customer_id = c.customer_id;
+        self.publish(&customer).await;
+        self.publish(&stock_updated(sku, price)).await;
+        let order = self
+            .place_when_ready(
+                &json!({"customer_id": customer_id, "items": [{"sku": sku, "quantity": 1}]}),
+            )
+            .await;
+        (customer_id, order)
+    }
+
+    /// POSTs `body` until the replicas know its customer and SKUs (422 until then).
+    pub async fn place_when_ready(&self, body: &Value) -> Value {
+        wait_for("the replicas to accept the order", PATIENCE, || async {
+            let (status, resp) = self.post(body, None).await;
+            match status {
+                202 => Some(resp),
+                422 => None,
+                other => panic!("unexpected {other}: {resp}"),
+            }
+        })
+        .await
+    }
+
+    /// Waits until the service has applied (or recognised as duplicates) every one of `events`.
+    pub async fn wait_consumed(&self, events: &[&Envelope]) {
+        let mut ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+        ids.sort();
+        ids.dedup();
+        wait_for("the events to be consumed", PATIENCE, || async {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM inbox WHERE consumer = 'orders' AND event_id = ANY($1)",
+            )
+            .bind(&ids)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+            (n as usize == ids.len()).then_some(())
+        })
+        .await
+    }
+
+    /// Waits until order `id` has status `status`, and returns it.
+    pub async fn wait_status(&self, id: Uuid, status: &str) -> Value {
+        wait_for(&format!("order {id} to be {status}"), PATIENCE, || async {
+            let order = self.order(id).await;
+            (order["status"] == status).then_some(order)
+        })
+        .await
+    }
+
+    /// The event types the service enqueued for order `id`, in order.
+    pub async fn outbox_of(&self, id: Uuid) -> Vec<String> {
+        sqlx::query_scalar("SELECT event_type FROM outbox WHERE kafka_key = $1 ORDER BY id")
+            .bind(id.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// A reader of the topics the service publishes to, from their beginning.
+    pub fn emitted_reader(&self) -> StreamConsumer {
+        let topics: Vec<String> = [
+            EventType::OrderCreated,
+            EventType::OrderConfirmed,
+            EventType::OrderCancelled,
+        ]
+        .iter()
+        .map(|&t| self.kafka.topic(t))
+        .collect();
+        let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+        reader(&self.kafka, &refs)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Reads `expected` events from `consumer`, then half a second more to show nothing else comes.
+pub async fn read_events(consumer: &StreamConsumer, expected: usize) -> Vec<Envelope> {
+    let mut messages = read_until(consumer, PATIENCE, |m| m.len() >= expected).await;
+    messages.extend(read_quiet(consumer, Duration::from_millis(500)).await);
+    messages
+        .iter()
+        .map(|m| Envelope::decode(m.payload().unwrap()).expect("a valid envelope"))
+        .collect()
+}
+
+pub fn order_id_of(order: &Value) -> Uuid {
+    order["id"].as_str().unwrap().parse().unwrap()
+}
+
+pub fn customer_created() -> Envelope {
+    let id = Uuid::now_v7();
+    Envelope::new(
+        "customer",
+        CustomerCreated {
+            customer_id: id,
+            name: "Ada".into(),
+            email: format!("{id}@example.com"),
+            credit_limit: "1000.00".parse().unwrap(),
+        },
+    )
+}
+
+pub fn stock_updated(sku: &str, price: &str) -> Envelope {
+    Envelope::new(
+        "inventory",
+        StockUpdated {
+            sku: sku.into(),
+            name: format!("product {sku}"),
+            price: price.parse().unwrap(),
+            available: 100,
+            reserved: 0,
+            sold: 0,
+            low_stock_threshold: 5,
+        },
+    )
+}
+
+pub fn unique_sku() -> String {
+    format!("SKU-{}", &Uuid::new_v4().simple().to_string()[..10])
+}
+
+pub fn stock_reserved(order_id: Uuid) -> Envelope {
+    Envelope::new(
+        "inventory",
+        StockReserved {
+            order_id,
+            items: vec![StockLine {
+                sku: "ANY".into(),
+                quantity: 1,
+            }],
+        },
+    )
+}
+
+pub fn stock_rejected(order_id: Uuid) -> Envelope {
+    Envelope::new(
+        "inventory",
+        StockRejected {
+            order_id,
+            reason: "out_of_stock".into(),
+            short_skus: vec!["ANY".into()],
+        },
+    )
+}
+
+pub fn order_paid(order_id: Uuid, customer_id: Uuid) -> Envelope {
+    Envelope::new(
+        "billing",
+        OrderPaid {
+            order_id,
+            customer_id,
+            amount: Money::ZERO,
+        },
+    )
+}
+
+pub fn payment_failed(order_id: Uuid, customer_id: Uuid) -> Envelope {
+    Envelope::new(
+        "billing",
+        PaymentFailed {
+            order_id,
+            customer_id,
+            amount: Money::ZERO,
+            reason: "insufficient_funds".into(),
+        },
+    )
+}
+
+/// The history's event types, in order.
+pub fn history(order: &Value) -> Vec<String> {
+    order["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["event_type"].as_str().unwrap().to_owned())
+        .collect()
+}
