@@ -19,8 +19,11 @@ use crate::domain::{Message, Recipient};
 use crate::keys::Keys;
 use crate::store::{self, Notification};
 
-/// The events of the main consumer group.
-pub const ORDER_AND_STOCK_EVENTS: &[EventType] = &[
+/// The events the service consumes, all in its one consumer group. An order event waiting for
+/// its customer retries on its own partition's worker, so it never holds up the
+/// `customer.created` it waits for.
+pub const SUBSCRIPTIONS: &[EventType] = &[
+    EventType::CustomerCreated,
     EventType::OrderPaid,
     EventType::OrderConfirmed,
     EventType::OrderCancelled,
@@ -28,10 +31,6 @@ pub const ORDER_AND_STOCK_EVENTS: &[EventType] = &[
     EventType::StockUpdated,
     EventType::LowStock,
 ];
-
-/// The events of the customer consumer group, kept apart so that an order event waiting
-/// for its customer can never hold up the very `customer.created` it waits for.
-pub const CUSTOMER_EVENTS: &[EventType] = &[EventType::CustomerCreated];
 
 pub struct NotificationHandler {
     keys: Keys,

@@ -1,4 +1,4 @@
-//! Builds the running service: Redis, topics, the two consumer groups, the delivery
+//! Builds the running service: Redis, topics, the consumer, the delivery
 //! dispatcher and the HTTP server, all stopped by one shutdown token.
 
 use std::net::TcpListener;
@@ -15,15 +15,12 @@ use shared_events::{CancellationToken, ConsumerRunner};
 use tokio::sync::Notify;
 
 use crate::configuration::Settings;
-use crate::consumer::{Kicking, NotificationHandler, CUSTOMER_EVENTS, ORDER_AND_STOCK_EVENTS};
+use crate::consumer::{Kicking, NotificationHandler, SUBSCRIPTIONS};
 use crate::delivery::{Dispatcher, LogNotifier, Notifier};
 use crate::keys::Keys;
 use crate::routes::{self, AppState};
 
 const OPENAPI: &str = include_str!("../openapi.json");
-
-/// The consumer group of `customer.created` (the main group is [`crate::SERVICE`]).
-pub const CUSTOMER_GROUP: &str = "notification-customers";
 
 pub struct Application {
     port: u16,
@@ -48,9 +45,7 @@ impl Application {
         let conn = ConnectionManager::new(client)
             .await
             .with_context(|| format!("connecting to Redis at {}", settings.redis_url))?;
-        let mut topics = ORDER_AND_STOCK_EVENTS.to_vec();
-        topics.extend_from_slice(CUSTOMER_EVENTS);
-        shared_events::topics::ensure_topics(&settings.kafka, &topics).await?;
+        shared_events::topics::ensure_topics(&settings.kafka, SUBSCRIPTIONS).await?;
 
         let keys = Keys::new(settings.key_prefix.clone());
         let kick = Arc::new(Notify::new());
@@ -90,31 +85,22 @@ impl Application {
 
         let mut tasks = Tasks::new(shutdown.clone());
         tasks.spawn("http", serve(server, shutdown.clone()));
-        let handler = || {
-            Kicking::new(
-                RedisIdempotent::new(
-                    conn.clone(),
-                    keys.inbox_consumer(),
-                    settings.inbox_ttl,
-                    NotificationHandler::new(keys.clone()),
-                ),
-                kick.clone(),
-            )
-        };
+        let handler = Kicking::new(
+            RedisIdempotent::new(
+                conn.clone(),
+                keys.inbox_consumer(),
+                settings.inbox_ttl,
+                NotificationHandler::new(keys.clone()),
+            ),
+            kick.clone(),
+        );
         let consumer = ConsumerRunner::new(
             settings.kafka.clone(),
             crate::SERVICE,
-            ORDER_AND_STOCK_EVENTS,
-            handler(),
+            SUBSCRIPTIONS,
+            handler,
         );
         tasks.spawn("consumer", consumer.run(shutdown.clone()));
-        let customers = ConsumerRunner::new(
-            settings.kafka.clone(),
-            CUSTOMER_GROUP,
-            CUSTOMER_EVENTS,
-            handler(),
-        );
-        tasks.spawn("customer consumer", customers.run(shutdown.clone()));
         let dispatcher = Dispatcher::new(conn.clone(), keys, notifier, kick);
         tasks.spawn("dispatcher", dispatcher.run(shutdown.clone()));
         Ok(Application { port, conn, tasks })
