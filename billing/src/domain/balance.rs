@@ -1,0 +1,46 @@
+//! An account balance (or any account total) as the API shows it: a decimal string with
+//! exactly two places. Unlike [`shared_events::Money`] it has no upper bound of its own, since
+//! deposits may take a balance beyond the largest single amount.
+
+use rust_decimal::Decimal;
+use serde::{Serialize, Serializer};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Balance(Decimal);
+
+impl Balance {
+    pub fn new(amount: Decimal) -> Balance {
+        let mut amount = amount;
+        amount.rescale(2);
+        Balance(amount)
+    }
+
+    pub fn amount(&self) -> Decimal {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Balance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.2}", self.0)
+    }
+}
+
+impl Serialize for Balance {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prints_two_places() {
+        let b = Balance::new(Decimal::new(5, 0));
+        assert_eq!(serde_json::to_value(b).unwrap(), "5.00");
+        let b = Balance::new(Decimal::new(123_456_789_012_345, 2));
+        assert_eq!(b.to_string(), "1234567890123.45");
+    }
+}

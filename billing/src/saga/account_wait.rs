@@ -1,0 +1,102 @@
+//! The bounded wait for an account that is not open yet.
+//!
+//! `order.created` and `customer.created` travel on different topics, so an order can reach
+//! billing before its customer's account opens. Such an order is retried with the runner's
+//! backoff; the wait is measured from the moment billing first saw the order (kept in
+//! `account_waits`, written outside the handler's transaction, which each retry rolls back),
+//! so a backlog after downtime does not fail orders that billing has not waited for at all.
+//! Once billing has waited `account_wait`, the order fails with `unknown_customer`.
+//!
+//! The runner's retry budget must outlast that wait, or the order would be dead-lettered
+//! instead of failed: [`retry_policy`] sizes it.
+
+use std::time::Duration;
+
+use shared_events::RetryPolicy;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// How long billing has been waiting for the account of `order_id`'s customer (zero the
+/// first time it asks).
+pub async fn waited(pool: &PgPool, order_id: Uuid) -> Result<Duration, sqlx::Error> {
+    sqlx::query("INSERT INTO account_waits (order_id) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(order_id)
+        .execute(pool)
+        .await?;
+    let secs: f64 = sqlx::query_scalar(
+        "SELECT greatest(extract(epoch FROM clock_timestamp() - first_seen), 0)::float8 \
+         FROM account_waits WHERE order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Forgets the wait of a settled order (inside the settling transaction).
+pub async fn clear(conn: &mut PgConnection, order_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM account_waits WHERE order_id = $1")
+        .bind(order_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Slack between the end of the wait and the end of the retry budget.
+const MARGIN: Duration = Duration::from_secs(3);
+/// The runner shortens each pause by up to this fraction (its jitter).
+const MAX_JITTER: f64 = 0.2;
+
+/// The runner's default policy, with enough attempts that even the shortest (fully jittered)
+/// pauses add up to more than `account_wait`.
+pub fn retry_policy(account_wait: Duration) -> RetryPolicy {
+    let mut policy = RetryPolicy::default();
+    let needed = account_wait + MARGIN;
+    let mut attempts = 1;
+    let mut guaranteed = Duration::ZERO;
+    while guaranteed < needed {
+        guaranteed += nominal_backoff(&policy, attempts).mul_f64(1.0 - MAX_JITTER);
+        attempts += 1;
+    }
+    policy.max_attempts = policy.max_attempts.max(attempts);
+    policy
+}
+
+fn nominal_backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
+    policy
+        .initial_backoff
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
+        .min(policy.max_backoff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shortest time from the first attempt to the last one.
+    fn shortest_budget(p: &RetryPolicy) -> Duration {
+        (1..p.max_attempts)
+            .map(|a| nominal_backoff(p, a).mul_f64(1.0 - MAX_JITTER))
+            .sum()
+    }
+
+    #[test]
+    fn the_retry_budget_outlasts_the_wait() {
+        for secs in [0, 2, 20, 60, 300] {
+            let wait = Duration::from_secs(secs);
+            let p = retry_policy(wait);
+            assert!(shortest_budget(&p) >= wait + MARGIN, "{secs}s: {p:?}");
+            assert!(p.max_attempts >= RetryPolicy::default().max_attempts);
+        }
+    }
+
+    #[test]
+    fn the_nominal_backoff_matches_the_runner_without_jitter() {
+        let p = RetryPolicy::default();
+        for attempt in 1..15 {
+            let actual = p.backoff(attempt);
+            let nominal = nominal_backoff(&p, attempt);
+            assert!(actual <= nominal && actual >= nominal.mul_f64(1.0 - MAX_JITTER));
+        }
+    }
+}

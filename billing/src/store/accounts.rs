@@ -1,0 +1,116 @@
+//! Accounts: opening, deposits, and the debits and credits of charges and refunds.
+
+use rust_decimal::Decimal;
+use shared_events::Money;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::{Balance, DepositAmount};
+
+/// Opens the account with `balance = credit_limit`. Returns false if it was open already
+/// (a second `customer.created` for one customer changes nothing).
+pub async fn open(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    credit_limit: Money,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO accounts (customer_id, credit_limit, balance) VALUES ($1, $2, $2) \
+         ON CONFLICT (customer_id) DO NOTHING",
+    )
+    .bind(customer_id)
+    .bind(credit_limit.amount())
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DepositError {
+    #[error("billing has no account for this customer")]
+    NoAccount,
+    #[error("the deposit would take the balance beyond what an account can hold")]
+    LimitExceeded,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Adds `amount` to the balance and to the deposits total in one statement (no read first).
+pub async fn deposit(
+    pool: &PgPool,
+    customer_id: Uuid,
+    amount: DepositAmount,
+) -> Result<Balance, DepositError> {
+    let updated: Result<Option<Decimal>, sqlx::Error> = sqlx::query_scalar(
+        "UPDATE accounts SET balance = balance + $1, deposits = deposits + $1 \
+         WHERE customer_id = $2 RETURNING balance",
+    )
+    .bind(amount.money().amount())
+    .bind(customer_id)
+    .fetch_optional(pool)
+    .await;
+    match updated {
+        Ok(Some(balance)) => Ok(Balance::new(balance)),
+        Ok(None) => Err(DepositError::NoAccount),
+        // numeric_value_out_of_range: the column's precision is the account's ceiling.
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("22003") => {
+            Err(DepositError::LimitExceeded)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What charging an account came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Debit {
+    Charged,
+    Insufficient,
+    NoAccount,
+}
+
+/// Takes `amount` from the balance if it covers it. The account row is locked first (so the
+/// answer "no account" or "not enough" is about the row as it is now), and the update itself
+/// is conditional, so the balance cannot go below zero whatever runs concurrently.
+pub async fn debit(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    amount: Money,
+) -> Result<Debit, sqlx::Error> {
+    let locked: Option<Decimal> =
+        sqlx::query_scalar("SELECT balance FROM accounts WHERE customer_id = $1 FOR UPDATE")
+            .bind(customer_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if locked.is_none() {
+        return Ok(Debit::NoAccount);
+    }
+    let charged = sqlx::query(
+        "UPDATE accounts SET balance = balance - $1 WHERE customer_id = $2 AND balance >= $1",
+    )
+    .bind(amount.amount())
+    .bind(customer_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(if charged == 1 {
+        Debit::Charged
+    } else {
+        Debit::Insufficient
+    })
+}
+
+/// Gives `amount` back (a refund). Returns false if the account does not exist.
+pub async fn credit(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    amount: Money,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query("UPDATE accounts SET balance = balance + $1 WHERE customer_id = $2")
+        .bind(amount.amount())
+        .bind(customer_id)
+        .execute(conn)
+        .await?
+        .rows_affected();
+    Ok(updated == 1)
+}

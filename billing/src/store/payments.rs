@@ -1,0 +1,73 @@
+//! Payments: one row per order, ever. Inserting is the claim on an order; changing a row's
+//! status happens under its row lock.
+
+use shared_events::Money;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::{FailureReason, PaymentStatus};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    pub order_id: Uuid,
+    pub customer_id: Uuid,
+    pub amount: Money,
+    pub status: PaymentStatus,
+}
+
+/// The order's payment, locked for the rest of the transaction.
+pub async fn lock(conn: &mut PgConnection, order_id: Uuid) -> Result<Option<Payment>, sqlx::Error> {
+    let row: Option<(Uuid, rust_decimal::Decimal, String)> = sqlx::query_as(
+        "SELECT customer_id, amount, status FROM payments WHERE order_id = $1 FOR UPDATE",
+    )
+    .bind(order_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|(customer_id, amount, status)| {
+        Ok(Payment {
+            order_id,
+            customer_id,
+            amount: super::money(amount)?,
+            status: PaymentStatus::parse(&status).ok_or_else(|| {
+                sqlx::Error::Decode(format!("unknown payment status {status:?}").into())
+            })?,
+        })
+    })
+    .transpose()
+}
+
+/// Records the order's payment. Returns false if the order already has one (another
+/// transaction claimed it meanwhile); the caller must then undo its effect.
+pub async fn insert(
+    conn: &mut PgConnection,
+    payment: &Payment,
+    reason: Option<FailureReason>,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO payments (order_id, customer_id, amount, status, reason) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id) DO NOTHING",
+    )
+    .bind(payment.order_id)
+    .bind(payment.customer_id)
+    .bind(payment.amount.amount())
+    .bind(payment.status.as_str())
+    .bind(reason.map(|r| r.as_str()))
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Moves a locked payment to `status`.
+pub async fn set_status(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    status: PaymentStatus,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE payments SET status = $1, updated_at = now() WHERE order_id = $2")
+        .bind(status.as_str())
+        .bind(order_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! Billing's HTTP API against real PostgreSQL and the broker: deposits, the account
+//! statement, every documented error, and the operational endpoints.
+
+mod common;
+
+use common::TestApp;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_opened_by_customer_created_takes_deposits_atomically() {
+    let app = TestApp::spawn().await;
+    let customer = app.open_account("100").await;
+    let account = app.account(customer).await;
+    assert_eq!(
+        account,
+        json!({
+            "customer_id": customer.to_string(),
+            "balance": "100.00",
+            "credit_limit": "100.00",
+            "deposits": "0.00",
+            "payments": [],
+        })
+    );
+
+    let (status, body) = app
+        .post(json!({ "customer_id": customer, "amount": "25.5" }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        json!({ "customer_id": customer.to_string(), "balance": "125.50" })
+    );
+    let (status, body) = app
+        .post(json!({ "customer_id": customer, "amount": 4 }))
+        .await;
+    assert_eq!((status, &body["balance"]), (200, &json!("129.50")));
+
+    // Twenty deposits at once: none lost to a read-modify-write race.
+    let deposits = (0..20).map(|_| {
+        let http = app.http.clone();
+        let url = format!("{}/billing", app.url);
+        async move {
+            http.post(url)
+                .json(&json!({ "customer_id": customer, "amount": "1.25" }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures::future::join_all(deposits).await;
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+
+    let account = app.account(customer).await;
+    assert_eq!(account["balance"], "154.50");
+    assert_eq!(account["credit_limit"], "100.00");
+    assert_eq!(account["deposits"], "54.50");
+    app.assert_invariants().await;
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<none>")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_requests_get_the_documented_errors() {
+    let app = TestApp::spawn().await;
+    let customer = app.open_account("10").await;
+
+    let unknown = Uuid::now_v7();
+    let (status, body) = app
+        .post(json!({ "customer_id": unknown, "amount": "5" }))
+        .await;
+    assert_eq!((status, code(&body)), (404, "account_not_found"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().len() > 5);
+
+    let cases = [
+        (
+            json!({ "customer_id": customer, "amount": "0" }),
+            "invalid_amount",
+        ),
+        (
+            json!({ "customer_id": customer, "amount": 0 }),
+            "invalid_amount",
+        ),
+        (
+            json!({ "customer_id": customer, "amount": "0.00" }),
+            "invalid_amount",
+        ),
+        (
+            json!({ "customer_id": customer, "amount": "-5" }),
+            "invalid_amount",
+        ),
+        (
+            json!({ "customer_id": customer, "amount": -5 }),
+            "invalid_amount",
+        ),
+        (
+            json!({ "customer_id": customer, "amount": "1.001" }),
+            "invalid_amount",
+        ),
+        (
+            json!({ "customer_id": customer, "amount": "lots" }),
+            "invalid_amount",
+        ),
+        (
+            json!({ "customer_id": customer, "amount": null }),
+            "invalid_amount",
+        ),
+        (
+            json!({ "customer_id": customer, "amount": "1000000000.01" }),
+            "invalid_amount",
+        ),
+        (
+            json!({ "customer_id": "nope", "amount": "5" }),
+            "invalid_customer_id",
+        ),
+        (
+            json!({ "customer_id": 7, "amount": "5" }),
+            "invalid_customer_id",
+        ),
+        (json!({ "customer_id": customer }), "invalid_request"),
+        (json!({ "amount": "5" }), "invalid_request"),
+        (json!("a string"), "invalid_request"),
+    ];
+    for (request, expected) in cases {
+        let (status, body) = app.post(request.clone()).await;
+        assert_eq!((status, code(&body)), (422, expected), "{request}");
+        assert!(body["error"]["message"].as_str().unwrap().len() > 5);
+    }
+
+    let resp = app.post_raw("{\"customer_id\": ").await;
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(code(&body), "malformed_json");
+
+    let huge = json!({ "customer_id": customer, "amount": "1", "memo": "x".repeat(200_000) });
+    let resp = app.post_raw(huge.to_string()).await;
+    assert_eq!(resp.status().as_u16(), 413);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(code(&body), "payload_too_large");
+
+    // None of the rejected deposits touched the account.
+    assert_eq!(app.balance(customer).await, "10.00");
+
+    // An account as full as it can be refuses a deposit instead of failing or wrapping.
+    sqlx::query("UPDATE accounts SET balance = 999999999999.00 WHERE customer_id = $1")
+        .bind(customer)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (status, body) = app
+        .post(json!({ "customer_id": customer, "amount": "1000" }))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (422, "balance_limit_exceeded"),
+        "{body}"
+    );
+    assert_eq!(app.balance(customer).await, "999999999999.00");
+
+    let (status, body) = app.get(&format!("/billing/{unknown}")).await;
+    assert_eq!((status, code(&body)), (404, "account_not_found"));
+    let (status, body) = app.get("/billing/not-a-uuid").await;
+    assert_eq!((status, code(&body)), (404, "not_found"));
+    let (status, body) = app.get("/billing").await;
+    assert_eq!(status, 404, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operational_endpoints_answer() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/health").await.0, 200);
+    let (status, ready) = app.get("/ready").await;
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(ready["checks"]["postgres"], "ok");
+    assert_eq!(ready["checks"]["kafka"], "ok");
+    let (status, doc) = app.get("/openapi.json").await;
+    assert_eq!(status, 200);
+    for path in [
+        "/billing",
+        "/billing/{customer_id}",
+        "/health",
+        "/ready",
+        "/metrics",
+        "/openapi.json",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} documented");
+    }
+    app.get("/billing/00000000-0000-0000-0000-000000000000")
+        .await;
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("http_requests_total"), "{metrics}");
+}

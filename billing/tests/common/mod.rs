@@ -1,0 +1,345 @@
+//! Set-up shared by billing's integration tests: the service on a fresh database and a fresh
+//! topic namespace of the real broker, a producer to inject upstream events, a reader of the
+//! events billing emits, and checks of billing's invariants straight from its tables.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use billing::configuration::Settings;
+use billing::startup::Application;
+use rdkafka::consumer::StreamConsumer;
+use rdkafka::message::OwnedMessage;
+use rdkafka::producer::FutureProducer;
+use rdkafka::Message;
+use rust_decimal::Decimal;
+use serde_json::Value;
+use shared_events::events::{CustomerCreated, OrderCancelled, OrderCreated, OrderLine};
+use shared_events::testing::{
+    fresh_database_url, isolated_kafka, read_quiet, read_until, reader, wait_for,
+};
+use shared_events::{CancellationToken, Envelope, EventPayload, EventType, KafkaConfig, Money};
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// How long a test waits for something that should happen within a second or two.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+pub struct TestApp {
+    pub url: String,
+    pub http: reqwest::Client,
+    pub settings: Settings,
+    pub pool: PgPool,
+    pub producer: FutureProducer,
+    pub shutdown: CancellationToken,
+    /// The task running the service; aborting it is a crash (no graceful shutdown).
+    pub task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+pub fn settings(account_wait: Duration) -> Settings {
+    Settings {
+        http_host: "127.0.0.1".into(),
+        http_port: 0,
+        database_url: String::new(),
+        kafka: isolated_kafka(),
+        account_wait,
+    }
+}
+
+impl TestApp {
+    /// The service with the default 20 s wait for accounts.
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_waiting(Duration::from_secs(20)).await
+    }
+
+    pub async fn spawn_waiting(account_wait: Duration) -> TestApp {
+        let mut settings = settings(account_wait);
+        settings.database_url = fresh_database_url().await;
+        TestApp::start(settings).await
+    }
+
+    /// Starts the service with these settings (e.g. those of a crashed instance).
+    pub async fn start(settings: Settings) -> TestApp {
+        let shutdown = CancellationToken::new();
+        let app = Application::build(settings.clone(), shutdown.clone())
+            .await
+            .expect("the service starts");
+        let url = format!("http://127.0.0.1:{}", app.port());
+        let pool = app.pool().clone();
+        let task = tokio::spawn(app.run_until_stopped());
+        TestApp {
+            url,
+            http: reqwest::Client::new(),
+            producer: shared_events::producer::build_producer(&settings.kafka).unwrap(),
+            settings,
+            pool,
+            shutdown,
+            task: Some(task),
+        }
+    }
+
+    pub fn kafka(&self) -> &KafkaConfig {
+        &self.settings.kafka
+    }
+
+    pub async fn publish(&self, event: &Envelope) {
+        shared_events::producer::publish(&self.producer, self.kafka(), event)
+            .await
+            .expect("publishing a test event");
+    }
+
+    /// Opens an account through `customer.created` and waits until billing has it.
+    pub async fn open_account(&self, credit_limit: &str) -> Uuid {
+        let event = customer_created(credit_limit);
+        let EventPayload::CustomerCreated(c) = &event.payload else {
+            unreachable!()
+        };
+        let customer_id = c.customer_id;
+        self.publish(&event).await;
+        self.wait_account(customer_id).await;
+        customer_id
+    }
+
+    pub async fn wait_account(&self, customer_id: Uuid) -> Value {
+        wait_for("the account to open", PATIENCE, || async move {
+            let (status, body) = self.get(&format!("/billing/{customer_id}")).await;
+            (status == 200).then_some(body)
+        })
+        .await
+    }
+
+    pub async fn account(&self, customer_id: Uuid) -> Value {
+        let (status, body) = self.get(&format!("/billing/{customer_id}")).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub async fn balance(&self, customer_id: Uuid) -> String {
+        self.account(customer_id).await["balance"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn post_raw(&self, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.http
+            .post(format!("{}/billing", self.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, body: Value) -> (u16, Value) {
+        let resp = self.post_raw(body.to_string()).await;
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap())
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The stored status of an order's payment (tombstones included).
+    pub async fn payment_status(&self, order_id: Uuid) -> Option<String> {
+        sqlx::query_scalar("SELECT status FROM payments WHERE order_id = $1")
+            .bind(order_id)
+            .fetch_optional(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn wait_payment_status(&self, order_id: Uuid, status: &str) {
+        wait_for(
+            &format!("order {order_id}'s payment to be {status}"),
+            PATIENCE,
+            || async move {
+                (self.payment_status(order_id).await.as_deref() == Some(status)).then_some(())
+            },
+        )
+        .await
+    }
+
+    /// Whether billing has applied the event (its inbox record is written with the effect).
+    pub async fn handled(&self, event: &Envelope) -> bool {
+        sqlx::query_scalar("SELECT count(*) > 0 FROM inbox WHERE event_id = $1")
+            .bind(event.event_id)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn wait_handled(&self, event: &Envelope) {
+        wait_for("billing to handle the event", PATIENCE, || async move {
+            self.handled(event).await.then_some(())
+        })
+        .await
+    }
+
+    /// Checks SPEC §5.4/5.5 on billing's own tables: every balance equals
+    /// credit_limit + deposits − its CHARGED payments and is not negative, and no order has
+    /// more than one payment row (the primary key guarantees it; counted anyway).
+    pub async fn assert_invariants(&self) {
+        let broken: Vec<(Uuid, Decimal, Decimal)> = sqlx::query_as(
+            "SELECT a.customer_id, a.balance, \
+                    a.credit_limit + a.deposits - coalesce(sum(p.amount) \
+                        FILTER (WHERE p.status = 'CHARGED'), 0) AS expected \
+             FROM accounts a LEFT JOIN payments p ON p.customer_id = a.customer_id \
+             GROUP BY a.customer_id \
+             HAVING a.balance <> a.credit_limit + a.deposits - coalesce(sum(p.amount) \
+                        FILTER (WHERE p.status = 'CHARGED'), 0) OR a.balance < 0",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .unwrap();
+        assert!(broken.is_empty(), "balance invariant broken: {broken:?}");
+    }
+
+    /// Stops the service abruptly: its tasks are dropped mid-flight, nothing is flushed or
+    /// committed on the way out.
+    pub fn crash(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub fn money(s: &str) -> Money {
+    s.parse().unwrap()
+}
+
+/// A `customer.created` for a new customer.
+pub fn customer_created(credit_limit: &str) -> Envelope {
+    customer_created_for(Uuid::now_v7(), credit_limit)
+}
+
+pub fn customer_created_for(customer_id: Uuid, credit_limit: &str) -> Envelope {
+    Envelope::new(
+        "customer",
+        CustomerCreated {
+            customer_id,
+            name: "Ada Lovelace".into(),
+            email: format!("{customer_id}@example.com"),
+            credit_limit: money(credit_limit),
+        },
+    )
+}
+
+pub fn order_created(customer_id: Uuid, total: &str) -> Envelope {
+    Envelope::new(
+        "orders",
+        OrderCreated {
+            order_id: Uuid::now_v7(),
+            customer_id,
+            items: vec![OrderLine {
+                sku: "SKU-1".into(),
+                quantity: 1,
+                unit_price: money(total),
+            }],
+            total: money(total),
+        },
+    )
+}
+
+pub fn order_id(event: &Envelope) -> Uuid {
+    match &event.payload {
+        EventPayload::OrderCreated(o) => o.order_id,
+        EventPayload::OrderCancelled(c) => c.order_id,
+        EventPayload::OrderPaid(p) => p.order_id,
+        EventPayload::PaymentFailed(p) => p.order_id,
+        EventPayload::PaymentRefunded(p) => p.order_id,
+        other => panic!("not an order event: {other:?}"),
+    }
+}
+
+pub fn order_cancelled(order: &Envelope, reason: &str) -> Envelope {
+    let EventPayload::OrderCreated(o) = &order.payload else {
+        panic!("not an order.created")
+    };
+    Envelope::new(
+        "orders",
+        OrderCancelled {
+            order_id: o.order_id,
+            customer_id: o.customer_id,
+            reason: reason.into(),
+        },
+    )
+}
+
+/// Everything billing emits, read from the beginning of its topics and kept, each event
+/// once: delivery is at least once, so a copy of an event (same id) is not a second effect.
+pub struct Emitted {
+    consumer: StreamConsumer,
+    pub events: Vec<Envelope>,
+}
+
+pub fn emitted(app: &TestApp) -> Emitted {
+    let topics: Vec<String> = [
+        EventType::OrderPaid,
+        EventType::PaymentFailed,
+        EventType::PaymentRefunded,
+    ]
+    .iter()
+    .map(|&t| app.kafka().topic(t))
+    .collect();
+    let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+    Emitted {
+        consumer: reader(app.kafka(), &refs),
+        events: Vec::new(),
+    }
+}
+
+impl Emitted {
+    fn keep(&mut self, messages: &[OwnedMessage]) {
+        for m in messages {
+            let event = Envelope::decode(m.payload().unwrap()).expect("billing emits valid events");
+            if !self.events.iter().any(|e| e.event_id == event.event_id) {
+                self.events.push(event);
+            }
+        }
+    }
+
+    /// Reads until at least `n` distinct events have been read in all.
+    pub async fn until(&mut self, n: usize) -> &[Envelope] {
+        let have = self.events.clone();
+        let messages = read_until(&self.consumer, PATIENCE, |m| {
+            let mut ids: Vec<_> = have.iter().map(|e| e.event_id).collect();
+            for msg in m {
+                let e = Envelope::decode(msg.payload().unwrap()).unwrap();
+                if !ids.contains(&e.event_id) {
+                    ids.push(e.event_id);
+                }
+            }
+            ids.len() >= n
+        })
+        .await;
+        self.keep(&messages);
+        &self.events
+    }
+
+    /// Reads until nothing more arrives for a second (to show nothing more is emitted).
+    pub async fn quiet(&mut self) -> &[Envelope] {
+        let messages = read_quiet(&self.consumer, Duration::from_secs(1)).await;
+        self.keep(&messages);
+        &self.events
+    }
+
+    pub fn of_type(&self, t: EventType) -> Vec<&Envelope> {
+        self.events.iter().filter(|e| e.event_type() == t).collect()
+    }
+}
