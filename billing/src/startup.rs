@@ -1,11 +1,8 @@
 //! Builds the running service: database and migrations, topics, the HTTP server, the outbox
 //! relay and the consumer, all stopped by one shutdown token.
 
-use std::net::TcpListener;
-
-use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
-use shared_events::http::{configure_common, not_found, observe, serve, Readiness};
+use actix_web::web;
+use shared_events::http::{bind, serve, Readiness};
 use shared_events::postgres::{PgIdempotent, PgOutboxStore};
 use shared_events::tasks::Tasks;
 use shared_events::{CancellationToken, ConsumerRunner, OutboxRelay};
@@ -32,24 +29,21 @@ impl Application {
         shared_events::topics::ensure_topics(&settings.kafka, &topics).await?;
         let producer = shared_events::producer::build_producer(&settings.kafka)?;
 
-        let listener = TcpListener::bind((settings.http_host.as_str(), settings.http_port))?;
-        let port = listener.local_addr()?.port();
         let readiness = Readiness::new()
             .postgres(pool.clone())
             .kafka(&settings.kafka);
         let data = web::Data::new(pool.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(from_fn(observe))
-                .app_data(data.clone())
-                .configure(|cfg| configure_common(cfg, readiness.clone(), OPENAPI))
-                .route("/billing", web::post().to(routes::deposit))
-                .route("/billing/{customer_id}", web::get().to(routes::statement))
-                .default_service(web::to(not_found))
-        })
-        .listen(listener)?
-        .disable_signals()
-        .run();
+        let (port, server) = bind(
+            &settings.http_host,
+            settings.http_port,
+            readiness,
+            OPENAPI,
+            move |cfg| {
+                cfg.app_data(data.clone())
+                    .route("/billing", web::post().to(routes::deposit))
+                    .route("/billing/{customer_id}", web::get().to(routes::statement));
+            },
+        )?;
 
         let mut tasks = Tasks::new(shutdown.clone());
         tasks.spawn("http", serve(server, shutdown.clone()));

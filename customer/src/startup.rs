@@ -1,11 +1,8 @@
 //! Builds the running service: database and migrations, topics, the outbox relay and the
 //! HTTP server, all stopped by one shutdown token.
 
-use std::net::TcpListener;
-
-use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
-use shared_events::http::{configure_common, not_found, observe, serve, Readiness};
+use actix_web::web;
+use shared_events::http::{bind, serve, Readiness};
 use shared_events::postgres::PgOutboxStore;
 use shared_events::tasks::Tasks;
 use shared_events::{CancellationToken, EventType, OutboxRelay};
@@ -31,24 +28,21 @@ impl Application {
             .await?;
         let producer = shared_events::producer::build_producer(&settings.kafka)?;
 
-        let listener = TcpListener::bind((settings.http_host.as_str(), settings.http_port))?;
-        let port = listener.local_addr()?.port();
         let readiness = Readiness::new()
             .postgres(pool.clone())
             .kafka(&settings.kafka);
         let data = web::Data::new(pool.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(from_fn(observe))
-                .app_data(data.clone())
-                .configure(|cfg| configure_common(cfg, readiness.clone(), OPENAPI))
-                .route("/customers", web::post().to(routes::create_customer))
-                .route("/customers/{id}", web::get().to(routes::get_customer))
-                .default_service(web::to(not_found))
-        })
-        .listen(listener)?
-        .disable_signals()
-        .run();
+        let (port, server) = bind(
+            &settings.http_host,
+            settings.http_port,
+            readiness,
+            OPENAPI,
+            move |cfg| {
+                cfg.app_data(data.clone())
+                    .route("/customers", web::post().to(routes::create_customer))
+                    .route("/customers/{id}", web::get().to(routes::get_customer));
+            },
+        )?;
 
         let mut tasks = Tasks::new(shutdown.clone());
         tasks.spawn("http", serve(server, shutdown.clone()));

@@ -1,14 +1,12 @@
 //! Builds the running service: Redis, topics, the consumer, the delivery
 //! dispatcher and the HTTP server, all stopped by one shutdown token.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::web;
 use anyhow::Context;
 use redis::aio::ConnectionManager;
-use shared_events::http::{configure_common, not_found, observe, serve, Readiness};
+use shared_events::http::{bind, serve, Readiness};
 use shared_events::redis_store::RedisIdempotent;
 use shared_events::tasks::Tasks;
 use shared_events::{CancellationToken, ConsumerRunner};
@@ -49,8 +47,6 @@ impl Application {
 
         let keys = Keys::new(settings.key_prefix.clone());
         let kick = Arc::new(Notify::new());
-        let listener = TcpListener::bind((settings.http_host.as_str(), settings.http_port))?;
-        let port = listener.local_addr()?.port();
         let ping_conn = conn.clone();
         let readiness = Readiness::new()
             .check("redis", move || {
@@ -69,19 +65,18 @@ impl Application {
             keys: keys.clone(),
             kick: kick.clone(),
         });
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(from_fn(observe))
-                .app_data(state.clone())
-                .configure(|cfg| configure_common(cfg, readiness.clone(), OPENAPI))
-                .route("/notify", web::post().to(routes::notify))
-                .route("/notifications", web::get().to(routes::list_notifications))
-                .route("/stock-alerts", web::get().to(routes::stock_alerts))
-                .default_service(web::to(not_found))
-        })
-        .listen(listener)?
-        .disable_signals()
-        .run();
+        let (port, server) = bind(
+            &settings.http_host,
+            settings.http_port,
+            readiness,
+            OPENAPI,
+            move |cfg| {
+                cfg.app_data(state.clone())
+                    .route("/notify", web::post().to(routes::notify))
+                    .route("/notifications", web::get().to(routes::list_notifications))
+                    .route("/stock-alerts", web::get().to(routes::stock_alerts));
+            },
+        )?;
 
         let mut tasks = Tasks::new(shutdown.clone());
         tasks.spawn("http", serve(server, shutdown.clone()));

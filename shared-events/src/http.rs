@@ -334,3 +334,34 @@ pub async fn serve(
     server.await?;
     Ok(())
 }
+
+/// Binds `host:port` (port 0 picks a free one) and builds the server every service runs:
+/// request logging and metrics, the common endpoints and extractor configs, the service's own
+/// `routes` (which also register the app data they use), and JSON 404s for anything else.
+/// Returns the bound port and the server; run it with [`serve`].
+pub fn bind<F>(
+    host: &str,
+    port: u16,
+    readiness: Readiness,
+    openapi: &'static str,
+    routes: F,
+) -> anyhow::Result<(u16, actix_web::dev::Server)>
+where
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
+    use actix_web::{middleware::from_fn, App, HttpServer};
+
+    let listener = std::net::TcpListener::bind((host, port))?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(observe))
+            .configure(|cfg| configure_common(cfg, readiness.clone(), openapi))
+            .configure(routes.clone())
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?
+    .disable_signals()
+    .run();
+    Ok((port, server))
+}

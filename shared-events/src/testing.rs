@@ -42,7 +42,7 @@ pub async fn fresh_database_url() -> String {
 pub async fn fresh_database() -> PgPool {
     let url = fresh_database_url().await;
     PgPoolOptions::new()
-        .max_connections(20)
+        .max_connections(10)
         .connect(&url)
         .await
         .expect("connecting to the test database")

@@ -10,7 +10,9 @@ pub use outbox::{enqueue, enqueue_all, PgOutboxStore};
 pub use schema::migrate;
 
 /// Connects to `url`, creating its database first if the server does not have it yet, so a
-/// service starts against a bare local PostgreSQL with no set-up step.
+/// service starts against a bare local PostgreSQL with no set-up step. The pool holds at most
+/// `DATABASE_MAX_CONNECTIONS` (default 10) connections; the outbox relay's lease and LISTEN
+/// connections come on top.
 pub async fn connect(url: &str) -> anyhow::Result<sqlx::PgPool> {
     use anyhow::Context;
     use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -55,8 +57,9 @@ pub async fn connect(url: &str) -> anyhow::Result<sqlx::PgPool> {
         }
         let _ = admin.close().await;
     }
+    let max_connections = crate::config::env_or("DATABASE_MAX_CONNECTIONS", 10u32)?;
     PgPoolOptions::new()
-        .max_connections(20)
+        .max_connections(max_connections)
         .acquire_timeout(std::time::Duration::from_secs(10))
         .connect_with(options)
         .await
