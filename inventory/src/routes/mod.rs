@@ -1,0 +1,17 @@
+//! HTTP routes of the inventory service (SPEC §4).
+
+mod input;
+mod reserve;
+mod stock;
+
+use actix_web::web;
+
+pub use reserve::reserve;
+pub use stock::{create_stock, get_stock, restock};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/stock", web::post().to(create_stock))
+        .route("/stock/reserve", web::post().to(reserve))
+        .route("/stock/{sku}", web::get().to(get_stock))
+        .route("/stock/{sku}/restock", web::post().to(restock));
+}

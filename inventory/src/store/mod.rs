@@ -1,0 +1,146 @@
+//! The store port: everything the service keeps (products, reservations, the inbox of events
+//! applied and the outbox of events to publish), behind one trait with two adapters, chosen
+//! by the URL's scheme (`INVENTORY_STORE_URL`):
+//!
+//! - [`postgres::PgStore`] for `postgres://…`,
+//! - [`mongo::MongoStore`] for `mongodb://…`.
+//!
+//! Every method that changes stock is one atomic step of the store: the change, the events it
+//! emits (outbox) and, for a saga event, its inbox record, all commit together or not at all.
+//! The adapters only load and write; what changes is decided by [`crate::domain::decide`].
+
+pub mod mongo;
+pub mod postgres;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+use rdkafka::producer::FutureProducer;
+use shared_events::{
+    CancellationToken, Envelope, EventPayload, HandlerError, KafkaConfig, Outcome, TraceParent,
+};
+use uuid::Uuid;
+
+use crate::domain::{NewProduct, Product, Reservation, ReservationRequest, Sku, StockError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("a product with this sku already exists")]
+    SkuExists,
+    #[error("no product with this sku")]
+    SkuNotFound,
+    #[error(transparent)]
+    Stock(#[from] StockError),
+    #[error(transparent)]
+    Backend(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Backend(e.into())
+    }
+}
+
+impl From<mongodb::error::Error> for StoreError {
+    fn from(e: mongodb::error::Error) -> Self {
+        StoreError::Backend(e.into())
+    }
+}
+
+/// What caused a change, for the events it emits: an incoming event (`caused_by`) or an HTTP
+/// request (its trace context, if it sent one).
+#[derive(Debug, Clone)]
+pub enum Cause {
+    Event(Box<Envelope>),
+    Request(Option<TraceParent>),
+}
+
+impl Cause {
+    /// The envelopes of `payloads`, linked to this cause.
+    pub fn envelopes(&self, payloads: Vec<EventPayload>) -> Vec<Envelope> {
+        payloads
+            .into_iter()
+            .map(|p| {
+                let e = Envelope::new(crate::SERVICE, p);
+                match self {
+                    Cause::Event(cause) => e.caused_by(cause),
+                    Cause::Request(trace) => e.in_trace(*trace),
+                }
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+pub trait InventoryStore: Send + Sync + 'static {
+    /// `postgres` or `mongodb`: the name of the `/ready` check.
+    fn kind(&self) -> &'static str;
+
+    /// Whether the store answers.
+    async fn ping(&self) -> Result<(), String>;
+
+    /// Creates a product, emitting `stock.updated` (and `low.stock` if it starts below its
+    /// threshold). [`StoreError::SkuExists`] if the SKU is taken.
+    async fn create_product(
+        &self,
+        new: NewProduct,
+        trace: Option<TraceParent>,
+    ) -> Result<Product, StoreError>;
+
+    /// Adds `quantity` to a product's available stock, emitting `stock.updated`.
+    async fn restock(
+        &self,
+        sku: &Sku,
+        quantity: u64,
+        trace: Option<TraceParent>,
+    ) -> Result<Product, StoreError>;
+
+    async fn product(&self, sku: &Sku) -> Result<Option<Product>, StoreError>;
+
+    async fn reservation(&self, order_id: Uuid) -> Result<Option<Reservation>, StoreError>;
+
+    /// The reservation of `POST /stock/reserve`: the saga's all-or-nothing reservation with the
+    /// same events, idempotent per order. Returns the order's reservation as it now stands
+    /// (possibly rejected, or an earlier answer).
+    async fn reserve(
+        &self,
+        request: ReservationRequest,
+        trace: Option<TraceParent>,
+    ) -> Result<Reservation, StoreError>;
+
+    /// Applies one saga event (`order.created`, `order.confirmed`, `order.cancelled`) once per
+    /// `event_id`: inbox record, effect and emitted events in one transaction.
+    async fn handle_event(&self, event: &Envelope) -> Result<Outcome, HandlerError>;
+
+    /// The events written to the outbox so far, oldest first (published ones are kept for the
+    /// relay's retention). For inspection and tests.
+    async fn outbox_events(&self) -> Result<Vec<Envelope>, StoreError>;
+
+    /// The relay that publishes this store's outbox, running until `shutdown`.
+    fn outbox_relay(
+        &self,
+        producer: FutureProducer,
+        kafka: KafkaConfig,
+        shutdown: CancellationToken,
+    ) -> BoxFuture<'static, ()>;
+}
+
+/// Opens the store `url` names, preparing its schema (tables or collections and indexes).
+pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn InventoryStore>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+    } else if url.starts_with("mongodb://") || url.starts_with("mongodb+srv://") {
+        Ok(Arc::new(mongo::MongoStore::connect(url).await?))
+    } else {
+        anyhow::bail!(
+            "INVENTORY_STORE_URL must start with postgres:// or mongodb:// (got {:?})",
+            url.split("://").next().unwrap_or_default()
+        )
+    }
+}
+
+/// A stored value that does not decode: a corrupted row or document.
+pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("stored {what} is invalid: {detail}")
+}

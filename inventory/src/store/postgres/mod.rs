@@ -1,0 +1,214 @@
+//! The PostgreSQL adapter of the store port: tables `products` and `reservations` (see
+//! `migrations/`), and the runtime's shared `inbox` and `outbox`.
+//!
+//! Concurrency: a step on an order first takes a transaction-scoped advisory lock on the order
+//! id (so a create and a cancel of one order never interleave), then row-locks the products it
+//! needs with `SELECT … FOR UPDATE` in SKU order (so two reservations never both take the last
+//! unit, and never deadlock), decides, writes, and enqueues its events, all in one transaction.
+
+mod rows;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+use rdkafka::producer::FutureProducer;
+use shared_events::postgres::{enqueue_all, PgHandler, PgIdempotent, PgOutboxStore};
+use shared_events::{
+    CancellationToken, Envelope, Handler, HandlerError, KafkaConfig, OutboxRelay, Outcome,
+    TraceParent,
+};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::{Cause, InventoryStore, StoreError};
+use crate::domain::{
+    change_events, decide, skus_to_load, Command, Decision, NewProduct, Product, Repeats,
+    Reservation, ReservationRequest, Sku,
+};
+use crate::saga;
+
+/// Advisory-lock class of the per-order lock (two-key form; the runtime uses `0x5345_xxxx`).
+const LOCK_CLASS_ORDER: i32 = 0x494E_0001;
+
+pub struct PgStore {
+    pool: PgPool,
+    saga: PgIdempotent<PgSaga>,
+}
+
+impl PgStore {
+    /// Connects (creating the database if missing) and migrates.
+    pub async fn connect(url: &str) -> anyhow::Result<PgStore> {
+        let pool = shared_events::postgres::connect(url).await?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .context("migrating the inventory database")?;
+        shared_events::postgres::migrate(&pool)
+            .await
+            .context("creating the inbox and outbox")?;
+        Ok(PgStore::new(pool))
+    }
+
+    /// On a pool whose database is already migrated.
+    pub fn new(pool: PgPool) -> PgStore {
+        PgStore {
+            saga: PgIdempotent::new(pool.clone(), crate::SERVICE, PgSaga),
+            pool,
+        }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// One order's step: lock the order, load, decide, write, enqueue; on the caller's transaction.
+async fn apply(
+    conn: &mut PgConnection,
+    command: &Command,
+    cause: &Cause,
+    repeats: Repeats,
+) -> Result<Decision, StoreError> {
+    let order_id = command.order_id();
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(LOCK_CLASS_ORDER)
+        .bind(order_id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    let existing = rows::reservation(conn, order_id).await?;
+    let skus = skus_to_load(command, existing.as_ref());
+    let products = rows::lock_products(conn, &skus).await?;
+    let decision = decide(command, existing.as_ref(), &products, repeats)?;
+    for change in &decision.products {
+        rows::update_numbers(conn, &change.before, &change.after).await?;
+    }
+    if decision.reservation_changed {
+        if let Some(reservation) = &decision.reservation {
+            rows::upsert_reservation(conn, reservation).await?;
+        }
+    }
+    enqueue_all(conn, &cause.envelopes(decision.events.clone())).await?;
+    tracing::info!(%order_id, note = decision.note, "reservation step");
+    Ok(decision)
+}
+
+/// The saga step, run by [`PgIdempotent`] inside the transaction holding the inbox row.
+struct PgSaga;
+
+#[async_trait]
+impl PgHandler for PgSaga {
+    async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
+        let command = saga::command_for(event)?;
+        let cause = Cause::Event(Box::new(event.clone()));
+        apply(tx, &command, &cause, Repeats::Announce)
+            .await
+            .map_err(saga::handler_error)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl InventoryStore for PgStore {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<(), String> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    async fn create_product(
+        &self,
+        new: NewProduct,
+        trace: Option<TraceParent>,
+    ) -> Result<Product, StoreError> {
+        let product = Product::new(new);
+        let mut tx = self.pool.begin().await?;
+        if !rows::insert_product(&mut tx, &product).await? {
+            return Err(StoreError::SkuExists);
+        }
+        let events = Cause::Request(trace).envelopes(change_events(None, &product));
+        enqueue_all(&mut tx, &events).await?;
+        tx.commit().await?;
+        Ok(product)
+    }
+
+    async fn restock(
+        &self,
+        sku: &Sku,
+        quantity: u64,
+        trace: Option<TraceParent>,
+    ) -> Result<Product, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut locked = rows::lock_products(&mut tx, std::slice::from_ref(sku)).await?;
+        let before = locked.remove(sku).ok_or(StoreError::SkuNotFound)?;
+        let after = before.restock(quantity)?;
+        rows::update_numbers(&mut tx, &before, &after).await?;
+        let events = Cause::Request(trace).envelopes(change_events(Some(&before), &after));
+        enqueue_all(&mut tx, &events).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn product(&self, sku: &Sku) -> Result<Option<Product>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        rows::product(&mut conn, sku).await
+    }
+
+    async fn reservation(&self, order_id: Uuid) -> Result<Option<Reservation>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        rows::reservation(&mut conn, order_id).await
+    }
+
+    async fn reserve(
+        &self,
+        request: ReservationRequest,
+        trace: Option<TraceParent>,
+    ) -> Result<Reservation, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let decision = apply(
+            &mut tx,
+            &Command::Reserve(request),
+            &Cause::Request(trace),
+            Repeats::Silent,
+        )
+        .await?;
+        tx.commit().await?;
+        decision
+            .reservation
+            .ok_or_else(|| StoreError::Backend(anyhow::anyhow!("a reserve left no reservation")))
+    }
+
+    async fn handle_event(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
+        self.saga.handle(event).await
+    }
+
+    async fn outbox_events(&self) -> Result<Vec<Envelope>, StoreError> {
+        let rows: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT payload, traceparent FROM outbox ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(payload, trace)| {
+                let mut e =
+                    Envelope::decode(payload.as_bytes()).map_err(|e| super::corrupt("event", e))?;
+                e.traceparent = trace.and_then(|t| t.parse().ok());
+                Ok(e)
+            })
+            .collect()
+    }
+
+    fn outbox_relay(
+        &self,
+        producer: FutureProducer,
+        kafka: KafkaConfig,
+        shutdown: CancellationToken,
+    ) -> BoxFuture<'static, ()> {
+        let relay = OutboxRelay::new(PgOutboxStore::new(self.pool.clone()), producer, kafka);
+        Box::pin(relay.run(shutdown))
+    }
+}

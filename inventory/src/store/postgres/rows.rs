@@ -1,0 +1,213 @@
+//! The PostgreSQL rows of products and reservations: reading (and locking) them, writing them.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::{
+    Line, Money, Product, ProductName, RejectReason, Rejection, Reservation, ReservationStatus, Sku,
+};
+use crate::store::{corrupt, StoreError};
+
+const PRODUCT_COLUMNS: &str =
+    "sku, name, price, available, reserved, sold, low_stock_threshold, initial, restocked";
+
+type ProductRow = (String, String, Decimal, i64, i64, i64, i64, i64, i64);
+
+fn product_from_row(row: ProductRow) -> Result<Product, StoreError> {
+    let (sku, name, price, available, reserved, sold, threshold, initial, restocked) = row;
+    let count = |v: i64| u64::try_from(v).map_err(|_| corrupt("product", format!("{sku}: {v}")));
+    Ok(Product {
+        sku: Sku::parse(&sku).map_err(|e| corrupt("product", e))?,
+        name: ProductName::parse(&name).map_err(|e| corrupt("product", e))?,
+        price: Money::new(price).map_err(|e| corrupt("product", e))?,
+        available: count(available)?,
+        reserved: count(reserved)?,
+        sold: count(sold)?,
+        low_stock_threshold: count(threshold)?,
+        initial: count(initial)?,
+        restocked: count(restocked)?,
+    })
+}
+
+/// A count as PostgreSQL stores it; the domain keeps every count far below `i64::MAX`.
+fn db_count(v: u64) -> i64 {
+    i64::try_from(v).expect("counts are bounded far below i64::MAX")
+}
+
+pub async fn product(conn: &mut PgConnection, sku: &Sku) -> Result<Option<Product>, StoreError> {
+    let row: Option<ProductRow> = sqlx::query_as(&format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products WHERE sku = $1"
+    ))
+    .bind(sku.as_str())
+    .fetch_optional(conn)
+    .await?;
+    row.map(product_from_row).transpose()
+}
+
+/// Reads and row-locks the products of `skus` until the transaction ends, in SKU order so that
+/// two transactions locking overlapping sets never wait on each other in a cycle.
+pub async fn lock_products(
+    conn: &mut PgConnection,
+    skus: &[Sku],
+) -> Result<BTreeMap<Sku, Product>, StoreError> {
+    if skus.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let names: Vec<&str> = skus.iter().map(Sku::as_str).collect();
+    let rows: Vec<ProductRow> = sqlx::query_as(&format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products WHERE sku = ANY($1) ORDER BY sku FOR UPDATE"
+    ))
+    .bind(&names)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|row| product_from_row(row).map(|p| (p.sku.clone(), p)))
+        .collect()
+}
+
+/// Inserts a new product; `false` if its SKU is taken (the primary key decides, not a read).
+pub async fn insert_product(conn: &mut PgConnection, p: &Product) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO products (sku, name, price, available, reserved, sold, \
+         low_stock_threshold, initial, restocked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (sku) DO NOTHING",
+    )
+    .bind(p.sku.as_str())
+    .bind(p.name.as_str())
+    .bind(p.price.amount())
+    .bind(db_count(p.available))
+    .bind(db_count(p.reserved))
+    .bind(db_count(p.sold))
+    .bind(db_count(p.low_stock_threshold))
+    .bind(db_count(p.initial))
+    .bind(db_count(p.restocked))
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Writes `after`'s numbers over `before`'s. The row is locked by the caller; the comparison
+/// with `before` is a second guard that turns a lost update into an error instead.
+pub async fn update_numbers(
+    conn: &mut PgConnection,
+    before: &Product,
+    after: &Product,
+) -> Result<(), StoreError> {
+    let updated = sqlx::query(
+        "UPDATE products SET available = $2, reserved = $3, sold = $4, restocked = $5, \
+         updated_at = now() \
+         WHERE sku = $1 AND available = $6 AND reserved = $7 AND sold = $8 AND restocked = $9",
+    )
+    .bind(after.sku.as_str())
+    .bind(db_count(after.available))
+    .bind(db_count(after.reserved))
+    .bind(db_count(after.sold))
+    .bind(db_count(after.restocked))
+    .bind(db_count(before.available))
+    .bind(db_count(before.reserved))
+    .bind(db_count(before.sold))
+    .bind(db_count(before.restocked))
+    .execute(conn)
+    .await?
+    .rows_affected();
+    if updated != 1 {
+        return Err(StoreError::Backend(anyhow::anyhow!(
+            "the stock of {} changed under a lock",
+            after.sku
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Serialize, Deserialize)]
+struct LineRow {
+    sku: String,
+    quantity: u32,
+}
+
+type ReservationRow = (
+    Uuid,
+    String,
+    Json<Vec<LineRow>>,
+    Option<String>,
+    Vec<String>,
+);
+
+pub async fn reservation(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+) -> Result<Option<Reservation>, StoreError> {
+    let row: Option<ReservationRow> = sqlx::query_as(
+        "SELECT order_id, status, items, reason, short_skus FROM reservations \
+         WHERE order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_optional(conn)
+    .await?;
+    let Some((order_id, status, Json(items), reason, short_skus)) = row else {
+        return Ok(None);
+    };
+    let bad = |detail: String| corrupt("reservation", format!("{order_id}: {detail}"));
+    let status = ReservationStatus::parse(&status).ok_or_else(|| bad(status.clone()))?;
+    let lines = items
+        .into_iter()
+        .map(|l| {
+            Ok(Line {
+                sku: Sku::parse(&l.sku).map_err(&bad)?,
+                quantity: l.quantity,
+            })
+        })
+        .collect::<Result<Vec<_>, anyhow::Error>>()?;
+    let rejection = match reason {
+        Some(reason) => Some(Rejection {
+            reason: RejectReason::parse(&reason).ok_or_else(|| bad(reason.clone()))?,
+            short_skus,
+        }),
+        None => None,
+    };
+    Ok(Some(Reservation {
+        order_id,
+        status,
+        lines,
+        rejection,
+    }))
+}
+
+/// Inserts or overwrites the order's reservation (the caller holds the order's lock).
+pub async fn upsert_reservation(
+    conn: &mut PgConnection,
+    r: &Reservation,
+) -> Result<(), StoreError> {
+    let items: Vec<LineRow> = r
+        .lines
+        .iter()
+        .map(|l| LineRow {
+            sku: l.sku.to_string(),
+            quantity: l.quantity,
+        })
+        .collect();
+    let (reason, short_skus) = match &r.rejection {
+        Some(rej) => (Some(rej.reason.as_str()), rej.short_skus.clone()),
+        None => (None, Vec::new()),
+    };
+    sqlx::query(
+        "INSERT INTO reservations (order_id, status, items, reason, short_skus) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, items = EXCLUDED.items, \
+         reason = EXCLUDED.reason, short_skus = EXCLUDED.short_skus, updated_at = now()",
+    )
+    .bind(r.order_id)
+    .bind(r.status.as_str())
+    .bind(Json(items))
+    .bind(reason)
+    .bind(&short_skus)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

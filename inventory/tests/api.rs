@@ -1,0 +1,347 @@
+//! The HTTP API (SPEC §4) against the running service on PostgreSQL and the broker: every
+//! success, every error code, and the events an HTTP change emits.
+
+mod common;
+
+use std::time::Duration;
+
+use common::TestApp;
+use futures::future::join_all;
+use rdkafka::Message;
+use serde_json::{json, Value};
+use shared_events::testing::{read_quiet, read_until, reader};
+use shared_events::{Envelope, EventPayload, EventType};
+use uuid::Uuid;
+
+fn reserve_body(order_id: Uuid, items: &[(&str, u32)]) -> Value {
+    json!({
+        "order_id": order_id,
+        "items": items.iter().map(|(s, q)| json!({"sku": s, "quantity": q})).collect::<Vec<_>>(),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creating_reading_and_restocking_a_product() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app
+        .post(
+            "/stock",
+            json!({"sku": "W-1", "name": " Widget ", "price": 12.5, "quantity": 10,
+                   "low_stock_threshold": 3}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body,
+        json!({"sku": "W-1", "name": "Widget", "price": "12.50", "available": 10,
+               "reserved": 0, "sold": 0, "low_stock_threshold": 3})
+    );
+    assert_eq!(app.stock("W-1").await, body);
+
+    let (status, restocked) = app.post("/stock/W-1/restock", json!({"quantity": 5})).await;
+    assert_eq!(status, 200, "{restocked}");
+    assert_eq!(restocked["available"], 15);
+    assert_eq!(app.stock("W-1").await, restocked);
+
+    // Both changes reach the topic, keyed by SKU, with the full numbers.
+    let consumer = reader(&app.kafka, &[&app.topic(EventType::StockUpdated)]);
+    let mut messages = read_until(&consumer, Duration::from_secs(30), |m| m.len() >= 2).await;
+    messages.extend(read_quiet(&consumer, Duration::from_millis(500)).await);
+    assert_eq!(messages.len(), 2);
+    let available: Vec<u64> = messages
+        .iter()
+        .map(|m| {
+            assert_eq!(m.key(), Some(&b"W-1"[..]));
+            match Envelope::decode(m.payload().unwrap()).unwrap().payload {
+                EventPayload::StockUpdated(u) => u.available,
+                other => panic!("{other:?}"),
+            }
+        })
+        .collect();
+    assert_eq!(available, [10, 15]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_products_get_the_documented_errors() {
+    let app = TestApp::spawn().await;
+    app.create("TAKEN", 1, 0).await;
+    let good = json!({"sku": "S-1", "name": "N", "price": "1.00", "quantity": 1,
+                      "low_stock_threshold": 0});
+    let with = |field: &str, value: Value| {
+        let mut b = good.clone();
+        b[field] = value;
+        b
+    };
+    let cases = [
+        (with("sku", json!("TAKEN")), 409, "sku_exists"),
+        (with("sku", json!("")), 422, "invalid_sku"),
+        (with("sku", json!("a b")), 422, "invalid_sku"),
+        (with("sku", json!("x".repeat(65))), 422, "invalid_sku"),
+        (with("sku", json!(7)), 422, "invalid_sku"),
+        (with("name", json!("  ")), 422, "invalid_name"),
+        (with("price", json!("-1")), 422, "invalid_price"),
+        (with("price", json!("1.001")), 422, "invalid_price"),
+        (with("price", json!("cheap")), 422, "invalid_price"),
+        (with("quantity", json!(-1)), 422, "invalid_quantity"),
+        (with("quantity", json!(1.5)), 422, "invalid_quantity"),
+        (with("quantity", json!("3")), 422, "invalid_quantity"),
+        (
+            with("low_stock_threshold", json!(-2)),
+            422,
+            "invalid_threshold",
+        ),
+        (
+            json!({"sku": "S-1", "name": "N", "price": "1"}),
+            422,
+            "invalid_request",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let (got, resp) = app.post("/stock", body.clone()).await;
+        assert_eq!(
+            (got, resp["error"]["code"].as_str().unwrap_or_default()),
+            (status, code),
+            "{body} -> {resp}"
+        );
+        assert!(resp["error"]["message"].as_str().unwrap().len() > 5);
+    }
+    let (status, body) = app.post_raw("/stock", "{\"sku\": ").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("malformed_json"))
+    );
+
+    // Restock and read.
+    for (path, body, status, code) in [
+        (
+            "/stock/NOPE/restock",
+            json!({"quantity": 1}),
+            404,
+            "sku_not_found",
+        ),
+        (
+            "/stock/a%20b/restock",
+            json!({"quantity": 1}),
+            404,
+            "sku_not_found",
+        ),
+        (
+            "/stock/TAKEN/restock",
+            json!({"quantity": 0}),
+            422,
+            "invalid_quantity",
+        ),
+        (
+            "/stock/TAKEN/restock",
+            json!({"quantity": -3}),
+            422,
+            "invalid_quantity",
+        ),
+        ("/stock/TAKEN/restock", json!({}), 422, "invalid_request"),
+    ] {
+        let (got, resp) = app.post(path, body).await;
+        assert_eq!(
+            (got, resp["error"]["code"].as_str().unwrap()),
+            (status, code),
+            "{path}"
+        );
+    }
+    for path in ["/stock/NOPE", "/stock/a%20b"] {
+        let (status, body) = app.get(path).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (404, Some("sku_not_found"))
+        );
+    }
+    assert_eq!(app.stock("TAKEN").await["available"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_reservations_answer_as_documented() {
+    let app = TestApp::spawn().await;
+    app.create("A", 5, 0).await;
+    app.create("B", 1, 0).await;
+
+    let order = Uuid::now_v7();
+    let body = reserve_body(order, &[("B", 1), ("A", 2), ("A", 1)]);
+    let (status, first) = app.post("/stock/reserve", body.clone()).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(
+        first,
+        json!({"order_id": order, "status": "RESERVED",
+               "items": [{"sku": "A", "quantity": 3}, {"sku": "B", "quantity": 1}]})
+    );
+    let (status, again) = app.post("/stock/reserve", body).await;
+    assert_eq!((status, &again), (200, &first), "a repeat answers the same");
+    assert_eq!(app.stock("A").await["available"], 2);
+    assert_eq!(app.stock("A").await["reserved"], 3);
+
+    // Short: nothing reserved, the short SKUs listed.
+    let (status, short) = app
+        .post(
+            "/stock/reserve",
+            reserve_body(Uuid::now_v7(), &[("A", 2), ("B", 1)]),
+        )
+        .await;
+    assert_eq!(status, 409, "{short}");
+    assert_eq!(short["error"]["code"], "insufficient_stock");
+    assert_eq!(short["error"]["short_skus"], json!(["B"]));
+    assert!(short["error"]["message"].as_str().unwrap().contains('B'));
+    assert_eq!(app.stock("A").await["available"], 2);
+
+    let (status, unknown) = app
+        .post(
+            "/stock/reserve",
+            reserve_body(Uuid::now_v7(), &[("A", 1), ("GHOST", 1)]),
+        )
+        .await;
+    assert_eq!(status, 422, "{unknown}");
+    assert_eq!(unknown["error"]["code"], "unknown_sku");
+    assert_eq!(unknown["error"]["short_skus"], json!(["GHOST"]));
+
+    let items101: Vec<(&str, u32)> = (0..101).map(|_| ("A", 1)).collect();
+    let cases = [
+        (
+            json!({"order_id": "nope", "items": [{"sku": "A", "quantity": 1}]}),
+            "invalid_order_id",
+        ),
+        (reserve_body(Uuid::now_v7(), &[]), "invalid_items"),
+        (reserve_body(Uuid::now_v7(), &items101), "too_many_items"),
+        (
+            reserve_body(Uuid::now_v7(), &[("A", 0)]),
+            "invalid_quantity",
+        ),
+        (
+            json!({"order_id": Uuid::now_v7(), "items": [{"sku": "A", "quantity": -1}]}),
+            "invalid_quantity",
+        ),
+        (
+            json!({"order_id": Uuid::now_v7(), "items": [{"sku": "A", "quantity": 1.5}]}),
+            "invalid_quantity",
+        ),
+        (
+            reserve_body(Uuid::now_v7(), &[("bad sku", 1)]),
+            "invalid_sku",
+        ),
+        (json!({"order_id": Uuid::now_v7()}), "invalid_request"),
+    ];
+    for (body, code) in cases {
+        let (status, resp) = app.post("/stock/reserve", body.clone()).await;
+        assert_eq!(
+            (status, resp["error"]["code"].as_str().unwrap()),
+            (422, code),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        app.stock("A").await["reserved"],
+        3,
+        "no error reserved anything"
+    );
+
+    // The manual reservation's events, as the saga's.
+    let consumer = reader(
+        &app.kafka,
+        &[
+            &app.topic(EventType::StockReserved),
+            &app.topic(EventType::StockRejected),
+        ],
+    );
+    let mut messages = read_until(&consumer, Duration::from_secs(30), |m| m.len() >= 3).await;
+    messages.extend(read_quiet(&consumer, Duration::from_millis(500)).await);
+    let mut kinds: Vec<String> = messages
+        .iter()
+        .map(|m| {
+            let e = Envelope::decode(m.payload().unwrap()).unwrap();
+            assert_eq!(m.key().unwrap(), e.key().as_bytes());
+            e.event_type().to_string()
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        ["stock.rejected", "stock.rejected", "stock.reserved"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_order_cannot_be_reserved_by_hand() {
+    let app = TestApp::spawn().await;
+    app.create("A", 5, 0).await;
+    let order = Uuid::now_v7();
+    app.store
+        .handle_event(&common::order_cancelled(order))
+        .await
+        .unwrap();
+    let (status, body) = app
+        .post("/stock/reserve", reserve_body(order, &[("A", 1)]))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("order_cancelled"))
+    );
+    assert_eq!(app.stock("A").await["available"], 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_requests_for_the_last_ten_units_reserve_exactly_ten() {
+    let app = TestApp::spawn().await;
+    app.create("LAST", 10, 0).await;
+    let requests = (0..50).map(|_| {
+        app.post(
+            "/stock/reserve",
+            reserve_body(Uuid::now_v7(), &[("LAST", 1)]),
+        )
+    });
+    let answers = join_all(requests).await;
+    let ok = answers.iter().filter(|(s, _)| *s == 200).count();
+    let short = answers
+        .iter()
+        .filter(|(s, b)| *s == 409 && b["error"]["code"] == "insufficient_stock")
+        .count();
+    assert_eq!((ok, short), (10, 40), "{answers:?}");
+    let stock = app.stock("LAST").await;
+    assert_eq!(
+        (&stock["available"], &stock["reserved"]),
+        (&json!(0), &json!(10))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operational_endpoints_answer() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/health").await.0, 200);
+    let (status, ready) = app.get("/ready").await;
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(ready["checks"]["postgres"], "ok");
+    assert_eq!(ready["checks"]["kafka"], "ok");
+    let (status, doc) = app.get("/openapi.json").await;
+    assert_eq!(status, 200);
+    for path in [
+        "/stock",
+        "/stock/{sku}",
+        "/stock/{sku}/restock",
+        "/stock/reserve",
+        "/health",
+        "/ready",
+        "/metrics",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} documented");
+    }
+    app.create("M", 1, 0).await;
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("http_requests_total"), "{metrics}");
+    let (status, body) = app.get("/nowhere").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+}

@@ -1,0 +1,593 @@
+//! The contract of the store port, run against every adapter whose server is reachable: the
+//! same cases, written once over `Arc<dyn InventoryStore>`.
+//!
+//! - PostgreSQL: always (the local stack), one test per case, each on a fresh database.
+//! - MongoDB: when `MONGODB_URL` names a replica set (e.g. the compose one:
+//!   `MONGODB_URL=mongodb://127.0.0.1:27017/?replicaSet=rs0 cargo test -p inventory`), every
+//!   case in turn, each on a fresh database. Without it the run is skipped, and says so.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use common::{assert_balanced, deliver, order_cancelled, order_confirmed, order_created};
+use futures::future::{join_all, BoxFuture};
+use inventory::domain::{
+    Line, NewProduct, Product, ProductName, RejectReason, ReservationRequest, ReservationStatus,
+    Sku, StockError,
+};
+use inventory::store::mongo::MongoStore;
+use inventory::store::postgres::PgStore;
+use inventory::store::{InventoryStore, StoreError};
+use shared_events::testing::fresh_database_url;
+use shared_events::{Envelope, EventPayload, EventType, Outcome};
+use uuid::Uuid;
+
+type Store = Arc<dyn InventoryStore>;
+
+fn sku(s: &str) -> Sku {
+    Sku::parse(s).unwrap()
+}
+
+async fn create(store: &Store, s: &str, quantity: u64, threshold: u64) -> Product {
+    store
+        .create_product(
+            NewProduct {
+                sku: sku(s),
+                name: ProductName::parse(&format!("Product {s}")).unwrap(),
+                price: "3.25".parse().unwrap(),
+                quantity,
+                low_stock_threshold: threshold,
+            },
+            None,
+        )
+        .await
+        .expect("product created")
+}
+
+fn request(order_id: Uuid, lines: &[(&str, u32)]) -> ReservationRequest {
+    ReservationRequest::new(
+        order_id,
+        lines
+            .iter()
+            .map(|&(s, quantity)| Line {
+                sku: sku(s),
+                quantity,
+            })
+            .collect(),
+    )
+    .unwrap()
+}
+
+async fn product(store: &Store, s: &str) -> Product {
+    let p = store
+        .product(&sku(s))
+        .await
+        .unwrap()
+        .expect("product exists");
+    assert_balanced(&p);
+    p
+}
+
+fn numbers(p: &Product) -> (u64, u64, u64) {
+    (p.available, p.reserved, p.sold)
+}
+
+async fn events(store: &Store) -> Vec<Envelope> {
+    store.outbox_events().await.unwrap()
+}
+
+fn of_type(events: &[Envelope], t: EventType) -> Vec<&Envelope> {
+    events.iter().filter(|e| e.event_type() == t).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cases.
+
+async fn creating_restocking_and_reading_a_product(store: Store) {
+    let created = create(&store, "W-1", 7, 2).await;
+    assert_eq!(numbers(&created), (7, 0, 0));
+    assert_eq!(product(&store, "W-1").await, created);
+    assert_eq!(product(&store, "W-1").await.price.to_string(), "3.25");
+    assert!(matches!(
+        store
+            .create_product(
+                NewProduct {
+                    sku: sku("W-1"),
+                    name: ProductName::parse("Other").unwrap(),
+                    price: "1".parse().unwrap(),
+                    quantity: 1,
+                    low_stock_threshold: 0,
+                },
+                None,
+            )
+            .await,
+        Err(StoreError::SkuExists)
+    ));
+    let restocked = store.restock(&sku("W-1"), 5, None).await.unwrap();
+    assert_eq!((restocked.available, restocked.restocked), (12, 5));
+    assert_eq!(product(&store, "W-1").await, restocked);
+    assert!(matches!(
+        store.restock(&sku("nope"), 5, None).await,
+        Err(StoreError::SkuNotFound)
+    ));
+    assert!(matches!(
+        store.restock(&sku("W-1"), u64::MAX / 2, None).await,
+        Err(StoreError::Stock(StockError::TooLarge))
+    ));
+    assert!(store.product(&sku("nope")).await.unwrap().is_none());
+
+    let all = events(&store).await;
+    let updates: Vec<(u64, u64)> = of_type(&all, EventType::StockUpdated)
+        .iter()
+        .map(|e| match &e.payload {
+            EventPayload::StockUpdated(u) => {
+                assert_eq!((u.sku.as_str(), u.name.as_str()), ("W-1", "Product W-1"));
+                assert_eq!(u.price.to_string(), "3.25");
+                (u.available, u.low_stock_threshold)
+            }
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(updates, [(7, 2), (12, 2)]);
+    assert_eq!(all.len(), 2, "only the two stock.updated: {all:?}");
+    assert!(all.iter().all(|e| e.producer == "inventory"));
+}
+
+async fn a_reservation_is_all_or_nothing_and_names_what_is_short(store: Store) {
+    create(&store, "A", 5, 0).await;
+    create(&store, "B", 1, 0).await;
+    create(&store, "C", 0, 0).await;
+    let short = Uuid::now_v7();
+    let r = store
+        .reserve(request(short, &[("A", 2), ("B", 2), ("C", 1)]), None)
+        .await
+        .unwrap();
+    assert_eq!(r.status, ReservationStatus::Rejected);
+    let rejection = r.rejection.unwrap();
+    assert_eq!(rejection.reason, RejectReason::OutOfStock);
+    assert_eq!(rejection.short_skus, ["B", "C"]);
+    assert_eq!(numbers(&product(&store, "A").await), (5, 0, 0));
+    assert_eq!(numbers(&product(&store, "B").await), (1, 0, 0));
+
+    let unknown = Uuid::now_v7();
+    let r = store
+        .reserve(request(unknown, &[("A", 1), ("ZZ", 1)]), None)
+        .await
+        .unwrap();
+    let rejection = r.rejection.unwrap();
+    assert_eq!(rejection.reason, RejectReason::UnknownSku);
+    assert_eq!(rejection.short_skus, ["ZZ"]);
+    assert_eq!(numbers(&product(&store, "A").await), (5, 0, 0));
+
+    let ok = Uuid::now_v7();
+    let r = store
+        .reserve(request(ok, &[("B", 1), ("A", 5)]), None)
+        .await
+        .unwrap();
+    assert_eq!(r.status, ReservationStatus::Reserved);
+    assert_eq!(numbers(&product(&store, "A").await), (0, 5, 0));
+    assert_eq!(numbers(&product(&store, "B").await), (0, 1, 0));
+
+    let all = events(&store).await;
+    let rejected: Vec<_> = of_type(&all, EventType::StockRejected)
+        .into_iter()
+        .map(|e| match &e.payload {
+            EventPayload::StockRejected(r) => (r.order_id, r.reason.clone(), r.short_skus.clone()),
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            (short, "out_of_stock".into(), vec!["B".into(), "C".into()]),
+            (unknown, "unknown_sku".into(), vec!["ZZ".into()]),
+        ]
+    );
+    let reserved = of_type(&all, EventType::StockReserved);
+    assert_eq!(reserved.len(), 1);
+    let EventPayload::StockReserved(r) = &reserved[0].payload else {
+        unreachable!()
+    };
+    assert_eq!(r.order_id, ok);
+    let lines: Vec<(&str, u32)> = r
+        .items
+        .iter()
+        .map(|l| (l.sku.as_str(), l.quantity))
+        .collect();
+    assert_eq!(lines, [("A", 5), ("B", 1)]);
+    // 3 creations + the 2 products of the reservation.
+    assert_eq!(of_type(&all, EventType::StockUpdated).len(), 5);
+}
+
+async fn a_reservation_is_idempotent_per_order(store: Store) {
+    create(&store, "A", 3, 0).await;
+    let order = Uuid::now_v7();
+    let first = store
+        .reserve(request(order, &[("A", 2)]), None)
+        .await
+        .unwrap();
+    let again = store
+        .reserve(request(order, &[("A", 2)]), None)
+        .await
+        .unwrap();
+    assert_eq!(first, again);
+    assert_eq!(numbers(&product(&store, "A").await), (1, 2, 0));
+
+    let refused = Uuid::now_v7();
+    let r = store
+        .reserve(request(refused, &[("A", 2)]), None)
+        .await
+        .unwrap();
+    assert_eq!(r.status, ReservationStatus::Rejected);
+    store.restock(&sku("A"), 10, None).await.unwrap();
+    let r2 = store
+        .reserve(request(refused, &[("A", 2)]), None)
+        .await
+        .unwrap();
+    assert_eq!(r, r2, "the first answer stands");
+    assert_eq!(numbers(&product(&store, "A").await), (11, 2, 0));
+
+    let all = events(&store).await;
+    assert_eq!(of_type(&all, EventType::StockReserved).len(), 1);
+    assert_eq!(of_type(&all, EventType::StockRejected).len(), 1);
+}
+
+async fn low_stock_is_announced_once_per_crossing(store: Store) {
+    create(&store, "L", 10, 5).await;
+    let mut orders = Vec::new();
+    for quantity in [4, 2, 1] {
+        // 6 (not low), 4 (crosses), 3 (still low)
+        let order = Uuid::now_v7();
+        store
+            .reserve(request(order, &[("L", quantity)]), None)
+            .await
+            .unwrap();
+        orders.push(order);
+    }
+    assert_eq!(numbers(&product(&store, "L").await), (3, 7, 0));
+    let low = |all: &[Envelope]| {
+        of_type(all, EventType::LowStock)
+            .iter()
+            .map(|e| match &e.payload {
+                EventPayload::LowStock(l) => (l.available, l.low_stock_threshold),
+                _ => unreachable!(),
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(low(&events(&store).await), [(4, 5)]);
+
+    // Back up to 7 (cancel of the 4), then down across 5 again.
+    assert_eq!(
+        deliver(&*store, &order_cancelled(orders[0])).await,
+        Outcome::Applied
+    );
+    assert_eq!(numbers(&product(&store, "L").await), (7, 3, 0));
+    store
+        .reserve(request(Uuid::now_v7(), &[("L", 3)]), None)
+        .await
+        .unwrap();
+    assert_eq!(low(&events(&store).await), [(4, 5), (4, 5)]);
+    store.restock(&sku("L"), 1, None).await.unwrap();
+    assert_eq!(low(&events(&store).await).len(), 2, "restock never alerts");
+}
+
+async fn saga_events_reserve_sell_and_release_once_each(store: Store) {
+    create(&store, "S", 10, 0).await;
+    let sold = Uuid::now_v7();
+    let created = order_created(sold, &[("S", 3)]);
+    assert_eq!(deliver(&*store, &created).await, Outcome::Applied);
+    assert_eq!(deliver(&*store, &created).await, Outcome::Duplicate);
+    assert_eq!(numbers(&product(&store, "S").await), (7, 3, 0));
+    let confirmed = order_confirmed(sold);
+    assert_eq!(deliver(&*store, &confirmed).await, Outcome::Applied);
+    assert_eq!(deliver(&*store, &confirmed).await, Outcome::Duplicate);
+    assert_eq!(numbers(&product(&store, "S").await), (7, 0, 3));
+    assert_eq!(
+        store.reservation(sold).await.unwrap().unwrap().status,
+        ReservationStatus::Sold
+    );
+    // A cancel after the sale changes nothing.
+    deliver(&*store, &order_cancelled(sold)).await;
+    assert_eq!(numbers(&product(&store, "S").await), (7, 0, 3));
+
+    let released = Uuid::now_v7();
+    deliver(&*store, &order_created(released, &[("S", 2)])).await;
+    assert_eq!(numbers(&product(&store, "S").await), (5, 2, 3));
+    let cancelled = order_cancelled(released);
+    assert_eq!(deliver(&*store, &cancelled).await, Outcome::Applied);
+    assert_eq!(deliver(&*store, &cancelled).await, Outcome::Duplicate);
+    assert_eq!(numbers(&product(&store, "S").await), (7, 0, 3));
+    assert_eq!(
+        store.reservation(released).await.unwrap().unwrap().status,
+        ReservationStatus::Released
+    );
+
+    let rejected = Uuid::now_v7();
+    let too_many = order_created(rejected, &[("S", 8)]);
+    deliver(&*store, &too_many).await;
+    assert_eq!(numbers(&product(&store, "S").await), (7, 0, 3));
+
+    let all = events(&store).await;
+    let reserved = of_type(&all, EventType::StockReserved);
+    assert_eq!(reserved.len(), 2);
+    assert_eq!(reserved[0].causation_id, Some(created.event_id));
+    assert_eq!(reserved[0].correlation_id, sold.to_string());
+    assert_eq!(
+        reserved[0].traceparent.unwrap().trace_id(),
+        created.traceparent.unwrap().trace_id()
+    );
+    let releases = of_type(&all, EventType::StockReleased);
+    assert_eq!(releases.len(), 1);
+    assert_eq!(releases[0].causation_id, Some(cancelled.event_id));
+    let EventPayload::StockReleased(r) = &releases[0].payload else {
+        unreachable!()
+    };
+    assert_eq!((r.order_id, r.items[0].quantity), (released, 2));
+    let rejections = of_type(&all, EventType::StockRejected);
+    assert_eq!(rejections.len(), 1);
+    assert_eq!(rejections[0].causation_id, Some(too_many.event_id));
+    // Creation, reserve, sale, reserve, release: five changes of the numbers.
+    let updates = of_type(&all, EventType::StockUpdated);
+    assert_eq!(updates.len(), 5);
+    assert_eq!(updates[2].causation_id, Some(confirmed.event_id));
+}
+
+async fn a_cancel_before_its_order_leaves_a_tombstone(store: Store) {
+    create(&store, "T", 4, 0).await;
+    let order = Uuid::now_v7();
+    assert_eq!(
+        deliver(&*store, &order_cancelled(order)).await,
+        Outcome::Applied
+    );
+    assert_eq!(
+        store.reservation(order).await.unwrap().unwrap().status,
+        ReservationStatus::Tombstone
+    );
+    let before = events(&store).await.len();
+    assert_eq!(
+        deliver(&*store, &order_created(order, &[("T", 2)])).await,
+        Outcome::Applied
+    );
+    assert_eq!(numbers(&product(&store, "T").await), (4, 0, 0));
+    assert_eq!(events(&store).await.len(), before, "nothing emitted");
+    let manual = store
+        .reserve(request(order, &[("T", 1)]), None)
+        .await
+        .unwrap();
+    assert_eq!(manual.status, ReservationStatus::Tombstone);
+    assert_eq!(numbers(&product(&store, "T").await), (4, 0, 0));
+    // A confirm for an order never reserved here is acknowledged and ignored.
+    let stranger = Uuid::now_v7();
+    assert_eq!(
+        deliver(&*store, &order_confirmed(stranger)).await,
+        Outcome::Applied
+    );
+    assert!(store.reservation(stranger).await.unwrap().is_none());
+}
+
+async fn concurrent_reservations_never_oversell(store: Store) {
+    create(&store, "HOT", 10, 0).await;
+    let attempts = (0..50).map(|_| {
+        let store = store.clone();
+        async move {
+            store
+                .reserve(request(Uuid::now_v7(), &[("HOT", 1)]), None)
+                .await
+                .unwrap()
+                .status
+        }
+    });
+    let statuses = join_all(attempts).await;
+    let reserved = statuses
+        .iter()
+        .filter(|s| **s == ReservationStatus::Reserved)
+        .count();
+    let rejected = statuses
+        .iter()
+        .filter(|s| **s == ReservationStatus::Rejected)
+        .count();
+    assert_eq!((reserved, rejected), (10, 40));
+    assert_eq!(numbers(&product(&store, "HOT").await), (0, 10, 0));
+    let all = events(&store).await;
+    assert_eq!(of_type(&all, EventType::StockReserved).len(), 10);
+    assert_eq!(of_type(&all, EventType::StockRejected).len(), 40);
+}
+
+async fn concurrent_saga_reservations_never_oversell(store: Store) {
+    create(&store, "HOT", 10, 0).await;
+    let orders: Vec<Uuid> = (0..50).map(|_| Uuid::now_v7()).collect();
+    let deliveries = orders.iter().map(|&order| {
+        let store = store.clone();
+        async move { deliver(&*store, &order_created(order, &[("HOT", 1)])).await }
+    });
+    let outcomes = join_all(deliveries).await;
+    assert!(outcomes.iter().all(|o| *o == Outcome::Applied));
+    assert_eq!(numbers(&product(&store, "HOT").await), (0, 10, 0));
+    let mut reserved = 0;
+    for order in &orders {
+        match store.reservation(*order).await.unwrap().unwrap().status {
+            ReservationStatus::Reserved => reserved += 1,
+            ReservationStatus::Rejected => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(reserved, 10);
+}
+
+/// Every event twice, and in the worst order: cancels before their orders, confirms and
+/// cancels racing creations. At the end nothing is reserved and the books balance.
+async fn duplicates_and_the_worst_order_keep_the_books_balanced(store: Store) {
+    create(&store, "X", 20, 3).await;
+    create(&store, "Y", 5, 0).await;
+    let confirmed: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
+    let cancelled_late: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
+    let cancelled_first: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
+    let lines = [("X", 2), ("Y", 1)];
+
+    // Cancels that overtake their orders, each delivered twice.
+    for &o in &cancelled_first {
+        let cancel = order_cancelled(o);
+        deliver(&*store, &cancel).await;
+        deliver(&*store, &cancel).await;
+    }
+    // All creations, twice each, concurrently.
+    let creations: Vec<Envelope> = confirmed
+        .iter()
+        .chain(&cancelled_late)
+        .chain(&cancelled_first)
+        .map(|&o| order_created(o, &lines))
+        .collect();
+    join_all(
+        creations
+            .iter()
+            .chain(&creations)
+            .map(|e| deliver(&*store, e)),
+    )
+    .await;
+    // Outcomes, twice each, concurrently.
+    let outcomes: Vec<Envelope> = confirmed
+        .iter()
+        .map(|&o| order_confirmed(o))
+        .chain(cancelled_late.iter().map(|&o| order_cancelled(o)))
+        .collect();
+    join_all(
+        outcomes
+            .iter()
+            .chain(&outcomes)
+            .map(|e| deliver(&*store, e)),
+    )
+    .await;
+
+    let x = product(&store, "X").await;
+    let y = product(&store, "Y").await;
+    // Y has 5 units for 8 orders of 1: the first 5 creations processed win; count them.
+    let mut sold_orders = 0;
+    for &o in &confirmed {
+        let r = store.reservation(o).await.unwrap().unwrap();
+        match r.status {
+            ReservationStatus::Sold => sold_orders += 1,
+            ReservationStatus::Rejected => {}
+            other => panic!("confirmed order in {other:?}"),
+        }
+    }
+    for &o in &cancelled_first {
+        let r = store.reservation(o).await.unwrap().unwrap();
+        assert_eq!(r.status, ReservationStatus::Tombstone);
+    }
+    for &o in &cancelled_late {
+        let r = store.reservation(o).await.unwrap().unwrap();
+        assert!(matches!(
+            r.status,
+            ReservationStatus::Released | ReservationStatus::Rejected
+        ));
+    }
+    assert_eq!((x.reserved, y.reserved), (0, 0));
+    assert_eq!(x.sold, 2 * sold_orders);
+    assert_eq!(y.sold, sold_orders);
+    assert_eq!((x.available, y.available), (20 - x.sold, 5 - y.sold));
+
+    let all = events(&store).await;
+    let reserved_orders: HashSet<Uuid> = of_type(&all, EventType::StockReserved)
+        .iter()
+        .map(|e| match &e.payload {
+            EventPayload::StockReserved(r) => r.order_id,
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(
+        of_type(&all, EventType::StockReserved).len(),
+        reserved_orders.len(),
+        "one stock.reserved per order"
+    );
+    assert!(cancelled_first.iter().all(|o| !reserved_orders.contains(o)));
+    assert_eq!(
+        of_type(&all, EventType::StockReleased).len(),
+        reserved_orders.len() - sold_orders as usize
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The adapters.
+
+type Case = fn(Store) -> BoxFuture<'static, ()>;
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        /// Every case, by name, for adapters that run them in turn.
+        const CASES: &[(&str, Case)] = &[ $( (stringify!($case), |s| Box::pin($case(s))) ),* ];
+
+        /// One test per case on PostgreSQL, each on a fresh database.
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case(super::postgres_store().await).await
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    creating_restocking_and_reading_a_product,
+    a_reservation_is_all_or_nothing_and_names_what_is_short,
+    a_reservation_is_idempotent_per_order,
+    low_stock_is_announced_once_per_crossing,
+    saga_events_reserve_sell_and_release_once_each,
+    a_cancel_before_its_order_leaves_a_tombstone,
+    concurrent_reservations_never_oversell,
+    concurrent_saga_reservations_never_oversell,
+    duplicates_and_the_worst_order_keep_the_books_balanced,
+);
+
+async fn postgres_store() -> Store {
+    Arc::new(
+        PgStore::connect(&fresh_database_url().await)
+            .await
+            .expect("the PostgreSQL store opens"),
+    )
+}
+
+fn mongodb_url() -> Option<String> {
+    std::env::var("MONGODB_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
+const SKIPPED: &str = "\n\
+    ********************************************************************************\n\
+    ** MongoDB adapter contract SKIPPED: MONGODB_URL is not set.                    **\n\
+    ** Run it against a replica set, e.g. the compose MongoDB:                      **\n\
+    **   MONGODB_URL='mongodb://127.0.0.1:27017/?replicaSet=rs0' \\                  **\n\
+    **     cargo test -p inventory --test store_contract -- --nocapture             **\n\
+    ********************************************************************************\n";
+
+/// Every case on MongoDB, each on a fresh database, when `MONGODB_URL` is set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mongodb_adapter_contract() {
+    let Some(url) = mongodb_url() else {
+        eprintln!("{SKIPPED}");
+        return;
+    };
+    for (name, case) in CASES {
+        let database = format!("t_{}", Uuid::new_v4().simple());
+        eprintln!("mongodb contract: {name} (database {database})");
+        let store = MongoStore::connect_database(&url, &database)
+            .await
+            .expect("the MongoDB store opens");
+        let db = store.database().clone();
+        case(Arc::new(store)).await;
+        db.drop().await.expect("dropping the test database");
+    }
+}
+
+/// Makes a skipped MongoDB run visible in the list of tests, not only in captured output.
+#[test]
+fn mongodb_adapter_contract_skipped_without_mongodb_url() {
+    match mongodb_url() {
+        None => eprintln!("{SKIPPED}"),
+        Some(url) => eprintln!("MongoDB adapter contract runs against {url}"),
+    }
+}
