@@ -55,7 +55,7 @@ mod order;
 mod outbox;
 mod schema;
 mod store;
-mod txn;
+pub mod txn;
 
 pub use inbox::{MongoHandler, MongoIdempotent};
 pub use outbox::enqueue;
@@ -64,6 +64,7 @@ pub use store::MongoOutboxStore;
 
 /// The collections the runtime keeps in each service's database.
 const INBOX: &str = "inbox";
-const OUTBOX: &str = "outbox";
+/// The outbox collection, where [`enqueue`] writes.
+pub const OUTBOX: &str = "outbox";
 const OUTBOX_KEYS: &str = "outbox_keys";
 const OUTBOX_LEASE: &str = "outbox_lease";

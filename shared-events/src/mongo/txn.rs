@@ -16,7 +16,7 @@ const DUPLICATE_KEY: i32 = 11000;
 const COMMIT_ATTEMPTS: u32 = 3;
 
 /// Starts a transaction that reads one snapshot and commits once a majority has the writes.
-pub(super) async fn begin(session: &mut ClientSession) -> mongodb::error::Result<()> {
+pub async fn begin(session: &mut ClientSession) -> mongodb::error::Result<()> {
     session
         .start_transaction()
         .read_concern(ReadConcern::snapshot())
@@ -29,7 +29,7 @@ pub(super) async fn begin(session: &mut ClientSession) -> mongodb::error::Result
 /// (label `UnknownTransactionCommitResult`; retrying a commit is safe). If the outcome stays
 /// unknown the error is returned: the caller runs the whole unit again, and the inbox makes a
 /// commit that did happen show up as a duplicate.
-pub(super) async fn commit(session: &mut ClientSession) -> mongodb::error::Result<()> {
+pub async fn commit(session: &mut ClientSession) -> mongodb::error::Result<()> {
     let mut attempt = 1;
     loop {
         match session.commit_transaction().await {
@@ -48,19 +48,19 @@ pub(super) async fn commit(session: &mut ClientSession) -> mongodb::error::Resul
 
 /// Aborts the transaction in progress, if any. The server may already have aborted it (most
 /// errors inside a transaction do); the driver ignores the server's answer to the abort.
-pub(super) async fn abort(session: &mut ClientSession) {
+pub async fn abort(session: &mut ClientSession) {
     if let Err(e) = session.abort_transaction().await {
         tracing::debug!(error = %e, "MongoDB abort of a transaction that was not in progress");
     }
 }
 
 /// Whether the whole transaction may succeed if run again (a write conflict, a failover...).
-pub(super) fn is_transient(e: &Error) -> bool {
+pub fn is_transient(e: &Error) -> bool {
     e.contains_label(TRANSIENT_TRANSACTION_ERROR)
 }
 
 /// Whether a write failed because a unique index already holds its key.
-pub(super) fn is_duplicate_key(e: &Error) -> bool {
+pub fn is_duplicate_key(e: &Error) -> bool {
     match e.kind.as_ref() {
         ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == DUPLICATE_KEY,
         ErrorKind::Command(c) => c.code == DUPLICATE_KEY,

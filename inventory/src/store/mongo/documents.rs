@@ -17,7 +17,7 @@ use crate::store::corrupt;
 pub const PRODUCTS: &str = "products";
 pub const RESERVATIONS: &str = "reservations";
 /// The runtime's outbox collection (layout documented in `shared_events::mongo`).
-pub const OUTBOX: &str = "outbox";
+pub use shared_events::mongo::OUTBOX;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProductDoc {

@@ -9,23 +9,14 @@
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use mongodb::error::{
-    Error, ErrorKind, InsertManyError, WriteFailure, TRANSIENT_TRANSACTION_ERROR,
-    UNKNOWN_TRANSACTION_COMMIT_RESULT,
-};
-use mongodb::options::{ReadConcern, ReadPreference, SelectionCriteria, WriteConcern};
+use mongodb::error::Error;
 use mongodb::{ClientSession, Database};
 use shared_events::HandlerError;
 
 use crate::store::StoreError;
 
-/// The server's `DuplicateKey` error code.
-const DUPLICATE_KEY: i32 = 11000;
 /// How long a step is tried again before its error is returned.
 const RETRY_FOR: Duration = Duration::from_secs(30);
-/// Commit attempts in all while the outcome of the previous one is unknown.
-const COMMIT_ATTEMPTS: u32 = 3;
-
 /// Why a step inside a transaction failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StepError {
@@ -138,65 +129,12 @@ fn backoff(attempt: u32) -> Duration {
     base.mul_f64(1.0 - jitter)
 }
 
-/// Starts a transaction that reads one snapshot and commits once a majority has the writes.
-pub async fn begin(session: &mut ClientSession) -> mongodb::error::Result<()> {
-    session
-        .start_transaction()
-        .read_concern(ReadConcern::snapshot())
-        .write_concern(WriteConcern::majority())
-        .selection_criteria(SelectionCriteria::ReadPreference(ReadPreference::Primary))
-        .await
-}
-
-/// Commits, again while the server cannot say whether the previous attempt committed (retrying
-/// a commit is safe). A commit failing with `TransientTransactionError` did not commit, and the
-/// caller runs the whole step again.
-pub async fn commit(session: &mut ClientSession) -> mongodb::error::Result<()> {
-    let mut attempt = 1;
-    loop {
-        match session.commit_transaction().await {
-            Ok(()) => return Ok(()),
-            Err(e)
-                if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
-                    && attempt < COMMIT_ATTEMPTS =>
-            {
-                tracing::warn!(attempt, error = %e, "MongoDB commit outcome unknown; committing again");
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Aborts the transaction in progress, if any (the server may have aborted it already).
-pub async fn abort(session: &mut ClientSession) {
-    if let Err(e) = session.abort_transaction().await {
-        tracing::debug!(error = %e, "abort of a MongoDB transaction that was not in progress");
-    }
-}
-
-/// Whether the whole transaction may succeed if run again.
-pub fn is_transient(e: &Error) -> bool {
-    e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-}
-
-/// Whether a write failed because a unique index already holds its key.
-pub fn is_duplicate_key(e: &Error) -> bool {
-    match e.kind.as_ref() {
-        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == DUPLICATE_KEY,
-        ErrorKind::Command(c) => c.code == DUPLICATE_KEY,
-        ErrorKind::InsertMany(InsertManyError {
-            write_errors: Some(errors),
-            ..
-        }) => errors.iter().any(|w| w.code == DUPLICATE_KEY),
-        _ => false,
-    }
-}
+pub use shared_events::mongo::txn::{abort, begin, commit, is_duplicate_key, is_transient};
 
 #[cfg(test)]
 mod tests {
     use mongodb::bson::{doc, from_document};
-    use mongodb::error::{CommandError, WriteError};
+    use mongodb::error::{CommandError, ErrorKind, WriteError, WriteFailure};
 
     use super::*;
 
