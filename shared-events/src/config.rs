@@ -9,6 +9,7 @@
 //! | `KAFKA_LINGER_MS` | `0` | producer `linger.ms` (the local broker needs 0; Kafka is fine with 5) |
 //! | `KAFKA_FETCH_WAIT_MAX_MS` | `10` | consumer `fetch.wait.max.ms` (the local broker answers a fetch only after it) |
 //! | `KAFKA_IDEMPOTENCE` | `false` | producer `enable.idempotence` |
+//! | `KAFKA_GROUP_INSTANCE_ID` | unset | static group membership: a restarted instance with the same id takes its partitions back at once, even after a crash (give each instance its own) |
 
 use std::time::Duration;
 
@@ -25,6 +26,7 @@ pub struct KafkaConfig {
     pub linger_ms: u32,
     pub fetch_wait_max_ms: u32,
     pub idempotence: bool,
+    pub group_instance_id: Option<String>,
 }
 
 impl Default for KafkaConfig {
@@ -37,6 +39,7 @@ impl Default for KafkaConfig {
             linger_ms: 0,
             fetch_wait_max_ms: 10,
             idempotence: false,
+            group_instance_id: None,
         }
     }
 }
@@ -52,6 +55,9 @@ impl KafkaConfig {
             linger_ms: env_or("KAFKA_LINGER_MS", d.linger_ms)?,
             fetch_wait_max_ms: env_or("KAFKA_FETCH_WAIT_MAX_MS", d.fetch_wait_max_ms)?,
             idempotence: env_or("KAFKA_IDEMPOTENCE", d.idempotence)?,
+            group_instance_id: std::env::var("KAFKA_GROUP_INSTANCE_ID")
+                .ok()
+                .filter(|v| !v.trim().is_empty()),
         })
     }
 
@@ -101,6 +107,9 @@ impl KafkaConfig {
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
             .set("topic.metadata.refresh.interval.ms", "10000");
+        if let Some(id) = &self.group_instance_id {
+            c.set("group.instance.id", id);
+        }
         c
     }
 
