@@ -3,9 +3,9 @@
 
 use actix_web::web;
 use shared_events::http::{bind, serve, Readiness};
-use shared_events::postgres::{PgIdempotent, PgOutboxStore};
+use shared_events::postgres::PgIdempotent;
 use shared_events::tasks::Tasks;
-use shared_events::{CancellationToken, ConsumerRunner, OutboxRelay};
+use shared_events::{CancellationToken, ConsumerRunner};
 use sqlx::PgPool;
 
 use crate::configuration::Settings;
@@ -27,7 +27,6 @@ impl Application {
         shared_events::postgres::migrate(&pool).await?;
         let topics: Vec<_> = [saga::SUBSCRIPTIONS, saga::EMITTED].concat();
         shared_events::topics::ensure_topics(&settings.kafka, &topics).await?;
-        let producer = shared_events::producer::build_producer(&settings.kafka)?;
 
         let readiness = Readiness::new()
             .postgres(pool.clone())
@@ -48,16 +47,10 @@ impl Application {
         let mut tasks = Tasks::new(shutdown.clone());
         tasks.spawn("http", serve(server, shutdown.clone()));
 
-        let relay = OutboxRelay::new(
-            PgOutboxStore::new(pool.clone()),
-            producer,
-            settings.kafka.clone(),
+        tasks.spawn(
+            "outbox relay",
+            shared_events::postgres::relay(pool.clone(), &settings.kafka)?.run(shutdown.clone()),
         );
-        let relay_shutdown = shutdown.clone();
-        tasks.spawn("outbox relay", async move {
-            relay.run(relay_shutdown).await;
-            Ok(())
-        });
 
         let billing = Billing::new(pool.clone(), settings.account_wait);
         let consumer = ConsumerRunner::new(

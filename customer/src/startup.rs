@@ -3,9 +3,8 @@
 
 use actix_web::web;
 use shared_events::http::{bind, serve, Readiness};
-use shared_events::postgres::PgOutboxStore;
 use shared_events::tasks::Tasks;
-use shared_events::{CancellationToken, EventType, OutboxRelay};
+use shared_events::{CancellationToken, EventType};
 use sqlx::PgPool;
 
 use crate::configuration::Settings;
@@ -26,7 +25,6 @@ impl Application {
         shared_events::postgres::migrate(&pool).await?;
         shared_events::topics::ensure_topics(&settings.kafka, &[EventType::CustomerCreated])
             .await?;
-        let producer = shared_events::producer::build_producer(&settings.kafka)?;
 
         let readiness = Readiness::new()
             .postgres(pool.clone())
@@ -46,12 +44,10 @@ impl Application {
 
         let mut tasks = Tasks::new(shutdown.clone());
         tasks.spawn("http", serve(server, shutdown.clone()));
-        let relay = OutboxRelay::new(PgOutboxStore::new(pool.clone()), producer, settings.kafka);
-        let relay_shutdown = shutdown.clone();
-        tasks.spawn("outbox relay", async move {
-            relay.run(relay_shutdown).await;
-            Ok(())
-        });
+        tasks.spawn(
+            "outbox relay",
+            shared_events::postgres::relay(pool.clone(), &settings.kafka)?.run(shutdown.clone()),
+        );
         Ok(Application { port, pool, tasks })
     }
 

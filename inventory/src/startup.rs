@@ -1,12 +1,10 @@
 //! Builds the running service: the store (schema prepared), topics, the HTTP server, the outbox
 //! relay and the saga consumer, all stopped by one shutdown token.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
-use shared_events::http::{configure_common, not_found, observe, serve, Readiness};
+use actix_web::web;
+use shared_events::http::{bind, serve, Readiness};
 use shared_events::tasks::Tasks;
 use shared_events::{CancellationToken, ConsumerRunner};
 
@@ -43,8 +41,6 @@ impl Application {
         shared_events::topics::ensure_topics(&settings.kafka, &topics).await?;
         let producer = shared_events::producer::build_producer(&settings.kafka)?;
 
-        let listener = TcpListener::bind((settings.http_host.as_str(), settings.http_port))?;
-        let port = listener.local_addr()?.port();
         let probe = store.clone();
         let readiness = Readiness::new()
             .check(store.kind(), move || {
@@ -53,25 +49,21 @@ impl Application {
             })
             .kafka(&settings.kafka);
         let data: web::Data<dyn InventoryStore> = web::Data::from(store.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(from_fn(observe))
-                .app_data(data.clone())
-                .configure(|cfg| configure_common(cfg, readiness.clone(), OPENAPI))
-                .configure(routes::configure)
-                .default_service(web::to(not_found))
-        })
-        .listen(listener)?
-        .disable_signals()
-        .run();
+        let (port, server) = bind(
+            &settings.http_host,
+            settings.http_port,
+            readiness,
+            OPENAPI,
+            move |cfg| {
+                cfg.app_data(data.clone());
+                routes::configure(cfg);
+            },
+        )?;
 
         let mut tasks = Tasks::new(shutdown.clone());
         tasks.spawn("http", serve(server, shutdown.clone()));
         let relay = store.outbox_relay(producer, settings.kafka.clone(), shutdown.clone());
-        tasks.spawn("outbox relay", async move {
-            relay.await;
-            Ok(())
-        });
+        tasks.spawn("outbox relay", relay);
         let consumer = ConsumerRunner::new(
             settings.kafka,
             crate::SERVICE,

@@ -3,9 +3,9 @@
 
 use actix_web::web;
 use shared_events::http::{bind, serve, Readiness};
-use shared_events::postgres::{PgIdempotent, PgOutboxStore};
+use shared_events::postgres::PgIdempotent;
 use shared_events::tasks::Tasks;
-use shared_events::{CancellationToken, ConsumerRunner, EventType, OutboxRelay};
+use shared_events::{CancellationToken, ConsumerRunner, EventType};
 use sqlx::PgPool;
 
 use crate::configuration::Settings;
@@ -34,7 +34,6 @@ impl Application {
         shared_events::postgres::migrate(&pool).await?;
         let topics: Vec<EventType> = PUBLISHES.iter().chain(SUBSCRIPTIONS).copied().collect();
         shared_events::topics::ensure_topics(&settings.kafka, &topics).await?;
-        let producer = shared_events::producer::build_producer(&settings.kafka)?;
 
         let readiness = Readiness::new()
             .postgres(pool.clone())
@@ -56,16 +55,10 @@ impl Application {
         let mut tasks = Tasks::new(shutdown.clone());
         tasks.spawn("http", serve(server, shutdown.clone()));
 
-        let relay = OutboxRelay::new(
-            PgOutboxStore::new(pool.clone()),
-            producer,
-            settings.kafka.clone(),
+        tasks.spawn(
+            "outbox relay",
+            shared_events::postgres::relay(pool.clone(), &settings.kafka)?.run(shutdown.clone()),
         );
-        let relay_shutdown = shutdown.clone();
-        tasks.spawn("outbox relay", async move {
-            relay.run(relay_shutdown).await;
-            Ok(())
-        });
 
         let handler = PgIdempotent::new(pool.clone(), SERVICE, OrdersHandler);
         let consumer = ConsumerRunner::new(settings.kafka.clone(), SERVICE, SUBSCRIPTIONS, handler);

@@ -183,7 +183,7 @@ async fn main() -> anyhow::Result<()> {
         latencies.len()
     );
     shutdown.cancel();
-    relay_task.await?;
+    relay_task.await??;
 
     // 4. The broker's fetch ceiling: a plain consumer reading everything, no processing.
     let total = 2 * n + samples;

@@ -94,7 +94,7 @@ async fn committed_events_arrive_once_each_in_commit_order_per_key() {
         .unwrap();
     assert_eq!(unsent, 0);
     shutdown.cancel();
-    relay.await.unwrap();
+    relay.await.unwrap().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,7 +131,7 @@ async fn a_rolled_back_transaction_publishes_nothing() {
         .unwrap();
     assert_eq!(rows, 1);
     shutdown.cancel();
-    relay.await.unwrap();
+    relay.await.unwrap().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,7 +222,7 @@ async fn a_relay_killed_midway_delivers_everything_after_restart() {
         }
     }
     shutdown.cancel();
-    second.await.unwrap();
+    second.await.unwrap().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -261,6 +261,6 @@ async fn only_one_of_two_relays_publishes_at_a_time() {
     );
     shutdown.cancel();
     for r in relays {
-        r.await.unwrap();
+        r.await.unwrap().unwrap();
     }
 }

@@ -123,7 +123,7 @@ pub trait InventoryStore: Send + Sync + 'static {
         producer: FutureProducer,
         kafka: KafkaConfig,
         shutdown: CancellationToken,
-    ) -> BoxFuture<'static, ()>;
+    ) -> BoxFuture<'static, anyhow::Result<()>>;
 }
 
 /// Opens the store `url` names, preparing its schema (tables or collections and indexes).

@@ -66,8 +66,10 @@ impl<S: OutboxStore> OutboxRelay<S> {
         self
     }
 
-    /// Runs until `shutdown`, then flushes the producer.
-    pub async fn run(mut self, shutdown: CancellationToken) {
+    /// Runs until `shutdown`, then flushes the producer. Failures to read the outbox or to
+    /// publish are retried with backoff, so it returns only on shutdown (as `Ok`); the
+    /// `Result` lets a service spawn it among its other tasks.
+    pub async fn run(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut error_backoff = Duration::from_millis(100);
         loop {
             if shutdown.is_cancelled() {
@@ -105,6 +107,7 @@ impl<S: OutboxStore> OutboxRelay<S> {
         let producer = self.producer.clone();
         let _ = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(10))).await;
         tracing::info!("outbox relay stopped");
+        Ok(())
     }
 
     async fn publish(&mut self, batch: Vec<OutboxRecord<S::Id>>) -> anyhow::Result<()> {

@@ -9,6 +9,19 @@ pub use inbox::{PgHandler, PgIdempotent};
 pub use outbox::{enqueue, enqueue_all, PgOutboxStore};
 pub use schema::migrate;
 
+/// The relay of a PostgreSQL outbox, with a producer of its own, ready to `run`.
+pub fn relay(
+    pool: sqlx::PgPool,
+    kafka: &crate::KafkaConfig,
+) -> anyhow::Result<crate::OutboxRelay<PgOutboxStore>> {
+    let producer = crate::producer::build_producer(kafka)?;
+    Ok(crate::OutboxRelay::new(
+        PgOutboxStore::new(pool),
+        producer,
+        kafka.clone(),
+    ))
+}
+
 /// Connects to `url`, creating its database first if the server does not have it yet, so a
 /// service starts against a bare local PostgreSQL with no set-up step. The pool holds at most
 /// `DATABASE_MAX_CONNECTIONS` (default 10) connections; the outbox relay's lease and LISTEN

@@ -275,7 +275,7 @@ impl InventoryStore for MongoStore {
         producer: FutureProducer,
         kafka: KafkaConfig,
         shutdown: CancellationToken,
-    ) -> BoxFuture<'static, ()> {
+    ) -> BoxFuture<'static, anyhow::Result<()>> {
         let relay = OutboxRelay::new(MongoOutboxStore::new(self.db.clone()), producer, kafka);
         Box::pin(relay.run(shutdown))
     }

@@ -207,7 +207,7 @@ impl InventoryStore for PgStore {
         producer: FutureProducer,
         kafka: KafkaConfig,
         shutdown: CancellationToken,
-    ) -> BoxFuture<'static, ()> {
+    ) -> BoxFuture<'static, anyhow::Result<()>> {
         let relay = OutboxRelay::new(PgOutboxStore::new(self.pool.clone()), producer, kafka);
         Box::pin(relay.run(shutdown))
     }
