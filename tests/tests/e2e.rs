@@ -1,0 +1,28 @@
+//! The end-to-end saga suite (issue 6): the five services as real OS processes against the local
+//! stack (PostgreSQL, Redis, the broker), each test with its own databases, topic namespace and
+//! Redis prefix, every scenario ending with the invariant checker of SPEC §5.
+//!
+//! Run one scenario: `cargo test -p saga-tests --test e2e s01_happy_path -- --nocapture`.
+//! Logs: `target/e2e-logs/<run-id>/<service>.log` (the tails are printed when a test fails).
+//! Knobs: `E2E_BURST` (scenarios 7 and 8), `E2E_LOAD_ORDERS` (scenario 11), `E2E_RUST_LOG`
+//! (the services' `RUST_LOG`), `E2E_LOG_TAIL` (lines printed per service on failure),
+//! `E2E_SKIP_BUILD=1` (use the service binaries as built).
+
+#[path = "e2e/actions.rs"]
+mod actions;
+#[path = "e2e/basic.rs"]
+mod basic;
+#[path = "e2e/checker.rs"]
+mod checker;
+#[path = "e2e/client.rs"]
+mod client;
+#[path = "e2e/faults.rs"]
+mod faults;
+#[path = "e2e/groups.rs"]
+mod groups;
+#[path = "e2e/harness.rs"]
+mod harness;
+#[path = "e2e/load.rs"]
+mod load;
+#[path = "e2e/workload.rs"]
+mod workload;

@@ -1,0 +1,567 @@
+//! Runs the five services as real OS processes against the local stack, one isolated system per
+//! test: fresh PostgreSQL databases, a fresh Kafka topic namespace (which also namespaces the
+//! consumer groups), a fresh Redis key prefix, free ports. Each service logs to
+//! `target/e2e-logs/<run-id>/<service>.log`; when a test fails, the tails are printed.
+
+use std::collections::BTreeMap;
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use shared_events::KafkaConfig;
+use tokio::sync::{Mutex as AsyncMutex, MutexGuard};
+use uuid::Uuid;
+
+use super::checker::Ledger;
+use super::client::Api;
+
+/// The e2e tests share one broker, one PostgreSQL and a 2-core machine: they run one at a time.
+static SERIAL: AsyncMutex<()> = AsyncMutex::const_new(());
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    Customer,
+    Orders,
+    Inventory,
+    Billing,
+    Notification,
+}
+
+impl Service {
+    pub const ALL: [Service; 5] = [
+        Service::Customer,
+        Service::Orders,
+        Service::Inventory,
+        Service::Billing,
+        Service::Notification,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Customer => "customer",
+            Service::Orders => "orders",
+            Service::Inventory => "inventory",
+            Service::Billing => "billing",
+            Service::Notification => "notification",
+        }
+    }
+}
+
+/// Per-test settings of the system.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `ORDER_TIMEOUT_SECS` of the orders service.
+    pub order_timeout_secs: f64,
+    /// `KAFKA_BROKERS`, when not the shared local broker (scenario 8 runs its own).
+    pub brokers: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            order_timeout_secs: 30.0,
+            brokers: None,
+        }
+    }
+}
+
+pub fn workspace_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives in the workspace")
+        .to_owned()
+}
+
+/// `target/<profile>`, the directory of the test executable's `deps/`.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("the test executable lives in target/<profile>/deps")
+        .to_owned()
+}
+
+/// Builds the five service binaries once per test process (so they are never stale), and
+/// returns the directory they are in.
+fn binaries() -> PathBuf {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let dir = profile_dir();
+            if std::env::var("E2E_SKIP_BUILD").is_ok_and(|v| v == "1") {
+                return Ok(dir);
+            }
+            let started = Instant::now();
+            let mut cmd = Command::new(env!("CARGO"));
+            cmd.current_dir(workspace_dir()).args(["build", "--bins"]);
+            if !cfg!(debug_assertions) {
+                cmd.arg("--release");
+            }
+            for s in Service::ALL {
+                cmd.args(["-p", s.name()]);
+            }
+            let out = cmd
+                .output()
+                .map_err(|e| format!("running cargo build: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "cargo build of the services failed:\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+            eprintln!(
+                "e2e: service binaries up to date in {:.1}s ({})",
+                started.elapsed().as_secs_f64(),
+                dir.display()
+            );
+            Ok(dir)
+        })
+        .clone()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("binding an ephemeral port")
+        .port()
+}
+
+/// SIGTERM, then wait for a graceful exit (SIGKILL after 30 s).
+fn stop_child(name: &str, mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => return,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            _ => {
+                eprintln!("e2e: {name} did not stop within 30 s of SIGTERM; killing it");
+                let _ = child.kill();
+                let _ = child.wait();
+                return;
+            }
+        }
+    }
+}
+
+struct Proc {
+    service: Service,
+    port: u16,
+    env: Vec<(String, String)>,
+    log_path: PathBuf,
+    child: Option<Child>,
+}
+
+impl Proc {
+    fn spawn(&mut self, bin_dir: &Path) {
+        assert!(
+            self.child.is_none(),
+            "{} is already running",
+            self.service.name()
+        );
+        let mut log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)
+            .expect("opening a service log");
+        let _ = writeln!(
+            log,
+            "=== e2e: starting {} on port {} at {}",
+            self.service.name(),
+            self.port,
+            chrono::Utc::now().to_rfc3339()
+        );
+        let mut cmd = Command::new(bin_dir.join(self.service.name()));
+        for var in [
+            "DATABASE_URL",
+            "INVENTORY_STORE_URL",
+            "REDIS_KEY_PREFIX",
+            "ORDER_TIMEOUT_SECS",
+            "HTTP_PORT",
+            "HTTP_HOST",
+            "LOG_FORMAT",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("cloning a log handle"))
+            .stderr(log);
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", self.service.name()));
+        self.child = Some(child);
+    }
+
+    /// `kill -9`.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Whether the process exited (it should not have), with its status.
+    fn exited(&mut self) -> Option<String> {
+        match self.child.as_mut().map(Child::try_wait) {
+            Some(Ok(Some(status))) => Some(status.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// One isolated system of five services. Dropping it kills them; if the test is failing, the
+/// tail of each service's log is printed first.
+pub struct System {
+    pub run_id: String,
+    pub log_dir: PathBuf,
+    pub kafka: KafkaConfig,
+    pub api: Api,
+    pub ledger: Arc<Ledger>,
+    pub order_timeout: Duration,
+    bin_dir: PathBuf,
+    procs: Mutex<BTreeMap<Service, Proc>>,
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl System {
+    /// Starts the five services with the default options.
+    pub async fn start() -> System {
+        System::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> System {
+        let serial = SERIAL.lock().await;
+        let bin_dir = tokio::task::spawn_blocking(binaries)
+            .await
+            .expect("building the services");
+        let run_id = format!(
+            "{}-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%S"),
+            &Uuid::new_v4().simple().to_string()[..8]
+        );
+        let log_dir = profile_dir()
+            .parent()
+            .expect("target dir")
+            .join("e2e-logs")
+            .join(&run_id);
+        std::fs::create_dir_all(&log_dir).expect("creating the log directory");
+
+        let mut kafka = shared_events::testing::isolated_kafka();
+        if let Some(brokers) = &options.brokers {
+            kafka.brokers = brokers.clone();
+        }
+        let common = vec![
+            ("KAFKA_BROKERS".to_owned(), kafka.brokers.clone()),
+            ("KAFKA_TOPIC_PREFIX".to_owned(), kafka.topic_prefix.clone()),
+            ("HTTP_HOST".to_owned(), "127.0.0.1".to_owned()),
+            ("NO_COLOR".to_owned(), "1".to_owned()),
+            (
+                "RUST_LOG".to_owned(),
+                std::env::var("E2E_RUST_LOG")
+                    .unwrap_or_else(|_| "info,sqlx=warn,rdkafka=warn".to_owned()),
+            ),
+        ];
+        let mut procs = BTreeMap::new();
+        let mut ports = BTreeMap::new();
+        for service in Service::ALL {
+            let port = free_port();
+            ports.insert(service, port);
+            let mut env = common.clone();
+            env.push(("HTTP_PORT".into(), port.to_string()));
+            // Static group membership, as scripts/start and compose run the services: a
+            // service restarted after kill -9 takes its partitions back at once (tansu keeps a
+            // crashed member in its group otherwise). Groups are per test already (prefix).
+            env.push(("KAFKA_GROUP_INSTANCE_ID".into(), service.name().to_owned()));
+            match service {
+                Service::Customer | Service::Billing => {
+                    env.push((
+                        "DATABASE_URL".into(),
+                        shared_events::testing::fresh_database_url().await,
+                    ));
+                }
+                Service::Orders => {
+                    env.push((
+                        "DATABASE_URL".into(),
+                        shared_events::testing::fresh_database_url().await,
+                    ));
+                    env.push((
+                        "ORDER_TIMEOUT_SECS".into(),
+                        options.order_timeout_secs.to_string(),
+                    ));
+                }
+                Service::Inventory => {
+                    env.push((
+                        "INVENTORY_STORE_URL".into(),
+                        shared_events::testing::fresh_database_url().await,
+                    ));
+                }
+                Service::Notification => {
+                    env.push(("REDIS_KEY_PREFIX".into(), format!("e2e:{run_id}:")));
+                }
+            }
+            procs.insert(
+                service,
+                Proc {
+                    service,
+                    port,
+                    env,
+                    log_path: log_dir.join(format!("{}.log", service.name())),
+                    child: None,
+                },
+            );
+        }
+        let api = Api::new(
+            ports
+                .iter()
+                .map(|(s, p)| (*s, format!("http://127.0.0.1:{p}")))
+                .collect(),
+        );
+        let system = System {
+            run_id,
+            log_dir,
+            kafka,
+            api,
+            ledger: Arc::new(Ledger::default()),
+            order_timeout: Duration::from_secs_f64(options.order_timeout_secs),
+            bin_dir,
+            procs: Mutex::new(procs),
+            _serial: serial,
+        };
+        eprintln!(
+            "e2e: run {} (topic prefix {}), logs in {}",
+            system.run_id,
+            system.kafka.topic_prefix,
+            system.log_dir.display()
+        );
+        {
+            let mut procs = system.procs.lock().unwrap();
+            for p in procs.values_mut() {
+                p.spawn(&system.bin_dir);
+            }
+        }
+        for service in Service::ALL {
+            system.wait_ready(service).await;
+        }
+        system
+    }
+
+    pub fn log_path(&self, service: Service) -> PathBuf {
+        self.log_dir.join(format!("{}.log", service.name()))
+    }
+
+    /// Polls `GET /ready` until 200 (60 s), failing early if the process exited.
+    pub async fn wait_ready(&self, service: Service) {
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self
+                .procs
+                .lock()
+                .unwrap()
+                .get_mut(&service)
+                .unwrap()
+                .exited()
+            {
+                panic!("{} exited during start-up ({status})", service.name());
+            }
+            if self.api.ready(service).await {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("{} not ready within 60 s", service.name());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// `kill -9` the service.
+    pub fn kill(&self, service: Service) {
+        eprintln!("e2e: kill -9 {}", service.name());
+        self.procs.lock().unwrap().get_mut(&service).unwrap().kill();
+    }
+
+    /// SIGTERM the service and wait for it to exit.
+    pub async fn stop(&self, service: Service) {
+        eprintln!("e2e: stopping {}", service.name());
+        let child = self
+            .procs
+            .lock()
+            .unwrap()
+            .get_mut(&service)
+            .unwrap()
+            .child
+            .take();
+        if let Some(child) = child {
+            tokio::task::spawn_blocking(move || stop_child(service.name(), child))
+                .await
+                .expect("stopping a service");
+        }
+    }
+
+    /// Starts the service again with the same configuration and waits until it is ready.
+    pub async fn start_service(&self, service: Service) {
+        eprintln!("e2e: starting {}", service.name());
+        self.procs
+            .lock()
+            .unwrap()
+            .get_mut(&service)
+            .unwrap()
+            .spawn(&self.bin_dir);
+        self.wait_ready(service).await;
+    }
+
+    pub async fn stop_all(&self) {
+        for s in Service::ALL {
+            self.stop(s).await;
+        }
+    }
+
+    pub async fn start_all(&self) {
+        {
+            let mut procs = self.procs.lock().unwrap();
+            for p in procs.values_mut() {
+                p.spawn(&self.bin_dir);
+            }
+        }
+        for s in Service::ALL {
+            self.wait_ready(s).await;
+        }
+    }
+
+    /// The log of a service, as text.
+    pub fn log(&self, service: Service) -> String {
+        std::fs::read_to_string(self.log_path(service)).unwrap_or_default()
+    }
+
+    fn print_log_tails(&self, lines: usize) {
+        for s in Service::ALL {
+            let path = self.log_path(s);
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let all: Vec<&str> = text.lines().collect();
+            let from = all.len().saturating_sub(lines);
+            eprintln!(
+                "----- e2e: last {} lines of {} ({}) -----",
+                all.len() - from,
+                s.name(),
+                path.display()
+            );
+            for line in &all[from..] {
+                eprintln!("{line}");
+            }
+        }
+    }
+}
+
+impl Drop for System {
+    fn drop(&mut self) {
+        let procs = self.procs.get_mut().unwrap_or_else(|e| e.into_inner());
+        for p in procs.values_mut() {
+            p.kill();
+        }
+        if std::thread::panicking() {
+            let lines = std::env::var("E2E_LOG_TAIL")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(40);
+            self.print_log_tails(lines);
+            eprintln!(
+                "e2e: run {} failed; full logs in {}",
+                self.run_id,
+                self.log_dir.display()
+            );
+        }
+    }
+}
+
+/// A tansu broker of the test's own (a separate `STACK_DIR` and port), so that restarting it
+/// disturbs nobody else's tests. Managed with `scripts/stack restart-broker` / `down --purge`.
+pub struct PrivateBroker {
+    pub port: u16,
+    dir: PathBuf,
+}
+
+/// `scripts/stack <args>` for the broker in `dir` on `port`.
+fn stack(dir: &Path, port: u16, args: &[&str]) -> String {
+    let out = Command::new(workspace_dir().join("scripts/stack"))
+        .args(args)
+        .env("STACK_DIR", dir)
+        .env("STACK_BROKER_PORT", port.to_string())
+        .output()
+        .expect("running scripts/stack");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "scripts/stack {args:?} failed:\n{text}"
+    );
+    text
+}
+
+impl PrivateBroker {
+    pub async fn start() -> PrivateBroker {
+        let broker = PrivateBroker {
+            port: free_port(),
+            dir: profile_dir()
+                .parent()
+                .expect("target dir")
+                .join("e2e-broker")
+                .join(Uuid::new_v4().simple().to_string()),
+        };
+        let (dir, port) = (broker.dir.clone(), broker.port);
+        let out = tokio::task::spawn_blocking(move || stack(&dir, port, &["restart-broker"]))
+            .await
+            .expect("starting the private broker");
+        eprintln!("e2e: private broker: {}", out.trim().replace('\n', "; "));
+        broker
+    }
+
+    pub fn brokers(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `scripts/stack restart-broker`: stop and start it, keeping its SQLite storage.
+    pub async fn restart(&self) -> Duration {
+        let started = Instant::now();
+        let (dir, port) = (self.dir.clone(), self.port);
+        let out = tokio::task::spawn_blocking(move || stack(&dir, port, &["restart-broker"]))
+            .await
+            .expect("restarting the private broker");
+        eprintln!(
+            "e2e: private broker restarted: {}",
+            out.trim().replace('\n', "; ")
+        );
+        started.elapsed()
+    }
+}
+
+impl Drop for PrivateBroker {
+    fn drop(&mut self) {
+        // On failure its data and log (`<dir>/tansu/tansu.log`) are kept for a post-mortem.
+        let args: &[&str] = if std::thread::panicking() {
+            eprintln!("e2e: private broker's files kept in {}", self.dir.display());
+            &["down"]
+        } else {
+            &["down", "--purge"]
+        };
+        let _ = Command::new(workspace_dir().join("scripts/stack"))
+            .args(args)
+            .env("STACK_DIR", &self.dir)
+            .env("STACK_BROKER_PORT", self.port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
+}
