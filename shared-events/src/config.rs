@@ -4,11 +4,11 @@
 //! |---|---|---|
 //! | `KAFKA_BROKERS` | `127.0.0.1:9092` | bootstrap servers |
 //! | `KAFKA_TOPIC_PREFIX` | empty | namespace prepended to every topic and consumer group (test isolation) |
-//! | `KAFKA_PARTITIONS` | `4` | partitions of the topics a service provisions |
+//! | `KAFKA_PARTITIONS` | `6` | partitions of the topics a service provisions: 1, 2, 3 or 6 instances of a service share them evenly |
 //! | `KAFKA_REPLICATION_FACTOR` | `1` | replication factor of provisioned topics |
-//! | `KAFKA_LINGER_MS` | `0` | producer `linger.ms` (the local broker needs 0; Kafka is fine with 5) |
-//! | `KAFKA_FETCH_WAIT_MAX_MS` | `10` | consumer `fetch.wait.max.ms` (the local broker answers a fetch only after it) |
-//! | `KAFKA_IDEMPOTENCE` | `false` | producer `enable.idempotence` |
+//! | `KAFKA_LINGER_MS` | librdkafka's (5) | producer `linger.ms`, only if set |
+//! | `KAFKA_FETCH_WAIT_MAX_MS` | librdkafka's (500) | consumer `fetch.wait.max.ms`, only if set; Kafka answers a fetch as soon as `fetch.min.bytes` (1) is there, so this wait bounds only an idle fetch |
+//! | `KAFKA_IDEMPOTENCE` | `true` | producer `enable.idempotence`: with it, producer retries keep each partition's order and write no duplicates |
 //! | `KAFKA_GROUP_INSTANCE_ID` | unset | static group membership: a restarted instance with the same id takes its partitions back at once, even after a crash (give each instance its own) |
 
 use std::time::Duration;
@@ -23,8 +23,10 @@ pub struct KafkaConfig {
     pub topic_prefix: String,
     pub partitions: i32,
     pub replication_factor: i32,
-    pub linger_ms: u32,
-    pub fetch_wait_max_ms: u32,
+    /// Producer `linger.ms`; `None` keeps librdkafka's default.
+    pub linger_ms: Option<u32>,
+    /// Consumer `fetch.wait.max.ms`; `None` keeps librdkafka's default.
+    pub fetch_wait_max_ms: Option<u32>,
     pub idempotence: bool,
     pub group_instance_id: Option<String>,
 }
@@ -34,11 +36,11 @@ impl Default for KafkaConfig {
         KafkaConfig {
             brokers: "127.0.0.1:9092".into(),
             topic_prefix: String::new(),
-            partitions: 4,
+            partitions: 6,
             replication_factor: 1,
-            linger_ms: 0,
-            fetch_wait_max_ms: 10,
-            idempotence: false,
+            linger_ms: None,
+            fetch_wait_max_ms: None,
+            idempotence: true,
             group_instance_id: None,
         }
     }
@@ -52,8 +54,8 @@ impl KafkaConfig {
             topic_prefix: env_or("KAFKA_TOPIC_PREFIX", d.topic_prefix)?,
             partitions: env_or("KAFKA_PARTITIONS", d.partitions)?,
             replication_factor: env_or("KAFKA_REPLICATION_FACTOR", d.replication_factor)?,
-            linger_ms: env_or("KAFKA_LINGER_MS", d.linger_ms)?,
-            fetch_wait_max_ms: env_or("KAFKA_FETCH_WAIT_MAX_MS", d.fetch_wait_max_ms)?,
+            linger_ms: env_opt("KAFKA_LINGER_MS")?,
+            fetch_wait_max_ms: env_opt("KAFKA_FETCH_WAIT_MAX_MS")?,
             idempotence: env_or("KAFKA_IDEMPOTENCE", d.idempotence)?,
             group_instance_id: std::env::var("KAFKA_GROUP_INSTANCE_ID")
                 .ok()
@@ -86,11 +88,13 @@ impl KafkaConfig {
     pub fn producer_config(&self) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.brokers)
-            .set("linger.ms", self.linger_ms.to_string())
             .set("acks", "all")
             .set("enable.idempotence", self.idempotence.to_string())
             .set("compression.type", "none")
             .set("message.timeout.ms", "60000");
+        if let Some(linger) = self.linger_ms {
+            c.set("linger.ms", linger.to_string());
+        }
         c
     }
 
@@ -103,10 +107,12 @@ impl KafkaConfig {
             // Offsets are stored by the runner only after the effect has committed.
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
-            .set("fetch.wait.max.ms", self.fetch_wait_max_ms.to_string())
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
             .set("topic.metadata.refresh.interval.ms", "10000");
+        if let Some(wait) = self.fetch_wait_max_ms {
+            c.set("fetch.wait.max.ms", wait.to_string());
+        }
         if let Some(id) = &self.group_instance_id {
             c.set("group.instance.id", id);
         }
@@ -135,6 +141,22 @@ where
             .parse()
             .map_err(|e| anyhow::anyhow!("environment variable {name}={v:?} is invalid: {e}")),
         _ => Ok(default),
+    }
+}
+
+/// Reads an optional environment variable: `None` when unset or empty.
+pub fn env_opt<T>(name: &str) -> anyhow::Result<Option<T>>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("environment variable {name}={v:?} is invalid: {e}")),
+        _ => Ok(None),
     }
 }
 

@@ -26,7 +26,7 @@ fn stack_up() -> String {
 }
 
 fn broker_pid() -> Option<String> {
-    std::fs::read_to_string(repo().join(".stack/tansu/tansu.pid")).ok()
+    std::fs::read_to_string(repo().join(".stack/kafka/kafka.pid")).ok()
 }
 
 #[test]
