@@ -39,15 +39,20 @@ const SERVICES: [(&str, u16, Store); 5] = [
 
 /// The infrastructure containers and the image (repository, major version) each must run.
 const INFRA: [(&str, &str, &str); 4] = [
-    ("kafka", "apache/kafka", "3"),
+    ("kafka", "apache/kafka", "4"),
     ("postgres", "postgres", "16"),
     ("mongodb", "mongo", "7"),
     ("redis", "redis", "7"),
 ];
 
-/// The runtime's defaults, which suit the local tansu broker; compose must not keep them.
-const TANSU_LINGER_MS: u32 = 0;
-const TANSU_FETCH_WAIT_MAX_MS: u32 = 10;
+/// The Kafka version `scripts/stack` runs locally (`KAFKA_VERSION=…`): compose must run the same.
+fn stack_kafka_version() -> String {
+    read("scripts/stack")
+        .lines()
+        .find_map(|l| l.strip_prefix("KAFKA_VERSION="))
+        .map(|v| v.trim().to_owned())
+        .expect("scripts/stack pins KAFKA_VERSION")
+}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -119,7 +124,7 @@ fn strings(v: &Value) -> Vec<String> {
 /// A name held in a variable (`env::var(name)`) is not a literal and is skipped.
 fn env_literals(src: &str) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    for call in ["env_or(", "env::var(", "env::var_os("] {
+    for call in ["env_or(", "env_opt(", "env::var(", "env::var_os("] {
         for (at, _) in src.match_indices(call) {
             let preceded_by_ident = src[..at]
                 .chars()
@@ -249,6 +254,7 @@ fn the_scanner_sees_what_each_service_reads() {
         "DATABASE_URL",
         "DATABASE_MAX_CONNECTIONS",
         "KAFKA_LINGER_MS",
+        "KAFKA_IDEMPOTENCE",
     ] {
         assert!(customer.contains(var), "customer reads {var}: {customer:?}");
     }
@@ -326,15 +332,16 @@ fn every_service_gets_what_this_deployment_needs() {
         };
         assert_eq!(get("HTTP_PORT"), port.to_string(), "{name}: HTTP_PORT");
         assert_eq!(get("KAFKA_BROKERS"), "kafka:9092", "{name}: KAFKA_BROKERS");
-        let linger: u32 = get("KAFKA_LINGER_MS").parse().expect("KAFKA_LINGER_MS");
-        let fetch_wait: u32 = get("KAFKA_FETCH_WAIT_MAX_MS")
-            .parse()
-            .expect("KAFKA_FETCH_WAIT_MAX_MS");
-        assert!(
-            linger != TANSU_LINGER_MS && fetch_wait != TANSU_FETCH_WAIT_MAX_MS,
-            "{name}: the tansu workarounds must be off on Kafka \
-             (linger {linger} ms, fetch wait {fetch_wait} ms)"
-        );
+        for tuning in [
+            "KAFKA_LINGER_MS",
+            "KAFKA_FETCH_WAIT_MAX_MS",
+            "KAFKA_IDEMPOTENCE",
+        ] {
+            assert!(
+                !env.contains_key(tuning),
+                "{name}: {tuning} is set; compose runs the runtime's defaults, as the local stack does"
+            );
+        }
         assert!(env.contains_key("RUST_LOG"), "{name}: RUST_LOG is not set");
         match store {
             Store::Postgres => assert_eq!(
@@ -422,6 +429,17 @@ fn infrastructure_images_are_pinned_versions() {
     }
     assert!(pinned("16.9-bookworm") && pinned("3.9.1"));
     assert!(!pinned("latest") && !pinned("16") && !pinned("7-bookworm"));
+}
+
+#[test]
+fn compose_runs_the_kafka_version_of_the_local_stack() {
+    let doc = compose();
+    let image = scalar(service(&doc, "kafka").get("image").expect("kafka image"));
+    assert_eq!(
+        image,
+        format!("apache/kafka:{}", stack_kafka_version()),
+        "docker-compose.yml and scripts/stack must run one Kafka version"
+    );
 }
 
 #[test]

@@ -44,3 +44,205 @@ fn a_second_stack_up_is_a_no_op() {
     }
     assert_eq!(broker_pid(), pid_before, "the broker was not restarted");
 }
+
+/// A throw-away broker of this test's own: its own `STACK_DIR` and ports.
+struct PrivateStack {
+    dir: PathBuf,
+    port: u16,
+    controller_port: u16,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("binding an ephemeral port")
+        .port()
+}
+
+impl PrivateStack {
+    fn new() -> PrivateStack {
+        PrivateStack {
+            dir: repo()
+                .join("target/stack-test")
+                .join(uuid::Uuid::new_v4().simple().to_string()),
+            port: free_port(),
+            controller_port: free_port(),
+        }
+    }
+
+    fn brokers(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `scripts/stack <args>` for this broker: (success, stdout + stderr).
+    fn run(&self, args: &[&str]) -> (bool, String) {
+        let out = Command::new(repo().join("scripts/stack"))
+            .args(args)
+            .env("STACK_DIR", &self.dir)
+            .env("STACK_BROKER_PORT", self.port.to_string())
+            .env("STACK_CONTROLLER_PORT", self.controller_port.to_string())
+            .output()
+            .expect("running scripts/stack");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let (ok, text) = self.run(args);
+        assert!(ok, "scripts/stack {args:?} failed:\n{text}");
+        text
+    }
+
+    fn broker_line(&self, text: &str) -> String {
+        text.lines()
+            .find(|l| l.starts_with("broker:"))
+            .unwrap_or_else(|| panic!("no broker line in:\n{text}"))
+            .to_owned()
+    }
+
+    fn pid(&self) -> String {
+        std::fs::read_to_string(self.dir.join("kafka/kafka.pid"))
+            .expect("the broker's pid file")
+            .trim()
+            .to_owned()
+    }
+}
+
+impl Drop for PrivateStack {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.pid_or_empty()])
+            .status();
+        let _ = self.run(&["down", "--purge"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl PrivateStack {
+    fn pid_or_empty(&self) -> String {
+        std::fs::read_to_string(self.dir.join("kafka/kafka.pid"))
+            .map(|p| p.trim().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+async fn produce(brokers: &str, topic: &str, payload: &str) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    use rdkafka::ClientConfig;
+
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", brokers);
+    let admin: AdminClient<_> = config.create().expect("an admin client");
+    let created = admin
+        .create_topics(
+            [&NewTopic::new(topic, 1, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        )
+        .await
+        .expect("creating the topic");
+    assert!(created.iter().all(Result::is_ok), "{created:?}");
+    let producer: FutureProducer = config
+        .clone()
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .create()
+        .expect("a producer");
+    producer
+        .send(
+            FutureRecord::<str, str>::to(topic)
+                .key("k")
+                .payload(payload),
+            std::time::Duration::from_secs(30),
+        )
+        .await
+        .expect("the broker acknowledged the record");
+}
+
+async fn first_record(brokers: &str, topic: &str) -> String {
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use rdkafka::{ClientConfig, Message};
+
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("reader-{}", uuid::Uuid::new_v4()))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .expect("a consumer");
+    consumer.subscribe(&[topic]).expect("subscribing");
+    let message = tokio::time::timeout(std::time::Duration::from_secs(60), consumer.recv())
+        .await
+        .expect("a record within 60 s")
+        .expect("a record");
+    String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned()
+}
+
+/// The broker is Apache Kafka on a log of its own: a restart keeps what was written, a broker
+/// that listens but cannot answer is reported as not serving, and only `down --purge` deletes
+/// the log.
+#[tokio::test]
+async fn a_broker_keeps_its_log_and_is_reported_when_it_cannot_serve() {
+    let stack = PrivateStack::new();
+    let started = stack.broker_line(&stack.ok(&["restart-broker"]));
+    assert!(
+        started.contains("started Apache Kafka") && started.contains("formatted"),
+        "{started}"
+    );
+
+    produce(&stack.brokers(), "kept", "written before the restart").await;
+    let restarted = stack.ok(&["restart-broker"]);
+    assert!(
+        restarted.contains("broker: stopped") && restarted.contains("started Apache Kafka"),
+        "{restarted}"
+    );
+    assert!(
+        !restarted.contains("formatted"),
+        "a restart must not format the log again:\n{restarted}"
+    );
+    assert_eq!(
+        first_record(&stack.brokers(), "kept").await,
+        "written before the restart"
+    );
+
+    let status = stack.broker_line(&stack.ok(&["status"]));
+    assert!(status.starts_with("broker: up on"), "{status}");
+    assert!(status.contains(": ok cluster"), "{status}");
+
+    // A stopped process keeps its port open (the kernel still accepts connections), but it
+    // answers nothing: status must not call that up.
+    let pid = stack.pid();
+    assert!(Command::new("kill")
+        .args(["-STOP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let (ok, text) = stack.run(&["status"]);
+    assert!(Command::new("kill")
+        .args(["-CONT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert!(
+        !ok,
+        "status must fail for a broker that cannot serve:\n{text}"
+    );
+    let line = stack.broker_line(&text);
+    assert!(line.starts_with("broker: NOT SERVING"), "{line}");
+
+    let down = stack.broker_line(&stack.ok(&["down"]));
+    assert!(down.starts_with("broker: stopped"), "{down}");
+    assert!(stack.dir.join("kafka/data/meta.properties").exists());
+    let (ok, text) = stack.run(&["status"]);
+    assert!(
+        !ok && stack.broker_line(&text).starts_with("broker: DOWN"),
+        "{text}"
+    );
+
+    let purged = stack.ok(&["down", "--purge"]);
+    assert!(purged.contains("purged"), "{purged}");
+    assert!(!stack.dir.join("kafka").exists());
+}

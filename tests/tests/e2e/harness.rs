@@ -275,9 +275,9 @@ impl System {
             ports.insert(service, port);
             let mut env = common.clone();
             env.push(("HTTP_PORT".into(), port.to_string()));
-            // Static group membership, as scripts/start and compose run the services: a
-            // service restarted after kill -9 takes its partitions back at once (tansu keeps a
-            // crashed member in its group otherwise). Groups are per test already (prefix).
+            // Static group membership, as scripts/start runs the services: a service restarted
+            // after kill -9 takes its partitions back at once, instead of after the session
+            // timeout of its old member. Groups are per test already (prefix).
             env.push(("KAFKA_GROUP_INSTANCE_ID".into(), service.name().to_owned()));
             match service {
                 Service::Customer | Service::Billing => {
@@ -480,19 +480,23 @@ impl Drop for System {
     }
 }
 
-/// A tansu broker of the test's own (a separate `STACK_DIR` and port), so that restarting it
-/// disturbs nobody else's tests. Managed with `scripts/stack restart-broker` / `down --purge`.
+/// A Kafka broker of the test's own (a separate `STACK_DIR` and ports), so that restarting it
+/// disturbs nobody else's tests. Managed with `scripts/stack restart-broker` / `down --purge`,
+/// which keep its log across a restart.
 pub struct PrivateBroker {
     pub port: u16,
+    /// The KRaft controller's port: fixed for the broker's life, since its quorum names it.
+    controller_port: u16,
     dir: PathBuf,
 }
 
-/// `scripts/stack <args>` for the broker in `dir` on `port`.
-fn stack(dir: &Path, port: u16, args: &[&str]) -> String {
+/// `scripts/stack <args>` for the broker in `dir` on `port` (controller on `controller_port`).
+fn stack(dir: &Path, port: u16, controller_port: u16, args: &[&str]) -> String {
     let out = Command::new(workspace_dir().join("scripts/stack"))
         .args(args)
         .env("STACK_DIR", dir)
         .env("STACK_BROKER_PORT", port.to_string())
+        .env("STACK_CONTROLLER_PORT", controller_port.to_string())
         .output()
         .expect("running scripts/stack");
     let text = format!(
@@ -511,16 +515,18 @@ impl PrivateBroker {
     pub async fn start() -> PrivateBroker {
         let broker = PrivateBroker {
             port: free_port(),
+            controller_port: free_port(),
             dir: profile_dir()
                 .parent()
                 .expect("target dir")
                 .join("e2e-broker")
                 .join(Uuid::new_v4().simple().to_string()),
         };
-        let (dir, port) = (broker.dir.clone(), broker.port);
-        let out = tokio::task::spawn_blocking(move || stack(&dir, port, &["restart-broker"]))
-            .await
-            .expect("starting the private broker");
+        let (dir, port, controller) = (broker.dir.clone(), broker.port, broker.controller_port);
+        let out =
+            tokio::task::spawn_blocking(move || stack(&dir, port, controller, &["restart-broker"]))
+                .await
+                .expect("starting the private broker");
         eprintln!("e2e: private broker: {}", out.trim().replace('\n', "; "));
         broker
     }
@@ -529,13 +535,14 @@ impl PrivateBroker {
         format!("127.0.0.1:{}", self.port)
     }
 
-    /// `scripts/stack restart-broker`: stop and start it, keeping its SQLite storage.
+    /// `scripts/stack restart-broker`: stop the Kafka process and start it again on its log.
     pub async fn restart(&self) -> Duration {
         let started = Instant::now();
-        let (dir, port) = (self.dir.clone(), self.port);
-        let out = tokio::task::spawn_blocking(move || stack(&dir, port, &["restart-broker"]))
-            .await
-            .expect("restarting the private broker");
+        let (dir, port, controller) = (self.dir.clone(), self.port, self.controller_port);
+        let out =
+            tokio::task::spawn_blocking(move || stack(&dir, port, controller, &["restart-broker"]))
+                .await
+                .expect("restarting the private broker");
         eprintln!(
             "e2e: private broker restarted: {}",
             out.trim().replace('\n', "; ")
@@ -546,7 +553,7 @@ impl PrivateBroker {
 
 impl Drop for PrivateBroker {
     fn drop(&mut self) {
-        // On failure its data and log (`<dir>/tansu/tansu.log`) are kept for a post-mortem.
+        // On failure its data and log (`<dir>/kafka/kafka.log`) are kept for a post-mortem.
         let args: &[&str] = if std::thread::panicking() {
             eprintln!("e2e: private broker's files kept in {}", self.dir.display());
             &["down"]
@@ -557,6 +564,7 @@ impl Drop for PrivateBroker {
             .args(args)
             .env("STACK_DIR", &self.dir)
             .env("STACK_BROKER_PORT", self.port.to_string())
+            .env("STACK_CONTROLLER_PORT", self.controller_port.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
