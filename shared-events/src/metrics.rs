@@ -57,6 +57,15 @@ pub static OUTBOX_PUBLISH_LATENCY: LazyLock<Histogram> = LazyLock::new(|| {
     .expect("metric registers once")
 });
 
+/// Consumers replaced after librdkafka declared them fatally failed (for example fenced).
+pub static CONSUMER_RESTARTS: LazyLock<IntCounter> = LazyLock::new(|| {
+    register_int_counter!(
+        "consumer_restarts_total",
+        "Kafka consumers replaced by a new one after a fatal error"
+    )
+    .expect("metric registers once")
+});
+
 /// Everything in the default registry, in the Prometheus text format.
 pub fn render() -> String {
     // Register the runtime's metrics up front: the unlabelled ones then show at zero, and
@@ -66,6 +75,7 @@ pub fn render() -> String {
     LazyLock::force(&HANDLE_SECONDS);
     LazyLock::force(&OUTBOX_PUBLISHED);
     LazyLock::force(&OUTBOX_PUBLISH_LATENCY);
+    LazyLock::force(&CONSUMER_RESTARTS);
     let mut buf = Vec::new();
     TextEncoder::new()
         .encode(&prometheus::gather(), &mut buf)

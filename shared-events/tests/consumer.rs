@@ -474,3 +474,65 @@ async fn a_partition_stuck_retrying_does_not_hold_up_the_others() {
     shutdown.cancel();
     task.await.unwrap().unwrap();
 }
+
+/// With static membership, a consumer whose `group.instance.id` another member takes is fenced:
+/// librdkafka fails it fatally and it can fetch nothing more. (It happens without a second
+/// process too: after a broker outage longer than the session timeout, a member's own new
+/// session fences its old one.) The runner replaces the dead consumer and goes on consuming.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_fenced_out_of_its_static_membership_is_replaced() {
+    let (mut env, topic) = setup().await;
+    env.kafka.group_instance_id = Some("instance-1".into());
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(runner(&env, Scripted::default()).run(shutdown.clone()));
+    let before = Uuid::now_v7();
+    let key = before.to_string();
+    send_raw(
+        &env.producer,
+        &topic,
+        &key,
+        &cancelled(before, "ok").to_json(),
+    )
+    .await;
+    assert_eq!(wait_effect(&env.pool, before).await, 1);
+
+    let restarts = shared_events::metrics::CONSUMER_RESTARTS.get();
+    {
+        // Another member joins under the same instance id and takes the partitions.
+        let intruder: StreamConsumer = env
+            .kafka
+            .consumer_config(&env.kafka.group_id("test-consumer"))
+            .create()
+            .unwrap();
+        intruder.subscribe(&[topic.as_str()]).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while intruder.assignment().unwrap().count() == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the intruder was never assigned the partitions"
+            );
+            let _ = tokio::time::timeout(Duration::from_millis(100), intruder.recv()).await;
+        }
+    }
+    wait_for(
+        "the runner to replace its fenced consumer",
+        Duration::from_secs(60),
+        || async move {
+            (shared_events::metrics::CONSUMER_RESTARTS.get() > restarts).then_some(())
+        },
+    )
+    .await;
+
+    let after = Uuid::now_v7();
+    let key = after.to_string();
+    send_raw(
+        &env.producer,
+        &topic,
+        &key,
+        &cancelled(after, "ok").to_json(),
+    )
+    .await;
+    assert_eq!(wait_effect(&env.pool, after).await, 1);
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}

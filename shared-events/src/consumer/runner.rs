@@ -58,8 +58,42 @@ impl ConsumerRunner {
 
     /// Runs until `shutdown`: then stops fetching, lets each worker finish the message in hand,
     /// commits the stored offsets and flushes the dead-letter producer.
+    ///
+    /// A consumer that librdkafka declares fatally failed (for example fenced: with static
+    /// membership, a member that rejoined after a broker outage can be fenced by its own new
+    /// session) can fetch nothing more. The runner then drains its workers and starts a new
+    /// consumer in the same group, after a growing pause; the new one resumes from the committed
+    /// offsets, and the inbox makes any message handled twice a no-op.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         ensure_topics(&self.config, &self.subscriptions).await?;
+        let producer = build_producer(&self.config)?;
+        let mut pause = Duration::from_secs(1);
+        while let SessionEnd::Fatal(reason) = self.session(&producer, &shutdown).await? {
+            tracing::error!(
+                group = %self.config.group_id(&self.service),
+                error = %reason,
+                retry_in_ms = pause.as_millis() as u64,
+                "the Kafka consumer failed fatally; starting a new one"
+            );
+            metrics::CONSUMER_RESTARTS.inc();
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.cancelled() => break,
+            }
+            pause = (pause * 2).min(Duration::from_secs(30));
+        }
+        let _ = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(10))).await;
+        tracing::info!(group = %self.config.group_id(&self.service), "consumer stopped");
+        Ok(())
+    }
+
+    /// One consumer's life: subscribe, dispatch to the partition workers until shutdown or a
+    /// fatal error, then drain the workers.
+    async fn session(
+        &self,
+        producer: &FutureProducer,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<SessionEnd> {
         let group_id = self.config.group_id(&self.service);
         let consumer: Arc<StreamConsumer> = Arc::new(
             self.config
@@ -78,14 +112,16 @@ impl ConsumerRunner {
             .context("subscribing to topics")?;
         tracing::info!(group = %group_id, topics = ?topics, "consumer started");
 
+        // The workers stop with the service, or with this session when its consumer fails.
+        let stop = shutdown.child_token();
         let ctx = Arc::new(WorkerContext {
             consumer: consumer.clone(),
-            producer: build_producer(&self.config)?,
+            producer: producer.clone(),
             config: self.config.clone(),
             handler: self.handler.clone(),
             retry: self.retry,
             group_id: group_id.clone(),
-            shutdown: shutdown.clone(),
+            shutdown: stop.clone(),
         });
         // One worker per partition, started on its first message: a partition whose message
         // is being retried holds up only itself, never a partition it may be waiting on.
@@ -96,7 +132,8 @@ impl ConsumerRunner {
         // here, and resumed once the queue has room: the other partitions keep flowing.
         let mut paused: Vec<OwnedMessage> = Vec::new();
 
-        let mut error_backoff = Duration::from_millis(50);
+        let mut end = SessionEnd::Shutdown;
+        let mut errors = ErrorLog::default();
         loop {
             let message = tokio::select! {
                 biased;
@@ -109,7 +146,6 @@ impl ConsumerRunner {
             };
             match message {
                 Ok(m) => {
-                    error_backoff = Duration::from_millis(50);
                     let owned = m.detach();
                     let slot = (owned.topic().to_owned(), owned.partition());
                     let sender = workers.entry(slot).or_insert_with(|| {
@@ -130,12 +166,16 @@ impl ConsumerRunner {
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "consumer error");
-                    tokio::select! {
-                        _ = tokio::time::sleep(error_backoff) => {}
-                        _ = shutdown.cancelled() => break,
+                    if let Some((code, reason)) = consumer.client().fatal_error() {
+                        end = SessionEnd::Fatal(format!("{code:?}: {reason}"));
+                        stop.cancel();
+                        break;
                     }
-                    error_backoff = (error_backoff * 2).min(Duration::from_secs(2));
+                    // librdkafka reports each failed connection attempt as an error event and
+                    // reconnects by itself. Take the next event at once: pausing here would
+                    // leave the events of an outage queued, and the consumer would read them
+                    // one pause at a time long after the broker was back.
+                    errors.record(&e);
                 }
             }
         }
@@ -144,15 +184,48 @@ impl ConsumerRunner {
         for h in handles {
             let _ = h.await;
         }
-        match consumer.commit_consumer_state(CommitMode::Sync) {
-            Ok(()) => {}
-            Err(e) => tracing::debug!(error = %e, "final offset commit had nothing to do"),
+        if matches!(end, SessionEnd::Shutdown) {
+            match consumer.commit_consumer_state(CommitMode::Sync) {
+                Ok(()) => {}
+                Err(e) => tracing::debug!(error = %e, "final offset commit had nothing to do"),
+            }
         }
-        let producer = ctx.producer.clone();
-        let _ = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(10))).await;
-        tracing::info!(group = %group_id, "consumer stopped");
-        Ok(())
+        Ok(end)
     }
+}
+
+/// Logs consumer errors at most once a second, with the number of those in between: an outage
+/// produces an error per connection attempt.
+#[derive(Default)]
+struct ErrorLog {
+    /// When the last error was logged.
+    last: Option<Instant>,
+    /// Errors since then, not logged one by one.
+    suppressed: u64,
+}
+
+impl ErrorLog {
+    fn record(&mut self, error: &rdkafka::error::KafkaError) {
+        let now = Instant::now();
+        if self
+            .last
+            .is_some_and(|at| now.duration_since(at) < Duration::from_secs(1))
+        {
+            self.suppressed += 1;
+            return;
+        }
+        tracing::warn!(error = %error, suppressed = self.suppressed, "consumer error");
+        self.last = Some(now);
+        self.suppressed = 0;
+    }
+}
+
+/// Why a consumer's session ended.
+enum SessionEnd {
+    /// The service is shutting down.
+    Shutdown,
+    /// librdkafka raised a fatal error (its code and reason): this consumer can do no more.
+    Fatal(String),
 }
 
 /// Messages queued per partition ahead of its worker.

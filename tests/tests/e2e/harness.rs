@@ -275,10 +275,6 @@ impl System {
             ports.insert(service, port);
             let mut env = common.clone();
             env.push(("HTTP_PORT".into(), port.to_string()));
-            // Static group membership, as scripts/start runs the services: a service restarted
-            // after kill -9 takes its partitions back at once, instead of after the session
-            // timeout of its old member. Groups are per test already (prefix).
-            env.push(("KAFKA_GROUP_INSTANCE_ID".into(), service.name().to_owned()));
             match service {
                 Service::Customer | Service::Billing => {
                     env.push((
