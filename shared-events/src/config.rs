@@ -6,7 +6,7 @@
 //! | `KAFKA_TOPIC_PREFIX` | empty | namespace prepended to every topic and consumer group (test isolation) |
 //! | `KAFKA_PARTITIONS` | `6` | partitions of the topics a service provisions: 1, 2, 3 or 6 instances of a service share them evenly |
 //! | `KAFKA_REPLICATION_FACTOR` | `1` | replication factor of provisioned topics |
-//! | `KAFKA_LINGER_MS` | librdkafka's (5) | producer `linger.ms`, only if set |
+//! | `KAFKA_LINGER_MS` | `0` | producer `linger.ms`: a saga waits on every hop, and measured on Kafka (`messaging_bench`), the relay's commit-to-publish p50 is ~0.7 ms at 0 against ~10 ms at librdkafka's 5, with no loss of relay throughput (records still batch while a request is in flight) |
 //! | `KAFKA_FETCH_WAIT_MAX_MS` | librdkafka's (500) | consumer `fetch.wait.max.ms`, only if set; Kafka answers a fetch as soon as `fetch.min.bytes` (1) is there, so this wait bounds only an idle fetch |
 //! | `KAFKA_IDEMPOTENCE` | `true` | producer `enable.idempotence`: with it, producer retries keep each partition's order and write no duplicates |
 //! | `KAFKA_GROUP_INSTANCE_ID` | unset | static group membership: a restarted instance with the same id takes its partitions back at once, even after a crash (give each instance its own) |
@@ -23,8 +23,8 @@ pub struct KafkaConfig {
     pub topic_prefix: String,
     pub partitions: i32,
     pub replication_factor: i32,
-    /// Producer `linger.ms`; `None` keeps librdkafka's default.
-    pub linger_ms: Option<u32>,
+    /// Producer `linger.ms`: how long a record waits for others to share its request.
+    pub linger_ms: u32,
     /// Consumer `fetch.wait.max.ms`; `None` keeps librdkafka's default.
     pub fetch_wait_max_ms: Option<u32>,
     pub idempotence: bool,
@@ -38,7 +38,7 @@ impl Default for KafkaConfig {
             topic_prefix: String::new(),
             partitions: 6,
             replication_factor: 1,
-            linger_ms: None,
+            linger_ms: 0,
             fetch_wait_max_ms: None,
             idempotence: true,
             group_instance_id: None,
@@ -54,7 +54,7 @@ impl KafkaConfig {
             topic_prefix: env_or("KAFKA_TOPIC_PREFIX", d.topic_prefix)?,
             partitions: env_or("KAFKA_PARTITIONS", d.partitions)?,
             replication_factor: env_or("KAFKA_REPLICATION_FACTOR", d.replication_factor)?,
-            linger_ms: env_opt("KAFKA_LINGER_MS")?,
+            linger_ms: env_or("KAFKA_LINGER_MS", d.linger_ms)?,
             fetch_wait_max_ms: env_opt("KAFKA_FETCH_WAIT_MAX_MS")?,
             idempotence: env_or("KAFKA_IDEMPOTENCE", d.idempotence)?,
             group_instance_id: std::env::var("KAFKA_GROUP_INSTANCE_ID")
@@ -88,13 +88,11 @@ impl KafkaConfig {
     pub fn producer_config(&self) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.brokers)
+            .set("linger.ms", self.linger_ms.to_string())
             .set("acks", "all")
             .set("enable.idempotence", self.idempotence.to_string())
             .set("compression.type", "none")
             .set("message.timeout.ms", "60000");
-        if let Some(linger) = self.linger_ms {
-            c.set("linger.ms", linger.to_string());
-        }
         c
     }
 
