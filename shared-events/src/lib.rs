@@ -1,6 +1,6 @@
 //! Event contracts and the Kafka messaging runtime shared by every service.
 //!
-//! - Contracts: [`Envelope`], [`EventType`], the payloads in [`events`], [`Money`].
+//! - Contracts: [`Envelope`], [`EventType`], the payloads in [`events`], [`Money`], [`Name`].
 //! - Runtime: [`KafkaConfig`], topic provisioning ([`topics`]), the transactional outbox and
 //!   its relay ([`outbox`]), the idempotent consumer runner ([`consumer`]), and the atomic
 //!   "effect + inbox (+ outbox)" step for each store ([`postgres`], [`redis_store`], [`mongo`]).
@@ -13,6 +13,7 @@ pub mod events;
 pub mod http;
 pub mod metrics;
 pub mod money;
+pub mod name;
 pub mod outbox;
 pub mod producer;
 pub mod shutdown;
@@ -35,6 +36,7 @@ pub use consumer::{ConsumerRunner, Handler, HandlerError, Outcome, RetryPolicy};
 pub use envelope::{DecodeError, Envelope, SCHEMA_VERSION};
 pub use events::{EventPayload, EventType};
 pub use money::{Money, MoneyError};
+pub use name::Name;
 pub use outbox::{OutboxRelay, OutboxStore};
 pub use shutdown::CancellationToken;
 pub use trace::TraceParent;
