@@ -4,6 +4,8 @@
 //! - Runtime: [`KafkaConfig`], topic provisioning ([`topics`]), the transactional outbox and
 //!   its relay ([`outbox`]), the idempotent consumer runner ([`consumer`]), and the atomic
 //!   "effect + inbox (+ outbox)" step for each store ([`postgres`], [`redis_store`], [`mongo`]).
+//! - Services: the settings and the start-up sequence they share ([`service`]), and their HTTP
+//!   plumbing ([`http`]).
 
 pub mod config;
 pub mod consumer;
@@ -16,6 +18,7 @@ pub mod money;
 pub mod name;
 pub mod outbox;
 pub mod producer;
+pub mod service;
 pub mod shutdown;
 pub mod tasks;
 pub mod telemetry;
