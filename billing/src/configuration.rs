@@ -3,14 +3,13 @@
 use std::time::Duration;
 
 use shared_events::config::env_or;
-use shared_events::service::{database_url, ServiceSettings};
+use shared_events::service::PgServiceSettings;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `HTTP_HOST`, `HTTP_PORT` (default 8004) and the broker, as every service reads them.
-    pub service: ServiceSettings,
-    /// `DATABASE_URL` (default the local `billing` database; created if missing).
-    pub database_url: String,
+    /// `HTTP_HOST`, `HTTP_PORT` (default 8004), the broker and `DATABASE_URL` (default the
+    /// local `billing` database; created if missing), as every PostgreSQL service reads them.
+    pub postgres: PgServiceSettings,
     /// `ACCOUNT_WAIT_SECS` (default 20): how long an `order.created` for a customer whose
     /// account is not open yet is retried before it fails with `unknown_customer`.
     pub account_wait: Duration,
@@ -19,8 +18,7 @@ pub struct Settings {
 impl Settings {
     pub fn from_env() -> anyhow::Result<Settings> {
         Ok(Settings {
-            service: ServiceSettings::from_env(8004)?,
-            database_url: database_url("billing")?,
+            postgres: PgServiceSettings::from_env(8004, "billing")?,
             account_wait: Duration::from_secs(env_or("ACCOUNT_WAIT_SECS", 20u64)?),
         })
     }

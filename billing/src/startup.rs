@@ -6,25 +6,22 @@ use actix_web::web;
 use shared_events::postgres::{self, PgIdempotent};
 use shared_events::service::{self, Startup};
 use shared_events::{CancellationToken, ConsumerRunner};
-use sqlx::migrate::Migrator;
 use sqlx::PgPool;
 
 use crate::configuration::Settings;
 use crate::saga::{self, account_wait, Billing};
-use crate::{routes, SERVICE};
+use crate::{routes, store, SERVICE};
 
 /// The running service; its store is the pool of its database.
 pub type Application = service::Application<PgPool>;
 
-static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
-const OPENAPI: &str = include_str!("../openapi.json");
-
 pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Application> {
-    let pool = postgres::open(&settings.database_url, &MIGRATIONS).await?;
-    let mut app = Startup::postgres(settings.service, shutdown, pool.clone())
+    let pool = postgres::open(&settings.postgres.database_url, &store::MIGRATIONS).await?;
+    let data = web::Data::new(pool.clone());
+    let mut app = Startup::postgres(settings.postgres.service, shutdown, pool.clone())
         .topics(&[saga::SUBSCRIPTIONS, saga::EMITTED].concat())
         .await?
-        .bind(OPENAPI, web::Data::new(pool.clone()), routes::configure)?;
+        .bind(routes::OPENAPI, data, routes::configure)?;
 
     app.spawn_outbox_relay()?;
     let billing = Billing::new(pool.clone(), settings.account_wait);

@@ -1,20 +1,12 @@
-//! Settings from the environment, with defaults for the local stack (SPEC §6).
+//! Settings from the environment, with defaults for the local stack (SPEC §6): those of any
+//! PostgreSQL service, nothing of the customer service's own.
 
-use shared_events::service::{database_url, ServiceSettings};
+use shared_events::service::PgServiceSettings;
 
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// `HTTP_HOST`, `HTTP_PORT` (default 8001) and the broker, as every service reads them.
-    pub service: ServiceSettings,
-    /// `DATABASE_URL` (default the local `customer` database; created if missing).
-    pub database_url: String,
-}
+/// `HTTP_HOST`, `HTTP_PORT` (default 8001), the broker and `DATABASE_URL` (default the local
+/// `customer` database; created if missing).
+pub type Settings = PgServiceSettings;
 
-impl Settings {
-    pub fn from_env() -> anyhow::Result<Settings> {
-        Ok(Settings {
-            service: ServiceSettings::from_env(8001)?,
-            database_url: database_url("customer")?,
-        })
-    }
+pub fn from_env() -> anyhow::Result<Settings> {
+    PgServiceSettings::from_env(8001, "customer")
 }

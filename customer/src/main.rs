@@ -1,10 +1,9 @@
 //! The customer service binary: settings from the environment, then the service until
 //! SIGINT/SIGTERM.
 
-use customer::configuration::Settings;
-use customer::startup;
+use customer::{configuration, startup};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_events::service::run(customer::SERVICE, Settings::from_env, startup::build).await
+    shared_events::service::run(customer::SERVICE, configuration::from_env, startup::build).await
 }

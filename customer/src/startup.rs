@@ -5,24 +5,20 @@
 use actix_web::web;
 use shared_events::service::{self, Startup};
 use shared_events::{postgres, CancellationToken, EventType};
-use sqlx::migrate::Migrator;
 use sqlx::PgPool;
 
 use crate::configuration::Settings;
-use crate::routes;
+use crate::{routes, store};
 
 /// The running service; its store is the pool of its database.
 pub type Application = service::Application<PgPool>;
 
-static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
-const OPENAPI: &str = include_str!("../openapi.json");
-
 pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Application> {
-    let pool = postgres::open(&settings.database_url, &MIGRATIONS).await?;
+    let pool = postgres::open(&settings.database_url, &store::MIGRATIONS).await?;
     let mut app = Startup::postgres(settings.service, shutdown, pool.clone())
         .topics(&[EventType::CustomerCreated])
         .await?
-        .bind(OPENAPI, web::Data::new(pool), routes::configure)?;
+        .bind(routes::OPENAPI, web::Data::new(pool), routes::configure)?;
     app.spawn_outbox_relay()?;
     Ok(app)
 }

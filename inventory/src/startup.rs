@@ -18,8 +18,6 @@ use crate::{routes, SERVICE};
 /// The running service; its store is the one `INVENTORY_STORE_URL` names.
 pub type Application = service::Application<Arc<dyn InventoryStore>>;
 
-const OPENAPI: &str = include_str!("../openapi.json");
-
 pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Application> {
     let store = store::connect(&settings.store_url).await?;
     build_with_store(settings, store, shutdown).await
@@ -37,6 +35,7 @@ pub async fn build_with_store(
         .chain(saga::CONSUMES)
         .copied()
         .collect();
+    let data = web::Data::from(store.clone());
     let mut app = Startup::new(settings.service, shutdown, store.clone())
         .ready_when(store.kind(), move || {
             let store = probe.clone();
@@ -44,7 +43,7 @@ pub async fn build_with_store(
         })
         .topics(&topics)
         .await?
-        .bind(OPENAPI, web::Data::from(store.clone()), routes::configure)?;
+        .bind(routes::OPENAPI, data, routes::configure)?;
 
     let (producer, kafka) = (build_producer(app.kafka())?, app.kafka().clone());
     app.spawn("outbox relay", |shutdown| {

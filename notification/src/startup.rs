@@ -21,8 +21,6 @@ use crate::SERVICE;
 /// The running service; its store is its Redis connection.
 pub type Application = service::Application<ConnectionManager>;
 
-const OPENAPI: &str = include_str!("../openapi.json");
-
 /// The service with the default notifier, which writes each message to the log.
 pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Application> {
     build_with_notifier(settings, shutdown, Arc::new(LogNotifier)).await
@@ -45,7 +43,7 @@ pub async fn build_with_notifier(
     let mut app = Startup::redis(settings.service, shutdown, conn.clone())
         .topics(SUBSCRIPTIONS)
         .await?
-        .bind(OPENAPI, state, routes::configure)?;
+        .bind(routes::OPENAPI, state, routes::configure)?;
 
     let handler = NotificationHandler::new(keys.clone());
     let handler = RedisIdempotent::new(

@@ -3,14 +3,13 @@
 use std::time::Duration;
 
 use shared_events::config::env_or;
-use shared_events::service::{database_url, ServiceSettings};
+use shared_events::service::PgServiceSettings;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `HTTP_HOST`, `HTTP_PORT` (default 8002) and the broker, as every service reads them.
-    pub service: ServiceSettings,
-    /// `DATABASE_URL` (default the local `orders` database; created if missing).
-    pub database_url: String,
+    /// `HTTP_HOST`, `HTTP_PORT` (default 8002), the broker and `DATABASE_URL` (default the
+    /// local `orders` database; created if missing), as every PostgreSQL service reads them.
+    pub postgres: PgServiceSettings,
     /// `ORDER_TIMEOUT_SECS` (default 30): how long an order may stay `PENDING`.
     pub order_timeout: Duration,
     /// `DEADLINE_POLL_MS` (default 500): how often the deadline sweep runs.
@@ -25,8 +24,7 @@ impl Settings {
             "ORDER_TIMEOUT_SECS must be a non-negative number of seconds"
         );
         Ok(Settings {
-            service: ServiceSettings::from_env(8002)?,
-            database_url: database_url("orders")?,
+            postgres: PgServiceSettings::from_env(8002, "orders")?,
             order_timeout: Duration::from_secs_f64(timeout),
             deadline_poll: Duration::from_millis(env_or("DEADLINE_POLL_MS", 500)?),
         })

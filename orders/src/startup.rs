@@ -6,18 +6,14 @@ use actix_web::web;
 use shared_events::postgres::{self, PgIdempotent};
 use shared_events::service::{self, Startup};
 use shared_events::{CancellationToken, ConsumerRunner, EventType};
-use sqlx::migrate::Migrator;
 use sqlx::PgPool;
 
 use crate::configuration::Settings;
 use crate::consumer::{OrdersHandler, SUBSCRIPTIONS};
-use crate::{deadline, routes, SERVICE};
+use crate::{deadline, routes, store, SERVICE};
 
 /// The running service; its store is the pool of its database.
 pub type Application = service::Application<PgPool>;
-
-static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
-const OPENAPI: &str = include_str!("../openapi.json");
 
 /// The topics the service publishes to.
 const PUBLISHES: &[EventType] = &[
@@ -27,12 +23,13 @@ const PUBLISHES: &[EventType] = &[
 ];
 
 pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Application> {
-    let pool = postgres::open(&settings.database_url, &MIGRATIONS).await?;
+    let pool = postgres::open(&settings.postgres.database_url, &store::MIGRATIONS).await?;
     let topics: Vec<EventType> = PUBLISHES.iter().chain(SUBSCRIPTIONS).copied().collect();
-    let mut app = Startup::postgres(settings.service, shutdown, pool.clone())
+    let data = web::Data::new(pool.clone());
+    let mut app = Startup::postgres(settings.postgres.service, shutdown, pool.clone())
         .topics(&topics)
         .await?
-        .bind(OPENAPI, web::Data::new(pool.clone()), routes::configure)?;
+        .bind(routes::OPENAPI, data, routes::configure)?;
 
     app.spawn_outbox_relay()?;
     let handler = PgIdempotent::new(pool.clone(), SERVICE, OrdersHandler);

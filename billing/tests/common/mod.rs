@@ -14,7 +14,7 @@ use rdkafka::Message;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use shared_events::events::{CustomerCreated, OrderCancelled, OrderCreated, OrderLine};
-use shared_events::service::ServiceSettings;
+use shared_events::service::PgServiceSettings;
 use shared_events::testing::{
     fresh_database_url, isolated_kafka, read_quiet, read_until, wait_for, TestService,
 };
@@ -32,8 +32,7 @@ pub struct TestApp {
 
 pub fn settings(account_wait: Duration) -> Settings {
     Settings {
-        service: ServiceSettings::loopback(isolated_kafka()),
-        database_url: String::new(),
+        postgres: PgServiceSettings::loopback(isolated_kafka(), String::new()),
         account_wait,
     }
 }
@@ -46,13 +45,13 @@ impl TestApp {
 
     pub async fn spawn_waiting(account_wait: Duration) -> TestApp {
         let mut settings = settings(account_wait);
-        settings.database_url = fresh_database_url().await;
+        settings.postgres.database_url = fresh_database_url().await;
         TestApp::start(settings).await
     }
 
     /// Starts the service with these settings (e.g. those of a crashed instance).
     pub async fn start(settings: Settings) -> TestApp {
-        let kafka = settings.service.kafka.clone();
+        let kafka = settings.postgres.service.kafka.clone();
         let build = |shutdown| billing::startup::build(settings.clone(), shutdown);
         let service = TestService::start(kafka, build).await;
         TestApp { service, settings }

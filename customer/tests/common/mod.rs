@@ -7,17 +7,13 @@ use std::ops::Deref;
 
 use customer::configuration::Settings;
 use serde_json::Value;
-use shared_events::service::ServiceSettings;
 use shared_events::testing::{fresh_database_url, isolated_kafka, TestService};
 use sqlx::PgPool;
 
 pub struct TestApp(TestService<PgPool>);
 
 pub async fn spawn_app() -> TestApp {
-    let settings = Settings {
-        service: ServiceSettings::loopback(isolated_kafka()),
-        database_url: fresh_database_url().await,
-    };
+    let settings = Settings::loopback(isolated_kafka(), fresh_database_url().await);
     let kafka = settings.service.kafka.clone();
     TestApp(
         TestService::start(kafka, |shutdown| {

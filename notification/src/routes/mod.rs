@@ -18,6 +18,10 @@ pub use stock_alerts::stock_alerts;
 
 use crate::keys::Keys;
 
+/// The OpenAPI document of these routes, served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// Registers the service's own routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/notify", web::post().to(notify))
         .route("/notifications", web::get().to(list_notifications))

@@ -14,7 +14,7 @@ use shared_events::events::{
     CustomerCreated, OrderPaid, PaymentFailed, StockLine, StockRejected, StockReserved,
     StockUpdated,
 };
-use shared_events::service::ServiceSettings;
+use shared_events::service::PgServiceSettings;
 use shared_events::testing::{
     fresh_database_url, isolated_kafka, read_quiet, read_until, wait_for, TestClient, TestService,
 };
@@ -28,8 +28,7 @@ pub struct TestApp(TestService<PgPool>);
 
 pub fn settings(database_url: String, kafka: KafkaConfig, order_timeout: Duration) -> Settings {
     Settings {
-        service: ServiceSettings::loopback(kafka),
-        database_url,
+        postgres: PgServiceSettings::loopback(kafka, database_url),
         order_timeout,
         deadline_poll: Duration::from_millis(200),
     }
@@ -47,7 +46,7 @@ impl TestApp {
     }
 
     pub async fn spawn_from(settings: Settings) -> TestApp {
-        let kafka = settings.service.kafka.clone();
+        let kafka = settings.postgres.service.kafka.clone();
         let build = |shutdown| orders::startup::build(settings, shutdown);
         TestApp(TestService::start(kafka, build).await)
     }
