@@ -28,3 +28,63 @@ pub fn assert_error<'a>(
     );
     error
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::assert_error;
+
+    fn error(status: u16, code: &str, message: &str) -> (u16, serde_json::Value) {
+        (
+            status,
+            json!({ "error": { "code": code, "message": message } }),
+        )
+    }
+
+    #[test]
+    fn passes_on_the_documented_error_and_hands_it_back() {
+        let response = error(409, "email_taken", "that email is taken");
+        let e = assert_error(&response, 409, "email_taken", "POST /customers");
+        assert_eq!(e["message"], "that email is taken");
+    }
+
+    #[test]
+    #[should_panic(expected = "POST /x")]
+    fn fails_on_another_status() {
+        assert_error(
+            &error(422, "email_taken", "that email is taken"),
+            409,
+            "email_taken",
+            "POST /x",
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "POST /x")]
+    fn fails_on_another_code() {
+        assert_error(
+            &error(409, "sku_exists", "that SKU exists"),
+            409,
+            "email_taken",
+            "POST /x",
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "not a sentence")]
+    fn fails_on_an_empty_or_missing_message() {
+        assert_error(
+            &(409, json!({ "error": { "code": "email_taken" } })),
+            409,
+            "email_taken",
+            "POST /x",
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "POST /x")]
+    fn fails_on_a_body_that_is_not_an_error() {
+        assert_error(&(409, json!({ "id": 1 })), 409, "email_taken", "POST /x");
+    }
+}
