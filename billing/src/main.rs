@@ -1,13 +1,10 @@
-//! The billing service binary: settings from the environment, then the service until SIGINT/SIGTERM.
+//! The billing service binary: settings from the environment, then the service until
+//! SIGINT/SIGTERM.
 
 use billing::configuration::Settings;
-use billing::startup::Application;
+use billing::startup;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_events::telemetry::init(billing::SERVICE);
-    let settings = Settings::from_env()?;
-    let app = Application::build(settings, shared_events::shutdown::on_signal()).await?;
-    tracing::info!(port = app.port(), "billing service listening");
-    app.run_until_stopped().await
+    shared_events::service::run(billing::SERVICE, Settings::from_env, startup::build).await
 }

@@ -5,6 +5,7 @@ mod common;
 
 use common::TestApp;
 use serde_json::{json, Value};
+use shared_events::testing::{assert_error, assert_ops_endpoints, Ops};
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,7 +25,7 @@ async fn an_account_opened_by_customer_created_takes_deposits_atomically() {
     );
 
     let (status, body) = app
-        .post(json!({ "customer_id": customer, "amount": "25.5" }))
+        .post_deposit(&json!({ "customer_id": customer, "amount": "25.5" }))
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
@@ -32,14 +33,14 @@ async fn an_account_opened_by_customer_created_takes_deposits_atomically() {
         json!({ "customer_id": customer.to_string(), "balance": "125.50" })
     );
     let (status, body) = app
-        .post(json!({ "customer_id": customer, "amount": 4 }))
+        .post_deposit(&json!({ "customer_id": customer, "amount": 4 }))
         .await;
     assert_eq!((status, &body["balance"]), (200, &json!("129.50")));
 
     // Twenty deposits at once: none lost to a read-modify-write race.
     let deposits = (0..20).map(|_| {
         let http = app.http.clone();
-        let url = format!("{}/billing", app.url);
+        let url = app.url("/billing");
         async move {
             http.post(url)
                 .json(&json!({ "customer_id": customer, "amount": "1.25" }))
@@ -70,11 +71,13 @@ async fn invalid_requests_get_the_documented_errors() {
     let customer = app.open_account("10").await;
 
     let unknown = Uuid::now_v7();
-    let (status, body) = app
-        .post(json!({ "customer_id": unknown, "amount": "5" }))
-        .await;
-    assert_eq!((status, code(&body)), (404, "account_not_found"), "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().len() > 5);
+    let deposit = json!({ "customer_id": unknown, "amount": "5" });
+    assert_error(
+        &app.post_deposit(&deposit).await,
+        404,
+        "account_not_found",
+        &deposit,
+    );
 
     let cases = [
         (
@@ -126,20 +129,16 @@ async fn invalid_requests_get_the_documented_errors() {
         (json!("a string"), "invalid_request"),
     ];
     for (request, expected) in cases {
-        let (status, body) = app.post(request.clone()).await;
-        assert_eq!((status, code(&body)), (422, expected), "{request}");
-        assert!(body["error"]["message"].as_str().unwrap().len() > 5);
+        assert_error(&app.post_deposit(&request).await, 422, expected, &request);
     }
 
-    let resp = app.post_raw("{\"customer_id\": ").await;
-    assert_eq!(resp.status().as_u16(), 400);
-    let body: Value = resp.json().await.unwrap();
+    let (status, body) = app.post_deposit_raw("{\"customer_id\": ").await;
+    assert_eq!(status, 400);
     assert_eq!(code(&body), "malformed_json");
 
     let huge = json!({ "customer_id": customer, "amount": "1", "memo": "x".repeat(200_000) });
-    let resp = app.post_raw(huge.to_string()).await;
-    assert_eq!(resp.status().as_u16(), 413);
-    let body: Value = resp.json().await.unwrap();
+    let (status, body) = app.post_deposit_raw(huge.to_string()).await;
+    assert_eq!(status, 413);
     assert_eq!(code(&body), "payload_too_large");
 
     // None of the rejected deposits touched the account.
@@ -148,11 +147,11 @@ async fn invalid_requests_get_the_documented_errors() {
     // An account as full as it can be refuses a deposit instead of failing or wrapping.
     sqlx::query("UPDATE accounts SET balance = 999999999999.00 WHERE customer_id = $1")
         .bind(customer)
-        .execute(&app.pool)
+        .execute(&app.store)
         .await
         .unwrap();
     let (status, body) = app
-        .post(json!({ "customer_id": customer, "amount": "1000" }))
+        .post_deposit(&json!({ "customer_id": customer, "amount": "1000" }))
         .await;
     assert_eq!(
         (status, code(&body)),
@@ -172,33 +171,12 @@ async fn invalid_requests_get_the_documented_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operational_endpoints_answer() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.get("/health").await.0, 200);
-    let (status, ready) = app.get("/ready").await;
-    assert_eq!(status, 200, "{ready}");
-    assert_eq!(ready["checks"]["postgres"], "ok");
-    assert_eq!(ready["checks"]["kafka"], "ok");
-    let (status, doc) = app.get("/openapi.json").await;
-    assert_eq!(status, 200);
-    for path in [
-        "/billing",
-        "/billing/{customer_id}",
-        "/health",
-        "/ready",
-        "/metrics",
-        "/openapi.json",
-    ] {
-        assert!(doc["paths"][path].is_object(), "{path} documented");
-    }
     app.get("/billing/00000000-0000-0000-0000-000000000000")
         .await;
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(metrics.contains("http_requests_total"), "{metrics}");
+    let ops = Ops {
+        ready: &["postgres", "kafka"],
+        documented: &["/billing", "/billing/{customer_id}"],
+        ..Ops::default()
+    };
+    assert_ops_endpoints(&app.client, ops).await;
 }

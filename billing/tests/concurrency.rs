@@ -84,7 +84,7 @@ async fn outbox(app: &TestApp, order: Uuid, event_type: EventType) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kafka_key = $1 AND event_type = $2")
         .bind(order.to_string())
         .bind(event_type.as_str())
-        .fetch_one(&app.pool)
+        .fetch_one(&app.store)
         .await
         .unwrap()
 }
@@ -93,9 +93,9 @@ async fn outbox(app: &TestApp, order: Uuid, event_type: EventType) -> i64 {
 async fn racing_deliveries_never_overdraw_nor_settle_an_order_twice() {
     let app = TestApp::spawn().await;
     let handler = Arc::new(PgIdempotent::new(
-        app.pool.clone(),
+        app.store.clone(),
         "billing-direct",
-        Billing::new(app.pool.clone(), Duration::from_secs(20)),
+        Billing::new(app.store.clone(), Duration::from_secs(20)),
     ));
     let opening = customer_created("50");
     deliver(&handler, &opening).await;
@@ -120,7 +120,7 @@ async fn racing_deliveries_never_overdraw_nor_settle_an_order_twice() {
 
     // Two distinct order.created events for one order, racing: one payment.
     let (status, _) = app
-        .post(serde_json::json!({ "customer_id": customer, "amount": "500" }))
+        .post_deposit(&serde_json::json!({ "customer_id": customer, "amount": "500" }))
         .await;
     assert_eq!(status, 200);
     let order = order_created(customer, "10");

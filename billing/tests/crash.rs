@@ -40,7 +40,7 @@ async fn a_crash_mid_stream_then_redelivery_of_everything_changes_nothing() {
     // Crash once some, but typically not all, of them are settled.
     wait_for("some orders to be settled", PATIENCE, || async {
         let settled: i64 = sqlx::query_scalar("SELECT count(*) FROM payments")
-            .fetch_one(&first.pool)
+            .fetch_one(&first.store)
             .await
             .unwrap();
         (settled >= 3).then_some(())

@@ -167,7 +167,7 @@ async fn an_order_that_arrives_before_its_account_is_charged_once_the_account_op
     wait_for("billing to wait for the account", PATIENCE, || async {
         sqlx::query_scalar::<_, bool>("SELECT count(*) > 0 FROM account_waits WHERE order_id = $1")
             .bind(id)
-            .fetch_one(&app.pool)
+            .fetch_one(&app.store)
             .await
             .unwrap()
             .then_some(())
@@ -181,7 +181,7 @@ async fn an_order_that_arrives_before_its_account_is_charged_once_the_account_op
     assert_eq!(order_id(&paid), id);
     assert_eq!(app.balance(customer).await, "15.00");
     let waits: i64 = sqlx::query_scalar("SELECT count(*) FROM account_waits")
-        .fetch_one(&app.pool)
+        .fetch_one(&app.store)
         .await
         .unwrap();
     assert_eq!(waits, 0, "the settled order's wait is forgotten");
@@ -211,8 +211,8 @@ async fn an_order_for_a_customer_that_never_appears_fails_after_the_bounded_wait
         app.payment_status(order_id(&order)).await.as_deref(),
         Some("FAILED")
     );
-    let dlq = app.kafka().dlq_topic(EventType::OrderCreated);
-    let dead = read_quiet(&reader(app.kafka(), &[&dlq]), Duration::from_secs(1)).await;
+    let dlq = app.kafka.dlq_topic(EventType::OrderCreated);
+    let dead = read_quiet(&reader(&app.kafka, &[&dlq]), Duration::from_secs(1)).await;
     assert!(dead.is_empty(), "failed, not dead-lettered");
 
     // Should the account open after all, the failed order stays failed (one outcome per
@@ -238,7 +238,7 @@ async fn every_event_delivered_twice_charges_once_and_refunds_once() {
     app.publish(&opening).await;
     app.wait_account(customer).await;
     let (status, _) = app
-        .post(serde_json::json!({ "customer_id": customer, "amount": "20" }))
+        .post_deposit(&serde_json::json!({ "customer_id": customer, "amount": "20" }))
         .await;
     assert_eq!(status, 200);
     // A second customer.created for the same customer (another event id) resets nothing.

@@ -1,11 +1,9 @@
-use customer::configuration::Settings;
-use customer::startup::Application;
+//! The customer service binary: settings from the environment, then the service until
+//! SIGINT/SIGTERM.
+
+use customer::{configuration, startup};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_events::telemetry::init(customer::SERVICE);
-    let settings = Settings::from_env()?;
-    let app = Application::build(settings, shared_events::shutdown::on_signal()).await?;
-    tracing::info!(port = app.port(), "customer service listening");
-    app.run_until_stopped().await
+    shared_events::service::run(customer::SERVICE, configuration::from_env, startup::build).await
 }

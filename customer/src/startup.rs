@@ -1,65 +1,24 @@
-//! Builds the running service: database and migrations, topics, the outbox relay and the
-//! HTTP server, all stopped by one shutdown token.
+//! Builds the running service on the shared start-up sequence
+//! ([`shared_events::service::Startup`]): its database, its topic, its routes, and the relay of
+//! its outbox, all stopped by one shutdown token.
 
 use actix_web::web;
-use shared_events::http::{bind, serve, Readiness};
-use shared_events::tasks::Tasks;
-use shared_events::{CancellationToken, EventType};
+use shared_events::service::{self, Startup};
+use shared_events::{postgres, CancellationToken, EventType};
 use sqlx::PgPool;
 
 use crate::configuration::Settings;
-use crate::routes;
+use crate::{routes, store};
 
-const OPENAPI: &str = include_str!("../openapi.json");
+/// The running service; its store is the pool of its database.
+pub type Application = service::Application<PgPool>;
 
-pub struct Application {
-    port: u16,
-    pool: PgPool,
-    tasks: Tasks,
-}
-
-impl Application {
-    pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Self> {
-        let pool = shared_events::postgres::connect(&settings.database_url).await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        shared_events::postgres::migrate(&pool).await?;
-        shared_events::topics::ensure_topics(&settings.kafka, &[EventType::CustomerCreated])
-            .await?;
-
-        let readiness = Readiness::new()
-            .postgres(pool.clone())
-            .kafka(&settings.kafka);
-        let data = web::Data::new(pool.clone());
-        let (port, server) = bind(
-            &settings.http_host,
-            settings.http_port,
-            readiness,
-            OPENAPI,
-            move |cfg| {
-                cfg.app_data(data.clone())
-                    .route("/customers", web::post().to(routes::create_customer))
-                    .route("/customers/{id}", web::get().to(routes::get_customer));
-            },
-        )?;
-
-        let mut tasks = Tasks::new(shutdown.clone());
-        tasks.spawn("http", serve(server, shutdown.clone()));
-        tasks.spawn(
-            "outbox relay",
-            shared_events::postgres::relay(pool.clone(), &settings.kafka)?.run(shutdown.clone()),
-        );
-        Ok(Application { port, pool, tasks })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.tasks.wait().await
-    }
+pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Application> {
+    let pool = postgres::open(&settings.database_url, &store::MIGRATIONS).await?;
+    let mut app = Startup::postgres(settings.service, shutdown, pool.clone())
+        .topics(&[EventType::CustomerCreated])
+        .await?
+        .bind(routes::OPENAPI, web::Data::new(pool), routes::configure)?;
+    app.spawn_outbox_relay()?;
+    Ok(app)
 }

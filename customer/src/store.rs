@@ -8,6 +8,9 @@ use uuid::Uuid;
 
 use crate::domain::NewCustomer;
 
+/// The schema of the service's tables (`migrations/`), applied at start-up.
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Customer {
     pub id: Uuid,

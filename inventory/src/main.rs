@@ -1,11 +1,14 @@
+//! The inventory service binary: settings from the environment, then the service until
+//! SIGINT/SIGTERM.
+
 use inventory::configuration::Settings;
-use inventory::startup::Application;
+use inventory::startup;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     shared_events::telemetry::init(inventory::SERVICE);
     let settings = Settings::from_env()?;
-    let app = Application::build(settings, shared_events::shutdown::on_signal()).await?;
+    let app = startup::build(settings, shared_events::shutdown::on_signal()).await?;
     tracing::info!(
         port = app.port(),
         store = app.store().kind(),

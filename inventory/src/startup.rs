@@ -1,88 +1,56 @@
-//! Builds the running service: the store (schema prepared), topics, the HTTP server, the outbox
-//! relay and the saga consumer, all stopped by one shutdown token.
+//! Builds the running service on the shared start-up sequence
+//! ([`shared_events::service::Startup`]): its store (PostgreSQL or MongoDB), its topics, its
+//! routes, then the relay of its outbox and the saga consumer, all stopped by one shutdown
+//! token.
 
 use std::sync::Arc;
 
 use actix_web::web;
-use shared_events::http::{bind, serve, Readiness};
-use shared_events::tasks::Tasks;
+use shared_events::producer::build_producer;
+use shared_events::service::{self, Startup};
 use shared_events::{CancellationToken, ConsumerRunner};
 
 use crate::configuration::Settings;
-use crate::routes;
 use crate::saga::{self, SagaHandler};
 use crate::store::{self, InventoryStore};
+use crate::{routes, SERVICE};
 
-const OPENAPI: &str = include_str!("../openapi.json");
+/// The running service; its store is the one `INVENTORY_STORE_URL` names.
+pub type Application = service::Application<Arc<dyn InventoryStore>>;
 
-pub struct Application {
-    port: u16,
-    store: Arc<dyn InventoryStore>,
-    tasks: Tasks,
+pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Application> {
+    let store = store::connect(&settings.store_url).await?;
+    build_with_store(settings, store, shutdown).await
 }
 
-impl Application {
-    pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Self> {
-        let store = store::connect(&settings.store_url).await?;
-        Application::build_with_store(settings, store, shutdown).await
-    }
+/// On a store already opened (tests share one between instances).
+pub async fn build_with_store(
+    settings: Settings,
+    store: Arc<dyn InventoryStore>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Application> {
+    let probe = store.clone();
+    let topics: Vec<_> = saga::PRODUCES
+        .iter()
+        .chain(saga::CONSUMES)
+        .copied()
+        .collect();
+    let data = web::Data::from(store.clone());
+    let mut app = Startup::new(settings.service, shutdown, store.clone())
+        .ready_when(store.kind(), move || {
+            let store = probe.clone();
+            async move { store.ping().await }
+        })
+        .topics(&topics)
+        .await?
+        .bind(routes::OPENAPI, data, routes::configure)?;
 
-    /// On a store already opened (tests share one between instances).
-    pub async fn build_with_store(
-        settings: Settings,
-        store: Arc<dyn InventoryStore>,
-        shutdown: CancellationToken,
-    ) -> anyhow::Result<Self> {
-        let topics: Vec<_> = saga::PRODUCES
-            .iter()
-            .chain(saga::CONSUMES)
-            .copied()
-            .collect();
-        shared_events::topics::ensure_topics(&settings.kafka, &topics).await?;
-        let producer = shared_events::producer::build_producer(&settings.kafka)?;
-
-        let probe = store.clone();
-        let readiness = Readiness::new()
-            .check(store.kind(), move || {
-                let store = probe.clone();
-                async move { store.ping().await }
-            })
-            .kafka(&settings.kafka);
-        let data: web::Data<dyn InventoryStore> = web::Data::from(store.clone());
-        let (port, server) = bind(
-            &settings.http_host,
-            settings.http_port,
-            readiness,
-            OPENAPI,
-            move |cfg| {
-                cfg.app_data(data.clone());
-                routes::configure(cfg);
-            },
-        )?;
-
-        let mut tasks = Tasks::new(shutdown.clone());
-        tasks.spawn("http", serve(server, shutdown.clone()));
-        let relay = store.outbox_relay(producer, settings.kafka.clone(), shutdown.clone());
-        tasks.spawn("outbox relay", relay);
-        let consumer = ConsumerRunner::new(
-            settings.kafka,
-            crate::SERVICE,
-            saga::CONSUMES,
-            SagaHandler::new(store.clone()),
-        );
-        tasks.spawn("saga consumer", consumer.run(shutdown));
-        Ok(Application { port, store, tasks })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub fn store(&self) -> &Arc<dyn InventoryStore> {
-        &self.store
-    }
-
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.tasks.wait().await
-    }
+    let (producer, kafka) = (build_producer(app.kafka())?, app.kafka().clone());
+    app.spawn("outbox relay", |shutdown| {
+        store.outbox_relay(producer, kafka, shutdown)
+    });
+    let handler = SagaHandler::new(store);
+    let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler);
+    app.spawn("saga consumer", |shutdown| consumer.run(shutdown));
+    Ok(app)
 }

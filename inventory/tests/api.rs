@@ -9,7 +9,7 @@ use common::TestApp;
 use futures::future::join_all;
 use rdkafka::Message;
 use serde_json::{json, Value};
-use shared_events::testing::{read_quiet, read_until, reader};
+use shared_events::testing::{assert_error, assert_ops_endpoints, read_quiet, read_until, Ops};
 use shared_events::{Envelope, EventPayload, EventType};
 use uuid::Uuid;
 
@@ -24,8 +24,7 @@ fn reserve_body(order_id: Uuid, items: &[(&str, u32)]) -> Value {
 async fn creating_reading_and_restocking_a_product() {
     let app = TestApp::spawn().await;
     let (status, body) = app
-        .post(
-            "/stock",
+        .post_stock(
             json!({"sku": "W-1", "name": " Widget ", "price": 12.5, "quantity": 10,
                    "low_stock_threshold": 3}),
         )
@@ -38,13 +37,15 @@ async fn creating_reading_and_restocking_a_product() {
     );
     assert_eq!(app.stock("W-1").await, body);
 
-    let (status, restocked) = app.post("/stock/W-1/restock", json!({"quantity": 5})).await;
+    let (status, restocked) = app
+        .post("/stock/W-1/restock", &json!({"quantity": 5}))
+        .await;
     assert_eq!(status, 200, "{restocked}");
     assert_eq!(restocked["available"], 15);
     assert_eq!(app.stock("W-1").await, restocked);
 
     // Both changes reach the topic, keyed by SKU, with the full numbers.
-    let consumer = reader(&app.kafka, &[&app.topic(EventType::StockUpdated)]);
+    let consumer = app.reader(&[EventType::StockUpdated]);
     let mut messages = read_until(&consumer, Duration::from_secs(30), |m| m.len() >= 2).await;
     messages.extend(read_quiet(&consumer, Duration::from_millis(500)).await);
     assert_eq!(messages.len(), 2);
@@ -97,13 +98,7 @@ async fn invalid_products_get_the_documented_errors() {
         ),
     ];
     for (body, status, code) in cases {
-        let (got, resp) = app.post("/stock", body.clone()).await;
-        assert_eq!(
-            (got, resp["error"]["code"].as_str().unwrap_or_default()),
-            (status, code),
-            "{body} -> {resp}"
-        );
-        assert!(resp["error"]["message"].as_str().unwrap().len() > 5);
+        assert_error(&app.post_stock(body.clone()).await, status, code, &body);
     }
     let (status, body) = app.post_raw("/stock", "{\"sku\": ").await;
     assert_eq!(
@@ -139,12 +134,7 @@ async fn invalid_products_get_the_documented_errors() {
         ),
         ("/stock/TAKEN/restock", json!({}), 422, "invalid_request"),
     ] {
-        let (got, resp) = app.post(path, body).await;
-        assert_eq!(
-            (got, resp["error"]["code"].as_str().unwrap()),
-            (status, code),
-            "{path}"
-        );
+        assert_error(&app.post(path, &body).await, status, code, path);
     }
     for path in ["/stock/NOPE", "/stock/a%20b"] {
         let (status, body) = app.get(path).await;
@@ -164,24 +154,21 @@ async fn manual_reservations_answer_as_documented() {
 
     let order = Uuid::now_v7();
     let body = reserve_body(order, &[("B", 1), ("A", 2), ("A", 1)]);
-    let (status, first) = app.post("/stock/reserve", body.clone()).await;
+    let (status, first) = app.reserve(body.clone()).await;
     assert_eq!(status, 200, "{first}");
     assert_eq!(
         first,
         json!({"order_id": order, "status": "RESERVED",
                "items": [{"sku": "A", "quantity": 3}, {"sku": "B", "quantity": 1}]})
     );
-    let (status, again) = app.post("/stock/reserve", body).await;
+    let (status, again) = app.reserve(body).await;
     assert_eq!((status, &again), (200, &first), "a repeat answers the same");
     assert_eq!(app.stock("A").await["available"], 2);
     assert_eq!(app.stock("A").await["reserved"], 3);
 
     // Short: nothing reserved, the short SKUs listed.
     let (status, short) = app
-        .post(
-            "/stock/reserve",
-            reserve_body(Uuid::now_v7(), &[("A", 2), ("B", 1)]),
-        )
+        .reserve(reserve_body(Uuid::now_v7(), &[("A", 2), ("B", 1)]))
         .await;
     assert_eq!(status, 409, "{short}");
     assert_eq!(short["error"]["code"], "insufficient_stock");
@@ -190,10 +177,7 @@ async fn manual_reservations_answer_as_documented() {
     assert_eq!(app.stock("A").await["available"], 2);
 
     let (status, unknown) = app
-        .post(
-            "/stock/reserve",
-            reserve_body(Uuid::now_v7(), &[("A", 1), ("GHOST", 1)]),
-        )
+        .reserve(reserve_body(Uuid::now_v7(), &[("A", 1), ("GHOST", 1)]))
         .await;
     assert_eq!(status, 422, "{unknown}");
     assert_eq!(unknown["error"]["code"], "unknown_sku");
@@ -226,12 +210,7 @@ async fn manual_reservations_answer_as_documented() {
         (json!({"order_id": Uuid::now_v7()}), "invalid_request"),
     ];
     for (body, code) in cases {
-        let (status, resp) = app.post("/stock/reserve", body.clone()).await;
-        assert_eq!(
-            (status, resp["error"]["code"].as_str().unwrap()),
-            (422, code),
-            "{body}"
-        );
+        assert_error(&app.reserve(body.clone()).await, 422, code, &body);
     }
     assert_eq!(
         app.stock("A").await["reserved"],
@@ -240,13 +219,7 @@ async fn manual_reservations_answer_as_documented() {
     );
 
     // The manual reservation's events, as the saga's.
-    let consumer = reader(
-        &app.kafka,
-        &[
-            &app.topic(EventType::StockReserved),
-            &app.topic(EventType::StockRejected),
-        ],
-    );
+    let consumer = app.reader(&[EventType::StockReserved, EventType::StockRejected]);
     let mut messages = read_until(&consumer, Duration::from_secs(30), |m| m.len() >= 3).await;
     messages.extend(read_quiet(&consumer, Duration::from_millis(500)).await);
     let mut kinds: Vec<String> = messages
@@ -273,9 +246,7 @@ async fn a_cancelled_order_cannot_be_reserved_by_hand() {
         .handle_event(&common::order_cancelled(order))
         .await
         .unwrap();
-    let (status, body) = app
-        .post("/stock/reserve", reserve_body(order, &[("A", 1)]))
-        .await;
+    let (status, body) = app.reserve(reserve_body(order, &[("A", 1)])).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (409, Some("order_cancelled"))
@@ -287,12 +258,7 @@ async fn a_cancelled_order_cannot_be_reserved_by_hand() {
 async fn fifty_concurrent_requests_for_the_last_ten_units_reserve_exactly_ten() {
     let app = TestApp::spawn().await;
     app.create("LAST", 10, 0).await;
-    let requests = (0..50).map(|_| {
-        app.post(
-            "/stock/reserve",
-            reserve_body(Uuid::now_v7(), &[("LAST", 1)]),
-        )
-    });
+    let requests = (0..50).map(|_| app.reserve(reserve_body(Uuid::now_v7(), &[("LAST", 1)])));
     let answers = join_all(requests).await;
     let ok = answers.iter().filter(|(s, _)| *s == 200).count();
     let short = answers
@@ -310,35 +276,18 @@ async fn fifty_concurrent_requests_for_the_last_ten_units_reserve_exactly_ten() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operational_endpoints_answer() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.get("/health").await.0, 200);
-    let (status, ready) = app.get("/ready").await;
-    assert_eq!(status, 200, "{ready}");
-    assert_eq!(ready["checks"]["postgres"], "ok");
-    assert_eq!(ready["checks"]["kafka"], "ok");
-    let (status, doc) = app.get("/openapi.json").await;
-    assert_eq!(status, 200);
-    for path in [
-        "/stock",
-        "/stock/{sku}",
-        "/stock/{sku}/restock",
-        "/stock/reserve",
-        "/health",
-        "/ready",
-        "/metrics",
-    ] {
-        assert!(doc["paths"][path].is_object(), "{path} documented");
-    }
     app.create("M", 1, 0).await;
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(metrics.contains("http_requests_total"), "{metrics}");
+    let ops = Ops {
+        ready: &["postgres", "kafka"],
+        documented: &[
+            "/stock",
+            "/stock/{sku}",
+            "/stock/{sku}/restock",
+            "/stock/reserve",
+        ],
+        ..Ops::default()
+    };
+    assert_ops_endpoints(&app.client, ops).await;
     let (status, body) = app.get("/nowhere").await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),

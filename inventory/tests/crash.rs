@@ -11,12 +11,13 @@ use std::time::Duration;
 use common::{assert_balanced, order_created, TestApp};
 use inventory::configuration::Settings;
 use inventory::domain::{ReservationStatus, Sku};
-use inventory::startup::Application;
+use inventory::startup;
 use inventory::store::postgres::PgStore;
 use inventory::store::InventoryStore;
 use rdkafka::Message;
 use shared_events::producer::{build_producer, publish};
-use shared_events::testing::{fresh_database_url, isolated_kafka, read_until, reader, wait_for};
+use shared_events::service::ServiceSettings;
+use shared_events::testing::{fresh_database_url, isolated_kafka, read_until, reader_of, wait_for};
 use shared_events::{CancellationToken, Envelope, EventPayload, EventType, KafkaConfig};
 use tokio::runtime::Runtime;
 use uuid::Uuid;
@@ -33,13 +34,11 @@ async fn start_on_own_runtime(store_url: String, kafka: KafkaConfig) -> (Runtime
             .unwrap();
         let port = rt.block_on(async {
             let settings = Settings {
-                http_host: "127.0.0.1".into(),
-                http_port: 0,
+                service: ServiceSettings::loopback(kafka),
                 store_url,
-                kafka,
             };
             // Never cancelled: the instance ends by its runtime being dropped.
-            let app = Application::build(settings, CancellationToken::new())
+            let app = startup::build(settings, CancellationToken::new())
                 .await
                 .expect("the first instance starts");
             let port = app.port();
@@ -108,7 +107,7 @@ async fn a_killed_instance_loses_no_effect_and_its_successor_doubles_none() {
     })
     .await;
 
-    let consumer = reader(&kafka, &[&kafka.topic(EventType::StockReserved)]);
+    let consumer = reader_of(&kafka, &[EventType::StockReserved]);
     let mut event_ids: HashMap<Uuid, HashSet<Uuid>> = HashMap::new();
     read_until(&consumer, WAIT, |messages| {
         event_ids.clear();
@@ -139,15 +138,7 @@ async fn a_killed_instance_loses_no_effect_and_its_successor_doubles_none() {
         let r = store.reservation(o).await.unwrap().unwrap();
         assert_eq!(r.status, ReservationStatus::Reserved);
     }
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, metrics) = app.get_text("/metrics").await;
     let duplicates: Vec<&str> = metrics
         .lines()
         .filter(|l| l.starts_with("events_handled_total") && l.contains("duplicate"))

@@ -11,17 +11,15 @@ use inventory::domain::{ReservationStatus, Sku};
 use rdkafka::message::OwnedMessage;
 use rdkafka::Message;
 use serde_json::Value;
-use shared_events::producer::{build_producer, publish};
-use shared_events::testing::{read_quiet, read_until, reader, wait_for};
+use shared_events::testing::{read_quiet, read_until, wait_for};
 use shared_events::{Envelope, EventPayload, EventType};
 use uuid::Uuid;
 
 const WAIT: Duration = Duration::from_secs(60);
 
 async fn send(app: &TestApp, events: &[&Envelope]) {
-    let producer = build_producer(&app.kafka).unwrap();
     for e in events {
-        publish(&producer, &app.kafka, e).await.unwrap();
+        app.publish(e).await;
     }
 }
 
@@ -74,9 +72,7 @@ async fn the_saga_reserves_sells_releases_and_rejects_through_the_topics() {
         EventType::StockRejected,
         EventType::LowStock,
     ];
-    let topics: Vec<String> = answers.iter().map(|&t| app.topic(t)).collect();
-    let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
-    let consumer = reader(&app.kafka, &topic_refs);
+    let consumer = app.reader(&answers);
     let mut messages = read_until(&consumer, WAIT, |m| m.len() >= 5).await;
     messages.extend(read_quiet(&consumer, Duration::from_millis(500)).await);
     let events = decode(&messages);
@@ -119,7 +115,7 @@ async fn the_saga_reserves_sells_releases_and_rejects_through_the_topics() {
     assert_eq!(events.len(), 5, "{events:?}");
 
     // stock.updated follows every change: creation, two reservations, sale, release.
-    let consumer = reader(&app.kafka, &[&app.topic(EventType::StockUpdated)]);
+    let consumer = app.reader(&[EventType::StockUpdated]);
     let updates = read_until(&consumer, WAIT, |m| m.len() >= 5).await;
     let last = decode(&updates).pop().unwrap();
     let EventPayload::StockUpdated(u) = last.payload else {
@@ -169,14 +165,11 @@ async fn every_event_twice_and_in_the_worst_order_changes_nothing_twice() {
     send(&app, &twice).await;
     wait_numbers(&app, "P", (8, 0, 2)).await;
 
-    let consumer = reader(
-        &app.kafka,
-        &[
-            &app.topic(EventType::StockReserved),
-            &app.topic(EventType::StockReleased),
-            &app.topic(EventType::StockRejected),
-        ],
-    );
+    let consumer = app.reader(&[
+        EventType::StockReserved,
+        EventType::StockReleased,
+        EventType::StockRejected,
+    ]);
     let mut messages = read_until(&consumer, WAIT, |m| m.len() >= 3).await;
     messages.extend(read_quiet(&consumer, Duration::from_secs(1)).await);
     let mut seen: HashMap<(String, String), usize> = HashMap::new();

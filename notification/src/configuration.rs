@@ -3,17 +3,15 @@
 use std::time::Duration;
 
 use shared_events::config::env_or;
-use shared_events::KafkaConfig;
+use shared_events::service::ServiceSettings;
 
 /// Seven days: see the README ("How long inbox keys live").
 pub const DEFAULT_INBOX_TTL_SECS: u64 = 7 * 24 * 60 * 60;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `HTTP_HOST` (default `0.0.0.0`).
-    pub http_host: String,
-    /// `HTTP_PORT` (default 8005; 0 picks a free port, as the tests do).
-    pub http_port: u16,
+    /// `HTTP_HOST`, `HTTP_PORT` (default 8005) and the broker, as every service reads them.
+    pub service: ServiceSettings,
     /// `REDIS_URL` (default the local Redis).
     pub redis_url: String,
     /// `REDIS_KEY_PREFIX` (default empty): prepended to every key, so that tests (or several
@@ -22,7 +20,6 @@ pub struct Settings {
     /// `NOTIFICATION_INBOX_TTL_SECS` (default 7 days): how long a handled event id, and a
     /// once-per-(order, kind) guard, is remembered.
     pub inbox_ttl: Duration,
-    pub kafka: KafkaConfig,
 }
 
 impl Settings {
@@ -30,12 +27,10 @@ impl Settings {
         let ttl_secs: u64 = env_or("NOTIFICATION_INBOX_TTL_SECS", DEFAULT_INBOX_TTL_SECS)?;
         anyhow::ensure!(ttl_secs > 0, "NOTIFICATION_INBOX_TTL_SECS must be positive");
         Ok(Settings {
-            http_host: env_or("HTTP_HOST", "0.0.0.0".to_owned())?,
-            http_port: env_or("HTTP_PORT", 8005)?,
+            service: ServiceSettings::from_env(8005)?,
             redis_url: env_or("REDIS_URL", "redis://127.0.0.1:6379".to_owned())?,
             key_prefix: std::env::var("REDIS_KEY_PREFIX").unwrap_or_default(),
             inbox_ttl: Duration::from_secs(ttl_secs),
-            kafka: KafkaConfig::from_env()?,
         })
     }
 }

@@ -1,11 +1,10 @@
+//! The notification service binary: settings from the environment, then the service until
+//! SIGINT/SIGTERM.
+
 use notification::configuration::Settings;
-use notification::startup::Application;
+use notification::startup;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_events::telemetry::init(notification::SERVICE);
-    let settings = Settings::from_env()?;
-    let app = Application::build(settings, shared_events::shutdown::on_signal()).await?;
-    tracing::info!(port = app.port(), "notification service listening");
-    app.run_until_stopped().await
+    shared_events::service::run(notification::SERVICE, Settings::from_env, startup::build).await
 }

@@ -5,7 +5,7 @@ mod common;
 
 use common::{TestApp, WAIT};
 use serde_json::json;
-use shared_events::testing::wait_for;
+use shared_events::testing::{assert_error, assert_ops_endpoints, Ops};
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -15,9 +15,7 @@ async fn a_manual_notification_is_accepted_listed_newest_first_and_delivered() {
     let mut ids = Vec::new();
     for i in 1..=3 {
         let (status, body) = app
-            .post(
-                "/notify",
-                json!({"customer_id": customer, "subject": format!(" Note {i} "), "body": "Hello\nthere"}),
+            .post_notify(json!({"customer_id": customer, "subject": format!(" Note {i} "), "body": "Hello\nthere"}),
             )
             .await;
         assert_eq!(status, 202, "{body}");
@@ -96,13 +94,7 @@ async fn invalid_requests_get_the_documented_errors_and_operational_endpoints_an
         ),
     ];
     for (body, status, code) in cases {
-        let (got, resp) = app.post("/notify", body.clone()).await;
-        assert_eq!(
-            (got, resp["error"]["code"].as_str().unwrap_or_default()),
-            (status, code),
-            "{body}: {resp}"
-        );
-        assert!(resp["error"]["message"].as_str().unwrap().len() > 5);
+        assert_error(&app.post_notify(body.clone()).await, status, code, &body);
     }
 
     let (status, resp) = app.post_raw("/notify", "{\"customer_id\": ").await;
@@ -150,38 +142,14 @@ async fn invalid_requests_get_the_documented_errors_and_operational_endpoints_an
 
 /// Part of the test above, to spare the broker one more service start.
 async fn operational_endpoints_answer(app: &TestApp) {
-    assert_eq!(app.get("/health").await.0, 200);
-    // A busy broker can miss /ready's two-second probe; readiness is a condition to reach.
-    let ready = wait_for("the service to be ready", WAIT, || async {
-        let (status, ready) = app.get("/ready").await;
-        (status == 200).then_some(ready)
-    })
-    .await;
-    assert_eq!(ready["checks"]["redis"], "ok");
-    assert_eq!(ready["checks"]["kafka"], "ok");
-    let (status, doc) = app.get("/openapi.json").await;
-    assert_eq!(status, 200);
-    for path in [
-        "/notify",
-        "/notifications",
-        "/stock-alerts",
-        "/health",
-        "/ready",
-        "/metrics",
-    ] {
-        assert!(doc["paths"][path].is_object(), "{path} documented");
-    }
+    let ops = Ops {
+        ready: &["redis", "kafka"],
+        documented: &["/notify", "/notifications", "/stock-alerts"],
+        // A busy broker can miss /ready's two-second probe; readiness is a condition to reach.
+        ready_within: WAIT,
+    };
+    let (_, metrics) = assert_ops_endpoints(&app.client, ops).await;
+    assert!(metrics.contains("notification_customer_not_yet_known_total"));
     let (status, empty) = app.get("/stock-alerts").await;
     assert_eq!((status, empty), (200, json!({"alerts": [], "stock": []})));
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(metrics.contains("http_requests_total"), "{metrics}");
-    assert!(metrics.contains("notification_customer_not_yet_known_total"));
 }

@@ -3,17 +3,13 @@
 use std::time::Duration;
 
 use shared_events::config::env_or;
-use shared_events::KafkaConfig;
+use shared_events::service::PgServiceSettings;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `HTTP_HOST` (default `0.0.0.0`).
-    pub http_host: String,
-    /// `HTTP_PORT` (default 8002; 0 picks a free port, as the tests do).
-    pub http_port: u16,
-    /// `DATABASE_URL` (default the local `orders` database; created if missing).
-    pub database_url: String,
-    pub kafka: KafkaConfig,
+    /// `HTTP_HOST`, `HTTP_PORT` (default 8002), the broker and `DATABASE_URL` (default the
+    /// local `orders` database; created if missing), as every PostgreSQL service reads them.
+    pub postgres: PgServiceSettings,
     /// `ORDER_TIMEOUT_SECS` (default 30): how long an order may stay `PENDING`.
     pub order_timeout: Duration,
     /// `DEADLINE_POLL_MS` (default 500): how often the deadline sweep runs.
@@ -28,13 +24,7 @@ impl Settings {
             "ORDER_TIMEOUT_SECS must be a non-negative number of seconds"
         );
         Ok(Settings {
-            http_host: env_or("HTTP_HOST", "0.0.0.0".to_owned())?,
-            http_port: env_or("HTTP_PORT", 8002)?,
-            database_url: env_or(
-                "DATABASE_URL",
-                "postgres://postgres:postgres@127.0.0.1:5432/orders".to_owned(),
-            )?,
-            kafka: KafkaConfig::from_env()?,
+            postgres: PgServiceSettings::from_env(8002, "orders")?,
             order_timeout: Duration::from_secs_f64(timeout),
             deadline_poll: Duration::from_millis(env_or("DEADLINE_POLL_MS", 500)?),
         })

@@ -1,11 +1,10 @@
+//! The orders service binary: settings from the environment, then the service until
+//! SIGINT/SIGTERM.
+
 use orders::configuration::Settings;
-use orders::startup::Application;
+use orders::startup;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_events::telemetry::init(orders::SERVICE);
-    let settings = Settings::from_env()?;
-    let app = Application::build(settings, shared_events::shutdown::on_signal()).await?;
-    tracing::info!(port = app.port(), "orders service listening");
-    app.run_until_stopped().await
+    shared_events::service::run(orders::SERVICE, Settings::from_env, startup::build).await
 }

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
+use shared_events::testing::{assert_error, assert_ops_endpoints, Ops};
 use shared_events::EventPayload;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,7 +45,7 @@ async fn an_order_is_priced_from_the_replica_stored_pending_and_announced_once()
     app.wait_consumed(&[&update]).await;
     assert_eq!(app.order(id).await["total"], "27.97");
     let (status, repriced) = app
-        .post(
+        .post_order(
             &json!({"customer_id": customer, "items": [{"sku": sku_a, "quantity": 1}]}),
             None,
         )
@@ -171,17 +172,11 @@ async fn invalid_orders_get_the_documented_errors() {
         ),
     ];
     for (body, status, code) in cases {
-        let (got, resp) = app.post(&body, None).await;
-        assert_eq!(
-            (got, resp["error"]["code"].as_str()),
-            (status, Some(code)),
-            "{body}"
-        );
-        assert!(resp["error"]["message"].as_str().unwrap().len() > 5);
+        assert_error(&app.post_order(&body, None).await, status, code, &body);
     }
     // The limits themselves are accepted: 1000 of one SKU, 100 lines.
     let (status, resp) = app
-        .post(
+        .post_order(
             &json!({"customer_id": customer, "items": [line(json!(1000))]}),
             None,
         )
@@ -201,20 +196,18 @@ async fn invalid_orders_get_the_documented_errors() {
     let (_, list) = app.get(&format!("/orders?customer_id={customer}")).await;
     assert_eq!(list.as_array().unwrap().len(), 3);
 
-    let resp = app.post_raw("{\"customer_id\": ", None).await;
-    assert_eq!(resp.status().as_u16(), 400);
-    let body: Value = resp.json().await.unwrap();
+    let (status, body) = app.post_order_raw("{\"customer_id\": ", None).await;
+    assert_eq!(status, 400);
     assert_eq!(body["error"]["code"], "malformed_json");
 
     let huge =
         json!({"customer_id": customer, "items": [{"sku": "x".repeat(200_000), "quantity": 1}]});
-    let resp = app.post_raw(huge.to_string(), None).await;
-    assert_eq!(resp.status().as_u16(), 413);
-    let body: Value = resp.json().await.unwrap();
+    let (status, body) = app.post_order_raw(huge.to_string(), None).await;
+    assert_eq!(status, 413);
     assert_eq!(body["error"]["code"], "payload_too_large");
 
     let (status, body) = app
-        .post(
+        .post_order(
             &json!({"customer_id": customer, "items": [line(json!(1))]}),
             Some(&"k".repeat(256)),
         )
@@ -250,28 +243,31 @@ async fn an_idempotency_key_returns_the_first_order_and_refuses_another_request(
     let (customer, seeded) = app.seed(&sku, "3.00").await;
     let body = json!({"customer_id": customer, "items": [{"sku": sku, "quantity": 2}]});
 
-    let (status, first) = app.post(&body, Some("key-1")).await;
+    let (status, first) = app.post_order(&body, Some("key-1")).await;
     assert_eq!(status, 202, "{first}");
     // The same request again, even with the price changed meanwhile: the first order.
     let update = stock_updated(&sku, "4.00");
     app.publish(&update).await;
     app.wait_consumed(&[&update]).await;
-    let (status, again) = app.post(&body, Some("key-1")).await;
+    let (status, again) = app.post_order(&body, Some("key-1")).await;
     assert_eq!((status, &again), (202, &first));
     // The same request written differently (2.0 for 2) is still the same request.
     let same = json!({"items": [{"quantity": 2.0, "sku": sku}], "customer_id": customer.to_string().to_uppercase()});
-    assert_eq!(app.post(&same, Some("key-1")).await, (202, first.clone()));
+    assert_eq!(
+        app.post_order(&same, Some("key-1")).await,
+        (202, first.clone())
+    );
 
     // Another request with that key is refused and creates nothing.
     let other = json!({"customer_id": customer, "items": [{"sku": sku, "quantity": 3}]});
-    let (status, resp) = app.post(&other, Some("key-1")).await;
+    let (status, resp) = app.post_order(&other, Some("key-1")).await;
     assert_eq!(
         (status, resp["error"]["code"].as_str()),
         (409, Some("idempotency_key_reused"))
     );
 
     // Concurrent requests with a fresh key: one order, every response that order.
-    let requests = (0..10).map(|_| app.post(&body, Some("key-2")));
+    let requests = (0..10).map(|_| app.post_order(&body, Some("key-2")));
     let responses = futures::future::join_all(requests).await;
     let winner = &responses[0].1;
     for (status, resp) in &responses {
@@ -295,24 +291,10 @@ async fn an_idempotency_key_returns_the_first_order_and_refuses_another_request(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operational_endpoints_answer() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.get("/health").await.0, 200);
-    let (status, ready) = app.get("/ready").await;
-    assert_eq!(status, 200, "{ready}");
-    assert_eq!(ready["checks"]["postgres"], "ok");
-    assert_eq!(ready["checks"]["kafka"], "ok");
-    let (status, doc) = app.get("/openapi.json").await;
-    assert_eq!(status, 200);
-    for path in ["/orders", "/orders/{id}", "/health", "/ready", "/metrics"] {
-        assert!(doc["paths"][path].is_object(), "{path} documented");
-    }
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(metrics.contains("http_requests_total"), "{metrics}");
+    let ops = Ops {
+        ready: &["postgres", "kafka"],
+        documented: &["/orders", "/orders/{id}"],
+        ..Ops::default()
+    };
+    assert_ops_endpoints(&app.client, ops).await;
 }

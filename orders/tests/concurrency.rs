@@ -30,7 +30,7 @@ async fn burst(a: &TestApp, b: &TestApp, n: usize) -> (Uuid, Vec<Uuid>) {
     let posts = (1..n).map(|i| {
         let app = if i % 2 == 0 { a } else { b };
         let body = body.clone();
-        async move { app.post(&body, None).await }
+        async move { app.post_order(&body, None).await }
     });
     let mut ids = vec![order_id_of(&first)];
     for (status, order) in join_all(posts).await {

@@ -294,12 +294,12 @@ async fn events_about_unknown_orders_are_acknowledged_not_dead_lettered() {
     app.publish(&failed).await;
     app.wait_consumed(&[&stray, &failed]).await;
     let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders")
-        .fetch_one(&app.pool)
+        .fetch_one(&app.store)
         .await
         .unwrap();
     assert_eq!(orders, 0);
     let outbox: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
-        .fetch_one(&app.pool)
+        .fetch_one(&app.store)
         .await
         .unwrap();
     assert_eq!(outbox, 0);

@@ -224,6 +224,21 @@ impl Readiness {
             }
         })
     }
+
+    /// Probes Redis with `PING`.
+    #[cfg(feature = "redis")]
+    pub fn redis(self, conn: redis::aio::ConnectionManager) -> Self {
+        self.check("redis", move || {
+            let mut conn = conn.clone();
+            async move {
+                redis::cmd("PING")
+                    .query_async::<String>(&mut conn)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+        })
+    }
 }
 
 /// Whether the broker answers a metadata request within two seconds.

@@ -1,9 +1,11 @@
 //! Event contracts and the Kafka messaging runtime shared by every service.
 //!
-//! - Contracts: [`Envelope`], [`EventType`], the payloads in [`events`], [`Money`].
+//! - Contracts: [`Envelope`], [`EventType`], the payloads in [`events`], [`Money`], [`Name`].
 //! - Runtime: [`KafkaConfig`], topic provisioning ([`topics`]), the transactional outbox and
 //!   its relay ([`outbox`]), the idempotent consumer runner ([`consumer`]), and the atomic
 //!   "effect + inbox (+ outbox)" step for each store ([`postgres`], [`redis_store`], [`mongo`]).
+//! - Services: the settings and the start-up sequence they share ([`service`]), and their HTTP
+//!   plumbing ([`http`]).
 
 pub mod config;
 pub mod consumer;
@@ -13,8 +15,10 @@ pub mod events;
 pub mod http;
 pub mod metrics;
 pub mod money;
+pub mod name;
 pub mod outbox;
 pub mod producer;
+pub mod service;
 pub mod shutdown;
 pub mod tasks;
 pub mod telemetry;
@@ -35,6 +39,7 @@ pub use consumer::{ConsumerRunner, Handler, HandlerError, Outcome, RetryPolicy};
 pub use envelope::{DecodeError, Envelope, SCHEMA_VERSION};
 pub use events::{EventPayload, EventType};
 pub use money::{Money, MoneyError};
+pub use name::Name;
 pub use outbox::{OutboxRelay, OutboxStore};
 pub use shutdown::CancellationToken;
 pub use trace::TraceParent;

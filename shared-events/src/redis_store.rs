@@ -40,6 +40,16 @@ end
 return 1
 "#;
 
+/// Opens a connection manager on `url` (it reconnects by itself), checking the server answers.
+pub async fn connect(url: &str) -> anyhow::Result<ConnectionManager> {
+    use anyhow::Context;
+    let client =
+        redis::Client::open(url).with_context(|| format!("REDIS_URL {url:?} is invalid"))?;
+    ConnectionManager::new(client)
+        .await
+        .with_context(|| format!("connecting to Redis at {url}"))
+}
+
 /// The writes one event causes, applied atomically with its inbox key.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct RedisEffect {

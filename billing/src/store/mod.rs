@@ -6,6 +6,9 @@ pub mod accounts;
 pub mod payments;
 pub mod statement;
 
+/// The schema of the service's tables (`migrations/`), applied at start-up.
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 pub(crate) fn money(amount: rust_decimal::Decimal) -> Result<shared_events::Money, sqlx::Error> {
     shared_events::Money::new(amount).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }

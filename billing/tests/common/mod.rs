@@ -4,45 +4,35 @@
 
 #![allow(dead_code)]
 
+use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
 use billing::configuration::Settings;
-use billing::startup::Application;
 use rdkafka::consumer::StreamConsumer;
 use rdkafka::message::OwnedMessage;
-use rdkafka::producer::FutureProducer;
 use rdkafka::Message;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use shared_events::events::{CustomerCreated, OrderCancelled, OrderCreated, OrderLine};
+use shared_events::service::PgServiceSettings;
 use shared_events::testing::{
-    fresh_database_url, isolated_kafka, read_quiet, read_until, reader, wait_for,
+    fresh_database_url, isolated_kafka, read_quiet, read_until, wait_for, TestService,
 };
-use shared_events::{CancellationToken, Envelope, EventPayload, EventType, KafkaConfig, Money};
+use shared_events::{Envelope, EventPayload, EventType, Money};
 use sqlx::PgPool;
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-/// How long a test waits for something that should happen within a second or two.
-pub const PATIENCE: Duration = Duration::from_secs(60);
+pub use shared_events::testing::PATIENCE;
 
 pub struct TestApp {
-    pub url: String,
-    pub http: reqwest::Client,
+    service: TestService<PgPool>,
+    /// The settings it runs with, for a successor on the same database and topics.
     pub settings: Settings,
-    pub pool: PgPool,
-    pub producer: FutureProducer,
-    pub shutdown: CancellationToken,
-    /// The task running the service; aborting it is a crash (no graceful shutdown).
-    pub task: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
 pub fn settings(account_wait: Duration) -> Settings {
     Settings {
-        http_host: "127.0.0.1".into(),
-        http_port: 0,
-        database_url: String::new(),
-        kafka: isolated_kafka(),
+        postgres: PgServiceSettings::loopback(isolated_kafka(), String::new()),
         account_wait,
     }
 }
@@ -55,38 +45,16 @@ impl TestApp {
 
     pub async fn spawn_waiting(account_wait: Duration) -> TestApp {
         let mut settings = settings(account_wait);
-        settings.database_url = fresh_database_url().await;
+        settings.postgres.database_url = fresh_database_url().await;
         TestApp::start(settings).await
     }
 
     /// Starts the service with these settings (e.g. those of a crashed instance).
     pub async fn start(settings: Settings) -> TestApp {
-        let shutdown = CancellationToken::new();
-        let app = Application::build(settings.clone(), shutdown.clone())
-            .await
-            .expect("the service starts");
-        let url = format!("http://127.0.0.1:{}", app.port());
-        let pool = app.pool().clone();
-        let task = tokio::spawn(app.run_until_stopped());
-        TestApp {
-            url,
-            http: reqwest::Client::new(),
-            producer: shared_events::producer::build_producer(&settings.kafka).unwrap(),
-            settings,
-            pool,
-            shutdown,
-            task: Some(task),
-        }
-    }
-
-    pub fn kafka(&self) -> &KafkaConfig {
-        &self.settings.kafka
-    }
-
-    pub async fn publish(&self, event: &Envelope) {
-        shared_events::producer::publish(&self.producer, self.kafka(), event)
-            .await
-            .expect("publishing a test event");
+        let kafka = settings.postgres.service.kafka.clone();
+        let build = |shutdown| billing::startup::build(settings.clone(), shutdown);
+        let service = TestService::start(kafka, build).await;
+        TestApp { service, settings }
     }
 
     /// Opens an account through `customer.created` and waits until billing has it.
@@ -122,38 +90,20 @@ impl TestApp {
             .to_owned()
     }
 
-    pub async fn post_raw(&self, body: impl Into<reqwest::Body>) -> reqwest::Response {
-        self.http
-            .post(format!("{}/billing", self.url))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
+    /// A deposit: `POST /billing`.
+    pub async fn post_deposit(&self, body: &Value) -> (u16, Value) {
+        self.post("/billing", body).await
     }
 
-    pub async fn post(&self, body: Value) -> (u16, Value) {
-        let resp = self.post_raw(body.to_string()).await;
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap())
-    }
-
-    pub async fn get(&self, path: &str) -> (u16, Value) {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+    pub async fn post_deposit_raw(&self, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        self.post_raw("/billing", body).await
     }
 
     /// The stored status of an order's payment (tombstones included).
     pub async fn payment_status(&self, order_id: Uuid) -> Option<String> {
         sqlx::query_scalar("SELECT status FROM payments WHERE order_id = $1")
             .bind(order_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.store)
             .await
             .unwrap()
     }
@@ -173,7 +123,7 @@ impl TestApp {
     pub async fn handled(&self, event: &Envelope) -> bool {
         sqlx::query_scalar("SELECT count(*) > 0 FROM inbox WHERE event_id = $1")
             .bind(event.event_id)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.store)
             .await
             .unwrap()
     }
@@ -198,24 +148,24 @@ impl TestApp {
              HAVING a.balance <> a.credit_limit + a.deposits - coalesce(sum(p.amount) \
                         FILTER (WHERE p.status = 'CHARGED'), 0) OR a.balance < 0",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store)
         .await
         .unwrap();
         assert!(broken.is_empty(), "balance invariant broken: {broken:?}");
     }
+}
 
-    /// Stops the service abruptly: its tasks are dropped mid-flight, nothing is flushed or
-    /// committed on the way out.
-    pub fn crash(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+impl Deref for TestApp {
+    type Target = TestService<PgPool>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.service
     }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+impl DerefMut for TestApp {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.service
     }
 }
 
@@ -289,17 +239,12 @@ pub struct Emitted {
 }
 
 pub fn emitted(app: &TestApp) -> Emitted {
-    let topics: Vec<String> = [
-        EventType::OrderPaid,
-        EventType::PaymentFailed,
-        EventType::PaymentRefunded,
-    ]
-    .iter()
-    .map(|&t| app.kafka().topic(t))
-    .collect();
-    let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
     Emitted {
-        consumer: reader(app.kafka(), &refs),
+        consumer: app.reader(&[
+            EventType::OrderPaid,
+            EventType::PaymentFailed,
+            EventType::PaymentRefunded,
+        ]),
         events: Vec::new(),
     }
 }

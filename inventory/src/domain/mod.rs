@@ -2,17 +2,18 @@
 //! logic both stores share. Nothing here does I/O.
 
 mod decision;
-mod name;
 mod product;
 pub mod quantity;
 mod reservation;
 mod sku;
 
 pub use decision::{decide, skus_to_load, stock_lines, Command, Decision, ProductChange, Repeats};
-pub use name::ProductName;
 pub use product::{change_events, NewProduct, Product, StockError};
 pub use reservation::{
     Line, RejectReason, Rejection, RequestError, Reservation, ReservationRequest, ReservationStatus,
 };
 pub use shared_events::Money;
 pub use sku::Sku;
+
+/// A product's name: trimmed, not empty, at most 200 characters, no control characters.
+pub type ProductName = shared_events::Name;

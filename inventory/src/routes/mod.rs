@@ -9,6 +9,10 @@ use actix_web::web;
 pub use reserve::reserve;
 pub use stock::{create_stock, get_stock, restock};
 
+/// The OpenAPI document of these routes, served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// Registers the service's own routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/stock", web::post().to(create_stock))
         .route("/stock/reserve", web::post().to(reserve))

@@ -2,17 +2,18 @@
 //! service against a fresh database and topic namespace, and stock invariants.
 #![allow(dead_code)]
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
 use inventory::configuration::Settings;
 use inventory::domain::Product;
-use inventory::startup::Application;
 use inventory::store::InventoryStore;
 use serde_json::Value;
 use shared_events::events::{OrderCancelled, OrderConfirmed, OrderCreated, OrderLine};
-use shared_events::testing::{fresh_database_url, isolated_kafka};
-use shared_events::{CancellationToken, Envelope, EventType, HandlerError, KafkaConfig, Outcome};
+use shared_events::service::ServiceSettings;
+use shared_events::testing::{fresh_database_url, isolated_kafka, TestService};
+use shared_events::{Envelope, HandlerError, KafkaConfig, Outcome};
 use uuid::Uuid;
 
 pub fn order_created(order_id: Uuid, lines: &[(&str, u32)]) -> Envelope {
@@ -83,12 +84,9 @@ pub fn assert_balanced(p: &Product) {
 }
 
 pub struct TestApp {
-    pub url: String,
-    pub http: reqwest::Client,
-    pub kafka: KafkaConfig,
+    service: TestService<Arc<dyn InventoryStore>>,
+    /// The store's URL, for a successor on the same store and for looking inside it.
     pub store_url: String,
-    pub store: Arc<dyn InventoryStore>,
-    pub shutdown: CancellationToken,
 }
 
 impl TestApp {
@@ -100,66 +98,31 @@ impl TestApp {
     /// The service on an existing store and namespace (a restart).
     pub async fn spawn_on(store_url: String, kafka: KafkaConfig) -> TestApp {
         let settings = Settings {
-            http_host: "127.0.0.1".into(),
-            http_port: 0,
+            service: ServiceSettings::loopback(kafka.clone()),
             store_url: store_url.clone(),
-            kafka: kafka.clone(),
         };
-        let shutdown = CancellationToken::new();
-        let app = Application::build(settings, shutdown.clone())
-            .await
-            .expect("the service starts");
-        let url = format!("http://127.0.0.1:{}", app.port());
-        let store = app.store().clone();
-        tokio::spawn(app.run_until_stopped());
-        TestApp {
-            url,
-            http: reqwest::Client::new(),
-            kafka,
-            store_url,
-            store,
-            shutdown,
-        }
+        let build = |shutdown| inventory::startup::build(settings, shutdown);
+        let service = TestService::start(kafka, build).await;
+        TestApp { service, store_url }
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.post_raw(path, body.to_string()).await
+    /// `POST /stock`.
+    pub async fn post_stock(&self, body: Value) -> (u16, Value) {
+        self.post("/stock", &body).await
     }
 
-    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    pub async fn get(&self, path: &str) -> (u16, Value) {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+    /// `POST /stock/reserve`.
+    pub async fn reserve(&self, body: Value) -> (u16, Value) {
+        self.post("/stock/reserve", &body).await
     }
 
     /// Creates a product over HTTP; panics unless 201.
     pub async fn create(&self, sku: &str, quantity: u64, threshold: u64) -> Value {
         let (status, body) = self
-            .post(
-                "/stock",
-                serde_json::json!({
-                    "sku": sku, "name": format!("Product {sku}"), "price": "2.50",
-                    "quantity": quantity, "low_stock_threshold": threshold
-                }),
-            )
+            .post_stock(serde_json::json!({
+                "sku": sku, "name": format!("Product {sku}"), "price": "2.50",
+                "quantity": quantity, "low_stock_threshold": threshold
+            }))
             .await;
         assert_eq!(status, 201, "{body}");
         body
@@ -170,14 +133,12 @@ impl TestApp {
         assert_eq!(status, 200, "{body}");
         body
     }
-
-    pub fn topic(&self, t: EventType) -> String {
-        self.kafka.topic(t)
-    }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+impl Deref for TestApp {
+    type Target = TestService<Arc<dyn InventoryStore>>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.service
     }
 }

@@ -1,4 +1,4 @@
-//! HTTP routes of the notification service, and the state they share.
+//! HTTP routes of the notification service (SPEC §4), and the state they share.
 
 mod notifications;
 mod notify;
@@ -6,6 +6,7 @@ mod stock_alerts;
 
 use std::sync::Arc;
 
+use actix_web::web;
 use redis::aio::ConnectionManager;
 use shared_events::http::ApiError;
 use tokio::sync::Notify;
@@ -16,6 +17,16 @@ pub use notify::notify;
 pub use stock_alerts::stock_alerts;
 
 use crate::keys::Keys;
+
+/// The OpenAPI document of these routes, served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// Registers the service's own routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/notify", web::post().to(notify))
+        .route("/notifications", web::get().to(list_notifications))
+        .route("/stock-alerts", web::get().to(stock_alerts));
+}
 
 /// What every handler needs: a Redis connection, the key names, and the dispatcher's bell.
 #[derive(Clone)]

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,14 +12,14 @@ use async_trait::async_trait;
 use notification::configuration::Settings;
 use notification::delivery::Notifier;
 use notification::keys::Keys;
-use notification::startup::Application;
+use notification::startup::build_with_notifier;
 use notification::store::Notification;
-use rdkafka::producer::FutureProducer;
 use redis::aio::ConnectionManager;
 use serde_json::Value;
 use shared_events::events::CustomerCreated;
-use shared_events::testing::{isolated_kafka, wait_for};
-use shared_events::{CancellationToken, Envelope, KafkaConfig, Money};
+use shared_events::service::ServiceSettings;
+use shared_events::testing::{isolated_kafka, wait_for, TestService};
+use shared_events::{Envelope, Money};
 use uuid::Uuid;
 
 /// How long a test waits for an event to show through the API.
@@ -46,85 +47,42 @@ impl Recorder {
 }
 
 pub struct TestApp {
-    pub url: String,
-    pub http: reqwest::Client,
-    pub kafka: KafkaConfig,
-    pub producer: FutureProducer,
-    pub redis: ConnectionManager,
+    service: TestService<ConnectionManager>,
+    /// The service's key names, under this test's prefix.
     pub keys: Keys,
+    /// What the service was asked to deliver.
     pub recorder: Arc<Recorder>,
+    /// Where this test's keys are deleted from when it ends.
     redis_url: String,
-    shutdown: CancellationToken,
 }
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
         let prefix = format!("test:notification:{}:", Uuid::new_v4().simple());
         let settings = Settings {
-            http_host: "127.0.0.1".into(),
-            http_port: 0,
+            service: ServiceSettings::loopback(isolated_kafka()),
             redis_url: std::env::var("REDIS_URL")
                 .unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
             key_prefix: prefix.clone(),
             // Short, so that what a test leaves behind in Redis expires.
             inbox_ttl: Duration::from_secs(600),
-            kafka: isolated_kafka(),
         };
-        let kafka = settings.kafka.clone();
+        let kafka = settings.service.kafka.clone();
         let redis_url = settings.redis_url.clone();
-        let shutdown = CancellationToken::new();
         let recorder = Arc::new(Recorder::default());
-        let app = Application::build_with_notifier(settings, shutdown.clone(), recorder.clone())
-            .await
-            .expect("the service starts; is the stack up? (scripts/stack up)");
-        let url = format!("http://127.0.0.1:{}", app.port());
-        let redis = app.redis().clone();
-        tokio::spawn(app.run_until_stopped());
+        let notifier = recorder.clone();
+        let build = |shutdown| build_with_notifier(settings, shutdown, notifier);
         TestApp {
-            url,
-            http: reqwest::Client::new(),
-            producer: shared_events::producer::build_producer(&kafka).unwrap(),
-            kafka,
-            redis,
+            service: TestService::start(kafka, build).await,
             keys: Keys::new(prefix),
             recorder,
             redis_url,
-            shutdown,
         }
     }
 
-    pub async fn publish(&self, event: &Envelope) {
-        shared_events::producer::publish(&self.producer, &self.kafka, event)
-            .await
-            .expect("publishing a test event");
-    }
-
-    pub async fn get(&self, path: &str) -> (u16, Value) {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.post_raw(path, body.to_string()).await
+    /// `POST /notify`.
+    pub async fn post_notify(&self, body: Value) -> (u16, Value) {
+        self.post("/notify", &body).await
     }
 
     /// The customer's notifications as the API lists them.
@@ -154,7 +112,7 @@ impl TestApp {
     /// Whether the service's consumer has handled (applied) the event with this id.
     pub async fn handled(&self, event_id: Uuid) -> bool {
         let key = format!("inbox:{}:{event_id}", self.keys.inbox_consumer());
-        let mut conn = self.redis.clone();
+        let mut conn = self.store.clone();
         redis::cmd("EXISTS")
             .arg(key)
             .query_async(&mut conn)
@@ -172,11 +130,19 @@ impl TestApp {
     }
 }
 
+impl Deref for TestApp {
+    type Target = TestService<ConnectionManager>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.service
+    }
+}
+
 impl Drop for TestApp {
     /// Stops the service and deletes this test's keys, also when the test failed (inbox and
     /// guard keys expire on their own).
     fn drop(&mut self) {
-        self.shutdown.cancel();
+        self.service.shutdown.cancel();
         let pattern = format!("{}*", self.keys.prefix());
         let cleanup = redis::Client::open(self.redis_url.as_str())
             .and_then(|c| c.get_connection())

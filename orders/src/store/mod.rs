@@ -6,3 +6,6 @@ pub mod replicas;
 pub mod saga;
 
 pub use orders::{HistoryEntry, Order, PlaceError, Placed};
+
+/// The schema of the service's tables (`migrations/`), applied at start-up.
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

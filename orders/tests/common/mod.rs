@@ -3,43 +3,32 @@
 //! read what the service emitted.
 #![allow(dead_code)]
 
+use std::ops::Deref;
 use std::time::Duration;
 
 use orders::configuration::Settings;
-use orders::startup::Application;
 use rdkafka::consumer::StreamConsumer;
-use rdkafka::producer::FutureProducer;
 use rdkafka::Message;
 use serde_json::{json, Value};
 use shared_events::events::{
     CustomerCreated, OrderPaid, PaymentFailed, StockLine, StockRejected, StockReserved,
     StockUpdated,
 };
+use shared_events::service::PgServiceSettings;
 use shared_events::testing::{
-    fresh_database_url, isolated_kafka, read_quiet, read_until, reader, wait_for,
+    fresh_database_url, isolated_kafka, read_quiet, read_until, wait_for, TestClient, TestService,
 };
-use shared_events::{CancellationToken, Envelope, EventPayload, EventType, KafkaConfig, Money};
+use shared_events::{Envelope, EventPayload, EventType, KafkaConfig, Money};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// Long enough for any wait on the local stack; a test that needs it has failed anyway.
-pub const PATIENCE: Duration = Duration::from_secs(60);
+pub use shared_events::testing::PATIENCE;
 
-pub struct TestApp {
-    pub url: String,
-    pub http: reqwest::Client,
-    pub kafka: KafkaConfig,
-    pub pool: PgPool,
-    pub producer: FutureProducer,
-    shutdown: CancellationToken,
-}
+pub struct TestApp(TestService<PgPool>);
 
 pub fn settings(database_url: String, kafka: KafkaConfig, order_timeout: Duration) -> Settings {
     Settings {
-        http_host: "127.0.0.1".into(),
-        http_port: 0,
-        database_url,
-        kafka,
+        postgres: PgServiceSettings::loopback(kafka, database_url),
         order_timeout,
         deadline_poll: Duration::from_millis(200),
     }
@@ -57,71 +46,32 @@ impl TestApp {
     }
 
     pub async fn spawn_from(settings: Settings) -> TestApp {
-        if std::env::var_os("RUST_LOG").is_some() {
-            shared_events::telemetry::init("orders-test");
-        }
-        let kafka = settings.kafka.clone();
-        let shutdown = CancellationToken::new();
-        let app = Application::build(settings, shutdown.clone())
-            .await
-            .expect("the service starts");
-        let url = format!("http://127.0.0.1:{}", app.port());
-        let pool = app.pool().clone();
-        tokio::spawn(app.run_until_stopped());
-        TestApp {
-            url,
-            http: reqwest::Client::new(),
-            producer: shared_events::producer::build_producer(&kafka).unwrap(),
-            kafka,
-            pool,
-            shutdown,
-        }
+        let kafka = settings.postgres.service.kafka.clone();
+        let build = |shutdown| orders::startup::build(settings, shutdown);
+        TestApp(TestService::start(kafka, build).await)
     }
 
-    pub async fn post_raw(
+    /// POSTs `body` to `/orders` as it is, with an `Idempotency-Key` if `key` is given.
+    pub async fn post_order_raw(
         &self,
         body: impl Into<reqwest::Body>,
         key: Option<&str>,
-    ) -> reqwest::Response {
-        let mut req = self
-            .http
-            .post(format!("{}/orders", self.url))
-            .header("content-type", "application/json")
-            .body(body);
+    ) -> (u16, Value) {
+        let mut req = self.post_request("/orders").body(body);
         if let Some(key) = key {
             req = req.header("Idempotency-Key", key);
         }
-        req.send().await.unwrap()
+        TestClient::send(req).await
     }
 
-    pub async fn post(&self, body: &Value, key: Option<&str>) -> (u16, Value) {
-        let resp = self.post_raw(body.to_string(), key).await;
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    pub async fn get(&self, path: &str) -> (u16, Value) {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+    pub async fn post_order(&self, body: &Value, key: Option<&str>) -> (u16, Value) {
+        self.post_order_raw(body.to_string(), key).await
     }
 
     pub async fn order(&self, id: Uuid) -> Value {
         let (status, body) = self.get(&format!("/orders/{id}")).await;
         assert_eq!(status, 200, "{body}");
         body
-    }
-
-    /// Publishes an event into its real topic, as another service's outbox would.
-    pub async fn publish(&self, event: &Envelope) {
-        shared_events::producer::publish(&self.producer, &self.kafka, event)
-            .await
-            .expect("publishing");
     }
 
     /// Announces a customer and a priced product, and waits until the service takes an order
@@ -145,7 +95,7 @@ impl TestApp {
     /// POSTs `body` until the replicas know its customer and SKUs (422 until then).
     pub async fn place_when_ready(&self, body: &Value) -> Value {
         wait_for("the replicas to accept the order", PATIENCE, || async {
-            let (status, resp) = self.post(body, None).await;
+            let (status, resp) = self.post_order(body, None).await;
             match status {
                 202 => Some(resp),
                 422 => None,
@@ -165,7 +115,7 @@ impl TestApp {
                 "SELECT count(*) FROM inbox WHERE consumer = 'orders' AND event_id = ANY($1)",
             )
             .bind(&ids)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.store)
             .await
             .unwrap();
             (n as usize == ids.len()).then_some(())
@@ -186,29 +136,26 @@ impl TestApp {
     pub async fn outbox_of(&self, id: Uuid) -> Vec<String> {
         sqlx::query_scalar("SELECT event_type FROM outbox WHERE kafka_key = $1 ORDER BY id")
             .bind(id.to_string())
-            .fetch_all(&self.pool)
+            .fetch_all(&self.store)
             .await
             .unwrap()
     }
 
     /// A reader of the topics the service publishes to, from their beginning.
     pub fn emitted_reader(&self) -> StreamConsumer {
-        let topics: Vec<String> = [
+        self.reader(&[
             EventType::OrderCreated,
             EventType::OrderConfirmed,
             EventType::OrderCancelled,
-        ]
-        .iter()
-        .map(|&t| self.kafka.topic(t))
-        .collect();
-        let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
-        reader(&self.kafka, &refs)
+        ])
     }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+impl Deref for TestApp {
+    type Target = TestService<PgPool>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 

@@ -22,6 +22,15 @@ pub fn relay(
     ))
 }
 
+/// A service's store: [`connect`]s to `url`, applies the service's own `migrations`, then
+/// prepares the runtime's tables ([`migrate`]).
+pub async fn open(url: &str, migrations: &sqlx::migrate::Migrator) -> anyhow::Result<sqlx::PgPool> {
+    let pool = connect(url).await?;
+    migrations.run(&pool).await?;
+    migrate(&pool).await?;
+    Ok(pool)
+}
+
 /// Connects to `url`, creating its database first if the server does not have it yet, so a
 /// service starts against a bare local PostgreSQL with no set-up step. The pool holds at most
 /// `DATABASE_MAX_CONNECTIONS` (default 10) connections; the outbox relay's lease and LISTEN

@@ -1,0 +1,126 @@
+//! The start-up sequence, in the one order every service follows:
+//! 1. the store, opened and migrated by the service: [`Startup::new`], [`Startup::postgres`];
+//! 2. the topics it publishes to and consumes: [`Startup::topics`];
+//! 3. the HTTP server, bound and started: [`Startup::bind`], which gives the [`Application`];
+//! 4. the long-running tasks (outbox relay, consumer, timers): [`Application::spawn`].
+//!
+//! `/ready` checks the store's probe ([`Startup::ready_when`]) and the broker.
+
+use std::future::Future;
+
+use actix_web::web;
+
+use crate::events::EventType;
+use crate::http::{bind, serve, Readiness};
+use crate::service::{Application, ServiceSettings};
+use crate::tasks::Tasks;
+use crate::CancellationToken;
+
+/// A service being started: steps 1 and 2 of the sequence.
+pub struct Startup<S> {
+    /// Where to listen and which broker to use.
+    settings: ServiceSettings,
+    /// Stops every task of the service; cancelled on a signal or when a task fails.
+    shutdown: CancellationToken,
+    /// The service's store handle, kept by the [`Application`] (tests look inside through it).
+    store: S,
+    /// The probes `/ready` runs; the broker's is added at [`Startup::bind`].
+    readiness: Readiness,
+}
+
+impl<S> Startup<S> {
+    /// Step 1: the service's store, already open and migrated.
+    pub fn new(settings: ServiceSettings, shutdown: CancellationToken, store: S) -> Self {
+        Startup {
+            settings,
+            shutdown,
+            store,
+            readiness: Readiness::new(),
+        }
+    }
+
+    /// The store handle, for the routes' app data and the tasks still to spawn.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// `/ready` also runs `probe`, reported under `name` (the store's kind).
+    pub fn ready_when<F, Fut>(mut self, name: &'static str, probe: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.readiness = self.readiness.check(name, probe);
+        self
+    }
+
+    /// Step 2: creates the topics of `event_types` and their dead-letter topics, retrying while
+    /// the broker starts.
+    pub async fn topics(self, event_types: &[EventType]) -> anyhow::Result<Self> {
+        crate::topics::ensure_topics(&self.settings.kafka, event_types).await?;
+        Ok(self)
+    }
+
+    /// Step 3: binds the HTTP server ([`crate::http::bind`]: the common endpoints, then the
+    /// service's `routes`, whose handlers find `data` as app data, then JSON 404s) and starts
+    /// it as the task `http`.
+    pub fn bind<T>(
+        self,
+        openapi: &'static str,
+        data: web::Data<T>,
+        routes: fn(&mut web::ServiceConfig),
+    ) -> anyhow::Result<Application<S>>
+    where
+        T: ?Sized + Send + Sync + 'static,
+    {
+        let settings = self.settings;
+        let readiness = self.readiness.kafka(&settings.kafka);
+        let (port, server) = bind(
+            &settings.http_host,
+            settings.http_port,
+            readiness,
+            openapi,
+            move |cfg| {
+                cfg.app_data(data.clone());
+                routes(cfg);
+            },
+        )?;
+        let mut tasks = Tasks::new(self.shutdown.clone());
+        tasks.spawn("http", serve(server, self.shutdown));
+        Ok(Application::new(port, self.store, settings.kafka, tasks))
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl Startup<sqlx::PgPool> {
+    /// Step 1 for a PostgreSQL service: its pool (see [`crate::postgres::open`]), which `/ready`
+    /// probes as `postgres`.
+    pub fn postgres(
+        settings: ServiceSettings,
+        shutdown: CancellationToken,
+        pool: sqlx::PgPool,
+    ) -> Self {
+        let readiness = Readiness::new().postgres(pool.clone());
+        Startup {
+            readiness,
+            ..Startup::new(settings, shutdown, pool)
+        }
+    }
+}
+
+#[cfg(feature = "redis")]
+impl Startup<redis::aio::ConnectionManager> {
+    /// Step 1 for a Redis service: its connection (see [`crate::redis_store::connect`]), which
+    /// `/ready` probes as `redis`.
+    pub fn redis(
+        settings: ServiceSettings,
+        shutdown: CancellationToken,
+        conn: redis::aio::ConnectionManager,
+    ) -> Self {
+        let readiness = Readiness::new().redis(conn.clone());
+        Startup {
+            readiness,
+            ..Startup::new(settings, shutdown, conn)
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Helpers for integration tests against the real local stack (feature `testing`):
+//! - [`database`]: a fresh PostgreSQL database per test;
+//! - [`kafka`]: a topic namespace of its own per test, and readers of its topics;
+//! - [`wait`]: waits on conditions with a deadline instead of fixed sleeps;
+//! - [`client`]: an HTTP client that answers with the status and the JSON body;
+//! - [`errors`] and [`ops`]: assertions on SPEC §4's error body and operational endpoints;
+//! - (with feature `http`) [`service`]: a service started on a free port for one test.
+
+pub mod client;
+pub mod database;
+pub mod errors;
+pub mod kafka;
+pub mod ops;
+#[cfg(feature = "http")]
+pub mod service;
+pub mod wait;
+
+pub use client::TestClient;
+pub use database::{admin_database_url, fresh_database, fresh_database_url, TEST_DATABASE_PREFIX};
+pub use errors::assert_error;
+pub use kafka::{header, isolated_kafka, read_quiet, read_until, reader, reader_of};
+pub use ops::{assert_ops_endpoints, Ops};
+#[cfg(feature = "http")]
+pub use service::TestService;
+pub use wait::{wait_for, PATIENCE};

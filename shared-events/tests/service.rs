@@ -1,0 +1,116 @@
+//! The service kit end to end: a service started by the shared start-up sequence
+//! ([`shared_events::service::Startup`]) on a fresh database and topic namespace, checked with
+//! the shared test kit.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use serde_json::json;
+use shared_events::http::ApiError;
+use shared_events::service::{Application, PgServiceSettings, Startup};
+use shared_events::testing::{
+    assert_error, assert_ops_endpoints, fresh_database_url, isolated_kafka, Ops, TestService,
+};
+use shared_events::{postgres, CancellationToken, EventType, KafkaConfig};
+use sqlx::migrate::Migrator;
+use sqlx::PgPool;
+
+const OPENAPI: &str = r#"{"openapi": "3.0.3", "paths": {"/outbox": {}, "/health": {},
+    "/ready": {}, "/metrics": {}, "/openapi.json": {}}}"#;
+
+async fn outbox(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
+        .fetch_one(pool.get_ref())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(json!({ "rows": rows })))
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/outbox", web::get().to(outbox));
+}
+
+/// A service as the five build theirs: store, topics, routes, tasks.
+async fn build(
+    settings: PgServiceSettings,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Application<PgPool>> {
+    let pool = postgres::open(&settings.database_url, &Migrator::DEFAULT).await?;
+    let data = web::Data::new(pool.clone());
+    let mut app = Startup::postgres(settings.service, shutdown, pool)
+        .topics(&[EventType::CustomerCreated])
+        .await?
+        .bind(OPENAPI, data, routes)?;
+    app.spawn_outbox_relay()?;
+    Ok(app)
+}
+
+async fn settings() -> PgServiceSettings {
+    PgServiceSettings::loopback(isolated_kafka(), fresh_database_url().await)
+}
+
+fn partitions(kafka: &KafkaConfig, topic: &str) -> usize {
+    let client: BaseConsumer = kafka.admin_config().create().unwrap();
+    let metadata = client
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
+    metadata.topics()[0].partitions().len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_started_service_serves_its_routes_the_operational_endpoints_and_json_404s() {
+    let settings = settings().await;
+    let kafka = settings.service.kafka.clone();
+    let app = TestService::start(kafka, |shutdown| build(settings, shutdown)).await;
+    let ops = Ops {
+        ready: &["postgres", "kafka"],
+        documented: &["/outbox"],
+        ..Ops::default()
+    };
+    assert_ops_endpoints(&app.client, ops).await;
+    assert_eq!(app.get("/outbox").await, (200, json!({ "rows": 0 })));
+    assert_error(&app.get("/nowhere").await, 404, "not_found", "/nowhere");
+
+    // Its topics and their dead-letter topics exist, with the configured partitions.
+    let topic = app.topic(EventType::CustomerCreated);
+    let expected = app.kafka.partitions as usize;
+    assert_eq!(partitions(&app.kafka, &topic), expected);
+    assert_eq!(partitions(&app.kafka, &format!("{topic}.dlq")), expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_task_stops_the_others_and_the_service_exits_with_its_error() {
+    let mut app = build(settings().await, CancellationToken::new())
+        .await
+        .unwrap();
+    app.spawn("doomed", |_shutdown| async { anyhow::bail!("out of luck") });
+    let stopped = tokio::time::timeout(Duration::from_secs(30), app.run_until_stopped())
+        .await
+        .expect("the other tasks stop too");
+    let error = format!("{:#}", stopped.unwrap_err());
+    assert!(error.contains("doomed failed"), "{error}");
+    assert!(error.contains("out of luck"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_the_shutdown_token_stops_every_task_gracefully() {
+    let shutdown = CancellationToken::new();
+    let app = build(settings().await, shutdown.clone()).await.unwrap();
+    let port = app.port();
+    assert_ne!(
+        port, 0,
+        "port 0 picks a free port and the application tells which"
+    );
+    let running = tokio::spawn(app.run_until_stopped());
+    let health = reqwest::get(format!("http://127.0.0.1:{port}/health"))
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    shutdown.cancel();
+    let stopped = tokio::time::timeout(Duration::from_secs(30), running)
+        .await
+        .expect("every task stops")
+        .unwrap();
+    assert!(stopped.is_ok(), "{stopped:?}");
+}
