@@ -133,13 +133,7 @@ where
     T: std::str::FromStr,
     T::Err: std::fmt::Display,
 {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v
-            .trim()
-            .parse()
-            .map_err(|e| anyhow::anyhow!("environment variable {name}={v:?} is invalid: {e}")),
-        _ => Ok(default),
-    }
+    Ok(env_opt(name)?.unwrap_or(default))
 }
 
 /// Reads an optional environment variable: `None` when unset or empty.

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use saga_tests::free_port;
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -50,13 +52,6 @@ struct PrivateStack {
     dir: PathBuf,
     port: u16,
     controller_port: u16,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("binding an ephemeral port")
-        .port()
 }
 
 impl PrivateStack {

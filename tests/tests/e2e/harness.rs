@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use saga_tests::free_port;
 use shared_events::KafkaConfig;
 use tokio::sync::{Mutex as AsyncMutex, MutexGuard};
 use uuid::Uuid;
@@ -121,13 +122,6 @@ fn binaries() -> PathBuf {
         })
         .clone()
         .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("binding an ephemeral port")
-        .port()
 }
 
 /// SIGTERM, then wait for a graceful exit (SIGKILL after 30 s).
