@@ -8,14 +8,10 @@
 //! (the services' `RUST_LOG`), `E2E_LOG_TAIL` (lines printed per service on failure),
 //! `E2E_SKIP_BUILD=1` (use the service binaries as built).
 
-#[path = "e2e/actions.rs"]
-mod actions;
+use saga_tests::{actions, checker, client, workload};
+
 #[path = "e2e/basic.rs"]
 mod basic;
-#[path = "e2e/checker.rs"]
-mod checker;
-#[path = "e2e/client.rs"]
-mod client;
 #[path = "e2e/faults.rs"]
 mod faults;
 #[path = "e2e/groups.rs"]
@@ -24,5 +20,3 @@ mod groups;
 mod harness;
 #[path = "e2e/load.rs"]
 mod load;
-#[path = "e2e/workload.rs"]
-mod workload;

@@ -12,44 +12,17 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use saga_tests::free_port;
+pub use saga_tests::service::Service;
 use shared_events::KafkaConfig;
 use tokio::sync::{Mutex as AsyncMutex, MutexGuard};
 use uuid::Uuid;
 
-use super::checker::Ledger;
-use super::client::Api;
+use saga_tests::actions::Actor;
+use saga_tests::checker::{self, Ledger, World};
+use saga_tests::client::Api;
 
 /// The e2e tests share one broker, one PostgreSQL and a 2-core machine: they run one at a time.
 static SERIAL: AsyncMutex<()> = AsyncMutex::const_new(());
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Service {
-    Customer,
-    Orders,
-    Inventory,
-    Billing,
-    Notification,
-}
-
-impl Service {
-    pub const ALL: [Service; 5] = [
-        Service::Customer,
-        Service::Orders,
-        Service::Inventory,
-        Service::Billing,
-        Service::Notification,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Service::Customer => "customer",
-            Service::Orders => "orders",
-            Service::Inventory => "inventory",
-            Service::Billing => "billing",
-            Service::Notification => "notification",
-        }
-    }
-}
 
 /// Per-test settings of the system.
 #[derive(Debug, Clone)]
@@ -561,5 +534,20 @@ impl Drop for PrivateBroker {
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir(&self.dir);
         }
+    }
+}
+
+impl System {
+    /// A handle that creates things through the APIs and records them in this run's ledger.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            api: self.api.clone(),
+            ledger: self.ledger.clone(),
+        }
+    }
+
+    /// The invariant checker, with a deadline of the saga's deadline plus `slack`.
+    pub async fn check(&self, slack: Duration) -> World {
+        checker::assert_invariants(&self.api, &self.ledger, self.order_timeout + slack).await
     }
 }

@@ -9,7 +9,7 @@ use futures::StreamExt;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::actions::{cents, money, retrying, Actor};
+use crate::actions::{cents, money, retrying, Actor};
 
 /// A small deterministic generator (xorshift64*), so a failing run can be repeated.
 pub struct Rng(u64);

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::client::{Account, Api, Notification, Order, Product};
+use crate::client::{Account, Api, Notification, Order, Product};
 
 #[derive(Debug, Clone, Default)]
 pub struct CustomerBook {
@@ -104,7 +104,7 @@ impl World {
         self.orders.values().filter(|o| o.status == status).count()
     }
 
-    pub fn payment(&self, order: &Order) -> Option<&super::client::Payment> {
+    pub fn payment(&self, order: &Order) -> Option<&crate::client::Payment> {
         self.accounts
             .get(&order.customer_id)
             .and_then(|a| a.payments.iter().find(|p| p.order_id == order.id))
@@ -260,7 +260,7 @@ pub async fn check_once(
                 account.balance
             ));
         }
-        let mut per_order: BTreeMap<Uuid, Vec<&super::client::Payment>> = BTreeMap::new();
+        let mut per_order: BTreeMap<Uuid, Vec<&crate::client::Payment>> = BTreeMap::new();
         for p in &account.payments {
             per_order.entry(p.order_id).or_default().push(p);
         }
@@ -390,11 +390,19 @@ pub async fn check_once(
 
 /// Polls until every invariant holds (twice in a row) or `within` passes; then panics with
 /// every violation. Returns what it read.
-pub async fn assert_invariants(
+pub async fn assert_invariants(api: &Api, ledger: &Ledger, within: Duration) -> World {
+    await_invariants(api, ledger, within)
+        .await
+        .unwrap_or_else(|violations| panic!("{violations}"))
+}
+
+/// Polls until every invariant holds (twice in a row): `Ok` with what it read. If `within`
+/// passes first, `Err` with every violation, one per line.
+pub async fn await_invariants(
     api: &Api,
-    ledger: &super::checker::Ledger,
+    ledger: &Ledger,
     within: Duration,
-) -> World {
+) -> Result<World, String> {
     let started = Instant::now();
     let deadline = started + within;
     let mut passes = 0;
@@ -413,14 +421,14 @@ pub async fn assert_invariants(
                     world.accounts.len(),
                     started.elapsed().as_secs_f64()
                 );
-                return world;
+                return Ok(world);
             }
         } else {
             passes = 0;
         }
         if passed_deadline {
             let shown: Vec<&String> = violations.iter().take(300).collect();
-            panic!(
+            return Err(format!(
                 "{} invariant violation(s) after {:.1}s:\n  {}{}",
                 violations.len(),
                 started.elapsed().as_secs_f64(),
@@ -434,7 +442,7 @@ pub async fn assert_invariants(
                 } else {
                     String::new()
                 }
-            );
+            ));
         }
         tokio::time::sleep(Duration::from_millis(if passes > 0 { 500 } else { 300 })).await;
     }

@@ -6,9 +6,8 @@ use std::time::{Duration, Instant};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::checker::Ledger;
-use super::client::{Api, ApiError, Order};
-use super::harness::System;
+use crate::checker::Ledger;
+use crate::client::{Api, ApiError, Order};
 
 /// Money from cents.
 pub fn cents(c: i64) -> Decimal {
@@ -167,19 +166,5 @@ impl Actor {
             async move { api.order(id).await.ok().filter(Order::is_terminal) }
         })
         .await
-    }
-}
-
-impl System {
-    pub fn actor(&self) -> Actor {
-        Actor {
-            api: self.api.clone(),
-            ledger: self.ledger.clone(),
-        }
-    }
-
-    /// The invariant checker, with a deadline of the saga's deadline plus `slack`.
-    pub async fn check(&self, slack: Duration) -> super::checker::World {
-        super::checker::assert_invariants(&self.api, &self.ledger, self.order_timeout + slack).await
     }
 }

@@ -1,0 +1,149 @@
+//! The numbers of one run and how they are printed: rates, order-to-terminal latency
+//! percentiles from the orders' own timestamps (the orders service's clock), and CPU per saga.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::client::Order;
+use crate::workload::percentile;
+
+/// What one run measured.
+pub struct Report {
+    /// `open` or `closed`, with its setting, for the heading.
+    pub mode: String,
+    /// Orders offered (placed or failed to place).
+    pub offered: usize,
+    /// Over how long they were offered.
+    pub offered_for: Duration,
+    /// The orders read back at the end.
+    pub orders: Vec<Order>,
+    /// Orders that could not be placed.
+    pub failures: usize,
+    /// CPU seconds each part of the system spent during the run.
+    pub cpu: BTreeMap<String, f64>,
+}
+
+/// Latency figures in seconds.
+#[derive(Debug, PartialEq)]
+pub struct Latency {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+/// The services, as opposed to the stores and the broker, in the CPU total.
+const SERVICES: [&str; 5] = ["customer", "orders", "inventory", "billing", "notification"];
+
+impl Report {
+    /// Orders that reached CONFIRMED or CANCELLED.
+    pub fn terminal(&self) -> Vec<&Order> {
+        self.orders.iter().filter(|o| o.is_terminal()).collect()
+    }
+
+    /// Completed sagas per second: terminal orders over the span from the first order's
+    /// creation to the last one's end.
+    pub fn completed_per_second(&self) -> f64 {
+        let done = self.terminal();
+        let first = done.iter().map(|o| o.created_at).min();
+        let last = done.iter().filter_map(|o| o.terminal_at()).max();
+        match (first, last) {
+            (Some(a), Some(b)) if b > a => {
+                done.len() as f64 / ((b - a).num_milliseconds() as f64 / 1000.0)
+            }
+            _ => 0.0,
+        }
+    }
+
+    pub fn latency(&self) -> Option<Latency> {
+        latency(&self.terminal())
+    }
+
+    /// The report, as printed.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let done = self.terminal();
+        let _ = writeln!(out, "saga-bench: {}", self.mode);
+        let _ = writeln!(
+            out,
+            "  offered    {:>8.1} sagas/s  ({} orders in {:.1}s, {} not placed)",
+            self.offered as f64 / self.offered_for.as_secs_f64().max(1e-9),
+            self.offered,
+            self.offered_for.as_secs_f64(),
+            self.failures
+        );
+        let _ = writeln!(
+            out,
+            "  completed  {:>8.1} sagas/s  ({} terminal, {} not terminal)",
+            self.completed_per_second(),
+            done.len(),
+            self.orders.len() - done.len()
+        );
+        if let Some(l) = self.latency() {
+            let _ = writeln!(
+                out,
+                "  order-to-terminal latency: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                l.p50 * 1e3,
+                l.p90 * 1e3,
+                l.p99 * 1e3,
+                l.max * 1e3
+            );
+        }
+        if !done.is_empty() {
+            let per_saga = |secs: f64| secs * 1e3 / done.len() as f64;
+            let services: f64 = SERVICES.iter().filter_map(|s| self.cpu.get(*s)).sum();
+            let _ = writeln!(out, "  CPU per saga (ms):");
+            for (name, secs) in &self.cpu {
+                let _ = writeln!(out, "    {name:<13} {:>7.2}", per_saga(*secs));
+            }
+            let _ = writeln!(
+                out,
+                "    {:<13} {:>7.2}",
+                "five services",
+                per_saga(services)
+            );
+        }
+        out
+    }
+}
+
+/// p50/p90/p99/max of order-to-terminal time over terminal orders.
+pub fn latency(orders: &[&Order]) -> Option<Latency> {
+    let mut secs: Vec<f64> = orders
+        .iter()
+        .filter_map(|o| Some((o.terminal_at()? - o.created_at).num_microseconds()? as f64 / 1e6))
+        .collect();
+    if secs.is_empty() {
+        return None;
+    }
+    secs.sort_by(f64::total_cmp);
+    Some(Latency {
+        p50: percentile(&secs, 50.0),
+        p90: percentile(&secs, 90.0),
+        p99: percentile(&secs, 99.0),
+        max: *secs.last().unwrap(),
+    })
+}
+
+impl Report {
+    /// The figures as one JSON object, for scripts (the sweep collects these).
+    pub fn json(&self) -> serde_json::Value {
+        let done = self.terminal().len().max(1) as f64;
+        let latency = self.latency();
+        serde_json::json!({
+            "mode": self.mode,
+            "offered_per_second": self.offered as f64 / self.offered_for.as_secs_f64().max(1e-9),
+            "completed_per_second": self.completed_per_second(),
+            "orders": self.orders.len(),
+            "not_terminal": self.orders.len() - self.terminal().len(),
+            "not_placed": self.failures,
+            "latency_ms": latency.map(|l| serde_json::json!({
+                "p50": l.p50 * 1e3, "p90": l.p90 * 1e3, "p99": l.p99 * 1e3, "max": l.max * 1e3,
+            })),
+            "cpu_ms_per_saga": self.cpu.iter()
+                .map(|(k, v)| (k.clone(), serde_json::json!(v * 1e3 / done)))
+                .collect::<serde_json::Map<_, _>>(),
+        })
+    }
+}
