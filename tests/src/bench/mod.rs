@@ -5,10 +5,16 @@
 //! timestamps, the CPU each process of the system spent per saga, and the orders left
 //! PENDING; then it runs the SPEC §5 invariant checker and fails if any invariant is violated.
 //!
-//! - [`cpu`]: CPU seconds of the system's processes, read from `/proc`;
+//! - [`run`]: one run, from a fresh mix of customers and SKUs to the invariant check;
 //! - [`drive`]: the open and the closed loop;
-//! - [`report`]: latency percentiles and the printed report.
+//! - [`cpu`]: CPU seconds of the system's processes, read from `/proc`;
+//! - [`ceiling`]: the broker's and PostgreSQL's own rates, measured in the same run;
+//! - [`report`]: latency percentiles and the printed report;
+//! - [`sweep`]: rising offered rates until the system stops keeping up, as a table and chart.
 
+pub mod ceiling;
 pub mod cpu;
 pub mod drive;
 pub mod report;
+pub mod run;
+pub mod sweep;

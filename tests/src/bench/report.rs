@@ -60,6 +60,26 @@ impl Report {
         latency(&self.terminal())
     }
 
+    /// Offered orders per second.
+    pub fn offered_per_second(&self) -> f64 {
+        self.offered as f64 / self.offered_for.as_secs_f64().max(1e-9)
+    }
+
+    /// CPU milliseconds per completed saga, per part of the system.
+    pub fn cpu_ms_per_saga(&self) -> BTreeMap<String, f64> {
+        let done = self.terminal().len().max(1) as f64;
+        self.cpu
+            .iter()
+            .map(|(k, secs)| (k.clone(), secs * 1e3 / done))
+            .collect()
+    }
+
+    /// CPU milliseconds per completed saga of the five services together.
+    pub fn services_cpu_ms_per_saga(&self) -> f64 {
+        let per_saga = self.cpu_ms_per_saga();
+        SERVICES.iter().filter_map(|s| per_saga.get(*s)).sum()
+    }
+
     /// The report, as printed.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -68,7 +88,7 @@ impl Report {
         let _ = writeln!(
             out,
             "  offered    {:>8.1} sagas/s  ({} orders in {:.1}s, {} not placed)",
-            self.offered as f64 / self.offered_for.as_secs_f64().max(1e-9),
+            self.offered_per_second(),
             self.offered,
             self.offered_for.as_secs_f64(),
             self.failures
@@ -129,11 +149,10 @@ pub fn latency(orders: &[&Order]) -> Option<Latency> {
 impl Report {
     /// The figures as one JSON object, for scripts (the sweep collects these).
     pub fn json(&self) -> serde_json::Value {
-        let done = self.terminal().len().max(1) as f64;
         let latency = self.latency();
         serde_json::json!({
             "mode": self.mode,
-            "offered_per_second": self.offered as f64 / self.offered_for.as_secs_f64().max(1e-9),
+            "offered_per_second": self.offered_per_second(),
             "completed_per_second": self.completed_per_second(),
             "orders": self.orders.len(),
             "not_terminal": self.orders.len() - self.terminal().len(),
@@ -141,9 +160,7 @@ impl Report {
             "latency_ms": latency.map(|l| serde_json::json!({
                 "p50": l.p50 * 1e3, "p90": l.p90 * 1e3, "p99": l.p99 * 1e3, "max": l.max * 1e3,
             })),
-            "cpu_ms_per_saga": self.cpu.iter()
-                .map(|(k, v)| (k.clone(), serde_json::json!(v * 1e3 / done)))
-                .collect::<serde_json::Map<_, _>>(),
+            "cpu_ms_per_saga": self.cpu_ms_per_saga(),
         })
     }
 }
