@@ -1,7 +1,8 @@
 //! Settings from the environment, with defaults for the local stack (SPEC §6).
 
 use shared_events::config::env_or;
-use shared_events::service::{database_url, ServiceSettings};
+use shared_events::postgres::database_url;
+use shared_events::service::ServiceSettings;
 
 #[derive(Debug, Clone)]
 pub struct Settings {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use shared_events::config::env_or;
-use shared_events::service::PgServiceSettings;
+use shared_events::postgres::PgServiceSettings;
 
 #[derive(Debug, Clone)]
 pub struct Settings {

@@ -8,7 +8,8 @@ use actix_web::{web, HttpResponse};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde_json::json;
 use shared_events::http::ApiError;
-use shared_events::service::{Application, PgServiceSettings, Startup};
+use shared_events::postgres::PgServiceSettings;
+use shared_events::service::{Application, Startup};
 use shared_events::testing::{
     assert_error, assert_ops_endpoints, fresh_database_url, isolated_kafka, Ops, TestService,
 };

@@ -14,7 +14,7 @@ use rdkafka::Message;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use shared_events::events::{CustomerCreated, OrderCancelled, OrderCreated, OrderLine};
-use shared_events::service::PgServiceSettings;
+use shared_events::postgres::PgServiceSettings;
 use shared_events::testing::{
     fresh_database_url, isolated_kafka, read_quiet, read_until, wait_for, TestService,
 };

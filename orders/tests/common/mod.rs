@@ -14,7 +14,7 @@ use shared_events::events::{
     CustomerCreated, OrderPaid, PaymentFailed, StockLine, StockRejected, StockReserved,
     StockUpdated,
 };
-use shared_events::service::PgServiceSettings;
+use shared_events::postgres::PgServiceSettings;
 use shared_events::testing::{
     fresh_database_url, isolated_kafka, read_quiet, read_until, wait_for, TestClient, TestService,
 };

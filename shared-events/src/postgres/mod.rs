@@ -1,13 +1,15 @@
 //! PostgreSQL side of the runtime: the outbox and inbox tables, `enqueue`, the relay's store,
-//! and the idempotent handler adapter.
+//! the idempotent handler adapter, and a PostgreSQL service's settings (`DATABASE_URL`).
 
 mod inbox;
 mod outbox;
 mod schema;
+mod settings;
 
 pub use inbox::{PgHandler, PgIdempotent};
 pub use outbox::{enqueue, enqueue_all, PgOutboxStore};
 pub use schema::migrate;
+pub use settings::{database_url, local_database_url, PgServiceSettings};
 
 /// The relay of a PostgreSQL outbox, with a producer of its own, ready to `run`.
 pub fn relay(

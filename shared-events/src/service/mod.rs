@@ -1,7 +1,8 @@
 //! The start-up every service shares, so that each service crate keeps only its domain, its
 //! store, its routes and its handlers:
 //! - [`ServiceSettings`]: the settings every service reads the same way (SPEC §6), which each
-//!   service's own `Settings` embeds ([`PgServiceSettings`] with `DATABASE_URL`);
+//!   service's own `Settings` embeds (a PostgreSQL service's, with `DATABASE_URL`, are
+//!   [`crate::postgres::PgServiceSettings`]);
 //! - (feature `http`) [`Startup`]: one start-up sequence in one order — the store, its topics,
 //!   the HTTP server bound, then the long-running tasks — ending in an [`Application`], which
 //!   runs until its shutdown token is cancelled or a task fails;
@@ -16,9 +17,7 @@ mod run;
 #[cfg(feature = "http")]
 mod startup;
 
-pub use settings::{
-    database_url, local_database_url, PgServiceSettings, ServiceSettings, DEFAULT_HTTP_HOST,
-};
+pub use settings::{ServiceSettings, DEFAULT_HTTP_HOST};
 
 #[cfg(feature = "http")]
 pub use application::Application;
