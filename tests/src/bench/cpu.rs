@@ -24,6 +24,18 @@ pub struct Sample {
     pub groups: BTreeMap<String, BTreeMap<u32, f64>>,
 }
 
+/// Every part of the system a run samples, by name.
+pub const PARTS: [&str; 8] = [
+    "customer",
+    "orders",
+    "inventory",
+    "billing",
+    "notification",
+    "kafka",
+    "postgres",
+    "redis",
+];
+
 /// The groups of the local stack under `stack_dir` (normally `<repo>/.stack`).
 pub fn groups(stack_dir: &Path) -> Vec<Group> {
     let mut groups = Vec::new();
@@ -97,6 +109,10 @@ pub fn cpu_seconds(stat: &str, ticks: f64) -> Option<f64> {
 pub fn sample(stack_dir: &Path, ticks: f64) -> Sample {
     let mut out = Sample::default();
     for group in groups(stack_dir) {
+        if group.pids.is_empty() {
+            // Not found (a broker this stack did not start, say): left out, not counted as 0.
+            continue;
+        }
         let per_pid = group
             .pids
             .iter()

@@ -111,17 +111,23 @@ impl Report {
             );
         }
         if !done.is_empty() {
-            let per_saga = |secs: f64| secs * 1e3 / done.len() as f64;
-            let services: f64 = SERVICES.iter().filter_map(|s| self.cpu.get(*s)).sum();
             let _ = writeln!(out, "  CPU per saga (ms):");
-            for (name, secs) in &self.cpu {
-                let _ = writeln!(out, "    {name:<13} {:>7.2}", per_saga(*secs));
+            let per_saga = self.cpu_ms_per_saga();
+            for name in crate::bench::cpu::PARTS {
+                match per_saga.get(name) {
+                    Some(ms) => {
+                        let _ = writeln!(out, "    {name:<13} {ms:>7.2}");
+                    }
+                    None => {
+                        let _ = writeln!(out, "    {name:<13}     n/a (no process found)");
+                    }
+                }
             }
             let _ = writeln!(
                 out,
                 "    {:<13} {:>7.2}",
                 "five services",
-                per_saga(services)
+                self.services_cpu_ms_per_saga()
             );
         }
         out
