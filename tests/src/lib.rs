@@ -18,3 +18,30 @@ pub fn free_port() -> u16 {
         .expect("binding an ephemeral port")
         .port()
 }
+
+/// Runs `scripts/stack <args>` for a broker of a test's own: its state in `dir` (`STACK_DIR`),
+/// listening on `port` with its KRaft controller on `controller_port`. Returns whether it
+/// succeeded and what it printed (stdout, then stderr).
+pub fn scripts_stack(
+    dir: &std::path::Path,
+    port: u16,
+    controller_port: u16,
+    args: &[&str],
+) -> (bool, String) {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the repository");
+    let out = std::process::Command::new(repo.join("scripts/stack"))
+        .args(args)
+        .env("STACK_DIR", dir)
+        .env("STACK_BROKER_PORT", port.to_string())
+        .env("STACK_CONTROLLER_PORT", controller_port.to_string())
+        .output()
+        .expect("running scripts/stack");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}

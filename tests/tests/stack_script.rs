@@ -71,19 +71,7 @@ impl PrivateStack {
 
     /// `scripts/stack <args>` for this broker: (success, stdout + stderr).
     fn run(&self, args: &[&str]) -> (bool, String) {
-        let out = Command::new(repo().join("scripts/stack"))
-            .args(args)
-            .env("STACK_DIR", &self.dir)
-            .env("STACK_BROKER_PORT", self.port.to_string())
-            .env("STACK_CONTROLLER_PORT", self.controller_port.to_string())
-            .output()
-            .expect("running scripts/stack");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), text)
+        saga_tests::scripts_stack(&self.dir, self.port, self.controller_port, args)
     }
 
     fn ok(&self, args: &[&str]) -> String {

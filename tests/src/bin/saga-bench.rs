@@ -197,38 +197,35 @@ async fn main() -> ExitCode {
         order_timeout: Duration::from_secs_f64(order_timeout),
     };
     let dir = stack_dir();
-    match args.command {
-        Command::Once { mode, ceilings } => {
-            let measured = if ceilings {
-                match ceiling::measure(20_000, 500).await {
-                    Ok(c) => Some(c),
-                    Err(e) => {
-                        eprintln!("saga-bench: measuring the ceilings failed: {e}");
-                        return ExitCode::FAILURE;
-                    }
-                }
-            } else {
-                None
-            };
-            match run::run(&api, &plan(mode), &dir).await {
-                Ok(outcome) if print_outcome(&outcome, measured.as_ref(), args.json) => {
-                    ExitCode::SUCCESS
-                }
-                Ok(_) => ExitCode::FAILURE,
-                Err(e) => {
-                    eprintln!("saga-bench: {e}");
-                    ExitCode::FAILURE
-                }
+    // The ceilings come first, on an idle system: every mode but smoke reports its ratios.
+    let wants_ceilings = matches!(
+        args.command,
+        Command::Once { ceilings: true, .. } | Command::Sweep { .. }
+    );
+    let measured = if wants_ceilings {
+        match ceiling::measure(20_000, 500).await {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("saga-bench: measuring the ceilings failed: {e}");
+                return ExitCode::FAILURE;
             }
         }
+    } else {
+        None
+    };
+    match args.command {
+        Command::Once { mode, .. } => match run::run(&api, &plan(mode), &dir).await {
+            Ok(outcome) if print_outcome(&outcome, measured.as_ref(), args.json) => {
+                ExitCode::SUCCESS
+            }
+            Ok(_) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("saga-bench: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Sweep { from, step, max } => {
-            let measured = match ceiling::measure(20_000, 500).await {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("saga-bench: measuring the ceilings failed: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
+            let measured = measured.expect("a sweep measures the ceilings");
             let mut steps: Vec<Step> = Vec::new();
             let mut rate = from;
             let mut all_passed = true;

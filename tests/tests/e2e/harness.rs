@@ -453,24 +453,11 @@ pub struct PrivateBroker {
     dir: PathBuf,
 }
 
-/// `scripts/stack <args>` for the broker in `dir` on `port` (controller on `controller_port`).
+/// `scripts/stack <args>` for the broker in `dir` on `port` (controller on `controller_port`);
+/// panics if it fails.
 fn stack(dir: &Path, port: u16, controller_port: u16, args: &[&str]) -> String {
-    let out = Command::new(workspace_dir().join("scripts/stack"))
-        .args(args)
-        .env("STACK_DIR", dir)
-        .env("STACK_BROKER_PORT", port.to_string())
-        .env("STACK_CONTROLLER_PORT", controller_port.to_string())
-        .output()
-        .expect("running scripts/stack");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "scripts/stack {args:?} failed:\n{text}"
-    );
+    let (ok, text) = saga_tests::scripts_stack(dir, port, controller_port, args);
+    assert!(ok, "scripts/stack {args:?} failed:\n{text}");
     text
 }
 
@@ -523,14 +510,7 @@ impl Drop for PrivateBroker {
         } else {
             &["down", "--purge"]
         };
-        let _ = Command::new(workspace_dir().join("scripts/stack"))
-            .args(args)
-            .env("STACK_DIR", &self.dir)
-            .env("STACK_BROKER_PORT", self.port.to_string())
-            .env("STACK_CONTROLLER_PORT", self.controller_port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let _ = saga_tests::scripts_stack(&self.dir, self.port, self.controller_port, args);
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir(&self.dir);
         }
