@@ -119,6 +119,17 @@ async fn invalid_orders_get_the_documented_errors() {
             422,
             "unknown_sku",
         ),
+        // Text no SKU can be; PostgreSQL would refuse the NUL outright.
+        (
+            json!({"customer_id": customer, "items": [{"sku": "a\u{0}", "quantity": 1}]}),
+            422,
+            "unknown_sku",
+        ),
+        (
+            json!({"customer_id": customer, "items": [{"sku": "a b/c", "quantity": 1}]}),
+            422,
+            "unknown_sku",
+        ),
         (
             json!({"customer_id": customer, "items": [line(json!(0))]}),
             422,

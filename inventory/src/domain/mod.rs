@@ -5,7 +5,6 @@ mod decision;
 mod product;
 pub mod quantity;
 mod reservation;
-mod sku;
 
 pub use decision::{decide, skus_to_load, stock_lines, Command, Decision, ProductChange, Repeats};
 pub use product::{change_events, NewProduct, Product, StockError};
@@ -13,7 +12,7 @@ pub use reservation::{
     Line, RejectReason, Rejection, RequestError, Reservation, ReservationRequest, ReservationStatus,
 };
 pub use shared_events::Money;
-pub use sku::Sku;
+pub use shared_events::Sku;
 
 /// A product's name: trimmed, not empty, at most 200 characters, no control characters.
 pub type ProductName = shared_events::Name;

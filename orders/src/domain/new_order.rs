@@ -92,6 +92,10 @@ impl NewOrder {
                     message,
                 }
             })?;
+            if shared_events::Sku::parse(&sku).is_err() {
+                // Not in the format inventory gives its products: no product has it.
+                return Err(OrderRequestError::UnknownSku(vec![sku]));
+            }
             if !seen.insert(sku.clone()) {
                 return Err(OrderRequestError::DuplicateSku(sku));
             }
@@ -176,6 +180,13 @@ mod tests {
             ),
             "duplicate_sku"
         );
+        for not_a_sku in ["a\u{0}", "a b", "", "é"] {
+            assert_eq!(
+                code(CUSTOMER, vec![(not_a_sku.into(), json!(1))]),
+                "unknown_sku",
+                "{not_a_sku:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! A stock-keeping unit: 1 to 64 characters from `A-Z a-z 0-9 . _ -`, case-sensitive, as given.
+//! Inventory accepts only such SKUs for its products, and orders knows from it that a line with
+//! any other text names no product, before asking its catalogue (or PostgreSQL, which refuses
+//! some text outright, such as a NUL character).
 
 use std::fmt;
 
+/// A SKU in the one format every service agrees on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Sku(String);
 
@@ -9,6 +13,7 @@ pub struct Sku(String);
 pub const MAX_SKU_LEN: usize = 64;
 
 impl Sku {
+    /// `raw` if it is a SKU; otherwise a sentence saying why not.
     pub fn parse(raw: &str) -> Result<Sku, String> {
         if raw.is_empty() {
             return Err("sku must not be empty".into());
@@ -27,6 +32,7 @@ impl Sku {
         Ok(Sku(raw.to_owned()))
     }
 
+    /// The SKU's text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -57,7 +63,17 @@ mod tests {
 
     #[test]
     fn rejects_empty_long_and_foreign_characters() {
-        for bad in ["", " a", "a b", "a/b", "é", "a\n", "sku!", &"x".repeat(65)] {
+        for bad in [
+            "",
+            " a",
+            "a b",
+            "a/b",
+            "é",
+            "a\n",
+            "a\u{0}",
+            "sku!",
+            &"x".repeat(65),
+        ] {
             assert!(Sku::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
