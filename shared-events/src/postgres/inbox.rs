@@ -3,11 +3,12 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
 use tracing::Instrument;
 
+use super::warm::Warm;
 use crate::consumer::{event_span, Handler, HandlerError, Outcome};
 use crate::envelope::Envelope;
 
@@ -22,7 +23,10 @@ pub trait PgHandler: Send + Sync + 'static {
 /// `(consumer, event_id)` is inserted first in the transaction; if it exists the event is a
 /// duplicate and nothing runs. Two instances racing on one event serialize on that row.
 pub struct PgIdempotent<H> {
-    pool: PgPool,
+    /// Connections kept between transactions: one per event, so the pool's round trip on
+    /// each release would be one in every handful.
+    conns: Warm,
+    /// The inbox's consumer column: the service's name.
     consumer: String,
     inner: H,
 }
@@ -30,7 +34,7 @@ pub struct PgIdempotent<H> {
 impl<H: PgHandler> PgIdempotent<H> {
     pub fn new(pool: PgPool, consumer: impl Into<String>, inner: H) -> Self {
         PgIdempotent {
-            pool,
+            conns: Warm::new(pool),
             consumer: consumer.into(),
             inner,
         }
@@ -40,7 +44,10 @@ impl<H: PgHandler> PgIdempotent<H> {
 #[async_trait]
 impl<H: PgHandler> Handler for PgIdempotent<H> {
     async fn handle(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
-        let mut tx = self.pool.begin().await?;
+        // On an error the loan is dropped: its connection goes back to the pool, which rolls
+        // the transaction back and tests it.
+        let mut loan = self.conns.take().await?;
+        let mut tx = Connection::begin(&mut *loan.conn).await?;
         let inserted = sqlx::query(
             "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) \
              ON CONFLICT DO NOTHING",
@@ -52,10 +59,13 @@ impl<H: PgHandler> Handler for PgIdempotent<H> {
         .await?
         .rows_affected();
         if inserted == 0 {
+            tx.rollback().await?;
+            self.conns.give_back(loan);
             return Ok(Outcome::Duplicate);
         }
         self.inner.handle(&mut tx, event).await?;
         tx.commit().await?;
+        self.conns.give_back(loan);
         Ok(Outcome::Applied)
     }
 
@@ -63,7 +73,8 @@ impl<H: PgHandler> Handler for PgIdempotent<H> {
     /// event's effect in order. Any failure rolls everything back and returns `None`.
     async fn handle_batch(&self, events: &[Envelope]) -> Option<Vec<Outcome>> {
         let result: Result<Vec<Outcome>, HandlerError> = async {
-            let mut tx = self.pool.begin().await?;
+            let mut loan = self.conns.take().await?;
+            let mut tx = Connection::begin(&mut *loan.conn).await?;
             let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
             let types: Vec<&str> = events.iter().map(|e| e.event_type().as_str()).collect();
             let mut fresh: HashSet<Uuid> = sqlx::query_scalar(
@@ -92,6 +103,7 @@ impl<H: PgHandler> Handler for PgIdempotent<H> {
                 }
             }
             tx.commit().await?;
+            self.conns.give_back(loan);
             Ok(outcomes)
         }
         .await;

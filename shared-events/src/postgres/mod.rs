@@ -5,11 +5,13 @@ mod inbox;
 mod outbox;
 mod schema;
 mod settings;
+mod warm;
 
 pub use inbox::{PgHandler, PgIdempotent};
 pub use outbox::{enqueue, enqueue_all, PgOutboxStore};
 pub use schema::migrate;
 pub use settings::{database_url, local_database_url, PgServiceSettings};
+pub use warm::{Loan, Warm};
 
 /// The relay of a PostgreSQL outbox, with a producer of its own, ready to `run`.
 pub fn relay(
@@ -84,6 +86,9 @@ pub async fn connect(url: &str) -> anyhow::Result<sqlx::PgPool> {
     let max_connections = crate::config::env_or("DATABASE_MAX_CONNECTIONS", 10u32)?;
     PgPoolOptions::new()
         .max_connections(max_connections)
+        // Not a round trip before every acquire: a connection that died while idle fails its
+        // first statement, a transient error the caller retries, and the pool replaces it.
+        .test_before_acquire(false)
         .acquire_timeout(std::time::Duration::from_secs(10))
         .connect_with(options)
         .await
