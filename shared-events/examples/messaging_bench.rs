@@ -121,10 +121,12 @@ async fn main() -> anyhow::Result<()> {
         kafka.clone(),
     )
     .on_published(move |batch| {
-        let now = Instant::now();
+        // The observer runs once records are marked sent; each carries when it was acked.
+        let (now, wall) = (Instant::now(), chrono::Utc::now());
         let mut a = a.lock().unwrap();
         for r in batch {
-            a.insert(r.event_id, now);
+            let since_ack = (wall - r.published_at).to_std().unwrap_or_default();
+            a.insert(r.event_id, now.checked_sub(since_ack).unwrap_or(now));
         }
         p.fetch_add(batch.len(), Ordering::SeqCst);
     });

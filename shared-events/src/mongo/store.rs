@@ -212,7 +212,11 @@ struct Head {
 impl OutboxStore for MongoOutboxStore {
     type Id = ObjectId;
 
-    async fn next_batch(&mut self, limit: usize) -> anyhow::Result<Vec<OutboxRecord<ObjectId>>> {
+    async fn next_batch(
+        &mut self,
+        limit: usize,
+        published: &[ObjectId],
+    ) -> anyhow::Result<Vec<OutboxRecord<ObjectId>>> {
         if !self.lease.hold().await? {
             // Another instance publishes; its inserts are not ours to wake on.
             self.changes = None;
@@ -220,7 +224,9 @@ impl OutboxStore for MongoOutboxStore {
         }
         self.ensure_watch().await;
         self.cleanup().await;
-        let batch = read_batch(&self.db, limit)
+        // The records published and not yet marked are still unsent here, and each key's
+        // head must count them; read past them, and the relay drops them.
+        let batch = read_batch(&self.db, limit + published.len())
             .await
             .context("reading the outbox")?;
         batch.into_iter().map(OutboxDoc::into_record).collect()

@@ -31,11 +31,20 @@ pub struct OutboxRecord<Id> {
 /// What a store provides to the shared relay.
 #[async_trait]
 pub trait OutboxStore: Send + 'static {
-    type Id: Clone + Send + Sync + 'static;
+    type Id: Clone + Eq + std::hash::Hash + Send + Sync + 'static;
 
-    /// Up to `limit` unsent records, ordered so that records of one key appear in the order
-    /// their transactions committed. Returns nothing while another relay holds the lease.
-    async fn next_batch(&mut self, limit: usize) -> anyhow::Result<Vec<OutboxRecord<Self::Id>>>;
+    /// Up to `limit` unsent records other than those of `published`, ordered so that records
+    /// of one key appear in the order their transactions committed. Returns nothing while
+    /// another relay holds the lease.
+    ///
+    /// `published` are records this relay published but has not marked sent yet. A store
+    /// should leave them out; the relay drops any it returns, so a store that cannot filter
+    /// may read `limit + published.len()` records instead.
+    async fn next_batch(
+        &mut self,
+        limit: usize,
+        published: &[Self::Id],
+    ) -> anyhow::Result<Vec<OutboxRecord<Self::Id>>>;
 
     /// Marks records as published.
     async fn mark_sent(&mut self, ids: &[Self::Id]) -> anyhow::Result<()>;

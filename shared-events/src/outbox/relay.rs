@@ -4,9 +4,17 @@
 //! awaited in order. Only the prefix of the batch acked before the first failure is marked
 //! sent; the rest is published again on the next pass. Delivery is therefore at least once
 //! and never reorders a key: a crash between publish and mark re-sends, it never skips.
+//!
+//! Marking is deferred and batched. Marking a record sent is a write, so one commit (and
+//! fsync) per batch; under light load a batch is one or two records, and those commits were
+//! a third of the database's work per saga. The relay keeps the ids it published but has not
+//! yet marked, leaves them out of the next reads, and marks them in one statement once they
+//! fill a batch or [`MARK_AFTER`] has passed (and before it stops). A crash in between
+//! publishes those records again, which the consumers' inboxes make harmless.
 
+use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
@@ -27,6 +35,34 @@ pub struct Published {
 }
 
 type Observer = Arc<dyn Fn(&[Published]) + Send + Sync>;
+
+/// How long a published record may wait to be marked sent.
+pub const MARK_AFTER: Duration = Duration::from_millis(100);
+
+/// Records published but not yet marked sent.
+struct Unmarked<Id> {
+    /// Their ids, in the order they were published.
+    ids: Vec<Id>,
+    /// What the observer is told once they are marked.
+    published: Vec<Published>,
+    /// When the oldest of them was acknowledged.
+    since: Option<Instant>,
+}
+
+impl<Id> Unmarked<Id> {
+    fn new() -> Self {
+        Unmarked {
+            ids: Vec::new(),
+            published: Vec::new(),
+            since: None,
+        }
+    }
+
+    /// How long the relay may wait before these are due, if there are any.
+    fn due_in(&self) -> Option<Duration> {
+        self.since.map(|at| MARK_AFTER.saturating_sub(at.elapsed()))
+    }
+}
 
 pub struct OutboxRelay<S: OutboxStore> {
     store: S,
@@ -60,7 +96,8 @@ impl<S: OutboxStore> OutboxRelay<S> {
         self
     }
 
-    /// Called after each batch with the records the broker acknowledged.
+    /// Called with records the broker acknowledged, once they are marked sent (so after up to
+    /// [`MARK_AFTER`]; each [`Published`] carries its own acknowledgement time).
     pub fn on_published(mut self, f: impl Fn(&[Published]) + Send + Sync + 'static) -> Self {
         self.observer = Some(Arc::new(f));
         self
@@ -71,23 +108,35 @@ impl<S: OutboxStore> OutboxRelay<S> {
     /// `Result` lets a service spawn it among its other tasks.
     pub async fn run(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut error_backoff = Duration::from_millis(100);
+        let mut unmarked = Unmarked::new();
         loop {
             if shutdown.is_cancelled() {
                 break;
             }
+            if unmarked.ids.len() >= self.batch_size || unmarked.due_in() == Some(Duration::ZERO) {
+                self.mark(&mut unmarked).await;
+            }
             let mut more = false;
-            match self.store.next_batch(self.batch_size).await {
-                Ok(batch) if batch.is_empty() => {}
-                Ok(batch) => {
-                    let full = batch.len() == self.batch_size;
-                    match self.publish(batch).await {
-                        Ok(()) => {
-                            more = full;
-                            error_backoff = Duration::from_millis(100);
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %format!("{e:#}"), "outbox relay: publish failed; retrying");
-                            error_backoff = sleep_backoff(error_backoff, &shutdown).await;
+            match self.store.next_batch(self.batch_size, &unmarked.ids).await {
+                Ok(mut batch) => {
+                    if !unmarked.ids.is_empty() {
+                        // A store may return them anyway; they are out already.
+                        let out: HashSet<&S::Id> = unmarked.ids.iter().collect();
+                        batch.retain(|r| !out.contains(&r.id));
+                    }
+                    if batch.is_empty() {
+                        // Nothing new.
+                    } else {
+                        let full = batch.len() == self.batch_size;
+                        match self.publish(batch, &mut unmarked).await {
+                            Ok(()) => {
+                                more = full;
+                                error_backoff = Duration::from_millis(100);
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %format!("{e:#}"), "outbox relay: publish failed; retrying");
+                                error_backoff = sleep_backoff(error_backoff, &shutdown).await;
+                            }
                         }
                     }
                 }
@@ -99,18 +148,52 @@ impl<S: OutboxStore> OutboxRelay<S> {
             if more {
                 continue;
             }
+            let wait = match unmarked.due_in() {
+                Some(due) => due.min(self.fallback_poll),
+                None => self.fallback_poll,
+            };
             tokio::select! {
-                _ = self.store.wait(self.fallback_poll) => {}
+                _ = self.store.wait(wait) => {}
                 _ = shutdown.cancelled() => break,
             }
         }
+        self.mark(&mut unmarked).await;
         let producer = self.producer.clone();
         let _ = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(10))).await;
         tracing::info!("outbox relay stopped");
         Ok(())
     }
 
-    async fn publish(&mut self, batch: Vec<OutboxRecord<S::Id>>) -> anyhow::Result<()> {
+    /// Marks `unmarked` sent and tells the observer. If that fails (the lease passed to
+    /// another instance, or the store is down), they are forgotten: whoever holds the lease
+    /// publishes them again, and the consumers' inboxes drop the copies.
+    async fn mark(&mut self, unmarked: &mut Unmarked<S::Id>) {
+        if unmarked.ids.is_empty() {
+            return;
+        }
+        let published = std::mem::take(&mut unmarked.published);
+        let ids = std::mem::take(&mut unmarked.ids);
+        unmarked.since = None;
+        match self.store.mark_sent(&ids).await {
+            Ok(()) => {
+                if let Some(observer) = &self.observer {
+                    observer(&published);
+                }
+            }
+            Err(e) => tracing::warn!(
+                error = %format!("{e:#}"),
+                records = ids.len(),
+                "outbox relay: marking records sent failed; they will be published again"
+            ),
+        }
+    }
+
+    /// Publishes `batch`, adding what the broker acknowledged to `unmarked`.
+    async fn publish(
+        &mut self,
+        batch: Vec<OutboxRecord<S::Id>>,
+        unmarked: &mut Unmarked<S::Id>,
+    ) -> anyhow::Result<()> {
         let topics: Vec<String> = batch
             .iter()
             .map(|r| format!("{}{}", self.config.topic_prefix, r.event_type))
@@ -163,15 +246,14 @@ impl<S: OutboxStore> OutboxRelay<S> {
             failure = Some(anyhow::anyhow!("the producer queue is full"));
         }
         if !sent.is_empty() {
-            self.store.mark_sent(&sent).await?;
             for p in &published {
                 let latency = (p.published_at - p.created_at).to_std().unwrap_or_default();
                 metrics::OUTBOX_PUBLISH_LATENCY.observe(latency.as_secs_f64());
             }
             metrics::OUTBOX_PUBLISHED.inc_by(sent.len() as u64);
-            if let Some(observer) = &self.observer {
-                observer(&published);
-            }
+            unmarked.since.get_or_insert_with(Instant::now);
+            unmarked.ids.extend(sent);
+            unmarked.published.extend(published);
         }
         match failure {
             Some(e) => Err(e),

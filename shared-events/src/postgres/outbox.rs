@@ -126,7 +126,11 @@ impl PgOutboxStore {
 impl OutboxStore for PgOutboxStore {
     type Id = i64;
 
-    async fn next_batch(&mut self, limit: usize) -> anyhow::Result<Vec<OutboxRecord<i64>>> {
+    async fn next_batch(
+        &mut self,
+        limit: usize,
+        published: &[i64],
+    ) -> anyhow::Result<Vec<OutboxRecord<i64>>> {
         // Listen before reading, so a commit between the read and the wait is not missed.
         self.ensure_listener().await?;
         if !self.ensure_lease().await? {
@@ -137,9 +141,10 @@ impl OutboxStore for PgOutboxStore {
             let conn = self.lease.as_mut().expect("lease held");
             sqlx::query(
                 "SELECT id, event_id, event_type, kafka_key, payload, traceparent, created_at \
-                 FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1",
+                 FROM outbox WHERE sent_at IS NULL AND id <> ALL($2) ORDER BY id LIMIT $1",
             )
             .bind(limit as i64)
+            .bind(published)
             .fetch_all(conn)
             .await
         }
