@@ -53,7 +53,9 @@ async fn deliver(handler: &PgIdempotent<Billing>, event: &Envelope) {
     for _ in 0..50 {
         match handler.handle(event).await {
             Ok(_) => return,
-            Err(HandlerError::Transient(_)) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(HandlerError::Transient(_) | HandlerError::Unavailable(_)) => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
             Err(e) => panic!("handler failed: {e}"),
         }
     }

@@ -50,7 +50,7 @@ pub fn command_for(event: &Envelope) -> Result<Command, HandlerError> {
 /// data that contradicts itself will not.
 pub fn handler_error(e: StoreError) -> HandlerError {
     match e {
-        StoreError::Backend(e) => HandlerError::Transient(e),
+        StoreError::Backend(e) => HandlerError::transient(e),
         other => HandlerError::Permanent(other.into()),
     }
 }

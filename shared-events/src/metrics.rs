@@ -30,6 +30,17 @@ pub static EVENTS_DEAD_LETTERED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     .expect("metric registers once")
 });
 
+/// Attempts retried because a dependency (a store) was unavailable: during an outage this
+/// grows while nothing is dead-lettered.
+pub static UNAVAILABLE_RETRIES: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "events_unavailable_retries_total",
+        "Handler attempts retried because a dependency was unavailable, by event type",
+        &["event_type"]
+    )
+    .expect("metric registers once")
+});
+
 pub static HANDLE_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
     register_histogram_vec!(
         "event_handle_seconds",

@@ -22,7 +22,8 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// Counts effects per order in a table; the cancellation `reason` scripts its behaviour:
-/// `flaky-N` fails transiently N times, `poison` fails permanently, `stuck` always transiently.
+/// `flaky-N` fails transiently N times, `poison` fails permanently, `stuck` always transiently,
+/// `down-N` fails N times as a store that cannot be reached (the pool timing out).
 #[derive(Clone, Default)]
 struct Scripted {
     attempts: Arc<Mutex<HashMap<Uuid, u32>>>,
@@ -45,6 +46,11 @@ impl PgHandler for Scripted {
                 return Err(HandlerError::transient(anyhow::anyhow!(
                     "flaky, attempt {attempt}"
                 )));
+            }
+        }
+        if let Some(n) = c.reason.strip_prefix("down-") {
+            if attempt <= n.parse().unwrap() {
+                return Err(sqlx::Error::PoolTimedOut.into());
             }
         }
         match c.reason.as_str() {
@@ -173,6 +179,32 @@ async fn a_transient_failure_succeeds_on_retry() {
     let dlq = env.kafka.dlq_topic(EventType::OrderCancelled);
     let dead = read_quiet(&reader(&env.kafka, &[&dlq]), Duration::from_secs(2)).await;
     assert!(dead.is_empty(), "nothing dead-lettered");
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}
+
+/// An unreachable store is retried for as long as it is down, far past the policy's attempts
+/// (4 here): the event is applied once it is back, and nothing is dead-lettered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unavailable_store_is_retried_past_the_attempt_limit_and_never_dead_lettered() {
+    let (env, topic) = setup().await;
+    let order = Uuid::now_v7();
+    let event = cancelled(order, "down-12");
+    send_raw(&env.producer, &topic, &order.to_string(), &event.to_json()).await;
+
+    let handler = Scripted::default();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(runner(&env, handler.clone()).run(shutdown.clone()));
+    assert_eq!(wait_effect(&env.pool, order).await, 1);
+    assert_eq!(handler.attempts.lock().unwrap()[&event.event_id], 13);
+
+    let dlq = env.kafka.dlq_topic(EventType::OrderCancelled);
+    let dead = read_quiet(&reader(&env.kafka, &[&dlq]), Duration::from_secs(2)).await;
+    assert!(
+        dead.is_empty(),
+        "nothing dead-lettered: {} letters",
+        dead.len()
+    );
     shutdown.cancel();
     task.await.unwrap().unwrap();
 }
@@ -533,6 +565,99 @@ async fn a_consumer_fenced_out_of_its_static_membership_is_replaced() {
     )
     .await;
     assert_eq!(wait_effect(&env.pool, after).await, 1);
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}
+
+/// A partition paused because its worker's queue was full is resumed even while another
+/// partition delivers a message every few milliseconds, without pause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_partition_resumes_while_another_has_steady_traffic() {
+    let (env, topic) = setup().await;
+    let send_to = |partition: i32, event: Envelope| {
+        let producer = env.producer.clone();
+        let topic = topic.clone();
+        async move {
+            let body = event.to_json();
+            let key = event.key();
+            producer
+                .send(
+                    FutureRecord::to(&topic)
+                        .partition(partition)
+                        .key(&key)
+                        .payload(&body),
+                    Duration::from_secs(10),
+                )
+                .await
+                .unwrap();
+        }
+    };
+    // Partition 0: a message that fails for a while, then more than its worker's queue holds,
+    // so the runner pauses the partition with one message in hand.
+    let slow = cancelled(Uuid::now_v7(), "flaky-15");
+    send_to(0, slow.clone()).await;
+    let behind: Vec<Uuid> = (0..400).map(|_| Uuid::now_v7()).collect();
+    for o in &behind {
+        send_to(0, cancelled(*o, "ok")).await;
+    }
+    // Partition 1: a message every millisecond or so for as long as the test runs, each
+    // handed to the producer without waiting for its ack, so the consumer never goes 20 ms
+    // without a message.
+    let steady_stop = CancellationToken::new();
+    let steady = {
+        let (stop, producer, topic) = (steady_stop.clone(), env.producer.clone(), topic.clone());
+        tokio::spawn(async move {
+            let mut sent = 0u32;
+            let mut tick = tokio::time::interval(Duration::from_millis(1));
+            while !stop.is_cancelled() {
+                tick.tick().await;
+                let event = cancelled(Uuid::now_v7(), "ok");
+                let (body, key) = (event.to_json(), event.key());
+                let record = FutureRecord::to(&topic)
+                    .partition(1)
+                    .key(&key)
+                    .payload(&body);
+                if producer.send_result(record).is_ok() {
+                    sent += 1;
+                }
+            }
+            sent
+        })
+    };
+    let handler = Scripted::default();
+    let shutdown = CancellationToken::new();
+    let runner = runner(&env, handler.clone()).retry_policy(RetryPolicy {
+        max_attempts: 100,
+        initial_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(100),
+    });
+    let task = tokio::spawn(runner.run(shutdown.clone()));
+    let pool = env.pool.clone();
+    let ids = behind.clone();
+    wait_for(
+        "every message behind the slow one applied",
+        Duration::from_secs(90),
+        || {
+            let (pool, ids) = (pool.clone(), ids.clone());
+            async move {
+                let n: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM effects WHERE order_id = ANY($1)")
+                        .bind(&ids)
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                (n == ids.len() as i64).then_some(())
+            }
+        },
+    )
+    .await;
+    steady_stop.cancel();
+    let sent = steady.await.unwrap();
+    assert!(
+        sent > 100,
+        "partition 1 had steady traffic ({sent} messages)"
+    );
+    assert_eq!(handler.attempts.lock().unwrap()[&slow.event_id], 16);
     shutdown.cancel();
     task.await.unwrap().unwrap();
 }

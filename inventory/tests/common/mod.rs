@@ -66,7 +66,9 @@ pub async fn deliver(store: &dyn InventoryStore, event: &Envelope) -> Outcome {
     for _ in 0..500 {
         match store.handle_event(event).await {
             Ok(outcome) => return outcome,
-            Err(HandlerError::Transient(_)) => tokio::time::sleep(Duration::from_millis(10)).await,
+            Err(HandlerError::Transient(_) | HandlerError::Unavailable(_)) => {
+                tokio::time::sleep(Duration::from_millis(10)).await
+            }
             Err(e) => panic!("{} failed: {e}", event.event_type()),
         }
     }

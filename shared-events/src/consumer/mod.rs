@@ -5,6 +5,7 @@
 //! and hands it to a [`ConsumerRunner`], which owns everything else: subscription, decoding,
 //! tracing, retries with backoff, dead-lettering, offset storage and shutdown.
 
+mod classify;
 mod dlq;
 mod retry;
 mod runner;
@@ -13,6 +14,7 @@ use async_trait::async_trait;
 
 use crate::envelope::Envelope;
 
+pub use classify::{classify, ErrorClass};
 pub use retry::RetryPolicy;
 pub use runner::ConsumerRunner;
 
@@ -37,7 +39,12 @@ impl Outcome {
 /// Why an event could not be handled, and whether trying again can help.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
-    /// May succeed later: a store that is down, a lock conflict, data not yet arrived.
+    /// A dependency (the store, the network to it) is down: retried without limit, with
+    /// capped backoff, and never dead-lettered. Only this event's partition waits.
+    #[error("unavailable: {0:#}")]
+    Unavailable(anyhow::Error),
+    /// May succeed later: a lock conflict, data not yet arrived. Retried up to the policy's
+    /// attempts, then dead-lettered.
     #[error("transient: {0:#}")]
     Transient(anyhow::Error),
     /// Will never succeed: the event goes to the dead-letter topic at once.
@@ -46,33 +53,57 @@ pub enum HandlerError {
 }
 
 impl HandlerError {
+    /// A failure that may pass; an unavailable store found in its cause chain (see
+    /// [`classify`]) makes it [`HandlerError::Unavailable`].
     pub fn transient(e: impl Into<anyhow::Error>) -> Self {
-        HandlerError::Transient(e.into())
+        let e = e.into();
+        match classify(&e) {
+            ErrorClass::Unavailable => HandlerError::Unavailable(e),
+            _ => HandlerError::Transient(e),
+        }
     }
 
     pub fn permanent(e: impl Into<anyhow::Error>) -> Self {
         HandlerError::Permanent(e.into())
+    }
+
+    /// A store error, classified by [`classify`].
+    pub(crate) fn classified(e: anyhow::Error) -> Self {
+        match classify(&e) {
+            ErrorClass::Unavailable => HandlerError::Unavailable(e),
+            ErrorClass::Transient => HandlerError::Transient(e),
+            ErrorClass::Permanent => HandlerError::Permanent(e),
+        }
+    }
+
+    /// Re-reads a transient error's cause chain: a handler that wrapped a store outage in
+    /// its own error still gets the outage's unlimited retries.
+    pub fn reclassified(self) -> Self {
+        match self {
+            HandlerError::Transient(e) => HandlerError::transient(e),
+            other => other,
+        }
     }
 }
 
 #[cfg(feature = "postgres")]
 impl From<sqlx::Error> for HandlerError {
     fn from(e: sqlx::Error) -> Self {
-        HandlerError::Transient(e.into())
+        HandlerError::classified(e.into())
     }
 }
 
 #[cfg(feature = "redis")]
 impl From<redis::RedisError> for HandlerError {
     fn from(e: redis::RedisError) -> Self {
-        HandlerError::Transient(e.into())
+        HandlerError::classified(e.into())
     }
 }
 
 #[cfg(feature = "mongodb")]
 impl From<mongodb::error::Error> for HandlerError {
     fn from(e: mongodb::error::Error) -> Self {
-        HandlerError::Transient(e.into())
+        HandlerError::classified(e.into())
     }
 }
 

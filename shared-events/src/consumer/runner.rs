@@ -132,17 +132,23 @@ impl ConsumerRunner {
         // here, and resumed once the queue has room: the other partitions keep flowing.
         let mut paused: Vec<OwnedMessage> = Vec::new();
 
+        // One timer for the whole session, ahead of `recv` in the select: a sleep made anew
+        // on each pass would lose to `recv` for as long as any other partition delivers more
+        // often than it fires, and a paused partition would never be resumed.
+        let mut resume = tokio::time::interval(RESUME_EVERY);
+        resume.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
         let mut end = SessionEnd::Shutdown;
         let mut errors = ErrorLog::default();
         loop {
             let message = tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => break,
-                m = consumer.recv() => m,
-                _ = tokio::time::sleep(Duration::from_millis(20)), if !paused.is_empty() => {
+                _ = resume.tick(), if !paused.is_empty() => {
                     paused = retry_paused(&consumer, &workers, std::mem::take(&mut paused));
                     continue;
                 }
+                m = consumer.recv() => m,
             };
             match message {
                 Ok(m) => {
@@ -230,6 +236,9 @@ enum SessionEnd {
 
 /// Messages queued per partition ahead of its worker.
 const WORKER_QUEUE: usize = 256;
+
+/// How often held messages of paused partitions are offered to their workers again.
+const RESUME_EVERY: Duration = Duration::from_millis(20);
 
 fn one_partition(topic: &str, partition: i32) -> TopicPartitionList {
     let mut tpl = TopicPartitionList::new();
@@ -396,7 +405,7 @@ async fn process(ctx: &WorkerContext, message: &OwnedMessage) -> bool {
         metrics::HANDLE_SECONDS
             .with_label_values(&[expected.as_str()])
             .observe(started.elapsed().as_secs_f64());
-        let (reason, error) = match result {
+        let (reason, error) = match result.map_err(HandlerError::reclassified) {
             Ok(outcome) => {
                 metrics::EVENTS_HANDLED
                     .with_label_values(&[expected.as_str(), outcome.as_str()])
@@ -405,6 +414,23 @@ async fn process(ctx: &WorkerContext, message: &OwnedMessage) -> bool {
                 return true;
             }
             Err(HandlerError::Permanent(e)) => (DlqReason::Permanent, e),
+            Err(HandlerError::Unavailable(e)) => {
+                // A dependency is down: nothing is wrong with the event. Wait for it as long
+                // as it takes; the backoff stays at the policy's cap.
+                let pause = ctx.retry.backoff(attempt);
+                metrics::UNAVAILABLE_RETRIES
+                    .with_label_values(&[expected.as_str()])
+                    .inc();
+                if attempt == 1 || pause >= ctx.retry.max_backoff.mul_f64(0.8) {
+                    span.in_scope(|| {
+                        tracing::warn!(attempt, error = %format!("{e:#}"), retry_in_ms = pause.as_millis() as u64, "a dependency is unavailable; retrying until it is back")
+                    });
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => continue,
+                    _ = ctx.shutdown.cancelled() => return false,
+                }
+            }
             Err(HandlerError::Transient(e)) if attempt >= ctx.retry.max_attempts => {
                 (DlqReason::RetriesExhausted, e)
             }

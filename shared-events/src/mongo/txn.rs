@@ -72,9 +72,12 @@ pub fn is_duplicate_key(e: &Error) -> bool {
     }
 }
 
-/// A MongoDB error as a handler error. Every store error may pass: all are transient.
+/// A MongoDB error as a handler error, classified by
+/// [`classify_mongo`](crate::consumer::classify): network and server-selection failures are
+/// an unavailable store (retried without limit), labelled errors are transient, the rest
+/// permanent.
 pub(super) fn store_error(e: Error, doing: &str) -> HandlerError {
-    HandlerError::Transient(anyhow::Error::new(e).context(format!("MongoDB: {doing}")))
+    HandlerError::classified(anyhow::Error::new(e).context(format!("MongoDB: {doing}")))
 }
 
 /// A handler's error, except that one caused by a transient transaction error (a write conflict

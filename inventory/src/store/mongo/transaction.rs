@@ -49,11 +49,13 @@ impl StepError {
         }
     }
 
-    /// As a saga handler's error: conflicts and store outages are transient (the runner runs
-    /// the event again); data that contradicts itself is permanent.
+    /// As a saga handler's error: conflicts are transient (the runner runs the event again);
+    /// a driver error is classified by its labels and kind (an unreachable server is retried
+    /// without limit, see `shared_events::consumer::classify`); data that contradicts itself
+    /// is permanent.
     pub fn into_handler_error(self) -> HandlerError {
         match self {
-            StepError::Mongo(e) => HandlerError::Transient(e.into()),
+            StepError::Mongo(e) => e.into(),
             StepError::Conflict(c) => {
                 HandlerError::Transient(anyhow::anyhow!("concurrent change: {c}"))
             }
