@@ -6,8 +6,8 @@
 //! and never reorders a key: a crash between publish and mark re-sends, it never skips.
 //!
 //! Marking is deferred and batched. Marking a record sent is a write, so one commit (and
-//! fsync) per batch; under light load a batch is one or two records, and those commits were
-//! a third of the database's work per saga. The relay keeps the ids it published but has not
+//! fsync) per batch, and under light load a batch is one or two records (docs/performance.md
+//! measures what deferring bought). The relay keeps the ids it published but has not
 //! yet marked, leaves them out of the next reads, and marks them in one statement once they
 //! fill a batch or [`MARK_AFTER`] has passed (and before it stops). A crash in between
 //! publishes those records again, which the consumers' inboxes make harmless.
