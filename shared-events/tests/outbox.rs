@@ -264,3 +264,51 @@ async fn only_one_of_two_relays_publishes_at_a_time() {
         r.await.unwrap().unwrap();
     }
 }
+
+async fn sessions_opened(pool: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// The standby relay wakes on every commit notification too, but tries for the lease at most
+/// once a second on one kept connection: 100 commits open no new database sessions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_relay_does_not_open_a_connection_per_notification() {
+    let env = env(&[EventType::StockUpdated]).await;
+    let shutdown = CancellationToken::new();
+    let mut relays = Vec::new();
+    for _ in 0..2 {
+        let relay = OutboxRelay::new(
+            PgOutboxStore::new(env.pool.clone()),
+            env.producer.clone(),
+            env.kafka.clone(),
+        );
+        relays.push(tokio::spawn(relay.run(shutdown.clone())));
+    }
+    let topic = env.kafka.topic(EventType::StockUpdated);
+    let consumer = reader(&env.kafka, &[&topic]);
+    // Both relays are up (one holds the lease) once a first record is through.
+    let mut tx = env.pool.begin().await.unwrap();
+    enqueue(&mut tx, &numbered("SKU-S", 0)).await.unwrap();
+    tx.commit().await.unwrap();
+    read_until(&consumer, Duration::from_secs(60), |m| !m.is_empty()).await;
+
+    let before = sessions_opened(&env.pool).await;
+    for seq in 1..=100 {
+        let mut tx = env.pool.begin().await.unwrap();
+        enqueue(&mut tx, &numbered("SKU-S", seq)).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    read_until(&consumer, Duration::from_secs(60), |m| m.len() >= 100).await;
+    let opened = sessions_opened(&env.pool).await - before;
+    assert!(
+        opened <= 3,
+        "{opened} database sessions opened during 100 commits"
+    );
+    shutdown.cancel();
+    for r in relays {
+        r.await.unwrap().unwrap();
+    }
+}

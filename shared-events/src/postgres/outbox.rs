@@ -55,16 +55,26 @@ pub async fn enqueue_all(conn: &mut PgConnection, events: &[Envelope]) -> Result
 pub struct PgOutboxStore {
     pool: PgPool,
     lease: Option<PgConnection>,
+    /// A standby's connection, kept for its next try at the lease: without it a standby
+    /// would open (and close) a connection on every commit notification.
+    candidate: Option<PgConnection>,
+    /// A standby tries for the lease at most once per [`LEASE_RETRY`].
+    next_try: Instant,
     listener: Option<PgListener>,
     retention: Duration,
     last_cleanup: Instant,
 }
+
+/// How often a standby relay tries to take the lease.
+const LEASE_RETRY: Duration = Duration::from_secs(1);
 
 impl PgOutboxStore {
     pub fn new(pool: PgPool) -> Self {
         PgOutboxStore {
             pool,
             lease: None,
+            candidate: None,
+            next_try: Instant::now(),
             listener: None,
             retention: Duration::from_secs(3600),
             last_cleanup: Instant::now(),
@@ -86,13 +96,21 @@ impl PgOutboxStore {
         Ok(())
     }
 
-    /// Takes the lease if it is free. The connection is detached from the pool so that closing
-    /// it (on error or drop) releases the lock.
+    /// Takes the lease if it is free, trying at most once per [`LEASE_RETRY`] on one kept
+    /// connection. The connection is detached from the pool so that closing it (on error or
+    /// drop) releases the lock.
     async fn ensure_lease(&mut self) -> Result<bool, sqlx::Error> {
         if self.lease.is_some() {
             return Ok(true);
         }
-        let mut conn = self.pool.acquire().await?.detach();
+        if Instant::now() < self.next_try {
+            return Ok(false);
+        }
+        self.next_try = Instant::now() + LEASE_RETRY;
+        let mut conn = match self.candidate.take() {
+            Some(conn) => conn,
+            None => self.pool.acquire().await?.detach(),
+        };
         let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, 0)")
             .bind(LOCK_CLASS_RELAY)
             .fetch_one(&mut conn)
@@ -100,6 +118,8 @@ impl PgOutboxStore {
         if got {
             tracing::info!("outbox relay: lease acquired");
             self.lease = Some(conn);
+        } else {
+            self.candidate = Some(conn);
         }
         Ok(got)
     }
