@@ -160,3 +160,54 @@ async fn racing_deliveries_never_overdraw_nor_settle_an_order_twice() {
     }
     app.assert_invariants().await;
 }
+
+/// A deposit may fill an account only so far that every outstanding charge can still be
+/// refunded: the refund of a charged order can then never overflow the balance column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposit_leaves_room_for_every_refund() {
+    let app = TestApp::spawn().await;
+    let handler = PgIdempotent::new(
+        app.store.clone(),
+        "billing-direct",
+        Billing::new(app.store.clone(), Duration::from_secs(20)),
+    );
+    let opening = customer_created("100");
+    deliver(&handler, &opening).await;
+    let EventPayload::CustomerCreated(c) = &opening.payload else {
+        unreachable!()
+    };
+    let customer = c.customer_id;
+    let order = order_created(customer, "100");
+    deliver(&handler, &order).await;
+    assert_eq!(app.balance(customer).await, "0.00");
+
+    // As if after many deposits (each is at most 1e9): the column holds 999999999999.99, and
+    // 100.00 is charged and may come back.
+    sqlx::query(
+        "UPDATE accounts SET balance = 999999999399.99, deposits = 999999999399.99 \
+         WHERE customer_id = $1",
+    )
+    .bind(customer)
+    .execute(&app.store)
+    .await
+    .unwrap();
+    let (status, body) = app
+        .post_deposit(&serde_json::json!({ "customer_id": customer, "amount": "600" }))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("balance_limit_exceeded")),
+        "{body}"
+    );
+    let (status, body) = app
+        .post_deposit(&serde_json::json!({ "customer_id": customer, "amount": "500" }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    deliver(&handler, &order_cancelled(&order, "test")).await;
+    assert_eq!(app.balance(customer).await, "999999999999.99");
+    assert_eq!(
+        app.payment_status(order_id(&order)).await.as_deref(),
+        Some("REFUNDED")
+    );
+}

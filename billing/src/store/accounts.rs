@@ -30,30 +30,59 @@ pub async fn open(
 pub enum DepositError {
     #[error("billing has no account for this customer")]
     NoAccount,
-    #[error("the deposit would take the balance beyond what an account can hold")]
+    #[error(
+        "the deposit would take the balance, with the charges that may still be refunded, \
+         beyond what an account can hold"
+    )]
     LimitExceeded,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
 
-/// Adds `amount` to the balance and to the deposits total in one statement (no read first).
+/// The most an account's balance can hold: the columns are NUMERIC(14, 2).
+pub const MAX_BALANCE: &str = "999999999999.99";
+
+/// Adds `amount` to the balance and to the deposits total, if the balance plus every
+/// outstanding charge (what refunds may still give back) stays within [`MAX_BALANCE`]:
+/// otherwise a refund could overflow the column and be lost.
+///
+/// The account row is locked first; the charges are summed by the next statement, whose
+/// snapshot is taken after the lock, so a charge committed meanwhile is counted. (Charging and
+/// refunding move money between the balance and the charges; only deposits raise the sum.)
 pub async fn deposit(
     pool: &PgPool,
     customer_id: Uuid,
     amount: DepositAmount,
 ) -> Result<Balance, DepositError> {
+    let mut tx = pool.begin().await?;
+    let locked: Option<Decimal> =
+        sqlx::query_scalar("SELECT balance FROM accounts WHERE customer_id = $1 FOR UPDATE")
+            .bind(customer_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if locked.is_none() {
+        return Err(DepositError::NoAccount);
+    }
     let updated: Result<Option<Decimal>, sqlx::Error> = sqlx::query_scalar(
         "UPDATE accounts SET balance = balance + $1, deposits = deposits + $1 \
-         WHERE customer_id = $2 RETURNING balance",
+         WHERE customer_id = $2 \
+           AND balance + $1 + (SELECT COALESCE(sum(amount), 0) FROM payments \
+                               WHERE customer_id = $2 AND status = 'CHARGED') \
+               <= $3::numeric \
+         RETURNING balance",
     )
     .bind(amount.money().amount())
     .bind(customer_id)
-    .fetch_optional(pool)
+    .bind(MAX_BALANCE)
+    .fetch_optional(&mut *tx)
     .await;
     match updated {
-        Ok(Some(balance)) => Ok(Balance::new(balance)),
-        Ok(None) => Err(DepositError::NoAccount),
-        // numeric_value_out_of_range: the column's precision is the account's ceiling.
+        Ok(Some(balance)) => {
+            tx.commit().await?;
+            Ok(Balance::new(balance))
+        }
+        Ok(None) => Err(DepositError::LimitExceeded),
+        // numeric_value_out_of_range: the deposits total reached the column's precision.
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("22003") => {
             Err(DepositError::LimitExceeded)
         }
