@@ -97,11 +97,21 @@ async fn invalid_requests_get_the_documented_errors_and_operational_endpoints_an
         assert_error(&app.post_notify(body.clone()).await, status, code, &body);
     }
 
-    let (status, resp) = app.post_raw("/notify", "{\"customer_id\": ").await;
-    assert_eq!(
-        (status, &resp["error"]["code"]),
-        (400, &json!("malformed_json"))
-    );
+    // Cut-off JSON is malformed (400) even where its first token is of the wrong type for
+    // the request (which alone would be 422); whole JSON of the wrong shape is 422.
+    for (body, status, code) in [
+        ("{\"customer_id\": ", 400, "malformed_json"),
+        ("[1,2", 400, "malformed_json"),
+        ("[1,2]", 422, "invalid_request"),
+        ("\"a", 400, "malformed_json"),
+    ] {
+        let (got, resp) = app.post_raw("/notify", body).await;
+        assert_eq!(
+            (got, &resp["error"]["code"]),
+            (status, &json!(code)),
+            "{body}"
+        );
+    }
 
     let huge = json!({"customer_id": customer, "subject": "s", "body": "x".repeat(200_000)});
     let (status, resp) = app.post_raw("/notify", huge.to_string()).await;

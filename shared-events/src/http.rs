@@ -120,6 +120,46 @@ fn json_error(err: JsonPayloadError) -> ApiError {
     }
 }
 
+/// A JSON request body, rejected as SPEC says: a body that is not JSON at all (a syntax error,
+/// or cut off: `[1,2`) is 400 `malformed_json`; JSON of the wrong shape is 422
+/// `invalid_request`.
+///
+/// actix-web's own `Json` cannot tell the two apart for a body that is both: serde reports the
+/// first problem it meets, and for `[1,2` sent where an object is expected that is the
+/// sequence, a data error, before it reaches the missing end. So the body is read as a
+/// `serde_json::Value` first (syntax only, with [`json_config`]'s limits and errors), then
+/// converted to `T` (shape only).
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let syntax = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let web::Json(value) = syntax.await?;
+            serde_json::from_value(value)
+                .map(Json)
+                .map_err(|e| ApiError::unprocessable("invalid_request", e.to_string()).into())
+        })
+    }
+}
+
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,

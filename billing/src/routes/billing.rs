@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use shared_events::http::ApiError;
+use shared_events::http::{ApiError, Json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -31,7 +31,7 @@ fn account_not_found(customer_id: Uuid) -> ApiError {
 }
 
 pub async fn deposit(
-    body: web::Json<DepositRequest>,
+    body: Json<DepositRequest>,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use shared_events::http::{traceparent, ApiError};
+use shared_events::http::{traceparent, ApiError, Json};
 use shared_events::Money;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -38,7 +38,7 @@ impl TryFrom<CreateCustomer> for NewCustomer {
 
 pub async fn create_customer(
     req: HttpRequest,
-    body: web::Json<CreateCustomer>,
+    body: Json<CreateCustomer>,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
     let new = NewCustomer::try_from(body.into_inner())?;

@@ -9,7 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use shared_events::events::StockLine;
-use shared_events::http::{traceparent, ApiError};
+use shared_events::http::{traceparent, ApiError, Json};
 use uuid::Uuid;
 
 use super::input::{count, sku};
@@ -79,7 +79,7 @@ impl TryFrom<ReserveBody> for ReservationRequest {
 
 pub async fn reserve(
     req: HttpRequest,
-    body: web::Json<ReserveBody>,
+    body: Json<ReserveBody>,
     store: web::Data<dyn InventoryStore>,
 ) -> Result<HttpResponse, ApiError> {
     let request = ReservationRequest::try_from(body.into_inner())?;

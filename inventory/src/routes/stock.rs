@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use shared_events::http::{traceparent, ApiError};
+use shared_events::http::{traceparent, ApiError, Json};
 
 use super::input::{count, path_sku, sku, sku_not_found, store_error};
 use crate::domain::{Money, NewProduct, Product, ProductName};
@@ -76,7 +76,7 @@ impl TryFrom<CreateStock> for NewProduct {
 
 pub async fn create_stock(
     req: HttpRequest,
-    body: web::Json<CreateStock>,
+    body: Json<CreateStock>,
     store: web::Data<dyn InventoryStore>,
 ) -> Result<HttpResponse, ApiError> {
     let new = NewProduct::try_from(body.into_inner())?;
@@ -109,7 +109,7 @@ pub struct Restock {
 pub async fn restock(
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Json<Restock>,
+    body: Json<Restock>,
     store: web::Data<dyn InventoryStore>,
 ) -> Result<HttpResponse, ApiError> {
     let sku = path_sku(&path)?;

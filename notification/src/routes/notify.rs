@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
-use shared_events::http::ApiError;
+use shared_events::http::{ApiError, Json};
 
 use super::{parse_customer_id, store_error, AppState};
 use crate::domain::{Body, Subject};
@@ -19,7 +19,7 @@ pub struct NotifyRequest {
 /// Stores the notification with its pending delivery in one `MULTI`/`EXEC`, wakes the
 /// dispatcher and answers 202: delivery happens after the response.
 pub async fn notify(
-    request: web::Json<NotifyRequest>,
+    request: Json<NotifyRequest>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let request = request.into_inner();

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
-use shared_events::http::{traceparent, ApiError};
+use shared_events::http::{traceparent, ApiError, Json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -46,7 +46,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 
 pub async fn create_order(
     req: HttpRequest,
-    body: web::Json<CreateOrder>,
+    body: Json<CreateOrder>,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req)?;
