@@ -90,6 +90,21 @@ async fn send_raw(producer: &FutureProducer, topic: &str, key: &str, body: &[u8]
         .unwrap();
 }
 
+/// Publishes `event` to one partition of `topic` and waits for its ack.
+async fn publish_to(producer: &FutureProducer, topic: &str, partition: i32, event: Envelope) {
+    let (body, key) = (event.to_json(), event.key());
+    producer
+        .send(
+            FutureRecord::to(topic)
+                .partition(partition)
+                .key(&key)
+                .payload(&body),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+}
+
 async fn effects(pool: &PgPool, order_id: Uuid) -> Option<i32> {
     sqlx::query_scalar("SELECT n FROM effects WHERE order_id = $1")
         .bind(order_id)
@@ -445,24 +460,8 @@ async fn the_postgres_batch_step_is_all_or_nothing_and_idempotent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partition_stuck_retrying_does_not_hold_up_the_others() {
     let (env, topic) = setup().await;
-    let send_to = |partition: i32, event: Envelope| {
-        let producer = env.producer.clone();
-        let topic = topic.clone();
-        async move {
-            let body = event.to_json();
-            let key = event.key();
-            producer
-                .send(
-                    FutureRecord::to(&topic)
-                        .partition(partition)
-                        .key(&key)
-                        .payload(&body),
-                    Duration::from_secs(10),
-                )
-                .await
-                .unwrap();
-        }
-    };
+    let send_to =
+        |partition: i32, event: Envelope| publish_to(&env.producer, &topic, partition, event);
     // Partition 0: a message that keeps failing, then more than its worker's queue holds.
     let stuck = cancelled(Uuid::now_v7(), "stuck");
     send_to(0, stuck.clone()).await;
@@ -574,24 +573,8 @@ async fn a_consumer_fenced_out_of_its_static_membership_is_replaced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_partition_resumes_while_another_has_steady_traffic() {
     let (env, topic) = setup().await;
-    let send_to = |partition: i32, event: Envelope| {
-        let producer = env.producer.clone();
-        let topic = topic.clone();
-        async move {
-            let body = event.to_json();
-            let key = event.key();
-            producer
-                .send(
-                    FutureRecord::to(&topic)
-                        .partition(partition)
-                        .key(&key)
-                        .payload(&body),
-                    Duration::from_secs(10),
-                )
-                .await
-                .unwrap();
-        }
-    };
+    let send_to =
+        |partition: i32, event: Envelope| publish_to(&env.producer, &topic, partition, event);
     // Partition 0: a message that fails for a while, then more than its worker's queue holds,
     // so the runner pauses the partition with one message in hand.
     let slow = cancelled(Uuid::now_v7(), "flaky-15");

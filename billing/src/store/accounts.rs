@@ -55,12 +55,7 @@ pub async fn deposit(
     amount: DepositAmount,
 ) -> Result<Balance, DepositError> {
     let mut tx = pool.begin().await?;
-    let locked: Option<Decimal> =
-        sqlx::query_scalar("SELECT balance FROM accounts WHERE customer_id = $1 FOR UPDATE")
-            .bind(customer_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if locked.is_none() {
+    if !lock(&mut tx, customer_id).await? {
         return Err(DepositError::NoAccount);
     }
     let updated: Result<Option<Decimal>, sqlx::Error> = sqlx::query_scalar(
@@ -90,6 +85,16 @@ pub async fn deposit(
     }
 }
 
+/// Locks the account's row until the transaction ends; false if there is no account.
+async fn lock(conn: &mut PgConnection, customer_id: Uuid) -> Result<bool, sqlx::Error> {
+    let locked: Option<Decimal> =
+        sqlx::query_scalar("SELECT balance FROM accounts WHERE customer_id = $1 FOR UPDATE")
+            .bind(customer_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(locked.is_some())
+}
+
 /// What charging an account came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Debit {
@@ -106,12 +111,7 @@ pub async fn debit(
     customer_id: Uuid,
     amount: Money,
 ) -> Result<Debit, sqlx::Error> {
-    let locked: Option<Decimal> =
-        sqlx::query_scalar("SELECT balance FROM accounts WHERE customer_id = $1 FOR UPDATE")
-            .bind(customer_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    if locked.is_none() {
+    if !lock(&mut *conn, customer_id).await? {
         return Ok(Debit::NoAccount);
     }
     let charged = sqlx::query(

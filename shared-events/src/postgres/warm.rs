@@ -72,9 +72,4 @@ impl Warm {
             idle.push(loan);
         }
     }
-
-    /// Returns every kept connection to the pool (before the pool is closed, say).
-    pub fn clear(&self) {
-        self.idle.lock().expect("warm cache lock").clear();
-    }
 }
