@@ -30,6 +30,15 @@ pub static EVENTS_DEAD_LETTERED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     .expect("metric registers once")
 });
 
+/// Dead letters the broker refused even cut down: they are only in the service's log.
+pub static DEAD_LETTERS_LOST: LazyLock<IntCounter> = LazyLock::new(|| {
+    register_int_counter!(
+        "dead_letters_lost_total",
+        "Dead letters the broker refused even as a cut-down copy (logged in full instead)"
+    )
+    .expect("metric registers once")
+});
+
 /// Attempts retried because a dependency (a store) was unavailable: during an outage this
 /// grows while nothing is dead-lettered.
 pub static UNAVAILABLE_RETRIES: LazyLock<IntCounterVec> = LazyLock::new(|| {
@@ -87,6 +96,7 @@ pub fn render() -> String {
     LazyLock::force(&OUTBOX_PUBLISHED);
     LazyLock::force(&OUTBOX_PUBLISH_LATENCY);
     LazyLock::force(&CONSUMER_RESTARTS);
+    LazyLock::force(&DEAD_LETTERS_LOST);
     let mut buf = Vec::new();
     TextEncoder::new()
         .encode(&prometheus::gather(), &mut buf)

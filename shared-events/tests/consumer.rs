@@ -644,3 +644,46 @@ async fn a_paused_partition_resumes_while_another_has_steady_traffic() {
     shutdown.cancel();
     task.await.unwrap().unwrap();
 }
+
+/// An undecodable message near the broker's size limit cannot be dead-lettered as it is (the
+/// `dlq.*` headers take it over `message.max.bytes`): a cut-down copy goes instead, and the
+/// partition moves on to the good event behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_too_large_for_the_broker_goes_cut_down_and_the_partition_moves_on() {
+    let (env, topic) = setup().await;
+    let order = Uuid::now_v7();
+    let key = order.to_string();
+    let huge = vec![b'x'; 999_800];
+    send_raw(&env.producer, &topic, &key, &huge).await;
+    let good = cancelled(order, "ok");
+    send_raw(&env.producer, &topic, &key, &good.to_json()).await;
+
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(runner(&env, Scripted::default()).run(shutdown.clone()));
+    assert_eq!(
+        wait_effect(&env.pool, order).await,
+        1,
+        "the good event got through"
+    );
+    let dlq = env.kafka.dlq_topic(EventType::OrderCancelled);
+    let dead = read_until(&reader(&env.kafka, &[&dlq]), Duration::from_secs(30), |m| {
+        !m.is_empty()
+    })
+    .await;
+    let letter = &dead[0];
+    assert_eq!(header(letter, "dlq.reason").as_deref(), Some("undecodable"));
+    assert_eq!(
+        header(letter, "dlq.payload_truncated").as_deref(),
+        Some("999800")
+    );
+    assert_eq!(
+        header(letter, "dlq.original_topic").as_deref(),
+        Some(topic.as_str())
+    );
+    assert!(header(letter, "dlq.original_offset").is_some());
+    let payload = letter.payload().unwrap();
+    assert!(payload.len() < huge.len() && huge.starts_with(payload));
+    assert_eq!(letter.key(), Some(key.as_bytes()));
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}
