@@ -254,6 +254,67 @@ async fn a_cancelled_order_cannot_be_reserved_by_hand() {
     assert_eq!(app.stock("A").await["available"], 5);
 }
 
+/// A reservation made by hand is given back by hand, once (SPEC §5.2: `reserved` returns to
+/// 0); the saga's reservations are not the caller's to release.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manual_reservation_is_released_by_hand_and_a_saga_one_is_not() {
+    let app = TestApp::spawn().await;
+    app.create("R", 5, 0).await;
+    let manual = Uuid::now_v7();
+    let (status, body) = app.reserve(reserve_body(manual, &[("R", 3)])).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.stock("R").await["reserved"], 3);
+
+    for _ in 0..2 {
+        let (status, body) = app.delete(&format!("/stock/reserve/{manual}")).await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("RELEASED")),
+            "{body}"
+        );
+        let stock = app.stock("R").await;
+        assert_eq!(
+            (&stock["available"], &stock["reserved"]),
+            (&json!(5), &json!(0))
+        );
+    }
+    let released: Vec<Envelope> = app
+        .store
+        .outbox_events()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event_type() == EventType::StockReleased)
+        .collect();
+    assert_eq!(released.len(), 1, "one stock.released for two releases");
+
+    // The saga's reservation, and one that does not exist.
+    let saga = Uuid::now_v7();
+    common::deliver(
+        app.store.as_ref(),
+        &common::order_created(saga, &[("R", 2)]),
+    )
+    .await;
+    let (status, body) = app.delete(&format!("/stock/reserve/{saga}")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("reservation_owned_by_saga"))
+    );
+    assert_eq!(app.stock("R").await["reserved"], 2);
+    let (status, body) = app
+        .delete(&format!("/stock/reserve/{}", Uuid::now_v7()))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("reservation_not_found"))
+    );
+    let (status, body) = app.delete("/stock/reserve/not-a-uuid").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_requests_for_the_last_ten_units_reserve_exactly_ten() {
     let app = TestApp::spawn().await;
@@ -284,6 +345,7 @@ async fn operational_endpoints_answer() {
             "/stock/{sku}",
             "/stock/{sku}/restock",
             "/stock/reserve",
+            "/stock/reserve/{order_id}",
         ],
         ..Ops::default()
     };

@@ -19,7 +19,7 @@ use inventory::domain::{
 };
 use inventory::store::mongo::MongoStore;
 use inventory::store::postgres::PgStore;
-use inventory::store::{InventoryStore, StoreError};
+use inventory::store::{InventoryStore, Release, StoreError};
 use shared_events::testing::fresh_database_url;
 use shared_events::{Envelope, EventPayload, EventType, Outcome};
 use uuid::Uuid;
@@ -232,6 +232,47 @@ async fn a_reservation_is_idempotent_per_order(store: Store) {
     let all = events(&store).await;
     assert_eq!(of_type(&all, EventType::StockReserved).len(), 1);
     assert_eq!(of_type(&all, EventType::StockRejected).len(), 1);
+}
+
+async fn a_manual_reservation_is_released_once_and_a_saga_one_is_refused(store: Store) {
+    create(&store, "A", 5, 0).await;
+    let manual = Uuid::now_v7();
+    store
+        .reserve(request(manual, &[("A", 3)]), None)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        match store.release(manual, None).await.unwrap() {
+            Release::Done(r) => assert_eq!(r.status, ReservationStatus::Released),
+            other => panic!("released: {other:?}"),
+        }
+        assert_eq!(numbers(&product(&store, "A").await), (5, 0, 0));
+    }
+    let saga = Uuid::now_v7();
+    store
+        .handle_event(&order_created(saga, &[("A", 2)]))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.release(saga, None).await.unwrap(),
+        Release::SagaOwned
+    ));
+    // A repeated manual request for the saga's order id does not make it releasable.
+    store
+        .reserve(request(saga, &[("A", 2)]), None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.release(saga, None).await.unwrap(),
+        Release::SagaOwned
+    ));
+    assert!(matches!(
+        store.release(Uuid::now_v7(), None).await.unwrap(),
+        Release::NotFound
+    ));
+    assert_eq!(numbers(&product(&store, "A").await), (3, 2, 0));
+    let all = events(&store).await;
+    assert_eq!(of_type(&all, EventType::StockReleased).len(), 1);
 }
 
 async fn low_stock_is_announced_once_per_crossing(store: Store) {
@@ -534,6 +575,7 @@ contract!(
     creating_restocking_and_reading_a_product,
     a_reservation_is_all_or_nothing_and_names_what_is_short,
     a_reservation_is_idempotent_per_order,
+    a_manual_reservation_is_released_once_and_a_saga_one_is_refused,
     low_stock_is_announced_once_per_crossing,
     saga_events_reserve_sell_and_release_once_each,
     a_cancel_before_its_order_leaves_a_tombstone,

@@ -6,7 +6,7 @@ mod stock;
 
 use actix_web::web;
 
-pub use reserve::reserve;
+pub use reserve::{release, reserve};
 pub use stock::{create_stock, get_stock, restock};
 
 /// The OpenAPI document of these routes, served at `/openapi.json`.
@@ -16,6 +16,7 @@ pub const OPENAPI: &str = include_str!("../../openapi.json");
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/stock", web::post().to(create_stock))
         .route("/stock/reserve", web::post().to(reserve))
+        .route("/stock/reserve/{order_id}", web::delete().to(release))
         .route("/stock/{sku}", web::get().to(get_stock))
         .route("/stock/{sku}/restock", web::post().to(restock));
 }

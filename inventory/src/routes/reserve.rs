@@ -1,8 +1,9 @@
-//! `POST /stock/reserve`: the saga's all-or-nothing, idempotent-per-order reservation, by hand.
+//! `POST /stock/reserve`: the saga's all-or-nothing, idempotent-per-order reservation, by hand,
+//! and `DELETE /stock/reserve/{order_id}`, which gives such a reservation back.
 //!
 //! The first answer for an order id is its answer for good: a repeat returns the same
 //! reservation (200) or the same refusal, and reserves nothing again. A refused order id stays
-//! refused; reserve under a new order id after restocking.
+//! refused; reserve under a new order id after restocking. A released order id stays released.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -17,7 +18,7 @@ use crate::domain::{
     stock_lines, Line, RejectReason, RequestError, Reservation, ReservationRequest,
     ReservationStatus,
 };
-use crate::store::InventoryStore;
+use crate::store::{InventoryStore, Release};
 
 /// Most lines in one request (as for an order).
 pub const MAX_ITEMS: usize = 100;
@@ -88,6 +89,40 @@ pub async fn reserve(
         .await
         .map_err(|e| ApiError::internal(format!("{e:#}")))?;
     Ok(answer(&reservation))
+}
+
+/// Gives back what a reservation made by `POST /stock/reserve` holds (`stock.released`).
+/// Idempotent: a released (or rejected) reservation answers 200 as it stands. 404 for an
+/// order id with no reservation; 409 for the saga's own reservations, which end with their
+/// order.
+pub async fn release(
+    req: HttpRequest,
+    order_id: web::Path<Uuid>,
+    store: web::Data<dyn InventoryStore>,
+) -> Result<HttpResponse, ApiError> {
+    let order_id = order_id.into_inner();
+    let released = store
+        .release(order_id, traceparent(&req))
+        .await
+        .map_err(|e| ApiError::internal(format!("{e:#}")))?;
+    match released {
+        Release::Done(r) => Ok(HttpResponse::Ok().json(ReservationView {
+            order_id: r.order_id,
+            status: r.status.as_str(),
+            items: stock_lines(&r.lines),
+        })),
+        Release::NotFound => Err(ApiError::not_found(
+            "reservation_not_found",
+            format!("no reservation for order {order_id}"),
+        )),
+        Release::SagaOwned => Err(ApiError::conflict(
+            "reservation_owned_by_saga",
+            format!(
+                "the reservation of order {order_id} was made by the order saga; \
+                 it is released when the order is cancelled"
+            ),
+        )),
+    }
 }
 
 /// The HTTP answer for an order's reservation as it stands.

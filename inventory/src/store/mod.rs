@@ -109,6 +109,15 @@ pub trait InventoryStore: Send + Sync + 'static {
         trace: Option<TraceParent>,
     ) -> Result<Reservation, StoreError>;
 
+    /// `DELETE /stock/reserve/{order_id}`: gives back what a reservation made with
+    /// [`reserve`](Self::reserve) holds, emitting `stock.released` as a cancellation does.
+    /// Idempotent. The saga's own reservations are refused: they end with their order.
+    async fn release(
+        &self,
+        order_id: Uuid,
+        trace: Option<TraceParent>,
+    ) -> Result<Release, StoreError>;
+
     /// Applies one saga event (`order.created`, `order.confirmed`, `order.cancelled`) once per
     /// `event_id`: inbox record, effect and emitted events in one transaction.
     async fn handle_event(&self, event: &Envelope) -> Result<Outcome, HandlerError>;
@@ -124,6 +133,18 @@ pub trait InventoryStore: Send + Sync + 'static {
         kafka: KafkaConfig,
         shutdown: CancellationToken,
     ) -> BoxFuture<'static, anyhow::Result<()>>;
+}
+
+/// What asking to release a reservation came to.
+#[derive(Debug)]
+pub enum Release {
+    /// The reservation as it now stands: `RELEASED` (or `REJECTED`/`SOLD`, which hold nothing
+    /// to give back).
+    Done(Reservation),
+    /// No reservation for this order id.
+    NotFound,
+    /// The reservation belongs to the order saga.
+    SagaOwned,
 }
 
 /// Opens the store `url` names, preparing its schema (tables or collections and indexes).

@@ -32,6 +32,10 @@ impl TestClient {
         Self::send(self.http.get(self.url(path))).await
     }
 
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        Self::send(self.http.delete(self.url(path))).await
+    }
+
     /// POSTs `body` as JSON.
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         self.post_raw(path, body.to_string()).await

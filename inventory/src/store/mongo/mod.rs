@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use self::documents::{ProductDoc, ReservationDoc, OUTBOX, PRODUCTS, RESERVATIONS};
 use self::transaction::{Step, StepError};
-use super::{corrupt, Cause, InventoryStore, StoreError};
+use super::{corrupt, Cause, InventoryStore, Release, StoreError};
 use crate::domain::{Command, NewProduct, Product, Repeats, Reservation, ReservationRequest, Sku};
 use crate::saga;
 
@@ -169,7 +169,41 @@ impl Step for ReserveStep {
     ) -> Result<Option<Reservation>, StepError> {
         let decision =
             steps::apply(session, db, &self.command, &self.cause, Repeats::Silent).await?;
+        if decision.reservation_changed {
+            // Made by this request (not an earlier answer): a release may give it back.
+            steps::mark_manual(session, db, self.command.order_id()).await?;
+        }
         Ok(decision.reservation)
+    }
+}
+
+/// `DELETE /stock/reserve/{order_id}`: the check and the release in one transaction.
+struct ReleaseStep {
+    order_id: Uuid,
+    cause: Cause,
+}
+
+#[async_trait]
+impl Step for ReleaseStep {
+    type Output = Release;
+    async fn run(&self, session: &mut ClientSession, db: &Database) -> Result<Release, StepError> {
+        match steps::is_manual(session, db, self.order_id).await? {
+            None => return Ok(Release::NotFound),
+            Some(false) => return Ok(Release::SagaOwned),
+            Some(true) => {}
+        }
+        let command = Command::Cancel(self.order_id);
+        let decision = steps::apply(session, db, &command, &self.cause, Repeats::Silent).await?;
+        if decision.reservation_changed {
+            // The released reservation's document was replaced whole: keep it releasable, so
+            // that a repeated release answers the same.
+            steps::mark_manual(session, db, self.order_id).await?;
+        }
+        decision.reservation.map(Release::Done).ok_or_else(|| {
+            StepError::Store(StoreError::Backend(anyhow::anyhow!(
+                "a release left no reservation"
+            )))
+        })
     }
 }
 
@@ -244,6 +278,18 @@ impl InventoryStore for MongoStore {
         transaction::run(&self.db, &step)
             .await?
             .ok_or_else(|| StoreError::Backend(anyhow::anyhow!("a reserve left no reservation")))
+    }
+
+    async fn release(
+        &self,
+        order_id: Uuid,
+        trace: Option<TraceParent>,
+    ) -> Result<Release, StoreError> {
+        let step = ReleaseStep {
+            order_id,
+            cause: Cause::Request(trace),
+        };
+        transaction::run(&self.db, &step).await
     }
 
     async fn handle_event(&self, event: &Envelope) -> Result<Outcome, HandlerError> {

@@ -54,6 +54,38 @@ pub async fn apply(
     Ok(decision)
 }
 
+/// Records that the order's reservation was made with `POST /stock/reserve`.
+pub async fn mark_manual(
+    session: &mut ClientSession,
+    db: &Database,
+    order_id: uuid::Uuid,
+) -> Result<(), StepError> {
+    db.collection::<Document>(RESERVATIONS)
+        .update_one(
+            doc! { "_id": order_id.to_string() },
+            doc! { "$set": { "manual": true } },
+        )
+        .session(&mut *session)
+        .await?;
+    Ok(())
+}
+
+/// Whether the order's reservation was made with `POST /stock/reserve` (`None`: there is
+/// none). Read in the transaction, so a later write to it conflicts with this step.
+pub async fn is_manual(
+    session: &mut ClientSession,
+    db: &Database,
+    order_id: uuid::Uuid,
+) -> Result<Option<bool>, StepError> {
+    let found = db
+        .collection::<Document>(RESERVATIONS)
+        .find_one(doc! { "_id": order_id.to_string() })
+        .projection(doc! { "manual": 1 })
+        .session(&mut *session)
+        .await?;
+    Ok(found.map(|d| d.get_bool("manual").unwrap_or(false)))
+}
+
 /// Inserts a new product with its events. [`StoreError::SkuExists`] if the SKU is taken.
 pub async fn create(
     session: &mut ClientSession,

@@ -20,7 +20,7 @@ use shared_events::{
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{Cause, InventoryStore, StoreError};
+use super::{Cause, InventoryStore, Release, StoreError};
 use crate::domain::{
     change_events, decide, skus_to_load, Command, Decision, NewProduct, Product, Repeats,
     Reservation, ReservationRequest, Sku,
@@ -62,6 +62,16 @@ impl PgStore {
     }
 }
 
+/// Takes the order's lock until the transaction ends.
+async fn lock_order(conn: &mut PgConnection, order_id: Uuid) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(LOCK_CLASS_ORDER)
+        .bind(order_id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// One order's step: lock the order, load, decide, write, enqueue; on the caller's transaction.
 async fn apply(
     conn: &mut PgConnection,
@@ -70,11 +80,7 @@ async fn apply(
     repeats: Repeats,
 ) -> Result<Decision, StoreError> {
     let order_id = command.order_id();
-    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-        .bind(LOCK_CLASS_ORDER)
-        .bind(order_id.to_string())
-        .execute(&mut *conn)
-        .await?;
+    lock_order(conn, order_id).await?;
     let existing = rows::reservation(conn, order_id).await?;
     let skus = skus_to_load(command, existing.as_ref());
     let products = rows::lock_products(conn, &skus).await?;
@@ -169,6 +175,7 @@ impl InventoryStore for PgStore {
         request: ReservationRequest,
         trace: Option<TraceParent>,
     ) -> Result<Reservation, StoreError> {
+        let order_id = request.order_id;
         let mut tx = self.pool.begin().await?;
         let decision = apply(
             &mut tx,
@@ -177,10 +184,50 @@ impl InventoryStore for PgStore {
             Repeats::Silent,
         )
         .await?;
+        if decision.reservation_changed {
+            // Made by this request (not an earlier answer): a release may give it back.
+            sqlx::query("UPDATE reservations SET manual = true WHERE order_id = $1")
+                .bind(order_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         decision
             .reservation
             .ok_or_else(|| StoreError::Backend(anyhow::anyhow!("a reserve left no reservation")))
+    }
+
+    async fn release(
+        &self,
+        order_id: Uuid,
+        trace: Option<TraceParent>,
+    ) -> Result<Release, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The order's lock first (`apply` takes it again, which a transaction may), so that
+        // the check and the release see the same reservation.
+        lock_order(&mut tx, order_id).await?;
+        let manual: Option<bool> =
+            sqlx::query_scalar("SELECT manual FROM reservations WHERE order_id = $1")
+                .bind(order_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match manual {
+            None => return Ok(Release::NotFound),
+            Some(false) => return Ok(Release::SagaOwned),
+            Some(true) => {}
+        }
+        let decision = apply(
+            &mut tx,
+            &Command::Cancel(order_id),
+            &Cause::Request(trace),
+            Repeats::Silent,
+        )
+        .await?;
+        tx.commit().await?;
+        decision
+            .reservation
+            .map(Release::Done)
+            .ok_or_else(|| StoreError::Backend(anyhow::anyhow!("a release left no reservation")))
     }
 
     async fn handle_event(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
