@@ -17,8 +17,8 @@ pub struct Settings {
     /// `REDIS_KEY_PREFIX` (default empty): prepended to every key, so that tests (or several
     /// deployments sharing one Redis) do not see each other's data.
     pub key_prefix: String,
-    /// `NOTIFICATION_INBOX_TTL_SECS` (default 7 days): how long a handled event id, and a
-    /// once-per-(order, kind) guard, is remembered.
+    /// `NOTIFICATION_INBOX_TTL_SECS` (default 7 days): how long a handled event id is
+    /// remembered. The once-guards never expire, so a later replay is still caught.
     pub inbox_ttl: Duration,
 }
 

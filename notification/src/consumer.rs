@@ -121,8 +121,8 @@ impl RedisHandler for NotificationHandler {
                     store::stock_commands(keys, e, at),
                 ))
             }
-            EventPayload::LowStock(e) => Ok(with_commands(
-                RedisEffect::new(),
+            EventPayload::LowStock(e) => Ok(RedisEffect::new().once(
+                keys.once_alert(event.event_id),
                 store::alert_commands(keys, e, event.occurred_at),
             )),
             other => {

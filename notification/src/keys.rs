@@ -5,7 +5,7 @@
 //! | `customer:{cid}` | hash | the customer replica: id, name, email |
 //! | `n:{id}` | hash | one notification (see [`crate::store::Notification`]) |
 //! | `customer:{cid}:notifications` | sorted set | notification ids scored by creation time (ms) |
-//! | `once:{order_id}:{kind}`, `once:welcome:{cid}` | string | the once-per-(order, kind) guard |
+//! | `once:{order_id}:{kind}`, `once:welcome:{cid}`, `once:alert:{event_id}` | string | the once-per-(order, kind) guard, and one per low-stock alert; they never expire |
 //! | `deliveries` | sorted set | ids of notifications not yet delivered, by creation time |
 //! | `claim:{id}` | string | a dispatcher's short lease on delivering one notification |
 //! | `alerts` | list | low-stock alerts as JSON, newest first, capped |
@@ -51,6 +51,11 @@ impl Keys {
 
     pub fn once_welcome(&self, customer_id: Uuid) -> String {
         format!("{}once:welcome:{customer_id}", self.prefix)
+    }
+
+    /// The guard of one `low.stock` event's alert: a replay of it adds no second alert.
+    pub fn once_alert(&self, event_id: Uuid) -> String {
+        format!("{}once:alert:{event_id}", self.prefix)
     }
 
     pub fn deliveries(&self) -> String {

@@ -11,6 +11,7 @@ use serde_json::Value;
 use shared_events::events::{
     LowStock, OrderCancelled, OrderConfirmed, OrderLine, OrderPaid, PaymentRefunded, StockUpdated,
 };
+use shared_events::testing::wait_for;
 use shared_events::Envelope;
 use uuid::Uuid;
 
@@ -245,4 +246,66 @@ async fn stock_updates_keep_the_latest_numbers_and_each_low_stock_is_one_alert()
     assert_eq!(stock[0]["low_stock_threshold"], 5);
     assert_eq!(stock[1]["sku"], "SKU-B");
     assert_eq!(stock[1]["available"], 40);
+}
+
+/// A replay after the inbox keys expired (a broker keeps records for longer than the inbox
+/// TTL) sends nothing again: the once-guards of notifications and alerts outlive the inbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_after_the_inbox_expired_sends_nothing_again() {
+    let app = TestApp::spawn_with_inbox_ttl(std::time::Duration::from_secs(1)).await;
+    let (cid, created) = customer_created("Grace");
+    app.publish(&created).await;
+    app.wait_delivered(cid, 1).await;
+    let paid = Envelope::new(
+        "billing",
+        OrderPaid {
+            order_id: Uuid::now_v7(),
+            customer_id: cid,
+            amount: money("3.00"),
+        },
+    );
+    let low = Envelope::new(
+        "inventory",
+        LowStock {
+            sku: "SKU-R".into(),
+            name: "Widget SKU-R".into(),
+            available: 1,
+            low_stock_threshold: 5,
+        },
+    );
+    let events = [created.clone(), paid.clone(), low.clone()];
+    for e in &events[1..] {
+        app.publish(e).await;
+    }
+    app.wait_delivered(cid, 2).await;
+    app.wait_handled(&low).await;
+
+    // The inbox keys expire; then everything is delivered again, as a replay would.
+    for e in &events {
+        wait_for(
+            "the inbox key to expire",
+            std::time::Duration::from_secs(30),
+            || async { (!app.handled(e.event_id).await).then_some(()) },
+        )
+        .await;
+    }
+    for e in &events {
+        app.publish(e).await;
+    }
+    for e in &events {
+        app.wait_handled(e).await;
+    }
+    assert_eq!(
+        app.notifications(cid).await.len(),
+        2,
+        "welcome and paid, once each"
+    );
+    let (status, body) = app.get("/stock-alerts").await;
+    assert_eq!(status, 200, "{body}");
+    let alerts = body["alerts"].as_array().unwrap();
+    assert_eq!(
+        alerts.iter().filter(|a| a["sku"] == "SKU-R").count(),
+        1,
+        "{body}"
+    );
 }

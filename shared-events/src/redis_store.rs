@@ -7,6 +7,11 @@
 //! key `inbox:<consumer>:<event_id>` with `NX`; if it existed, the event is a duplicate and
 //! nothing else happens.
 //!
+//! Inbox keys expire (after the handler's inbox TTL); guard keys never do. A broker may keep
+//! records for longer than any TTL, and a replay of them after the inbox keys are gone must
+//! still find the guards. A guard is one small key per thing done once (an order and a kind,
+//! say).
+//!
 //! Redis has no rollback: a command that fails inside the script (a type error) leaves the
 //! earlier writes in place. Effects should therefore only use commands that cannot fail on
 //! well-typed keys, which is what the handlers of this system do.
@@ -29,7 +34,7 @@ local steps = cjson.decode(ARGV[2])
 for _, step in ipairs(steps) do
     local run = true
     if step.guard then
-        run = redis.call('SET', step.guard, '1', 'NX', 'EX', ARGV[1]) ~= false
+        run = redis.call('SET', step.guard, '1', 'NX') ~= false
     end
     if run then
         for _, command in ipairs(step.commands) do

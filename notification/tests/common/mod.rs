@@ -58,14 +58,19 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        // Short, so that what a test leaves behind in Redis expires.
+        TestApp::spawn_with_inbox_ttl(Duration::from_secs(600)).await
+    }
+
+    /// The service remembering handled events for `inbox_ttl` only.
+    pub async fn spawn_with_inbox_ttl(inbox_ttl: Duration) -> TestApp {
         let prefix = format!("test:notification:{}:", Uuid::new_v4().simple());
         let settings = Settings {
             service: ServiceSettings::loopback(isolated_kafka()),
             redis_url: std::env::var("REDIS_URL")
                 .unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
             key_prefix: prefix.clone(),
-            // Short, so that what a test leaves behind in Redis expires.
-            inbox_ttl: Duration::from_secs(600),
+            inbox_ttl,
         };
         let kafka = settings.service.kafka.clone();
         let redis_url = settings.redis_url.clone();
