@@ -65,9 +65,14 @@ impl MongoStore {
         MongoStore::open(client.database(name)).await
     }
 
-    /// Creates the collections and indexes that are missing. Idempotent, so several instances
-    /// may run it at once.
+    /// Checks that the server is a replica-set member, then creates the collections and
+    /// indexes that are missing. Idempotent, so several instances may run it at once.
     pub async fn open(db: Database) -> anyhow::Result<MongoStore> {
+        let hello = db
+            .run_command(doc! { "hello": 1 })
+            .await
+            .context("asking the MongoDB server `hello`")?;
+        replica_set_of(&hello).map_err(anyhow::Error::msg)?;
         for name in [PRODUCTS, RESERVATIONS] {
             create_collection(&db, name).await?;
         }
@@ -94,6 +99,29 @@ impl MongoStore {
 
     pub fn database(&self) -> &Database {
         &self.db
+    }
+}
+
+/// The replica set `hello` names, or why the server cannot run inventory's transactions.
+///
+/// A standalone `mongod` accepts connections and single writes, but refuses every
+/// multi-document transaction (code 20, `IllegalOperation`). Without this check the service
+/// would start, answer `/ready`, and then fail every saga step and every write request,
+/// forever. A replica-set member's `hello` carries `setName`, also when the client connects
+/// to it directly (`directConnection=true`).
+fn replica_set_of(hello: &Document) -> Result<String, String> {
+    match hello.get_str("setName") {
+        Ok(name) => Ok(name.to_owned()),
+        Err(_) if hello.get_str("msg") == Ok("isdbgrid") => Err(
+            "the MongoDB server is a mongos router; point INVENTORY_STORE_URL at a replica set"
+                .to_owned(),
+        ),
+        Err(_) => Err(
+            "the MongoDB server is standalone: inventory's steps are multi-document transactions, \
+             which MongoDB runs only on a replica set (start mongod with --replSet rs0 and run \
+             rs.initiate() once; a single node is enough)"
+                .to_owned(),
+        ),
     }
 }
 
@@ -213,12 +241,15 @@ impl InventoryStore for MongoStore {
         "mongodb"
     }
 
+    /// `hello` rather than `ping`: a server that answers but has left its replica set (or was
+    /// restarted standalone) cannot run a step, so it is not ready either.
     async fn ping(&self) -> Result<(), String> {
-        self.db
-            .run_command(doc! { "ping": 1 })
+        let hello = self
+            .db
+            .run_command(doc! { "hello": 1 })
             .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        replica_set_of(&hello).map(|_| ())
     }
 
     async fn create_product(
@@ -324,5 +355,34 @@ impl InventoryStore for MongoStore {
     ) -> BoxFuture<'static, anyhow::Result<()>> {
         let relay = OutboxRelay::new(MongoOutboxStore::new(self.db.clone()), producer, kafka);
         Box::pin(relay.run(shutdown))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replica_set_member_is_accepted() {
+        // What a single-node set's primary answers (trimmed).
+        let hello = doc! {
+            "isWritablePrimary": true, "setName": "rs0", "hosts": ["mongodb:27017"],
+            "primary": "mongodb:27017", "ok": 1.0,
+        };
+        assert_eq!(replica_set_of(&hello), Ok("rs0".to_owned()));
+    }
+
+    #[test]
+    fn a_standalone_server_is_refused() {
+        let hello = doc! { "isWritablePrimary": true, "maxWireVersion": 21, "ok": 1.0 };
+        let refused = replica_set_of(&hello).unwrap_err();
+        assert!(refused.contains("standalone"), "{refused}");
+        assert!(refused.contains("--replSet"), "{refused}");
+    }
+
+    #[test]
+    fn a_mongos_router_is_refused() {
+        let hello = doc! { "isWritablePrimary": true, "msg": "isdbgrid", "ok": 1.0 };
+        assert!(replica_set_of(&hello).unwrap_err().contains("mongos"));
     }
 }
