@@ -45,12 +45,37 @@ end
 return 1
 "#;
 
-/// Opens a connection manager on `url` (it reconnects by itself), checking the server answers.
+/// Longest wait between two reconnection attempts.
+///
+/// The connection manager's defaults (a "factor" of 100 on a backoff that starts at 1 s and is
+/// capped at 60 s) wait a minute between attempts from the second one on. After an outage,
+/// every command then hung for up to a minute more after Redis was back.
+const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(2);
+/// Attempts per reconnection; commands waiting on it fail once they are used up, and the next
+/// command starts a new one.
+const RECONNECT_ATTEMPTS: usize = 5;
+/// How long one connection attempt may take: a dead host does not hold commands for a TCP
+/// timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a command may wait for its answer. Without it, a command sent while the server
+/// goes away waits for as long as the reconnection does. A timed-out step is retried, and its
+/// inbox key makes the retry safe.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens a connection manager on `url` (it reconnects by itself, within
+/// [`RECONNECT_MAX_DELAY`] of the server's return), checking the server answers.
 pub async fn connect(url: &str) -> anyhow::Result<ConnectionManager> {
     use anyhow::Context;
     let client =
         redis::Client::open(url).with_context(|| format!("REDIS_URL {url:?} is invalid"))?;
-    ConnectionManager::new(client)
+    let config = redis::aio::ConnectionManagerConfig::new()
+        // The delay doubles from 1 s (the backoff's minimum) up to the cap.
+        .set_factor(2)
+        .set_max_delay(RECONNECT_MAX_DELAY.as_millis() as u64)
+        .set_number_of_retries(RECONNECT_ATTEMPTS)
+        .set_connection_timeout(CONNECT_TIMEOUT)
+        .set_response_timeout(RESPONSE_TIMEOUT);
+    ConnectionManager::new_with_config(client, config)
         .await
         .with_context(|| format!("connecting to Redis at {url}"))
 }
