@@ -4,11 +4,14 @@
 //! - Runtime: [`KafkaConfig`], topic provisioning ([`topics`]), the transactional outbox and
 //!   its relay ([`outbox`]), the idempotent consumer runner ([`consumer`]), and the atomic
 //!   "effect + inbox (+ outbox)" step for each store ([`postgres`], [`redis_store`], [`mongo`]).
+//! - Operations: [`dlq_tool`], the library of the `dlq` binary (list, show and redrive dead
+//!   letters).
 //! - Services: the settings and the start-up sequence they share ([`service`]), and their HTTP
 //!   plumbing ([`http`]).
 
 pub mod config;
 pub mod consumer;
+pub mod dlq_tool;
 pub mod envelope;
 pub mod events;
 #[cfg(feature = "http")]

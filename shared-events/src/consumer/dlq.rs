@@ -17,8 +17,22 @@ use tokio_util::sync::CancellationToken;
 
 use crate::metrics;
 
+/// What every header this module adds starts with; the rest are the original's.
+pub const HEADER_DLQ_PREFIX: &str = "dlq.";
+/// The handler's or the decoder's error, as text.
 pub const HEADER_DLQ_ERROR: &str = "dlq.error";
+/// Why the message was dead-lettered: a [`DlqReason`] as text.
 pub const HEADER_DLQ_REASON: &str = "dlq.reason";
+/// The topic the message was read from, where a redrive sends it back.
+pub const HEADER_DLQ_ORIGINAL_TOPIC: &str = "dlq.original_topic";
+/// The partition the message was read from.
+pub const HEADER_DLQ_ORIGINAL_PARTITION: &str = "dlq.original_partition";
+/// The offset the message had in its original partition.
+pub const HEADER_DLQ_ORIGINAL_OFFSET: &str = "dlq.original_offset";
+/// How many times the handler was called (0 for an undecodable message).
+pub const HEADER_DLQ_ATTEMPTS: &str = "dlq.attempts";
+/// The consumer group that gave up on the message.
+pub const HEADER_DLQ_CONSUMER_GROUP: &str = "dlq.consumer_group";
 /// On a copy cut down to fit: the original payload's size in bytes.
 pub const HEADER_DLQ_TRUNCATED: &str = "dlq.payload_truncated";
 
@@ -40,6 +54,7 @@ pub enum DlqReason {
 }
 
 impl DlqReason {
+    /// The value of the `dlq.reason` header.
     pub fn as_str(&self) -> &'static str {
         match self {
             DlqReason::Undecodable => "undecodable",
@@ -155,11 +170,11 @@ fn headers(letter: &DeadLetter<'_>, error: &str, truncated_from: Option<usize>) 
     for (key, value) in [
         (HEADER_DLQ_REASON, letter.reason.as_str()),
         (HEADER_DLQ_ERROR, error),
-        ("dlq.original_topic", m.topic()),
-        ("dlq.original_partition", partition.as_str()),
-        ("dlq.original_offset", offset.as_str()),
-        ("dlq.attempts", attempts.as_str()),
-        ("dlq.consumer_group", letter.group_id),
+        (HEADER_DLQ_ORIGINAL_TOPIC, m.topic()),
+        (HEADER_DLQ_ORIGINAL_PARTITION, partition.as_str()),
+        (HEADER_DLQ_ORIGINAL_OFFSET, offset.as_str()),
+        (HEADER_DLQ_ATTEMPTS, attempts.as_str()),
+        (HEADER_DLQ_CONSUMER_GROUP, letter.group_id),
     ] {
         headers = headers.insert(Header {
             key,

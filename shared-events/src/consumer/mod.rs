@@ -15,6 +15,11 @@ use async_trait::async_trait;
 use crate::envelope::Envelope;
 
 pub use classify::{classify, ErrorClass};
+pub use dlq::{
+    DlqReason, HEADER_DLQ_ATTEMPTS, HEADER_DLQ_CONSUMER_GROUP, HEADER_DLQ_ERROR,
+    HEADER_DLQ_ORIGINAL_OFFSET, HEADER_DLQ_ORIGINAL_PARTITION, HEADER_DLQ_ORIGINAL_TOPIC,
+    HEADER_DLQ_PREFIX, HEADER_DLQ_REASON, HEADER_DLQ_TRUNCATED,
+};
 pub use retry::RetryPolicy;
 pub use runner::ConsumerRunner;
 
