@@ -213,6 +213,40 @@ impl Api {
         )
     }
 
+    /// `GET /ready`: its status and body, or `None` if the service did not answer.
+    pub async fn readiness(&self, service: Service) -> Option<(u16, Value)> {
+        let response = self
+            .http
+            .get(self.url(service, "/ready"))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .ok()?;
+        let status = response.status().as_u16();
+        Some((status, response.json().await.ok()?))
+    }
+
+    /// The sum of every series of the counter `name` in `GET /metrics` (0 if it has none).
+    pub async fn counter(&self, service: Service, name: &str) -> ApiResult<f64> {
+        let text = self
+            .http
+            .get(self.url(service, "/metrics"))
+            .send()
+            .await
+            .map_err(|e| ApiError::Transport(e.to_string()))?
+            .text()
+            .await
+            .map_err(|e| ApiError::Transport(e.to_string()))?;
+        Ok(text
+            .lines()
+            .filter(|l| {
+                l.strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum())
+    }
+
     // customer
 
     pub async fn create_customer(

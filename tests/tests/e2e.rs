@@ -4,7 +4,7 @@
 //!
 //! Run one scenario: `cargo test -p saga-tests --test e2e s01_happy_path -- --nocapture`.
 //! Logs: `target/e2e-logs/<run-id>/<service>.log` (the tails are printed when a test fails).
-//! Knobs: `E2E_BURST` (scenarios 7 and 8), `E2E_LOAD_ORDERS` (scenario 11), `E2E_RUST_LOG`
+//! Knobs: `E2E_BURST` (scenarios 7, 8 and 12–15), `E2E_LOAD_ORDERS` (scenario 11), `E2E_RUST_LOG`
 //! (the services' `RUST_LOG`), `E2E_LOG_TAIL` (lines printed per service on failure),
 //! `E2E_SKIP_BUILD=1` (use the service binaries as built).
 
@@ -20,3 +20,7 @@ mod groups;
 mod harness;
 #[path = "e2e/load.rs"]
 mod load;
+#[path = "e2e/outages.rs"]
+mod outages;
+#[path = "e2e/stores.rs"]
+mod stores;

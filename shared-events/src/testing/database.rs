@@ -15,7 +15,13 @@ pub const TEST_DATABASE_PREFIX: &str = "t_";
 
 /// Creates an empty database and returns its URL.
 pub async fn fresh_database_url() -> String {
-    let admin_url = admin_database_url();
+    fresh_database_url_on(&admin_database_url()).await
+}
+
+/// Creates an empty database on the server of `admin_url` (a superuser's URL) and returns its
+/// URL. The e2e suite uses it for a PostgreSQL server of a test's own, which it stops.
+pub async fn fresh_database_url_on(admin_url: &str) -> String {
+    let admin_url = admin_url.to_owned();
     let name = format!("{TEST_DATABASE_PREFIX}{}", Uuid::new_v4().simple());
     let mut admin = PgConnection::connect(&admin_url)
         .await

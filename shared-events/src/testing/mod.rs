@@ -16,7 +16,10 @@ pub mod service;
 pub mod wait;
 
 pub use client::TestClient;
-pub use database::{admin_database_url, fresh_database, fresh_database_url, TEST_DATABASE_PREFIX};
+pub use database::{
+    admin_database_url, fresh_database, fresh_database_url, fresh_database_url_on,
+    TEST_DATABASE_PREFIX,
+};
 pub use errors::assert_error;
 pub use kafka::{header, isolated_kafka, read_quiet, read_until, reader, reader_of};
 pub use ops::{assert_ops_endpoints, Ops};

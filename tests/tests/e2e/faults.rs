@@ -12,15 +12,15 @@ use super::groups;
 use super::harness::{Options, PrivateBroker, Service, System};
 use super::workload::{self, MixSpec};
 
-/// `E2E_BURST`: orders per burst in scenarios 7 and 8.
-fn burst_size() -> usize {
+/// `E2E_BURST`: orders per burst in scenarios 7, 8 and 12–15.
+pub(super) fn burst_size() -> usize {
     std::env::var("E2E_BURST")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200)
 }
 
-async fn wait_placed(
+pub(super) async fn wait_placed(
     placed: &AtomicUsize,
     at_least: usize,
     done: &tokio::task::JoinHandle<workload::Burst>,
@@ -30,7 +30,7 @@ async fn wait_placed(
     }
 }
 
-fn reasons(world: &super::checker::World) -> BTreeMap<String, usize> {
+pub(super) fn reasons(world: &super::checker::World) -> BTreeMap<String, usize> {
     let mut r = BTreeMap::new();
     for o in world.orders.values() {
         let key = format!("{} {}", o.status, o.reason.as_deref().unwrap_or(""));

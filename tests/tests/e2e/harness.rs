@@ -29,8 +29,14 @@ static SERIAL: AsyncMutex<()> = AsyncMutex::const_new(());
 pub struct Options {
     /// `ORDER_TIMEOUT_SECS` of the orders service.
     pub order_timeout_secs: f64,
-    /// `KAFKA_BROKERS`, when not the shared local broker (scenario 8 runs its own).
+    /// `KAFKA_BROKERS`, when not the shared local broker (scenarios 8 and 14 run their own).
     pub brokers: Option<String>,
+    /// The superuser URL of the PostgreSQL server inventory's and billing's databases are
+    /// made on, when not the shared one (scenario 12 stops it). Customer and orders stay on
+    /// the shared server, so orders are still placed, and time out, during its outage.
+    pub stores_postgres: Option<String>,
+    /// Notification's `REDIS_URL`, when not the shared Redis (scenario 13 stops it).
+    pub redis_url: Option<String>,
 }
 
 impl Default for Options {
@@ -38,6 +44,8 @@ impl Default for Options {
         Options {
             order_timeout_secs: 30.0,
             brokers: None,
+            stores_postgres: None,
+            redis_url: None,
         }
     }
 }
@@ -117,6 +125,10 @@ fn stop_child(name: &str, mut child: Child) {
     }
 }
 
+/// One running instance of a service: instance 0 is the one [`System::api`] talks to; scenario
+/// 15 adds a second of each.
+type Instance = (Service, usize);
+
 struct Proc {
     service: Service,
     port: u16,
@@ -153,6 +165,7 @@ impl Proc {
             "HTTP_PORT",
             "HTTP_HOST",
             "LOG_FORMAT",
+            "REDIS_URL",
         ] {
             cmd.env_remove(var);
         }
@@ -193,7 +206,7 @@ pub struct System {
     pub ledger: Arc<Ledger>,
     pub order_timeout: Duration,
     bin_dir: PathBuf,
-    procs: Mutex<BTreeMap<Service, Proc>>,
+    procs: Mutex<BTreeMap<Instance, Proc>>,
     _serial: MutexGuard<'static, ()>,
 }
 
@@ -242,12 +255,21 @@ impl System {
             ports.insert(service, port);
             let mut env = common.clone();
             env.push(("HTTP_PORT".into(), port.to_string()));
+            let stores_db = || async {
+                match &options.stores_postgres {
+                    Some(admin) => shared_events::testing::fresh_database_url_on(admin).await,
+                    None => shared_events::testing::fresh_database_url().await,
+                }
+            };
             match service {
-                Service::Customer | Service::Billing => {
+                Service::Customer => {
                     env.push((
                         "DATABASE_URL".into(),
                         shared_events::testing::fresh_database_url().await,
                     ));
+                }
+                Service::Billing => {
+                    env.push(("DATABASE_URL".into(), stores_db().await));
                 }
                 Service::Orders => {
                     env.push((
@@ -260,17 +282,17 @@ impl System {
                     ));
                 }
                 Service::Inventory => {
-                    env.push((
-                        "INVENTORY_STORE_URL".into(),
-                        shared_events::testing::fresh_database_url().await,
-                    ));
+                    env.push(("INVENTORY_STORE_URL".into(), stores_db().await));
                 }
                 Service::Notification => {
                     env.push(("REDIS_KEY_PREFIX".into(), format!("e2e:{run_id}:")));
+                    if let Some(url) = &options.redis_url {
+                        env.push(("REDIS_URL".into(), url.clone()));
+                    }
                 }
             }
             procs.insert(
-                service,
+                (service, 0),
                 Proc {
                     service,
                     port,
@@ -321,6 +343,12 @@ impl System {
 
     /// Polls `GET /ready` until 200 (60 s), failing early if the process exited.
     pub async fn wait_ready(&self, service: Service) {
+        self.wait_instance_ready((service, 0), &self.api).await;
+    }
+
+    /// [`wait_ready`](Self::wait_ready) for any instance, reached through `api`.
+    async fn wait_instance_ready(&self, instance: Instance, api: &Api) {
+        let service = instance.0;
         let started = Instant::now();
         let deadline = started + Duration::from_secs(60);
         loop {
@@ -328,13 +356,13 @@ impl System {
                 .procs
                 .lock()
                 .unwrap()
-                .get_mut(&service)
+                .get_mut(&instance)
                 .unwrap()
                 .exited()
             {
                 panic!("{} exited during start-up ({status})", service.name());
             }
-            if self.api.ready(service).await {
+            if api.ready(service).await {
                 return;
             }
             if Instant::now() > deadline {
@@ -346,8 +374,22 @@ impl System {
 
     /// `kill -9` the service.
     pub fn kill(&self, service: Service) {
-        eprintln!("e2e: kill -9 {}", service.name());
-        self.procs.lock().unwrap().get_mut(&service).unwrap().kill();
+        self.kill_instance((service, 0));
+    }
+
+    /// `kill -9` one instance of a service.
+    pub fn kill_instance(&self, instance: Instance) {
+        eprintln!(
+            "e2e: kill -9 {} (instance {})",
+            instance.0.name(),
+            instance.1
+        );
+        self.procs
+            .lock()
+            .unwrap()
+            .get_mut(&instance)
+            .unwrap()
+            .kill();
     }
 
     /// SIGTERM the service and wait for it to exit.
@@ -357,7 +399,7 @@ impl System {
             .procs
             .lock()
             .unwrap()
-            .get_mut(&service)
+            .get_mut(&(service, 0))
             .unwrap()
             .child
             .take();
@@ -374,7 +416,7 @@ impl System {
         self.procs
             .lock()
             .unwrap()
-            .get_mut(&service)
+            .get_mut(&(service, 0))
             .unwrap()
             .spawn(&self.bin_dir);
         self.wait_ready(service).await;
@@ -403,16 +445,62 @@ impl System {
         std::fs::read_to_string(self.log_path(service)).unwrap_or_default()
     }
 
+    /// Starts a second instance of every service, in the same consumer groups and on the same
+    /// stores and topics as the first, and returns an [`Api`] that talks to the second ones.
+    pub async fn start_second_instances(&self) -> Api {
+        let mut base = BTreeMap::new();
+        {
+            let mut procs = self.procs.lock().unwrap();
+            for service in Service::ALL {
+                let first = &procs[&(service, 0)];
+                let port = free_port();
+                let mut env: Vec<(String, String)> = first
+                    .env
+                    .iter()
+                    .filter(|(k, _)| k != "HTTP_PORT")
+                    .cloned()
+                    .collect();
+                env.push(("HTTP_PORT".into(), port.to_string()));
+                let mut second = Proc {
+                    service,
+                    port,
+                    env,
+                    log_path: self.log_dir.join(format!("{}.2.log", service.name())),
+                    child: None,
+                };
+                eprintln!("e2e: starting a second {} on port {port}", service.name());
+                second.spawn(&self.bin_dir);
+                procs.insert((service, 1), second);
+                base.insert(service, format!("http://127.0.0.1:{port}"));
+            }
+        }
+        let api = Api::new(base);
+        for service in Service::ALL {
+            self.wait_instance_ready((service, 1), &api).await;
+        }
+        api
+    }
+
     fn print_log_tails(&self, lines: usize) {
-        for s in Service::ALL {
-            let path = self.log_path(s);
+        let paths: Vec<PathBuf> = self
+            .procs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .map(|p| p.log_path.clone())
+            .collect();
+        for path in paths {
+            let s = path
+                .file_stem()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             let all: Vec<&str> = text.lines().collect();
             let from = all.len().saturating_sub(lines);
             eprintln!(
                 "----- e2e: last {} lines of {} ({}) -----",
                 all.len() - from,
-                s.name(),
+                s,
                 path.display()
             );
             for line in &all[from..] {
@@ -501,6 +589,25 @@ impl PrivateBroker {
     }
 }
 
+impl PrivateBroker {
+    /// `scripts/stack down`: stops the broker, keeping its log, until [`start`](Self::start).
+    pub async fn stop(&self) {
+        let (dir, port, controller) = (self.dir.clone(), self.port, self.controller_port);
+        let out = tokio::task::spawn_blocking(move || stack(&dir, port, controller, &["down"]))
+            .await
+            .expect("stopping the private broker");
+        eprintln!(
+            "e2e: private broker stopped: {}",
+            out.trim().replace('\n', "; ")
+        );
+    }
+
+    /// Starts the stopped broker again on its log (`scripts/stack restart-broker`).
+    pub async fn start_again(&self) -> Duration {
+        self.restart().await
+    }
+}
+
 impl Drop for PrivateBroker {
     fn drop(&mut self) {
         // On failure its data and log (`<dir>/kafka/kafka.log`) are kept for a post-mortem.
@@ -528,6 +635,12 @@ impl System {
 
     /// The invariant checker, with a deadline of the saga's deadline plus `slack`.
     pub async fn check(&self, slack: Duration) -> World {
-        checker::assert_invariants(&self.api, &self.ledger, self.order_timeout + slack).await
+        self.check_through(&self.api, slack).await
+    }
+
+    /// [`check`](Self::check), reading the system through `api` (the second instances, when
+    /// the first ones were killed).
+    pub async fn check_through(&self, api: &Api, slack: Duration) -> World {
+        checker::assert_invariants(api, &self.ledger, self.order_timeout + slack).await
     }
 }

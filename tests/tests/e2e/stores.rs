@@ -1,0 +1,295 @@
+//! A PostgreSQL server and a Redis server of a test's own, on free ports, so that a scenario
+//! can stop a store for a while without disturbing any other test (the shared servers of
+//! `scripts/stack` stay up). Both keep their data across a stop, as a real deployment's would:
+//! PostgreSQL with its defaults (fsync, `synchronous_commit`), Redis with an append-only file
+//! fsynced on every write.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use saga_tests::free_port;
+use uuid::Uuid;
+
+/// How long a server has to come up or go down.
+const WAIT: Duration = Duration::from_secs(60);
+
+/// Runs `program args…`, as the `postgres` user when this process is root (PostgreSQL refuses
+/// to run as root); panics with its output if it fails.
+fn run_as_postgres(program: &Path, args: &[&str]) -> String {
+    let mut cmd = if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    };
+    let out = cmd
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", program.display()));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{} {args:?} failed ({}):\n{text}",
+        program.display(),
+        out.status
+    );
+    text
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// The newest server installed under `/usr/lib/postgresql/<version>/bin` (Debian's layout,
+/// which `scripts/stack up` installs).
+fn postgres_bin() -> PathBuf {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL's server binaries in /usr/lib/postgresql (scripts/stack up)")
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let v = e.file_name().to_string_lossy().parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("pg_ctl").exists().then_some((v, bin))
+        })
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .expect("a PostgreSQL server under /usr/lib/postgresql")
+        .1
+}
+
+/// A PostgreSQL cluster in a temporary directory, trust authentication on 127.0.0.1.
+pub struct PrivatePostgres {
+    pub port: u16,
+    bin: PathBuf,
+    dir: PathBuf,
+}
+
+impl PrivatePostgres {
+    /// `initdb`, then starts the server.
+    pub async fn start() -> PrivatePostgres {
+        let pg = PrivatePostgres {
+            port: free_port(),
+            bin: postgres_bin(),
+            dir: std::env::temp_dir().join(format!("e2e-pg-{}", Uuid::new_v4().simple())),
+        };
+        std::fs::create_dir_all(&pg.dir).expect("creating the cluster's directory");
+        if is_root() {
+            let status = Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(&pg.dir)
+                .status()
+                .expect("chown");
+            assert!(status.success(), "chown postgres {}", pg.dir.display());
+        }
+        let (bin, data) = (pg.bin.clone(), pg.data());
+        tokio::task::spawn_blocking(move || {
+            run_as_postgres(
+                &bin.join("initdb"),
+                &[
+                    "-D",
+                    &data,
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                ],
+            )
+        })
+        .await
+        .expect("initdb");
+        pg.start_server().await;
+        pg
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    /// The superuser's URL, for [`shared_events::testing::fresh_database_url_on`].
+    pub fn admin_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// `pg_ctl start`, waiting until it accepts connections.
+    pub async fn start_server(&self) {
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c max_connections=200",
+            self.port,
+            self.dir.display()
+        );
+        let (bin, data, log) = (
+            self.bin.clone(),
+            self.data(),
+            self.dir.join("server.log").display().to_string(),
+        );
+        let wait = WAIT.as_secs().to_string();
+        tokio::task::spawn_blocking(move || {
+            run_as_postgres(
+                &bin.join("pg_ctl"),
+                &[
+                    "-D", &data, "-l", &log, "-o", &options, "-w", "-t", &wait, "start",
+                ],
+            )
+        })
+        .await
+        .expect("pg_ctl start");
+    }
+
+    /// `pg_ctl stop -m fast`: open transactions are rolled back and every client is
+    /// disconnected, as when a server is shut down for maintenance.
+    pub async fn stop_server(&self) {
+        let (bin, data) = (self.bin.clone(), self.data());
+        let wait = WAIT.as_secs().to_string();
+        tokio::task::spawn_blocking(move || {
+            run_as_postgres(
+                &bin.join("pg_ctl"),
+                &["-D", &data, "-m", "fast", "-w", "-t", &wait, "stop"],
+            )
+        })
+        .await
+        .expect("pg_ctl stop");
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let data = self.data();
+        let _ = std::panic::catch_unwind(|| {
+            run_as_postgres(
+                &self.bin.join("pg_ctl"),
+                &["-D", &data, "-m", "immediate", "-w", "stop"],
+            )
+        });
+        if std::thread::panicking() {
+            eprintln!(
+                "e2e: the private PostgreSQL's files are kept in {}",
+                self.dir.display()
+            );
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A Redis server in a temporary directory, with an append-only file fsynced on every write.
+pub struct PrivateRedis {
+    pub port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl PrivateRedis {
+    pub async fn start() -> PrivateRedis {
+        let mut redis = PrivateRedis {
+            port: free_port(),
+            dir: std::env::temp_dir().join(format!("e2e-redis-{}", Uuid::new_v4().simple())),
+            child: None,
+        };
+        std::fs::create_dir_all(&redis.dir).expect("creating Redis's directory");
+        redis.start_server().await;
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts `redis-server` on its directory (reloading its append-only file) and waits
+    /// until it answers `PING`.
+    pub async fn start_server(&mut self) {
+        assert!(self.child.is_none(), "the private Redis is already running");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("redis.log"))
+            .expect("opening Redis's log");
+        let child = Command::new("redis-server")
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &self.port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("cloning a log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("starting redis-server (scripts/stack up installs it)");
+        self.child = Some(child);
+        let started = Instant::now();
+        loop {
+            if self.pong().await {
+                return;
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "the private Redis did not answer within {WAIT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Whether the server answers `PING` (inline command, RESP reply `+PONG`).
+    async fn pong(&self) -> bool {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let Ok(mut conn) = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await else {
+            return false;
+        };
+        let mut reply = [0u8; 7];
+        conn.write_all(b"PING\r\n").await.is_ok()
+            && conn.read_exact(&mut reply).await.is_ok()
+            && &reply == b"+PONG\r\n"
+    }
+
+    /// SIGTERM and wait for the exit: every client is disconnected and the port refuses
+    /// connections until [`start_server`](Self::start_server).
+    pub async fn stop_server(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        tokio::task::spawn_blocking(move || {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        })
+        .await
+        .expect("stopping Redis");
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
