@@ -1,6 +1,7 @@
 //! Builds the running service on the shared start-up sequence
-//! ([`shared_events::service::Startup`]): its database, its topics, its routes, then the relay
-//! of its outbox, the event consumer and the deadline sweep, all stopped by one shutdown token.
+//! ([`shared_events::service::Startup`]): its database, its topics, its routes (with the saga
+//! feed's state), then the relay of its outbox, the event consumer and the deadline sweep, all
+//! stopped by one shutdown token.
 
 use actix_web::web;
 use shared_events::postgres::{self, PgIdempotent};
@@ -26,10 +27,14 @@ pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     let pool = postgres::open(&settings.postgres.database_url, &store::MIGRATIONS).await?;
     let topics: Vec<EventType> = PUBLISHES.iter().chain(SUBSCRIPTIONS).copied().collect();
     let data = web::Data::new(pool.clone());
+    let feed = web::Data::new(routes::Feed::new(shutdown.clone()));
     let mut app = Startup::postgres(settings.postgres.service, shutdown, pool.clone())
         .topics(&topics)
         .await?
-        .bind(routes::OPENAPI, data, routes::configure)?;
+        .bind(routes::OPENAPI, data, move |cfg| {
+            cfg.app_data(feed.clone());
+            routes::configure(cfg);
+        })?;
 
     app.spawn_outbox_relay()?;
     let handler = PgIdempotent::new(pool.clone(), SERVICE, OrdersHandler);

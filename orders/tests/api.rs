@@ -235,11 +235,8 @@ async fn invalid_orders_get_the_documented_errors() {
     );
     let (status, _) = app.get("/orders/not-a-uuid").await;
     assert_eq!(status, 404);
-    for query in [
-        "/orders",
-        "/orders?customer_id=",
-        "/orders?customer_id=nope",
-    ] {
+    // A bare `/orders` is the newest orders, a page at a time (tests/console.rs).
+    for query in ["/orders?customer_id=", "/orders?customer_id=nope"] {
         let (status, body) = app.get(query).await;
         assert_eq!(status, 422, "{query}: {body}");
         assert!(body["error"]["code"].is_string());

@@ -1,4 +1,5 @@
-//! `POST /orders`, `GET /orders/{id}` and `GET /orders?customer_id=`.
+//! `POST /orders`, `GET /orders/{id}` and `GET /orders` (`?customer_id=`, or a page of
+//! everyone's with `?status=&limit=&before=`).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -101,17 +102,72 @@ pub async fn get_order(
     }
 }
 
+/// The most orders one `GET /orders` page holds, and how many it holds when not told.
+const MAX_PAGE: u32 = 500;
+const DEFAULT_PAGE: u32 = 50;
+
 #[derive(Deserialize)]
 pub struct ListQuery {
-    customer_id: Uuid,
+    /// One customer's orders (SPEC §4); without a `limit`, all of them.
+    customer_id: Option<Uuid>,
+    /// Only orders in this status.
+    status: Option<String>,
+    /// Page size, 1..=500; 50 when neither this nor `customer_id` is given.
+    limit: Option<u32>,
+    /// Only orders placed before this order: the last id of the previous page.
+    before: Option<Uuid>,
 }
 
-/// A customer's orders, newest first; a customer without orders (or unknown) gets `[]`.
+/// Orders newest first: a customer's (`?customer_id=`), or everyone's a page at a time
+/// (`?status=&limit=&before=`), which is how the console loads.
 pub async fn list_orders(
     query: web::Query<ListQuery>,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
-    let orders = store::orders::list_by_customer(&pool, query.customer_id)
+    let query = query.into_inner();
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s) => Some(
+            ["PENDING", "CONFIRMED", "CANCELLED"]
+                .into_iter()
+                .find(|known| *known == s)
+                .ok_or_else(|| {
+                    ApiError::unprocessable(
+                        "invalid_status",
+                        format!("status must be PENDING, CONFIRMED or CANCELLED, not {s:?}"),
+                    )
+                })?,
+        ),
+    };
+    let limit = match (query.limit, query.customer_id) {
+        (Some(n), _) if n == 0 || n > MAX_PAGE => {
+            return Err(ApiError::unprocessable(
+                "invalid_limit",
+                format!("limit must be 1 to {MAX_PAGE}"),
+            ))
+        }
+        (Some(n), _) => Some(i64::from(n)),
+        (None, Some(_)) => None,
+        (None, None) => Some(i64::from(DEFAULT_PAGE)),
+    };
+    let before = match query.before {
+        None => None,
+        Some(id) => Some(
+            store::orders::position(&pool, id)
+                .await
+                .map_err(ApiError::internal)?
+                .ok_or_else(|| {
+                    ApiError::unprocessable("unknown_order", format!("before: no order {id}"))
+                })?,
+        ),
+    };
+    let listing = store::orders::Listing {
+        customer_id: query.customer_id,
+        status,
+        before,
+        limit,
+    };
+    let orders = store::orders::list(&pool, &listing)
         .await
         .map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().json(orders))

@@ -1,6 +1,7 @@
-//! The orders database: the replicas fed by events, the orders themselves, and the saga's
-//! transactional step.
+//! The orders database: the replicas fed by events, the orders themselves, the saga's
+//! transactional step, and the feed of its transitions.
 
+pub mod feed;
 pub mod orders;
 pub mod replicas;
 pub mod saga;

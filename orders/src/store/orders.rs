@@ -101,7 +101,14 @@ pub async fn place(
     .bind(&prices)
     .execute(&mut *tx)
     .await?;
-    record_history(&mut tx, id, EventType::OrderCreated, Some(created_at)).await?;
+    record_history(
+        &mut tx,
+        id,
+        EventType::OrderCreated,
+        &SagaState::NEW,
+        Some(created_at),
+    )
+    .await?;
     let event = Envelope::new(
         crate::SERVICE,
         OrderCreated {
@@ -152,20 +159,24 @@ async fn replay(
     }
 }
 
-/// Appends a saga event to an order's history, once per event type. `at` defaults to now.
+/// Appends a saga event to an order's history, once per event type, with the order's state
+/// right after the step (which the saga feed shows). `at` defaults to now.
 pub async fn record_history(
     conn: &mut PgConnection,
     order_id: Uuid,
     event_type: EventType,
+    state: &SagaState,
     at: Option<DateTime<Utc>>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO order_history (order_id, event_type, at) \
-         VALUES ($1, $2, coalesce($3, clock_timestamp())) ON CONFLICT DO NOTHING",
+        "INSERT INTO order_history (order_id, event_type, at, status, reason) \
+         VALUES ($1, $2, coalesce($3, clock_timestamp()), $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(order_id)
     .bind(event_type.as_str())
     .bind(at)
+    .bind(state.status())
+    .bind(state.reason())
     .execute(conn)
     .await?;
     Ok(())
@@ -175,14 +186,75 @@ pub async fn find(pool: &PgPool, id: Uuid) -> Result<Option<Order>, sqlx::Error>
     Ok(load(pool, "WHERE id = $1", id).await?.pop())
 }
 
-/// A customer's orders, newest first.
-pub async fn list_by_customer(pool: &PgPool, customer_id: Uuid) -> Result<Vec<Order>, sqlx::Error> {
-    load(
-        pool,
-        "WHERE customer_id = $1 ORDER BY created_at DESC, id DESC",
-        customer_id,
+/// Which orders `GET /orders` lists: every filter is optional, and they combine.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// Only this customer's orders (SPEC's `?customer_id=`).
+    pub customer_id: Option<Uuid>,
+    /// Only orders in this status.
+    pub status: Option<&'static str>,
+    /// Only orders placed before this one (newest first, so the next page of a listing
+    /// starts after its last order).
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+    /// At most this many; `None` lists them all.
+    pub limit: Option<i64>,
+}
+
+/// Orders newest first, as `listing` selects them.
+pub async fn list(pool: &PgPool, listing: &Listing) -> Result<Vec<Order>, sqlx::Error> {
+    let mut query =
+        sqlx::QueryBuilder::new(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE true"));
+    if let Some(customer_id) = listing.customer_id {
+        query.push(" AND customer_id = ").push_bind(customer_id);
+    }
+    if let Some(status) = listing.status {
+        query.push(" AND status = ").push_bind(status);
+    }
+    if let Some((created_at, id)) = listing.before {
+        query
+            .push(" AND (created_at, id) < (")
+            .push_bind(created_at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    query.push(" ORDER BY created_at DESC, id DESC");
+    if let Some(limit) = listing.limit {
+        query.push(" LIMIT ").push_bind(limit);
+    }
+    let rows = query.build().fetch_all(pool).await?;
+    complete(pool, rows).await
+}
+
+/// Where order `id` stands in the newest-first listing: the key `before` takes.
+pub async fn position(
+    pool: &PgPool,
+    id: Uuid,
+) -> Result<Option<(DateTime<Utc>, Uuid)>, sqlx::Error> {
+    sqlx::query_as("SELECT created_at, id FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// How many orders are in each status, and how many reached a terminal one in the last
+/// `window`.
+pub async fn summary(
+    pool: &PgPool,
+    window: std::time::Duration,
+) -> Result<(Vec<(String, i64)>, i64), sqlx::Error> {
+    let counts: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, count(*) FROM orders GROUP BY status ORDER BY status")
+            .fetch_all(pool)
+            .await?;
+    let recent: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM orders WHERE status <> 'PENDING' \
+         AND updated_at > now() - make_interval(secs => $1)",
     )
-    .await
+    .bind(window.as_secs_f64())
+    .fetch_one(pool)
+    .await?;
+    Ok((counts, recent))
 }
 
 /// The lines of an order, in the order they were placed.
@@ -208,16 +280,25 @@ pub(crate) fn money_of(d: Decimal) -> Result<Money, sqlx::Error> {
     Money::new(d).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
-/// Loads the orders selected by `filter` (bound to `$1`), with their lines and history, in
-/// three queries whatever their number.
+/// The columns of `orders` that [`complete`] reads.
+const ORDER_COLUMNS: &str =
+    "id, customer_id, status, stock_reserved, paid, reason, total, created_at, updated_at";
+
+/// Loads the orders selected by `filter` (bound to `$1`), with their lines and history.
 async fn load(pool: &PgPool, filter: &str, param: Uuid) -> Result<Vec<Order>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
-        "SELECT id, customer_id, status, stock_reserved, paid, reason, total, created_at, \
-         updated_at FROM orders {filter}"
-    ))
-    .bind(param)
-    .fetch_all(pool)
-    .await?;
+    let rows = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders {filter}"))
+        .bind(param)
+        .fetch_all(pool)
+        .await?;
+    complete(pool, rows).await
+}
+
+/// The orders of `rows` (of [`ORDER_COLUMNS`]) with their lines and history, in two more
+/// queries whatever their number.
+async fn complete(
+    pool: &PgPool,
+    rows: Vec<sqlx::postgres::PgRow>,
+) -> Result<Vec<Order>, sqlx::Error> {
     let ids: Vec<Uuid> = rows
         .iter()
         .map(|r| r.try_get("id"))

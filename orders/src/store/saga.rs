@@ -43,10 +43,10 @@ pub async fn advance(
     };
     let customer_id: Uuid = row.try_get("customer_id")?;
     let from = state_from_row(&row)?;
-    if let Some(seen) = seen {
-        record_history(conn, order_id, seen, None).await?;
-    }
     let (to, decision) = apply(&from, input);
+    if let Some(seen) = seen {
+        record_history(conn, order_id, seen, &to, None).await?;
+    }
     if to != from {
         sqlx::query(
             "UPDATE orders SET status = $2, stock_reserved = stock_reserved OR $3, \
@@ -88,7 +88,7 @@ pub async fn advance(
             Some(cause) => event.caused_by(cause),
             None => event,
         };
-        record_history(conn, order_id, event.event_type(), None).await?;
+        record_history(conn, order_id, event.event_type(), &to, None).await?;
         shared_events::postgres::enqueue(conn, &event).await?;
         tracing::info!(
             %order_id,

@@ -63,15 +63,17 @@ impl<S> Startup<S> {
 
     /// Step 3: binds the HTTP server ([`crate::http::bind`]: the common endpoints, then the
     /// service's `routes`, whose handlers find `data` as app data, then JSON 404s) and starts
-    /// it as the task `http`.
-    pub fn bind<T>(
+    /// it as the task `http`. `routes` is usually the service's `routes::configure`; a closure
+    /// may add app data of its own (orders' saga feed gets the shutdown token that way).
+    pub fn bind<T, R>(
         self,
         openapi: &'static str,
         data: web::Data<T>,
-        routes: fn(&mut web::ServiceConfig),
+        routes: R,
     ) -> anyhow::Result<Application<S>>
     where
         T: ?Sized + Send + Sync + 'static,
+        R: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
     {
         let settings = self.settings;
         let readiness = self.readiness.kafka(&settings.kafka);

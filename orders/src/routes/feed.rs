@@ -1,0 +1,193 @@
+//! `GET /orders/stream`: the saga feed as Server-Sent Events, one `transition` event per saga
+//! event an order sees or emits, resumable with `Last-Event-ID`; and `GET /orders/summary`,
+//! the counts the console shows.
+//!
+//! Each stream reads the feed ([`crate::store::feed`]) from its own cursor, polling while it is
+//! at the end. That costs one indexed query per open stream every [`POLL`], nothing when no
+//! console is open, and no state shared between instances of the service: any instance can
+//! resume any stream.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use shared_events::http::ApiError;
+use shared_events::CancellationToken;
+use sqlx::PgPool;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::store::feed::{self, Cursor};
+use crate::store::orders::summary as count_orders;
+
+/// Streams open at once, per instance; one more is refused with 503 `too_many_streams`.
+pub const MAX_STREAMS: usize = 64;
+/// How often a stream at the end of the feed looks again.
+const POLL: Duration = Duration::from_millis(200);
+/// Transitions read (and sent as one chunk) at a time.
+const BATCH: i64 = 500;
+/// A comment line this often on a quiet stream, so that proxies and the browser see it alive.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+/// How long a stream waits before reading again after the database failed.
+const STORE_RETRY: Duration = Duration::from_secs(1);
+/// How long the browser waits before reconnecting (SSE `retry:`).
+const CLIENT_RETRY_MS: u64 = 1000;
+/// The window of `completed_last_minute`.
+const RATE_WINDOW: Duration = Duration::from_secs(60);
+
+/// The feed's shared state: app data of the orders routes.
+pub struct Feed {
+    /// The service's shutdown: every stream ends with it, so a graceful stop does not wait
+    /// for the browsers to hang up.
+    shutdown: CancellationToken,
+    /// Bounds the streams open at once.
+    streams: Arc<Semaphore>,
+}
+
+impl Feed {
+    pub fn new(shutdown: CancellationToken) -> Feed {
+        Feed {
+            shutdown,
+            streams: Arc::new(Semaphore::new(MAX_STREAMS)),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StreamQuery {
+    /// Where to resume, as `Last-Event-ID` would say it, for a client that cannot set headers
+    /// on its first connection. The header wins when both are given.
+    last_event_id: Option<String>,
+}
+
+/// `GET /orders/stream`: from the `Last-Event-ID` cursor if one is given, else from now.
+pub async fn stream(
+    req: HttpRequest,
+    query: web::Query<StreamQuery>,
+    pool: web::Data<PgPool>,
+    feed: web::Data<Feed>,
+) -> Result<HttpResponse, ApiError> {
+    let given = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| query.into_inner().last_event_id)
+        .filter(|v| !v.trim().is_empty());
+    let cursor = match given {
+        Some(id) => id.parse::<Cursor>().map_err(|e| {
+            ApiError::unprocessable(
+                "invalid_last_event_id",
+                format!("Last-Event-ID {id:?}: {e}"),
+            )
+        })?,
+        None => feed::tail(&pool).await.map_err(ApiError::internal)?,
+    };
+    let permit = feed.streams.clone().try_acquire_owned().map_err(|_| {
+        ApiError::new(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_streams",
+            format!("{MAX_STREAMS} streams are open on this instance; try again later"),
+        )
+    })?;
+    tracing::info!(%cursor, "saga feed stream opened");
+    let state = StreamState {
+        pool: pool.into_inner(),
+        cursor,
+        shutdown: feed.shutdown.clone(),
+        first: true,
+        quiet_since: Instant::now(),
+        _permit: permit,
+    };
+    let body = futures::stream::unfold(state, |mut s| async move {
+        let chunk = s.next_chunk().await?;
+        Some((Ok::<Bytes, actix_web::Error>(chunk), s))
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(body))
+}
+
+/// One stream's reader.
+struct StreamState {
+    pool: Arc<PgPool>,
+    /// The last transition sent (or the start).
+    cursor: Cursor,
+    shutdown: CancellationToken,
+    /// Whether the opening chunk is still to be sent.
+    first: bool,
+    /// When the last chunk was sent, for the heartbeat.
+    quiet_since: Instant,
+    /// Held for as long as the stream is open.
+    _permit: OwnedSemaphorePermit,
+}
+
+impl StreamState {
+    /// The next chunk to send, or `None` at shutdown.
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        if self.first {
+            self.first = false;
+            // The opening event carries the start cursor as its id, so that a reconnection
+            // before any transition resumes from here rather than from a later "now".
+            let ready = json!({ "cursor": self.cursor.to_string() });
+            return Some(Bytes::from(format!(
+                "retry: {CLIENT_RETRY_MS}\nid: {}\nevent: ready\ndata: {ready}\n\n",
+                self.cursor
+            )));
+        }
+        loop {
+            if self.shutdown.is_cancelled() {
+                return None;
+            }
+            let pause = match feed::after(&self.pool, self.cursor, BATCH).await {
+                Ok(batch) if !batch.is_empty() => {
+                    let mut text = String::new();
+                    for t in &batch {
+                        let data = serde_json::to_string(t).expect("a transition serializes");
+                        text.push_str(&format!(
+                            "id: {}\nevent: transition\ndata: {data}\n\n",
+                            t.id
+                        ));
+                    }
+                    self.cursor = batch.last().expect("not empty").cursor;
+                    self.quiet_since = Instant::now();
+                    return Some(Bytes::from(text));
+                }
+                Ok(_) => POLL,
+                Err(e) => {
+                    tracing::warn!(error = %e, "saga feed: reading the history failed; retrying");
+                    STORE_RETRY
+                }
+            };
+            if self.quiet_since.elapsed() >= HEARTBEAT {
+                self.quiet_since = Instant::now();
+                return Some(Bytes::from_static(b": keep-alive\n\n"));
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = self.shutdown.cancelled() => return None,
+            }
+        }
+    }
+}
+
+/// `GET /orders/summary`: orders per status, and sagas completed in the last minute.
+pub async fn summary(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
+    let (counts, recent) = count_orders(&pool, RATE_WINDOW)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut by_status = json!({ "PENDING": 0, "CONFIRMED": 0, "CANCELLED": 0 });
+    for (status, n) in counts {
+        by_status[status] = n.into();
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "counts": by_status,
+        "completed_last_minute": recent,
+        "completed_per_second": recent as f64 / RATE_WINDOW.as_secs_f64(),
+    })))
+}
