@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use shared_events::events::{OrderCreated, OrderLine};
+use shared_events::postgres::OutboxBatch;
 use shared_events::{Envelope, EventType, Money, TraceParent};
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
@@ -50,12 +51,14 @@ pub enum PlaceError {
     Database(#[from] sqlx::Error),
 }
 
-/// Stores a priced order as `PENDING` with its `order.created` event, in one transaction.
+/// Stores a priced order as `PENDING` with its `order.created` event: the row, its lines, its
+/// first history entry and the outbox entry, in one statement (atomic on its own, and one round
+/// trip).
 ///
 /// With an idempotency key, the insert is `ON CONFLICT DO NOTHING` on the key's unique index:
 /// of two concurrent requests with one key exactly one inserts, and the other (which PostgreSQL
-/// makes wait for the first to commit) finds the first order and returns it — or
-/// [`PlaceError::KeyReused`] when its request differs.
+/// makes wait for the first to commit) inserts nothing, then finds the first order and returns
+/// it — or [`PlaceError::KeyReused`] when its request differs.
 pub async fn place(
     pool: &PgPool,
     request: &NewOrder,
@@ -65,50 +68,6 @@ pub async fn place(
 ) -> Result<Placed, PlaceError> {
     let request_json = serde_json::to_value(request).expect("a request serializes");
     let id = Uuid::now_v7();
-    let mut tx = pool.begin().await?;
-    let created_at: Option<DateTime<Utc>> = sqlx::query_scalar(
-        "INSERT INTO orders (id, customer_id, status, total, created_at, updated_at, \
-                             idempotency_key, request) \
-         VALUES ($1, $2, 'PENDING', $3, now(), now(), $4, $5) \
-         ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
-         RETURNING created_at",
-    )
-    .bind(id)
-    .bind(priced.customer_id)
-    .bind(priced.total.amount())
-    .bind(idempotency_key)
-    .bind(&request_json)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(created_at) = created_at else {
-        tx.rollback().await?;
-        let key = idempotency_key.expect("only the key's index can conflict");
-        return replay(pool, key, &request_json).await;
-    };
-
-    let skus: Vec<&str> = priced.lines.iter().map(|l| l.sku.as_str()).collect();
-    let quantities: Vec<i32> = priced.lines.iter().map(|l| l.quantity as i32).collect();
-    let prices: Vec<Decimal> = priced.lines.iter().map(|l| l.unit_price.amount()).collect();
-    sqlx::query(
-        "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price) \
-         SELECT $1, n, sku, quantity, unit_price \
-         FROM unnest($2::text[], $3::int[], $4::numeric[]) WITH ORDINALITY \
-              AS l(sku, quantity, unit_price, n)",
-    )
-    .bind(id)
-    .bind(&skus)
-    .bind(&quantities)
-    .bind(&prices)
-    .execute(&mut *tx)
-    .await?;
-    record_history(
-        &mut tx,
-        id,
-        EventType::OrderCreated,
-        &SagaState::NEW,
-        Some(created_at),
-    )
-    .await?;
     let event = Envelope::new(
         crate::SERVICE,
         OrderCreated {
@@ -119,8 +78,50 @@ pub async fn place(
         },
     )
     .in_trace(trace);
-    shared_events::postgres::enqueue(&mut tx, &event).await?;
-    tx.commit().await?;
+    let skus: Vec<&str> = priced.lines.iter().map(|l| l.sku.as_str()).collect();
+    let quantities: Vec<i32> = priced.lines.iter().map(|l| l.quantity as i32).collect();
+    let prices: Vec<Decimal> = priced.lines.iter().map(|l| l.unit_price.amount()).collect();
+    // Every part hangs off `placed`, so a conflict on the key writes nothing at all. The
+    // history's first entry is the creation itself (`created_at`, status PENDING).
+    let sql = format!(
+        "WITH placed AS ( \
+             INSERT INTO orders (id, customer_id, status, total, created_at, updated_at, \
+                                 idempotency_key, request) \
+             VALUES ($1, $2, 'PENDING', $3, now(), now(), $4, $5) \
+             ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
+             RETURNING id, created_at \
+         ), lines AS ( \
+             INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price) \
+             SELECT placed.id, n, sku, quantity, unit_price \
+             FROM placed, unnest($6::text[], $7::int[], $8::numeric[]) WITH ORDINALITY \
+                  AS l(sku, quantity, unit_price, n) \
+         ), history AS ( \
+             INSERT INTO order_history (order_id, event_type, at, status) \
+             SELECT id, $9, created_at, $10 FROM placed \
+         ) \
+         SELECT created_at, {} FROM placed",
+        OutboxBatch::call(11)
+    );
+    let query = sqlx::query(&sql)
+        .bind(id)
+        .bind(priced.customer_id)
+        .bind(priced.total.amount())
+        .bind(idempotency_key)
+        .bind(&request_json)
+        .bind(&skus)
+        .bind(&quantities)
+        .bind(&prices)
+        .bind(EventType::OrderCreated.as_str())
+        .bind(SagaState::NEW.status());
+    let row = OutboxBatch::of(std::slice::from_ref(&event))
+        .bind(query)
+        .fetch_optional(pool)
+        .await?;
+    let Some(row) = row else {
+        let key = idempotency_key.expect("only the key's index can conflict");
+        return replay(pool, key, &request_json).await;
+    };
+    let created_at: DateTime<Utc> = row.try_get("created_at")?;
 
     Ok(Placed::Created(Order {
         id,

@@ -8,7 +8,7 @@ mod settings;
 mod warm;
 
 pub use inbox::{PgHandler, PgIdempotent};
-pub use outbox::{enqueue, enqueue_all, PgOutboxStore};
+pub use outbox::{enqueue, enqueue_all, OutboxBatch, PgOutboxStore};
 pub use schema::migrate;
 pub use settings::{database_url, local_database_url, PgServiceSettings};
 pub use warm::{Loan, Warm};

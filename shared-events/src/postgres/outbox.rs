@@ -23,26 +23,65 @@ pub async fn enqueue_all(conn: &mut PgConnection, events: &[Envelope]) -> Result
     if events.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
-    let types: Vec<&str> = events.iter().map(|e| e.event_type().as_str()).collect();
-    let keys: Vec<String> = events.iter().map(Envelope::key).collect();
-    let payloads: Vec<String> = events
-        .iter()
-        .map(|e| String::from_utf8(e.to_json()).expect("JSON is UTF-8"))
-        .collect();
-    let traces: Vec<Option<String>> = events
-        .iter()
-        .map(|e| e.traceparent.map(|t| t.to_string()))
-        .collect();
-    sqlx::query("SELECT outbox_enqueue($1, $2, $3, $4, $5)")
-        .bind(&ids)
-        .bind(&types)
-        .bind(&keys)
-        .bind(&payloads)
-        .bind(&traces)
+    OutboxBatch::of(events)
+        .bind(sqlx::query(&format!("SELECT {}", OutboxBatch::call(1))))
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Events as the five arrays `outbox_enqueue` takes, so that a statement of a service's own
+/// can append them in the same round trip as its other writes (a single statement is atomic
+/// on its own, so such a step needs no transaction around it).
+pub struct OutboxBatch {
+    /// The events' ids, their inbox keys downstream.
+    ids: Vec<Uuid>,
+    /// Their types, which name their topics.
+    types: Vec<&'static str>,
+    /// Their Kafka keys, which the enqueue locks so that one key's events keep their order.
+    keys: Vec<String>,
+    /// The envelopes as JSON.
+    payloads: Vec<String>,
+    /// Their W3C trace parents, if any.
+    traces: Vec<Option<String>>,
+}
+
+impl OutboxBatch {
+    pub fn of(events: &[Envelope]) -> OutboxBatch {
+        OutboxBatch {
+            ids: events.iter().map(|e| e.event_id).collect(),
+            types: events.iter().map(|e| e.event_type().as_str()).collect(),
+            keys: events.iter().map(Envelope::key).collect(),
+            payloads: events
+                .iter()
+                .map(|e| String::from_utf8(e.to_json()).expect("JSON is UTF-8"))
+                .collect(),
+            traces: events
+                .iter()
+                .map(|e| e.traceparent.map(|t| t.to_string()))
+                .collect(),
+        }
+    }
+
+    /// The SQL call for the five parameters from `$first` on, e.g.
+    /// `outbox_enqueue($6, $7, $8, $9, $10)`.
+    pub fn call(first: usize) -> String {
+        let p: Vec<String> = (first..first + 5).map(|i| format!("${i}")).collect();
+        format!("outbox_enqueue({})", p.join(", "))
+    }
+
+    /// Binds the five arrays, in [`call`](Self::call)'s order, as the next parameters.
+    pub fn bind(
+        self,
+        query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        query
+            .bind(self.ids)
+            .bind(self.types)
+            .bind(self.keys)
+            .bind(self.payloads)
+            .bind(self.traces)
+    }
 }
 
 /// The relay's view of a PostgreSQL outbox.

@@ -85,14 +85,11 @@ async fn apply(
     let skus = skus_to_load(command, existing.as_ref());
     let products = rows::lock_products(conn, &skus).await?;
     let decision = decide(command, existing.as_ref(), &products, repeats)?;
-    for change in &decision.products {
-        rows::update_numbers(conn, &change.before, &change.after).await?;
-    }
-    if decision.reservation_changed {
-        if let Some(reservation) = &decision.reservation {
-            rows::upsert_reservation(conn, reservation).await?;
-        }
-    }
+    let changed = decision
+        .reservation
+        .as_ref()
+        .filter(|_| decision.reservation_changed);
+    rows::write_step(conn, &decision.products, changed).await?;
     enqueue_all(conn, &cause.envelopes(decision.events.clone())).await?;
     tracing::info!(%order_id, note = decision.note, "reservation step");
     Ok(decision)

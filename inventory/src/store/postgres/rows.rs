@@ -9,7 +9,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::{
-    Line, Money, Product, ProductName, RejectReason, Rejection, Reservation, ReservationStatus, Sku,
+    Line, Money, Product, ProductChange, ProductName, RejectReason, Rejection, Reservation,
+    ReservationStatus, Sku,
 };
 use crate::store::{corrupt, StoreError};
 
@@ -125,6 +126,112 @@ pub async fn update_numbers(
     Ok(())
 }
 
+/// A step's writes in one statement: every product's numbers (each guarded, as
+/// [`update_numbers`] is, by the numbers it had), and the reservation if it changed. One round
+/// trip instead of one per product plus one. The caller holds the order's lock and the
+/// products' row locks.
+pub async fn write_step(
+    conn: &mut PgConnection,
+    changes: &[ProductChange],
+    reservation: Option<&Reservation>,
+) -> Result<(), StoreError> {
+    if changes.is_empty() && reservation.is_none() {
+        return Ok(());
+    }
+    fn after(c: &ProductChange) -> &Product {
+        &c.after
+    }
+    fn before(c: &ProductChange) -> &Product {
+        &c.before
+    }
+    let column = |f: fn(&Product) -> u64, side: fn(&ProductChange) -> &Product| -> Vec<i64> {
+        changes.iter().map(|c| db_count(f(side(c)))).collect()
+    };
+    let skus: Vec<&str> = changes.iter().map(|c| c.after.sku.as_str()).collect();
+    let r = reservation.map(ReservationColumns::of);
+    let updated: i64 = sqlx::query_scalar(
+        "WITH change AS ( \
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], \
+                                  $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], \
+                                  $9::bigint[]) \
+                 AS c(sku, available, reserved, sold, restocked, \
+                      was_available, was_reserved, was_sold, was_restocked) \
+         ), updated AS ( \
+             UPDATE products p SET available = c.available, reserved = c.reserved, \
+                    sold = c.sold, restocked = c.restocked, updated_at = now() \
+             FROM change c \
+             WHERE p.sku = c.sku AND p.available = c.was_available \
+               AND p.reserved = c.was_reserved AND p.sold = c.was_sold \
+               AND p.restocked = c.was_restocked \
+             RETURNING 1 \
+         ), reservation AS ( \
+             INSERT INTO reservations (order_id, status, items, reason, short_skus) \
+             SELECT $10, $11, $12, $13, $14 WHERE $10 IS NOT NULL \
+             ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, \
+                 items = EXCLUDED.items, reason = EXCLUDED.reason, \
+                 short_skus = EXCLUDED.short_skus, updated_at = now() \
+             RETURNING 1 \
+         ) \
+         SELECT count(*) FROM updated",
+    )
+    .bind(&skus)
+    .bind(column(|p| p.available, after))
+    .bind(column(|p| p.reserved, after))
+    .bind(column(|p| p.sold, after))
+    .bind(column(|p| p.restocked, after))
+    .bind(column(|p| p.available, before))
+    .bind(column(|p| p.reserved, before))
+    .bind(column(|p| p.sold, before))
+    .bind(column(|p| p.restocked, before))
+    .bind(r.as_ref().map(|r| r.order_id))
+    .bind(r.as_ref().map(|r| r.status))
+    .bind(r.as_ref().map(|r| Json(&r.items)))
+    .bind(r.as_ref().and_then(|r| r.reason))
+    .bind(r.as_ref().map(|r| r.short_skus.clone()))
+    .fetch_one(conn)
+    .await?;
+    if updated != changes.len() as i64 {
+        return Err(StoreError::Backend(anyhow::anyhow!(
+            "the stock of {} of {:?} changed under a lock",
+            changes.len() as i64 - updated,
+            skus
+        )));
+    }
+    Ok(())
+}
+
+/// A reservation as the columns of its row.
+struct ReservationColumns {
+    order_id: Uuid,
+    status: &'static str,
+    items: Vec<LineRow>,
+    reason: Option<&'static str>,
+    short_skus: Vec<String>,
+}
+
+impl ReservationColumns {
+    fn of(r: &Reservation) -> ReservationColumns {
+        let (reason, short_skus) = match &r.rejection {
+            Some(rej) => (Some(rej.reason.as_str()), rej.short_skus.clone()),
+            None => (None, Vec::new()),
+        };
+        ReservationColumns {
+            order_id: r.order_id,
+            status: r.status.as_str(),
+            items: r
+                .lines
+                .iter()
+                .map(|l| LineRow {
+                    sku: l.sku.to_string(),
+                    quantity: l.quantity,
+                })
+                .collect(),
+            reason,
+            short_skus,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct LineRow {
     sku: String,
@@ -177,37 +284,4 @@ pub async fn reservation(
         lines,
         rejection,
     }))
-}
-
-/// Inserts or overwrites the order's reservation (the caller holds the order's lock).
-pub async fn upsert_reservation(
-    conn: &mut PgConnection,
-    r: &Reservation,
-) -> Result<(), StoreError> {
-    let items: Vec<LineRow> = r
-        .lines
-        .iter()
-        .map(|l| LineRow {
-            sku: l.sku.to_string(),
-            quantity: l.quantity,
-        })
-        .collect();
-    let (reason, short_skus) = match &r.rejection {
-        Some(rej) => (Some(rej.reason.as_str()), rej.short_skus.clone()),
-        None => (None, Vec::new()),
-    };
-    sqlx::query(
-        "INSERT INTO reservations (order_id, status, items, reason, short_skus) \
-         VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, items = EXCLUDED.items, \
-         reason = EXCLUDED.reason, short_skus = EXCLUDED.short_skus, updated_at = now()",
-    )
-    .bind(r.order_id)
-    .bind(r.status.as_str())
-    .bind(Json(items))
-    .bind(reason)
-    .bind(&short_skus)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
