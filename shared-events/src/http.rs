@@ -4,6 +4,8 @@
 //!   well-formed but invalid → 422, body over the limit → 413, a bad id in a path → 404;
 //! - the operational endpoints every service serves: `/health`, `/ready`, `/metrics`,
 //!   `/openapi.json`;
+//! - [`unrouted`], the answer to a request no route takes: a JSON 404, or a JSON 405 with
+//!   `Allow` for a path the API has but not with that method;
 //! - [`observe`], a middleware that logs each request and counts it in `/metrics`.
 
 use std::future::Future;
@@ -12,9 +14,9 @@ use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{ResourceDef, ServiceRequest, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PayloadError};
-use actix_web::http::StatusCode;
+use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use prometheus::{register_histogram_vec, register_int_counter_vec, HistogramVec, IntCounterVec};
@@ -181,25 +183,112 @@ pub fn query_config() -> web::QueryConfig {
         .error_handler(|err, _req| ApiError::unprocessable("invalid_query", err.to_string()).into())
 }
 
-/// Registers the extractor configs, the operational endpoints and a JSON 404 for unknown paths.
+/// Registers the extractor configs, the operational endpoints, and the OpenAPI document that
+/// [`unrouted`] reads.
 pub fn configure_common(cfg: &mut web::ServiceConfig, readiness: Readiness, openapi: &'static str) {
     cfg.app_data(json_config(DEFAULT_BODY_LIMIT))
         .app_data(path_config())
         .app_data(query_config())
         .app_data(web::Data::new(readiness))
-        .app_data(web::Data::new(OpenApi(openapi)))
+        .app_data(web::Data::new(OpenApi::new(openapi)))
         .route("/health", web::get().to(health))
         .route("/ready", web::get().to(ready))
         .route("/metrics", web::get().to(metrics))
         .route("/openapi.json", web::get().to(openapi_doc));
 }
 
-/// The app's default service: unknown paths get the JSON error body too.
-pub async fn not_found() -> HttpResponse {
-    ApiError::not_found("not_found", "no such resource").error_response()
+/// The app's default service, for a request no route takes. A path the service's OpenAPI
+/// document has, asked with a method the document does not give it, is 405
+/// `method_not_allowed` with an `Allow` header listing the methods it does give (every path
+/// that matches counts: `/stock/reserve` is also a `/stock/{sku}`). Anything else is 404
+/// `not_found`. Both carry the JSON error body.
+///
+/// The document is the route table here, so it must list exactly the routes the service
+/// registers; `scripts/fuzz` checks the two agree.
+pub async fn unrouted(req: HttpRequest) -> HttpResponse {
+    let allowed = req
+        .app_data::<web::Data<OpenApi>>()
+        .map(|doc| doc.methods_for(req.path()))
+        .unwrap_or_default();
+    if allowed.is_empty() || allowed.contains(req.method()) {
+        return ApiError::not_found("not_found", "no such resource").error_response();
+    }
+    let allow = allowed
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut response = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} is not served at {}; allowed: {allow}",
+            req.method(),
+            req.path()
+        ),
+    )
+    .error_response();
+    if let Ok(value) = header::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
-struct OpenApi(&'static str);
+/// The OpenAPI document a service serves, and the methods it gives each path.
+struct OpenApi {
+    doc: &'static str,
+    paths: Vec<(ResourceDef, Vec<Method>)>,
+}
+
+/// The methods an OpenAPI path item can hold, in the order an `Allow` header lists them.
+const METHODS: [Method; 8] = [
+    Method::GET,
+    Method::PUT,
+    Method::POST,
+    Method::DELETE,
+    Method::OPTIONS,
+    Method::HEAD,
+    Method::PATCH,
+    Method::TRACE,
+];
+
+impl OpenApi {
+    /// OpenAPI path templates (`/customers/{id}`) are actix patterns too. A document that does
+    /// not parse has no paths, so every unrouted request is then a 404.
+    fn new(doc: &'static str) -> Self {
+        let parsed: serde_json::Value = serde_json::from_str(doc).unwrap_or_default();
+        let paths = parsed
+            .get("paths")
+            .and_then(|p| p.as_object())
+            .into_iter()
+            .flatten()
+            .map(|(path, item)| {
+                let methods = METHODS
+                    .iter()
+                    .filter(|m| item.get(m.as_str().to_ascii_lowercase()).is_some())
+                    .cloned()
+                    .collect();
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        OpenApi { doc, paths }
+    }
+
+    /// The methods of every documented path that `path` matches, in `Allow` order.
+    fn methods_for(&self, path: &str) -> Vec<Method> {
+        let matching: Vec<&Vec<Method>> = self
+            .paths
+            .iter()
+            .filter(|(def, _)| def.is_match(path))
+            .map(|(_, methods)| methods)
+            .collect();
+        METHODS
+            .iter()
+            .filter(|m| matching.iter().any(|methods| methods.contains(m)))
+            .cloned()
+            .collect()
+    }
+}
 
 async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
@@ -214,7 +303,7 @@ async fn metrics() -> HttpResponse {
 async fn openapi_doc(doc: web::Data<OpenApi>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(doc.0)
+        .body(doc.doc)
 }
 
 type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
@@ -392,7 +481,7 @@ pub async fn serve(
 
 /// Binds `host:port` (port 0 picks a free one) and builds the server every service runs:
 /// request logging and metrics, the common endpoints and extractor configs, the service's own
-/// `routes` (which also register the app data they use), and JSON 404s for anything else.
+/// `routes` (which also register the app data they use), and [`unrouted`] for anything else.
 /// Returns the bound port and the server; run it with [`serve`].
 pub fn bind<F>(
     host: &str,
@@ -413,7 +502,7 @@ where
             .wrap(from_fn(observe))
             .configure(|cfg| configure_common(cfg, readiness.clone(), openapi))
             .configure(routes.clone())
-            .default_service(web::to(not_found))
+            .default_service(web::to(unrouted))
     })
     .listen(listener)?
     .disable_signals()

@@ -1,9 +1,10 @@
 //! The shared HTTP plumbing: SPEC §4's error bodies and status codes for bad input, and the
 //! operational endpoints, on an in-process actix app.
 
+use actix_web::http::Method;
 use actix_web::{middleware::from_fn, test, web, App, HttpResponse};
 use serde::Deserialize;
-use shared_events::http::{configure_common, not_found, observe, ApiError, Readiness};
+use shared_events::http::{configure_common, observe, unrouted, ApiError, Readiness};
 use shared_events::Money;
 use uuid::Uuid;
 
@@ -24,15 +25,29 @@ async fn get(id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     ))
 }
 
+async fn empty() -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+/// The test app's routes, as its OpenAPI document lists them (`/things/first` is also a
+/// `/things/{id}`, as `/stock/reserve` is a `/stock/{sku}`).
+const OPENAPI: &str = r#"{"openapi":"3.0.3","paths":{
+    "/things": {"post": {}},
+    "/things/{id}": {"get": {}, "parameters": []},
+    "/things/first": {"put": {}, "summary": "not a method"},
+    "/health": {"get": {}}
+}}"#;
+
 macro_rules! app {
     ($readiness:expr) => {
         test::init_service(
             App::new()
                 .wrap(from_fn(observe))
-                .configure(|cfg| configure_common(cfg, $readiness, r#"{"openapi":"3.0.3"}"#))
+                .configure(|cfg| configure_common(cfg, $readiness, OPENAPI))
                 .route("/things", web::post().to(create))
+                .route("/things/first", web::put().to(empty))
                 .route("/things/{id}", web::get().to(get))
-                .default_service(web::to(not_found)),
+                .default_service(web::to(unrouted)),
         )
         .await
     };
@@ -104,6 +119,64 @@ async fn unknown_paths_and_bad_ids_are_json_404s() {
 }
 
 #[actix_web::test]
+async fn a_method_a_documented_path_does_not_serve_is_a_json_405_with_allow() {
+    let app = app!(Readiness::new());
+    let id = Uuid::new_v4().to_string();
+    let cases = [
+        (Method::DELETE, "/things", "POST"),
+        (Method::GET, "/things", "POST"),
+        (Method::TRACE, "/health", "GET"),
+        (Method::POST, &format!("/things/{id}") as &str, "GET"),
+        (Method::PATCH, "/things/first", "GET, PUT"),
+        (Method::HEAD, "/things/first", "GET, PUT"),
+    ];
+    for (method, uri, allow) in cases {
+        let req = test::TestRequest::default()
+            .method(method.clone())
+            .uri(uri)
+            .to_request();
+        let resp = test::call_service(&app, req).await;
+        let allowed = resp
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(allowed.as_deref(), Some(allow), "{method} {uri}");
+        assert_eq!(
+            error_of(resp).await,
+            (405, "method_not_allowed".to_owned()),
+            "{method} {uri}"
+        );
+    }
+    // The routes themselves still answer, `/things/first` with both of its methods.
+    for (method, uri, status) in [
+        (Method::PUT, "/things/first", 200),
+        (Method::GET, "/things/first", 404),
+        (Method::GET, "/health", 200),
+    ] {
+        let req = test::TestRequest::default()
+            .method(method.clone())
+            .uri(uri)
+            .to_request();
+        let resp = test::call_service(&app, req).await;
+        assert_eq!(resp.status().as_u16(), status, "{method} {uri}");
+    }
+    // A path the document does not have is 404 whatever the method.
+    for method in [Method::GET, Method::DELETE] {
+        let req = test::TestRequest::default()
+            .method(method.clone())
+            .uri("/things/a/b")
+            .to_request();
+        let resp = test::call_service(&app, req).await;
+        assert!(resp.headers().get("allow").is_none());
+        assert_eq!(
+            error_of(resp).await,
+            (404, "not_found".to_owned()),
+            "{method}"
+        );
+    }
+}
+
+#[actix_web::test]
 async fn operational_endpoints() {
     let readiness = Readiness::new()
         .check("store", || async { Ok(()) })
@@ -121,7 +194,7 @@ async fn operational_endpoints() {
     assert_eq!(body["checks"]["broker"], "error: connection refused");
 
     let resp = test::call_service(&app, get("/openapi.json")).await;
-    assert_eq!(test::read_body(resp).await, r#"{"openapi":"3.0.3"}"#);
+    assert_eq!(test::read_body(resp).await, OPENAPI);
 
     let resp = test::call_service(&app, get("/metrics")).await;
     let text = String::from_utf8(test::read_body(resp).await.to_vec()).unwrap();
