@@ -219,7 +219,8 @@ async function openTimeline(id) {
 /** The events as dots on a time axis from 0 to the last event, labelled in ms. */
 function drawAxis(svg, events) {
   const ns = "http://www.w3.org/2000/svg";
-  const width = 400, left = 12, right = 388, y = 30;
+  // Margins wide enough for a label centred on the first or the last event.
+  const width = 400, left = 36, right = 364, y = 30;
   const span = Math.max(1, ...events.map((e) => e.offset));
   const x = (ms) => left + ((right - left) * ms) / span;
   const el = (name, attrs, text) => {
