@@ -142,16 +142,39 @@ async fn the_stream_sends_every_transition_and_resumes_after_last_event_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_last_event_id_is_refused() {
     let app = TestApp::spawn().await;
-    for bad in ["yesterday", "12", "-1-3"] {
-        let (status, body) = shared_events::testing::TestClient::send(
-            reqwest::Client::new()
-                .get(app.url("/orders/stream"))
-                .header("Last-Event-ID", bad),
-        )
-        .await;
-        assert_eq!(status, 422, "{bad:?}: {body}");
-        assert_eq!(body["error"]["code"], "invalid_last_event_id");
+    let header = |value: reqwest::header::HeaderValue| {
+        reqwest::Client::new()
+            .get(app.url("/orders/stream"))
+            .header("Last-Event-ID", value)
+    };
+    let query = |value: &str| {
+        reqwest::Client::new()
+            .get(app.url("/orders/stream"))
+            .query(&[("last_event_id", value)])
+    };
+    let mut requests = Vec::new();
+    // `+1-2` and ` 1-2` parsed as 1-2, and a header that is not text was ignored (the stream
+    // started from now).
+    for bad in ["yesterday", "12", "-1-3", "+1-2", "1-+2", "1-"] {
+        requests.push((bad.to_owned(), header(bad.parse().unwrap())));
+        requests.push((format!("?{bad}"), query(bad)));
     }
+    requests.push(("? 1-2".to_owned(), query(" 1-2")));
+    let not_text = reqwest::header::HeaderValue::from_bytes(b"1-2\xe9").unwrap();
+    requests.push(("1-2\\xe9".to_owned(), header(not_text)));
+    for (what, request) in requests {
+        // The status first: a stream that opened by mistake would never end.
+        let response = request.send().await.expect("GET /orders/stream");
+        assert_eq!(response.status(), 422, "{what:?}");
+        let body: Value = response.json().await.expect("a JSON error body");
+        assert_eq!(body["error"]["code"], "invalid_last_event_id", "{what:?}");
+    }
+    // An empty one is none: the stream starts from now.
+    let response = header(reqwest::header::HeaderValue::from_static(""))
+        .send()
+        .await
+        .expect("GET /orders/stream");
+    assert_eq!(response.status(), 200);
 }
 
 /// A history row whose transaction commits after a later one's must not be passed by a

@@ -63,20 +63,28 @@ pub struct StreamQuery {
     last_event_id: Option<String>,
 }
 
-/// `GET /orders/stream`: from the `Last-Event-ID` cursor if one is given, else from now.
+/// `GET /orders/stream`: from the `Last-Event-ID` cursor if one is given, else from now. An
+/// empty one is none (what a browser's `EventSource` means by it); any other that is not a
+/// cursor, a header of bytes that are not text included, is 422 rather than ignored.
 pub async fn stream(
     req: HttpRequest,
     query: web::Query<StreamQuery>,
     pool: web::Data<PgPool>,
     feed: web::Data<Feed>,
 ) -> Result<HttpResponse, ApiError> {
-    let given = req
-        .headers()
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    let header = match req.headers().get("last-event-id") {
+        None => None,
+        Some(v) => Some(v.to_str().map(str::to_owned).map_err(|_| {
+            ApiError::unprocessable(
+                "invalid_last_event_id",
+                "Last-Event-ID is not text; expected <xid>-<seq>",
+            )
+        })?),
+    };
+    let given = header
+        .filter(|v| !v.is_empty())
         .or_else(|| query.into_inner().last_event_id)
-        .filter(|v| !v.trim().is_empty());
+        .filter(|v| !v.is_empty());
     let cursor = match given {
         Some(id) => id.parse::<Cursor>().map_err(|e| {
             ApiError::unprocessable(

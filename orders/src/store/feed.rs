@@ -40,13 +40,16 @@ pub struct BadCursor;
 impl FromStr for Cursor {
     type Err = BadCursor;
 
+    /// Exactly `<digits>-<digits>`, as the feed writes it: no sign, no spaces (Rust's integer
+    /// parsing alone would take `+1-+2`, which the OpenAPI document's pattern refuses).
     fn from_str(s: &str) -> Result<Cursor, BadCursor> {
-        let (xid, seq) = s.trim().split_once('-').ok_or(BadCursor)?;
-        let xid = xid.parse().map_err(|_| BadCursor)?;
-        let seq: i64 = seq.parse().map_err(|_| BadCursor)?;
-        if seq < 0 {
+        let (xid, seq) = s.split_once('-').ok_or(BadCursor)?;
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        if !digits(xid) || !digits(seq) {
             return Err(BadCursor);
         }
+        let xid = xid.parse().map_err(|_| BadCursor)?;
+        let seq: i64 = seq.parse().map_err(|_| BadCursor)?;
         Ok(Cursor { xid, seq })
     }
 }
@@ -163,6 +166,10 @@ mod tests {
             "1--2",
             "-1-2",
             "1-2-3",
+            "+1-2",
+            "1-+2",
+            " 1-2",
+            "1-2 ",
             "99999999999999999999-1",
         ] {
             assert!(bad.parse::<Cursor>().is_err(), "{bad:?} parsed");
