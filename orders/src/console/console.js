@@ -67,7 +67,10 @@ function admit(o) {
     if (older(other, o) && (!next || older(next, other))) next = other;
   }
   tbody.insertBefore(o.row, next ? next.row : null);
-  if (connected) o.row.classList.add("fresh");
+  if (connected) {
+    o.row.classList.add("fresh");
+    o.fresh = Date.now();
+  }
   orders.set(o.id, o);
   $("#empty").hidden = true;
   return true;
@@ -92,7 +95,12 @@ function isStuck(o) {
 
 function markStuck() {
   let n = 0;
+  const now = Date.now();
   for (const o of orders.values()) {
+    if (o.fresh && now - o.fresh > 1500) {
+      o.row.classList.remove("fresh");
+      o.fresh = 0;
+    }
     const stuck = isStuck(o);
     o.row.classList.toggle("stuck", stuck);
     if (stuck) n += 1;
@@ -161,13 +169,26 @@ function follow() {
     if (!connected) firstLoad();
   });
   feed.addEventListener("transition", (message) => {
-    const t = JSON.parse(message.data);
+    queued.push(JSON.parse(message.data));
+    if (!flushTimer) flushTimer = setTimeout(flush, FLUSH_EVERY_MS);
+  });
+}
+
+// Transitions are applied in batches, so that a busy system (hundreds a second) costs the
+// page one layout per batch rather than one per event.
+const FLUSH_EVERY_MS = 100;
+const queued = [];
+let flushTimer = null;
+
+function flush() {
+  flushTimer = null;
+  for (const t of queued.splice(0)) {
     const ended = terminal(t.status) && (t.event_type === "order.confirmed" ||
       t.event_type === "order.cancelled") ? Date.parse(t.at) : null;
     const o = upsert({ id: t.order_id, customer_id: t.customer_id, total: t.total,
       status: t.status, reason: t.reason, created_at: t.created_at, ended });
     if (o && selected === o.id) scheduleTimeline(o.id);
-  });
+  }
 }
 
 // ---- the timeline ---------------------------------------------------------------------
