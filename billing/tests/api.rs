@@ -164,8 +164,9 @@ async fn invalid_requests_get_the_documented_errors() {
     assert_eq!((status, code(&body)), (404, "account_not_found"));
     let (status, body) = app.get("/billing/not-a-uuid").await;
     assert_eq!((status, code(&body)), (404, "not_found"));
+    // A path the service has, asked with a method it does not serve there.
     let (status, body) = app.get("/billing").await;
-    assert_eq!(status, 404, "{body}");
+    assert_eq!((status, code(&body)), (405, "method_not_allowed"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
