@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::actions::money;
+use super::actions::{money, Actor};
 use super::checker::{diff, public_state};
 use super::groups;
 use super::harness::{Options, PrivateBroker, Service, System};
-use super::workload::{self, MixSpec};
+use super::workload::{self, Burst, MixSpec};
 
 /// `E2E_BURST`: orders per burst in scenarios 7, 8 and 12–15.
 pub(super) fn burst_size() -> usize {
@@ -37,6 +37,50 @@ pub(super) fn reasons(world: &super::checker::World) -> BTreeMap<String, usize> 
         *r.entry(key.trim().to_owned()).or_default() += 1;
     }
     r
+}
+
+/// Sets up a mix of customers and SKUs (some poor, some scarce) and starts a burst of `n`
+/// orders through `actor`, every `new_customer_every`-th for a new customer.
+pub(super) async fn start_burst(
+    actor: &Actor,
+    n: usize,
+    new_customer_every: usize,
+    seed: u64,
+) -> (Arc<AtomicUsize>, tokio::task::JoinHandle<Burst>) {
+    let mix = workload::setup(
+        actor,
+        &MixSpec {
+            customers: 10,
+            poor_every: 4,
+            skus: 8,
+            scarce_every: 4,
+        },
+    )
+    .await;
+    let placed = Arc::new(AtomicUsize::new(0));
+    let burst = {
+        let (a, placed) = (actor.clone(), placed.clone());
+        tokio::spawn(async move {
+            workload::burst(&a, &mix, n, 4, new_customer_every, placed, seed).await
+        })
+    };
+    (placed, burst)
+}
+
+/// Waits for the burst to end and checks that every order was placed.
+pub(super) async fn finish_burst(n: usize, burst: tokio::task::JoinHandle<Burst>) {
+    let burst = burst.await.expect("the burst");
+    eprintln!(
+        "e2e: {n} orders placed in {:.1}s ({} for new customers)",
+        burst.posted_in.as_secs_f64(),
+        burst.new_customers
+    );
+    assert!(
+        burst.failures.is_empty(),
+        "{} orders could not be placed:\n{}",
+        burst.failures.len(),
+        burst.failures.join("\n")
+    );
 }
 
 /// 6. Deadline: with billing stopped, the order is cancelled at the deadline and its stock
@@ -133,22 +177,7 @@ async fn s07_kill_each_service_mid_burst() {
     let n = burst_size();
     let started = Instant::now();
     let sys = System::start().await;
-    let a = sys.actor();
-    let mix = workload::setup(
-        &a,
-        &MixSpec {
-            customers: 10,
-            poor_every: 4,
-            skus: 8,
-            scarce_every: 4,
-        },
-    )
-    .await;
-    let placed = Arc::new(AtomicUsize::new(0));
-    let burst = {
-        let (a, mix, placed) = (a.clone(), mix.clone(), placed.clone());
-        tokio::spawn(async move { workload::burst(&a, &mix, n, 4, 10, placed, 7).await })
-    };
+    let (placed, burst) = start_burst(&sys.actor(), n, 10, 7).await;
     for (i, service) in Service::ALL.into_iter().enumerate() {
         wait_placed(&placed, (2 * i + 1) * n / 10, &burst).await;
         eprintln!(
@@ -165,19 +194,8 @@ async fn s07_kill_each_service_mid_burst() {
             resumed.as_secs_f64()
         );
     }
-    let burst = burst.await.expect("the burst");
-    eprintln!(
-        "e2e: {n} orders placed in {:.1}s ({} for new customers)",
-        burst.posted_in.as_secs_f64(),
-        burst.new_customers
-    );
+    finish_burst(n, burst).await;
     let world = sys.check(Duration::from_secs(90)).await;
-    assert!(
-        burst.failures.is_empty(),
-        "{} orders could not be placed:\n{}",
-        burst.failures.len(),
-        burst.failures.join("\n")
-    );
     assert_eq!(world.orders.len(), n);
     eprintln!(
         "e2e: scenario 7 with {n} orders took {:.1}s; outcomes {:?}",
@@ -271,22 +289,7 @@ async fn s08_broker_restart_mid_burst() {
         ..Options::default()
     })
     .await;
-    let a = sys.actor();
-    let mix = workload::setup(
-        &a,
-        &MixSpec {
-            customers: 10,
-            poor_every: 4,
-            skus: 8,
-            scarce_every: 4,
-        },
-    )
-    .await;
-    let placed = Arc::new(AtomicUsize::new(0));
-    let burst = {
-        let (a, mix, placed) = (a.clone(), mix.clone(), placed.clone());
-        tokio::spawn(async move { workload::burst(&a, &mix, n, 4, 10, placed, 8).await })
-    };
+    let (placed, burst) = start_burst(&sys.actor(), n, 10, 8).await;
     wait_placed(&placed, n / 2, &burst).await;
     eprintln!(
         "e2e: {} of {n} orders placed; restarting the broker",
@@ -294,18 +297,8 @@ async fn s08_broker_restart_mid_burst() {
     );
     let took = broker.restart().await;
     eprintln!("e2e: broker restarted in {:.1}s", took.as_secs_f64());
-    let burst = burst.await.expect("the burst");
-    eprintln!(
-        "e2e: {n} orders placed in {:.1}s",
-        burst.posted_in.as_secs_f64()
-    );
+    finish_burst(n, burst).await;
     let world = sys.check(Duration::from_secs(120)).await;
-    assert!(
-        burst.failures.is_empty(),
-        "{} orders could not be placed:\n{}",
-        burst.failures.len(),
-        burst.failures.join("\n")
-    );
     assert_eq!(world.orders.len(), n);
     eprintln!(
         "e2e: scenario 8 with {n} orders took {:.1}s; outcomes {:?}",

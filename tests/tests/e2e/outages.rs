@@ -7,8 +7,7 @@
 //! minutes with PostgreSQL's pool timeout), which dead-lettered valid events, compensations
 //! included, once it ran out.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -16,57 +15,12 @@ use shared_events::KafkaConfig;
 
 use super::actions::Actor;
 use super::client::Api;
-use super::faults::{burst_size, reasons, wait_placed};
+use super::faults::{burst_size, finish_burst, reasons, start_burst, wait_placed};
 use super::harness::{Options, PrivateBroker, Service, System};
 use super::stores::{PrivatePostgres, PrivateRedis};
-use super::workload::{self, Burst, MixSpec};
 
 /// The counter of attempts retried because a store was unavailable.
 const UNAVAILABLE_RETRIES: &str = "events_unavailable_retries_total";
-
-/// Sets up a mix of customers and SKUs (some poor, some scarce) and starts a burst of `n`
-/// orders through `actor`, every `new_customer_every`-th for a new customer.
-async fn start_burst(
-    actor: &Actor,
-    n: usize,
-    new_customer_every: usize,
-    seed: u64,
-) -> (Arc<AtomicUsize>, tokio::task::JoinHandle<Burst>) {
-    let mix = workload::setup(
-        actor,
-        &MixSpec {
-            customers: 10,
-            poor_every: 4,
-            skus: 8,
-            scarce_every: 4,
-        },
-    )
-    .await;
-    let placed = Arc::new(AtomicUsize::new(0));
-    let burst = {
-        let (a, placed) = (actor.clone(), placed.clone());
-        tokio::spawn(async move {
-            workload::burst(&a, &mix, n, 4, new_customer_every, placed, seed).await
-        })
-    };
-    (placed, burst)
-}
-
-/// Waits for the burst to end and checks that every order was placed.
-async fn finish_burst(n: usize, burst: tokio::task::JoinHandle<Burst>) {
-    let burst = burst.await.expect("the burst");
-    eprintln!(
-        "e2e: {n} orders placed in {:.1}s ({} for new customers)",
-        burst.posted_in.as_secs_f64(),
-        burst.new_customers
-    );
-    assert!(
-        burst.failures.is_empty(),
-        "{} orders could not be placed:\n{}",
-        burst.failures.len(),
-        burst.failures.join("\n")
-    );
-}
 
 /// Every dead letter of the run's namespace: there must be none. Returns how many there are
 /// (0), for the scenario's summary line.
