@@ -21,7 +21,7 @@ pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     let mut app = Startup::postgres(settings.postgres.service, shutdown, pool.clone())
         .topics(&[saga::SUBSCRIPTIONS, saga::EMITTED].concat())
         .await?
-        .bind(routes::OPENAPI, data, routes::configure)?;
+        .bind(routes::openapi(), data, routes::configure)?;
 
     app.spawn_outbox_relay()?;
     let billing = Billing::new(pool.clone(), settings.account_wait);

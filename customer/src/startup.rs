@@ -18,7 +18,7 @@ pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     let mut app = Startup::postgres(settings.service, shutdown, pool.clone())
         .topics(&[EventType::CustomerCreated])
         .await?
-        .bind(routes::OPENAPI, web::Data::new(pool), routes::configure)?;
+        .bind(routes::openapi(), web::Data::new(pool), routes::configure)?;
     app.spawn_outbox_relay()?;
     Ok(app)
 }

@@ -43,7 +43,7 @@ pub async fn build_with_store(
         })
         .topics(&topics)
         .await?
-        .bind(routes::OPENAPI, data, routes::configure)?;
+        .bind(routes::openapi(), data, routes::configure)?;
 
     let (producer, kafka) = (build_producer(app.kafka())?, app.kafka().clone());
     app.spawn("outbox relay", |shutdown| {

@@ -43,7 +43,7 @@ pub async fn build_with_notifier(
     let mut app = Startup::redis(settings.service, shutdown, conn.clone())
         .topics(SUBSCRIPTIONS)
         .await?
-        .bind(routes::OPENAPI, state, routes::configure)?;
+        .bind(routes::openapi(), state, routes::configure)?;
 
     let handler = NotificationHandler::new(keys.clone());
     let handler = RedisIdempotent::new(

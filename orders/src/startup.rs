@@ -31,10 +31,14 @@ pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     let mut app = Startup::postgres(settings.postgres.service, shutdown, pool.clone())
         .topics(&topics)
         .await?
-        .bind(routes::OPENAPI, data, move |cfg| {
-            cfg.app_data(feed.clone());
-            routes::configure(cfg);
-        })?;
+        .bind(
+            routes::openapi(),
+            data,
+            move |r: &mut shared_events::http::Routes| {
+                r.app_data(feed.clone());
+                routes::configure(r);
+            },
+        )?;
 
     app.spawn_outbox_relay()?;
     let handler = PgIdempotent::new(pool.clone(), SERVICE, OrdersHandler);

@@ -4,7 +4,7 @@
 use actix_web::http::Method;
 use actix_web::{middleware::from_fn, test, web, App, HttpResponse};
 use serde::Deserialize;
-use shared_events::http::{configure_common, observe, unrouted, ApiError, Readiness};
+use shared_events::http::{configure_app, document, observe, ApiError, Readiness, Routes, Site};
 use shared_events::Money;
 use uuid::Uuid;
 
@@ -29,28 +29,47 @@ async fn empty() -> HttpResponse {
     HttpResponse::Ok().finish()
 }
 
-/// The test app's routes, as its OpenAPI document lists them (`/things/first` is also a
-/// `/things/{id}`, as `/stock/reserve` is a `/stock/{sku}`).
-const OPENAPI: &str = r#"{"openapi":"3.0.3","paths":{
-    "/things": {"post": {}},
-    "/things/{id}": {"get": {}, "parameters": []},
-    "/things/first": {"put": {}, "summary": "not a method"},
-    "/health": {"get": {}}
-}}"#;
+/// The test app's routes (`/things/first` is also a `/things/{id}`, as `/stock/reserve` is a
+/// `/stock/{sku}`).
+fn routes(routes: &mut Routes) {
+    routes
+        .post("/things", create)
+        .put("/things/first", empty)
+        .get("/things/{id}", get);
+}
+
+/// Their document, as utoipa generates one from a service's handlers.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create_doc, first_doc, get_doc))]
+struct ThingsDoc;
+
+#[utoipa::path(post, path = "/things", responses((status = 201, description = "Created")))]
+#[allow(dead_code)]
+fn create_doc() {}
+
+#[utoipa::path(put, path = "/things/first", responses((status = 200, description = "Done")))]
+#[allow(dead_code)]
+fn first_doc() {}
+
+#[utoipa::path(get, path = "/things/{id}", responses((status = 404, description = "None")))]
+#[allow(dead_code)]
+fn get_doc() {}
+
+fn site(readiness: Readiness) -> Site<fn(&mut Routes)> {
+    use utoipa::OpenApi;
+    Site::new(readiness, document(ThingsDoc::openapi()), routes)
+}
 
 macro_rules! app {
-    ($readiness:expr) => {
+    ($readiness:expr) => {{
+        let site = site($readiness);
         test::init_service(
             App::new()
                 .wrap(from_fn(observe))
-                .configure(|cfg| configure_common(cfg, $readiness, OPENAPI))
-                .route("/things", web::post().to(create))
-                .route("/things/first", web::put().to(empty))
-                .route("/things/{id}", web::get().to(get))
-                .default_service(web::to(unrouted)),
+                .configure(|cfg| configure_app(cfg, &site)),
         )
         .await
-    };
+    }};
 }
 
 async fn error_of<B: actix_web::body::MessageBody>(
@@ -194,7 +213,18 @@ async fn operational_endpoints() {
     assert_eq!(body["checks"]["broker"], "error: connection refused");
 
     let resp = test::call_service(&app, get("/openapi.json")).await;
-    assert_eq!(test::read_body(resp).await, OPENAPI);
+    let doc: serde_json::Value = test::read_body_json(resp).await;
+    for path in [
+        "/things",
+        "/things/{id}",
+        "/health",
+        "/ready",
+        "/metrics",
+        "/openapi.json",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} documented: {doc}");
+    }
+    assert!(doc["components"]["schemas"]["Error"].is_object(), "{doc}");
 
     let resp = test::call_service(&app, get("/metrics")).await;
     let text = String::from_utf8(test::read_body(resp).await.to_vec()).unwrap();
@@ -205,5 +235,25 @@ async fn operational_endpoints() {
     assert!(
         text.contains("outbox_published_total 0"),
         "runtime metrics are registered"
+    );
+}
+
+#[actix_web::test]
+async fn the_route_table_and_the_document_must_agree() {
+    let site = site(Readiness::new());
+    let doc = document(<ThingsDoc as utoipa::OpenApi>::openapi());
+    assert_eq!(site.table().undocumented(&doc), Vec::<String>::new());
+
+    // A route registered without its documentation, and a documented one never registered.
+    let fewer = Site::new(Readiness::new(), doc.clone(), |r: &mut Routes| {
+        r.post("/things", create).get("/other", empty);
+    });
+    assert_eq!(
+        fewer.table().undocumented(&doc),
+        vec![
+            "GET /other is served but not documented".to_owned(),
+            "PUT /things/first is documented but not served".to_owned(),
+            "GET /things/{id} is documented but not served".to_owned(),
+        ]
     );
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde_json::json;
-use shared_events::http::ApiError;
+use shared_events::http::{ApiError, Routes};
 use shared_events::postgres::PgServiceSettings;
 use shared_events::service::{Application, Startup};
 use shared_events::testing::{
@@ -17,9 +17,12 @@ use shared_events::{postgres, CancellationToken, EventType, KafkaConfig};
 use sqlx::migrate::Migrator;
 use sqlx::PgPool;
 
-const OPENAPI: &str = r#"{"openapi": "3.0.3", "paths": {"/outbox": {}, "/health": {},
-    "/ready": {}, "/metrics": {}, "/openapi.json": {}}}"#;
+/// The service's own document, as utoipa generates it from its handlers.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(outbox))]
+struct OutboxDoc;
 
+#[utoipa::path(get, path = "/outbox", responses((status = 200, description = "Its rows")))]
 async fn outbox(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
         .fetch_one(pool.get_ref())
@@ -28,8 +31,8 @@ async fn outbox(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(json!({ "rows": rows })))
 }
 
-fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/outbox", web::get().to(outbox));
+fn routes(routes: &mut Routes) {
+    routes.get("/outbox", outbox);
 }
 
 /// A service as the five build theirs: store, topics, routes, tasks.
@@ -42,7 +45,7 @@ async fn build(
     let mut app = Startup::postgres(settings.service, shutdown, pool)
         .topics(&[EventType::CustomerCreated])
         .await?
-        .bind(OPENAPI, data, routes)?;
+        .bind(<OutboxDoc as utoipa::OpenApi>::openapi(), data, routes)?;
     app.spawn_outbox_relay()?;
     Ok(app)
 }

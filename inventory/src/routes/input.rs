@@ -49,7 +49,7 @@ pub fn store_error(e: StoreError, sku: &str) -> ApiError {
         StoreError::Stock(StockError::TooLarge) => {
             ApiError::unprocessable("invalid_quantity", StockError::TooLarge.to_string())
         }
-        other => ApiError::internal(format!("{other:#}")),
+        other => ApiError::store(other),
     }
 }
 

@@ -87,7 +87,7 @@ pub async fn reserve(
     let reservation = store
         .reserve(request, traceparent(&req))
         .await
-        .map_err(|e| ApiError::internal(format!("{e:#}")))?;
+        .map_err(ApiError::store)?;
     Ok(answer(&reservation))
 }
 
@@ -104,7 +104,7 @@ pub async fn release(
     let released = store
         .release(order_id, traceparent(&req))
         .await
-        .map_err(|e| ApiError::internal(format!("{e:#}")))?;
+        .map_err(ApiError::store)?;
     match released {
         Release::Done(r) => Ok(HttpResponse::Ok().json(ReservationView {
             order_id: r.order_id,

@@ -6,9 +6,9 @@ mod stock_alerts;
 
 use std::sync::Arc;
 
-use actix_web::web;
 use redis::aio::ConnectionManager;
 use shared_events::http::ApiError;
+use shared_events::http::Routes;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -18,14 +18,18 @@ pub use stock_alerts::stock_alerts;
 
 use crate::keys::Keys;
 
-/// The OpenAPI document of these routes, served at `/openapi.json`.
-pub const OPENAPI: &str = include_str!("../../openapi.json");
+/// The OpenAPI document of these routes, served at `/openapi.json` with the operational ones.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let doc = include_str!("../../openapi.json").replacen("3.0.3", "3.1.0", 1);
+    serde_json::from_str(&doc).expect("the OpenAPI document parses")
+}
 
 /// Registers the service's own routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/notify", web::post().to(notify))
-        .route("/notifications", web::get().to(list_notifications))
-        .route("/stock-alerts", web::get().to(stock_alerts));
+pub fn configure(routes: &mut Routes) {
+    routes
+        .post("/notify", notify)
+        .get("/notifications", list_notifications)
+        .get("/stock-alerts", stock_alerts);
 }
 
 /// What every handler needs: a Redis connection, the key names, and the dispatcher's bell.

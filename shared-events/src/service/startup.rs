@@ -11,7 +11,7 @@ use std::future::Future;
 use actix_web::web;
 
 use crate::events::EventType;
-use crate::http::{bind, serve, Readiness};
+use crate::http::{bind, document, serve, HttpServer, Readiness, Routes};
 use crate::service::{Application, ServiceSettings};
 use crate::tasks::Tasks;
 use crate::CancellationToken;
@@ -62,33 +62,34 @@ impl<S> Startup<S> {
     }
 
     /// Step 3: binds the HTTP server ([`crate::http::bind`]: the common endpoints, then the
-    /// service's `routes`, whose handlers find `data` as app data, then JSON 404s) and starts
-    /// it as the task `http`. `routes` is usually the service's `routes::configure`; a closure
+    /// service's `routes`, whose handlers find `data` as app data, then JSON 404s and 405s) and
+    /// starts it as the task `http`. `openapi` is the document of the service's own routes
+    /// (its `routes::openapi()`); `routes` is usually its `routes::configure`, and a closure
     /// may add app data of its own (orders' saga feed gets the shutdown token that way).
     pub fn bind<T, R>(
         self,
-        openapi: &'static str,
+        openapi: utoipa::openapi::OpenApi,
         data: web::Data<T>,
         routes: R,
     ) -> anyhow::Result<Application<S>>
     where
         T: ?Sized + Send + Sync + 'static,
-        R: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+        R: Fn(&mut Routes) + Clone + Send + 'static,
     {
         let settings = self.settings;
-        let readiness = self.readiness.kafka(&settings.kafka);
-        let (port, server) = bind(
-            &settings.http_host,
-            settings.http_port,
-            readiness,
-            openapi,
-            move |cfg| {
-                cfg.app_data(data.clone());
-                routes(cfg);
+        let (port, server) = bind(HttpServer {
+            host: settings.http_host.clone(),
+            port: settings.http_port,
+            readiness: self.readiness.kafka(&settings.kafka),
+            document: document(openapi),
+            routes: move |r: &mut Routes| {
+                r.app_data(data.clone());
+                routes(r);
             },
-        )?;
+        })?;
         let mut tasks = Tasks::new(self.shutdown.clone());
-        tasks.spawn("http", serve(server, self.shutdown));
+        let shutdown = self.shutdown;
+        tasks.spawn("http", async move { Ok(serve(server, shutdown).await?) });
         Ok(Application::new(port, self.store, settings.kafka, tasks))
     }
 }
