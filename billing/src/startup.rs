@@ -19,7 +19,7 @@ pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     let pool = postgres::open(&settings.postgres.database_url, &store::MIGRATIONS).await?;
     let data = web::Data::new(pool.clone());
     let mut app = Startup::postgres(settings.postgres.service, shutdown, pool.clone())
-        .topics(&[saga::SUBSCRIPTIONS, saga::EMITTED].concat())
+        .topics(saga::EMITTED, saga::SUBSCRIPTIONS)
         .await?
         .bind(routes::openapi(), data, routes::configure)?;
 

@@ -16,7 +16,7 @@ pub type Application = service::Application<PgPool>;
 pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Application> {
     let pool = postgres::open(&settings.database_url, &store::MIGRATIONS).await?;
     let mut app = Startup::postgres(settings.service, shutdown, pool.clone())
-        .topics(&[EventType::CustomerCreated])
+        .topics(&[EventType::CustomerCreated], &[])
         .await?
         .bind(routes::openapi(), web::Data::new(pool), routes::configure)?;
     app.spawn_outbox_relay()?;

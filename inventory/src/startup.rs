@@ -30,18 +30,13 @@ pub async fn build_with_store(
     shutdown: CancellationToken,
 ) -> anyhow::Result<Application> {
     let probe = store.clone();
-    let topics: Vec<_> = saga::PRODUCES
-        .iter()
-        .chain(saga::CONSUMES)
-        .copied()
-        .collect();
     let data = web::Data::from(store.clone());
     let mut app = Startup::new(settings.service, shutdown, store.clone())
         .ready_when(store.kind(), move || {
             let store = probe.clone();
             async move { store.ping().await }
         })
-        .topics(&topics)
+        .topics(saga::PRODUCES, saga::CONSUMES)
         .await?
         .bind(routes::openapi(), data, routes::configure)?;
 

@@ -340,13 +340,6 @@ async fn operational_endpoints_answer() {
     app.create("M", 1, 0).await;
     let ops = Ops {
         ready: &["postgres", "kafka"],
-        documented: &[
-            "/stock",
-            "/stock/{sku}",
-            "/stock/{sku}/restock",
-            "/stock/reserve",
-            "/stock/reserve/{order_id}",
-        ],
         ..Ops::default()
     };
     assert_ops_endpoints(&app.client, ops).await;

@@ -41,7 +41,7 @@ pub async fn build_with_notifier(
         kick: kick.clone(),
     });
     let mut app = Startup::redis(settings.service, shutdown, conn.clone())
-        .topics(SUBSCRIPTIONS)
+        .topics(&[], SUBSCRIPTIONS)
         .await?
         .bind(routes::openapi(), state, routes::configure)?;
 

@@ -154,7 +154,6 @@ async fn invalid_requests_get_the_documented_errors_and_operational_endpoints_an
 async fn operational_endpoints_answer(app: &TestApp) {
     let ops = Ops {
         ready: &["redis", "kafka"],
-        documented: &["/notify", "/notifications", "/stock-alerts"],
         // A busy broker can miss /ready's two-second probe; readiness is a condition to reach.
         ready_within: WAIT,
     };

@@ -25,11 +25,10 @@ const PUBLISHES: &[EventType] = &[
 
 pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Application> {
     let pool = postgres::open(&settings.postgres.database_url, &store::MIGRATIONS).await?;
-    let topics: Vec<EventType> = PUBLISHES.iter().chain(SUBSCRIPTIONS).copied().collect();
     let data = web::Data::new(pool.clone());
     let feed = web::Data::new(routes::Feed::new(shutdown.clone()));
     let mut app = Startup::postgres(settings.postgres.service, shutdown, pool.clone())
-        .topics(&topics)
+        .topics(PUBLISHES, SUBSCRIPTIONS)
         .await?
         .bind(
             routes::openapi(),

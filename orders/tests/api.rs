@@ -301,7 +301,6 @@ async fn operational_endpoints_answer() {
     let app = TestApp::spawn().await;
     let ops = Ops {
         ready: &["postgres", "kafka"],
-        documented: &["/orders", "/orders/{id}"],
         ..Ops::default()
     };
     assert_ops_endpoints(&app.client, ops).await;

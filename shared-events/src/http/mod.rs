@@ -30,5 +30,5 @@ pub use middleware::observe;
 pub use openapi::{document, Document};
 pub use ops::unrouted;
 pub use readiness::{kafka_reachable, Readiness};
-pub use routes::{RouteTable, Routes};
+pub use routes::{undocumented, RouteTable, Routes};
 pub use server::{bind, configure_app, serve, HttpServer, Site};

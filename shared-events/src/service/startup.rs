@@ -54,10 +54,16 @@ impl<S> Startup<S> {
         self
     }
 
-    /// Step 2: creates the topics of `event_types` and their dead-letter topics, retrying while
-    /// the broker starts.
-    pub async fn topics(self, event_types: &[EventType]) -> anyhow::Result<Self> {
-        crate::topics::ensure_topics(&self.settings.kafka, event_types).await?;
+    /// Step 2: creates the topics of the events the service publishes and consumes (its
+    /// `saga::PUBLISHES` and `saga::CONSUMES`) and their dead-letter topics, retrying while the
+    /// broker starts. This is the one place a service's topics are created.
+    pub async fn topics(
+        self,
+        publishes: &[EventType],
+        consumes: &[EventType],
+    ) -> anyhow::Result<Self> {
+        let all: Vec<EventType> = publishes.iter().chain(consumes).copied().collect();
+        crate::topics::ensure_topics(&self.settings.kafka, &all).await?;
         Ok(self)
     }
 
