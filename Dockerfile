@@ -34,8 +34,8 @@ RUN cargo chef cook --release --locked --bins --recipe-path recipe.json
 
 FROM cacher AS builder
 COPY . .
-# Migrations (sqlx::migrate!) and each service's openapi.json (include_str!) are embedded at
-# compile time, so the runtime image needs nothing but the binaries.
+# Migrations (sqlx::migrate!) are embedded at compile time and each service's OpenAPI document
+# is generated from its code (utoipa), so the runtime image needs nothing but the binaries.
 RUN cargo build --release --locked --bins
 
 FROM debian:bookworm-slim AS runtime
