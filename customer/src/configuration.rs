@@ -7,6 +7,7 @@ use shared_events::postgres::PgServiceSettings;
 /// `customer` database; created if missing).
 pub type Settings = PgServiceSettings;
 
+/// The settings, or why a variable that is set cannot be read.
 pub fn from_env() -> anyhow::Result<Settings> {
     PgServiceSettings::from_env(8001, "customer")
 }

@@ -4,7 +4,9 @@
 pub mod configuration;
 pub mod domain;
 pub mod routes;
+pub mod saga;
 pub mod startup;
 pub mod store;
 
+/// The service's name: its consumer group, its events' `producer`, its database's default name.
 pub const SERVICE: &str = "customer";

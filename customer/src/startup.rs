@@ -1,22 +1,24 @@
 //! Builds the running service on the shared start-up sequence
-//! ([`shared_events::service::Startup`]): its database, its topic, its routes, and the relay of
-//! its outbox, all stopped by one shutdown token.
+//! ([`shared_events::service::Startup`]), in its one order: the store (opened and migrated),
+//! the topics, the routes, then the tasks (the relay of its outbox; there is no consumer), all
+//! stopped by one shutdown token.
 
 use actix_web::web;
 use shared_events::service::{self, Startup};
-use shared_events::{postgres, CancellationToken, EventType};
+use shared_events::{postgres, CancellationToken};
 use sqlx::PgPool;
 
 use crate::configuration::Settings;
-use crate::{routes, store};
+use crate::{routes, saga, store};
 
 /// The running service; its store is the pool of its database.
 pub type Application = service::Application<PgPool>;
 
+/// Starts the service: it runs until `shutdown` is cancelled or one of its tasks fails.
 pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Application> {
     let pool = postgres::open(&settings.database_url, &store::MIGRATIONS).await?;
     let mut app = Startup::postgres(settings.service, shutdown, pool.clone())
-        .topics(&[EventType::CustomerCreated], &[])
+        .topics(saga::PUBLISHES, saga::CONSUMES)
         .await?
         .bind(routes::openapi(), web::Data::new(pool), routes::configure)?;
     app.spawn_outbox_relay()?;

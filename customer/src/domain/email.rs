@@ -1,10 +1,13 @@
 //! An email address, checked for the shape `local@domain.tld` and stored lower-cased, so that
 //! uniqueness does not depend on letter case.
 
+/// A valid address, lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
+    /// The address in `raw`, trimmed and lower-cased, or why it is not one (the API's
+    /// `invalid_email` message).
     pub fn parse(raw: &str) -> Result<Email, String> {
         let email = raw.trim().to_lowercase();
         let bad = || format!("{raw:?} is not a valid email address");
@@ -31,6 +34,7 @@ impl Email {
         Ok(Email(email))
     }
 
+    /// The address as stored and announced.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -11,7 +11,10 @@ pub type CustomerName = shared_events::Name;
 /// A customer to register, parsed from a request.
 #[derive(Debug, Clone)]
 pub struct NewCustomer {
+    /// What the customer is called, in greetings and on the account.
     pub name: CustomerName,
+    /// Where notification writes; unique among customers.
     pub email: Email,
+    /// The balance billing opens the customer's account with.
     pub credit_limit: Money,
 }

@@ -1,20 +1,28 @@
-//! `POST /customers` and `GET /customers/{id}`.
+//! `POST /customers` (register) and `GET /customers/{id}`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use shared_events::http::{traceparent, ApiError, Json};
+use shared_events::http::{traceparent, ApiError, ErrorBody, Json};
 use shared_events::Money;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::{CustomerName, Email, NewCustomer};
-use crate::store::{self, StoreError};
+use crate::store::{self, Customer};
 
-/// The request as sent; fields are parsed into domain types below, each with its own code.
-#[derive(Deserialize)]
+/// A customer to register, as sent: each field is parsed into its domain type, with its own
+/// error code.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewCustomer)]
 pub struct CreateCustomer {
+    /// The customer's name (`invalid_name` unless 1 to 200 characters once trimmed).
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
+    /// The customer's address (`invalid_email` unless `local@domain.tld`).
+    #[schema(format = Email)]
     email: String,
+    /// The balance billing opens the account with (`invalid_credit_limit` if not money).
+    #[schema(schema_with = super::schema::credit_limit)]
     credit_limit: serde_json::Value,
 }
 
@@ -36,35 +44,41 @@ impl TryFrom<CreateCustomer> for NewCustomer {
     }
 }
 
+/// Register a customer
+///
+/// Stores the customer and emits `customer.created` in one transaction.
+#[utoipa::path(post, path = "/customers", request_body = CreateCustomer, responses(
+    (status = 201, description = "Registered", body = Customer),
+    (status = 400, description = "malformed_json: the body is not JSON", body = ErrorBody),
+    (status = 409, description = "email_taken: a customer has this email", body = ErrorBody),
+    (status = 413, description = "payload_too_large: the body is over the limit", body = ErrorBody),
+    (status = 422, description = "invalid_name, invalid_email, invalid_credit_limit or invalid_request", body = ErrorBody),
+    (status = 503, description = "unavailable: the database is unreachable", body = ErrorBody),
+))]
+#[tracing::instrument(skip_all)]
 pub async fn create_customer(
     req: HttpRequest,
     body: Json<CreateCustomer>,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
     let new = NewCustomer::try_from(body.into_inner())?;
-    match store::insert(&pool, new, traceparent(&req)).await {
-        Ok(customer) => {
-            tracing::info!(customer_id = %customer.id, "customer registered");
-            Ok(HttpResponse::Created().json(customer))
-        }
-        Err(StoreError::EmailTaken) => Err(ApiError::conflict(
-            "email_taken",
-            "a customer with this email already exists",
-        )),
-        Err(StoreError::Database(e)) => Err(ApiError::internal(e)),
-    }
+    let customer = store::customers::insert(&pool, new, traceparent(&req)).await?;
+    tracing::info!(customer_id = %customer.id, "customer registered");
+    Ok(HttpResponse::Created().json(customer))
 }
 
+/// A customer by id
+#[utoipa::path(get, path = "/customers/{id}",
+    params(("id" = Uuid, Path, description = "The customer's id")),
+    responses(
+        (status = 200, description = "The customer", body = Customer),
+        (status = 404, description = "customer_not_found, or not_found for an id that is not a UUID", body = ErrorBody),
+        (status = 503, description = "unavailable: the database is unreachable", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(customer_id = %id))]
 pub async fn get_customer(
     id: web::Path<Uuid>,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
-    match store::find(&pool, *id).await {
-        Ok(Some(customer)) => Ok(HttpResponse::Ok().json(customer)),
-        Ok(None) => Err(ApiError::not_found(
-            "customer_not_found",
-            format!("no customer {id}"),
-        )),
-        Err(e) => Err(ApiError::internal(e)),
-    }
+    Ok(HttpResponse::Ok().json(store::customers::find(&pool, *id).await?))
 }

@@ -1,0 +1,19 @@
+//! The customer service's part of the order saga: it starts a customer's story and consumes
+//! nothing.
+//!
+//! - (no event consumed) → [`customer_created`] builds `customer.created`, which
+//!   [`crate::store::customers::insert`] enqueues in the transaction that registers the
+//!   customer; billing opens the account from it, orders and notification learn the customer.
+//!
+//! There is no consumer, so there is no `SagaHandler` here and no dispatch `match`: with
+//! [`CONSUMES`] empty, start-up spawns only the outbox relay.
+
+pub mod customer_created;
+
+use shared_events::EventType;
+
+/// The events the customer service consumes: none.
+pub const CONSUMES: &[EventType] = &[];
+
+/// The events the customer service publishes (through its outbox).
+pub const PUBLISHES: &[EventType] = &[EventType::CustomerCreated];
