@@ -5,6 +5,7 @@ use std::time::Duration;
 use shared_events::config::env_or;
 use shared_events::postgres::PgServiceSettings;
 
+/// What billing reads from the environment.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// `HTTP_HOST`, `HTTP_PORT` (default 8004), the broker and `DATABASE_URL` (default the
@@ -16,6 +17,7 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings, or why a variable that is set cannot be read.
     pub fn from_env() -> anyhow::Result<Settings> {
         Ok(Settings {
             postgres: PgServiceSettings::from_env(8004, "billing")?,

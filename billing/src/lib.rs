@@ -10,4 +10,5 @@ pub mod saga;
 pub mod startup;
 pub mod store;
 
+/// The service's name: its consumer group, its events' `producer`, its database's default name.
 pub const SERVICE: &str = "billing";

@@ -9,24 +9,25 @@ use shared_events::{CancellationToken, ConsumerRunner};
 use sqlx::PgPool;
 
 use crate::configuration::Settings;
-use crate::saga::{self, account_wait, Billing};
+use crate::saga::{self, account_wait, SagaHandler};
 use crate::{routes, store, SERVICE};
 
 /// The running service; its store is the pool of its database.
 pub type Application = service::Application<PgPool>;
 
+/// Starts the service: it runs until `shutdown` is cancelled or one of its tasks fails.
 pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Application> {
     let pool = postgres::open(&settings.postgres.database_url, &store::MIGRATIONS).await?;
     let data = web::Data::new(pool.clone());
     let mut app = Startup::postgres(settings.postgres.service, shutdown, pool.clone())
-        .topics(saga::EMITTED, saga::SUBSCRIPTIONS)
+        .topics(saga::PUBLISHES, saga::CONSUMES)
         .await?
         .bind(routes::openapi(), data, routes::configure)?;
 
     app.spawn_outbox_relay()?;
-    let billing = Billing::new(pool.clone(), settings.account_wait);
-    let handler = PgIdempotent::new(pool, SERVICE, billing);
-    let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::SUBSCRIPTIONS, handler)
+    let saga_handler = SagaHandler::new(pool.clone(), settings.account_wait);
+    let handler = PgIdempotent::new(pool, SERVICE, saga_handler);
+    let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler)
         .retry_policy(account_wait::retry_policy(settings.account_wait));
     app.spawn("consumer", |shutdown| consumer.run(shutdown));
     Ok(app)

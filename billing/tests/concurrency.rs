@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use billing::saga::Billing;
+use billing::saga::SagaHandler;
 use common::*;
 use shared_events::postgres::PgIdempotent;
 use shared_events::{Envelope, EventPayload, EventType, Handler, HandlerError};
@@ -49,7 +49,7 @@ async fn twenty_orders_against_a_balance_for_five_charge_exactly_five() {
 }
 
 /// The handler as the runner drives it: transient errors are retried.
-async fn deliver(handler: &PgIdempotent<Billing>, event: &Envelope) {
+async fn deliver(handler: &PgIdempotent<SagaHandler>, event: &Envelope) {
     for _ in 0..50 {
         match handler.handle(event).await {
             Ok(_) => return,
@@ -63,7 +63,7 @@ async fn deliver(handler: &PgIdempotent<Billing>, event: &Envelope) {
 }
 
 /// Runs every delivery at once (released together by a barrier).
-async fn all_at_once(handler: &Arc<PgIdempotent<Billing>>, events: Vec<Envelope>) {
+async fn all_at_once(handler: &Arc<PgIdempotent<SagaHandler>>, events: Vec<Envelope>) {
     let barrier = Arc::new(Barrier::new(events.len()));
     let tasks: Vec<_> = events
         .into_iter()
@@ -97,7 +97,7 @@ async fn racing_deliveries_never_overdraw_nor_settle_an_order_twice() {
     let handler = Arc::new(PgIdempotent::new(
         app.store.clone(),
         "billing-direct",
-        Billing::new(app.store.clone(), Duration::from_secs(20)),
+        SagaHandler::new(app.store.clone(), Duration::from_secs(20)),
     ));
     let opening = customer_created("50");
     deliver(&handler, &opening).await;
@@ -169,7 +169,7 @@ async fn a_deposit_leaves_room_for_every_refund() {
     let handler = PgIdempotent::new(
         app.store.clone(),
         "billing-direct",
-        Billing::new(app.store.clone(), Duration::from_secs(20)),
+        SagaHandler::new(app.store.clone(), Duration::from_secs(20)),
     );
     let opening = customer_created("100");
     deliver(&handler, &opening).await;

@@ -2,6 +2,7 @@
 
 use shared_events::Money;
 
+/// An amount a deposit may add: valid [`Money`], above zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DepositAmount(Money);
 
@@ -15,6 +16,7 @@ impl DepositAmount {
         Ok(DepositAmount(money))
     }
 
+    /// The amount as money.
     pub fn money(&self) -> Money {
         self.0
     }

@@ -2,19 +2,26 @@
 //! exactly two places. Unlike [`shared_events::Money`] it has no upper bound of its own, since
 //! deposits may take a balance beyond the largest single amount.
 
+use std::borrow::Cow;
+
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
+use utoipa::openapi::schema::{Object, Schema, Type};
+use utoipa::openapi::RefOr;
 
+/// A non-negative amount, printed with two decimal places.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Balance(Decimal);
 
 impl Balance {
+    /// `amount` (a stored NUMERIC(14, 2), never negative) at two decimal places.
     pub fn new(amount: Decimal) -> Balance {
         let mut amount = amount;
         amount.rescale(2);
         Balance(amount)
     }
 
+    /// The amount as a decimal.
     pub fn amount(&self) -> Decimal {
         self.0
     }
@@ -29,6 +36,25 @@ impl std::fmt::Display for Balance {
 impl Serialize for Balance {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+/// In the OpenAPI document a balance is `Money`, the two-place decimal string every amount of
+/// the API is written as; a [`shared_events::Money`] field names it with `value_type = Balance`.
+impl utoipa::PartialSchema for Balance {
+    fn schema() -> RefOr<Schema> {
+        let example = serde_json::Value::from("500.00");
+        Object::builder()
+            .schema_type(Type::String)
+            .pattern(Some(r"^[0-9]+\.[0-9]{2}$"))
+            .examples([example])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Balance {
+    fn name() -> Cow<'static, str> {
+        "Money".into()
     }
 }
 

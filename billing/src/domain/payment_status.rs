@@ -4,13 +4,18 @@
 /// seen before its `order.created`: the late `order.created` then charges nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentStatus {
+    /// The order total was taken from the balance.
     Charged,
+    /// A charge given back after the order was cancelled.
     Refunded,
+    /// Nothing was taken; the row says why (a [`FailureReason`]).
     Failed,
+    /// The tombstone: the order was cancelled before billing saw it.
     CancelledBeforeCharge,
 }
 
 impl PaymentStatus {
+    /// The status as stored and shown (`CHARGED`...).
     pub fn as_str(&self) -> &'static str {
         match self {
             PaymentStatus::Charged => "CHARGED",
@@ -20,6 +25,7 @@ impl PaymentStatus {
         }
     }
 
+    /// The status stored as `raw`, if it is one.
     pub fn parse(raw: &str) -> Option<PaymentStatus> {
         [
             PaymentStatus::Charged,
@@ -35,11 +41,14 @@ impl PaymentStatus {
 /// The stable reason codes of `payment.failed` (shared with every service).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureReason {
+    /// The balance did not cover the order total.
     InsufficientFunds,
+    /// No account opened for the customer within the wait.
     UnknownCustomer,
 }
 
 impl FailureReason {
+    /// The code as `payment.failed` and the statement carry it.
     pub fn as_str(&self) -> &'static str {
         match self {
             FailureReason::InsufficientFunds => "insufficient_funds",

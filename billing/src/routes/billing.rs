@@ -2,34 +2,48 @@
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use shared_events::http::{ApiError, Json};
+use shared_events::http::{ApiError, ErrorBody, Json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::{Balance, DepositAmount};
-use crate::store::accounts::{self, DepositError};
-use crate::store::statement;
+use crate::store::accounts;
+use crate::store::statement::{self, Statement};
 
-/// The request as sent; fields are parsed into domain types below, each with its own code.
-#[derive(Deserialize)]
+/// A deposit as sent: each field is parsed into its domain type, with its own error code.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = Deposit)]
 pub struct DepositRequest {
+    /// Whose account to deposit into (`invalid_customer_id` unless a UUID).
+    #[schema(value_type = Uuid)]
     customer_id: serde_json::Value,
+    /// How much (`invalid_amount` unless a positive amount with at most two places).
+    #[schema(schema_with = super::schema::deposit_amount)]
     amount: serde_json::Value,
 }
 
-#[derive(Serialize)]
-struct DepositResponse {
+/// The account after a deposit.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = DepositResult)]
+pub struct DepositResponse {
+    /// Whose account it is.
     customer_id: Uuid,
+    /// The balance the deposit left.
     balance: Balance,
 }
 
-fn account_not_found(customer_id: Uuid) -> ApiError {
-    ApiError::not_found(
-        "account_not_found",
-        format!("billing has no account for customer {customer_id}"),
-    )
-}
-
+/// Deposit into a customer's account
+#[utoipa::path(post, path = "/billing", request_body = DepositRequest, responses(
+    (status = 200, body = DepositResponse, description = "Deposited; the new balance"),
+    (body = ErrorBody, status = 400, description = "malformed_json: the body is not JSON"),
+    (body = ErrorBody, status = 404,
+        description = "account_not_found: billing has no account for this customer"),
+    (body = ErrorBody, status = 413, description = "payload_too_large: the body is over the limit"),
+    (body = ErrorBody, status = 422, description = "invalid_amount (not a positive amount with \
+        at most two places), invalid_customer_id, invalid_request, balance_limit_exceeded"),
+    (body = ErrorBody, status = 503, description = "unavailable: the database is unreachable"),
+))]
+#[tracing::instrument(skip_all, fields(customer_id = tracing::field::Empty))]
 pub async fn deposit(
     body: Json<DepositRequest>,
     pool: web::Data<PgPool>,
@@ -37,32 +51,30 @@ pub async fn deposit(
     let body = body.into_inner();
     let customer_id = serde_json::from_value::<Uuid>(body.customer_id)
         .map_err(|e| ApiError::unprocessable("invalid_customer_id", format!("customer_id: {e}")))?;
+    tracing::Span::current().record("customer_id", tracing::field::display(customer_id));
     let amount = DepositAmount::parse(body.amount)
         .map_err(|m| ApiError::unprocessable("invalid_amount", m))?;
-    match accounts::deposit(&pool, customer_id, amount).await {
-        Ok(balance) => {
-            tracing::info!(%customer_id, amount = %amount.money(), %balance, "deposit");
-            Ok(HttpResponse::Ok().json(DepositResponse {
-                customer_id,
-                balance,
-            }))
-        }
-        Err(DepositError::NoAccount) => Err(account_not_found(customer_id)),
-        Err(e @ DepositError::LimitExceeded) => Err(ApiError::unprocessable(
-            "balance_limit_exceeded",
-            e.to_string(),
-        )),
-        Err(DepositError::Database(e)) => Err(ApiError::internal(e)),
-    }
+    let balance = accounts::deposit(&pool, customer_id, amount).await?;
+    tracing::info!(amount = %amount.money(), %balance, "deposit");
+    Ok(HttpResponse::Ok().json(DepositResponse {
+        customer_id,
+        balance,
+    }))
 }
 
+/// A customer's account: balance and one payment entry per order, newest first
+#[utoipa::path(get, path = "/billing/{customer_id}",
+    params(("customer_id" = Uuid, Path, description = "Whose account")),
+    responses(
+        (status = 200, body = Statement, description = "The account"),
+        (body = ErrorBody, status = 404,
+            description = "account_not_found, or not_found for an id that is not a UUID"),
+        (body = ErrorBody, status = 503, description = "unavailable: the database is unreachable"),
+    ))]
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 pub async fn statement(
     customer_id: web::Path<Uuid>,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
-    match statement::find(&pool, *customer_id).await {
-        Ok(Some(statement)) => Ok(HttpResponse::Ok().json(statement)),
-        Ok(None) => Err(account_not_found(*customer_id)),
-        Err(e) => Err(ApiError::internal(e)),
-    }
+    Ok(HttpResponse::Ok().json(statement::find(&pool, *customer_id).await?))
 }

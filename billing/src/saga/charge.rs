@@ -10,19 +10,24 @@ use shared_events::events::{OrderCreated, OrderPaid, PaymentFailed};
 use shared_events::{Envelope, HandlerError};
 use sqlx::PgConnection;
 
-use super::{account_wait, Billing};
+use super::{account_wait, SagaHandler};
 use crate::domain::{FailureReason, PaymentStatus};
 use crate::store::accounts::{self, Debit};
 use crate::store::payments::{self, Payment};
 
+/// Charges the order `o` of `event` (see the module's doc).
+#[tracing::instrument(skip_all, fields(event_id = %event.event_id, order_id = %o.order_id, customer_id = %o.customer_id))]
 pub(super) async fn handle(
-    billing: &Billing,
+    billing: &SagaHandler,
     tx: &mut PgConnection,
     event: &Envelope,
     o: &OrderCreated,
 ) -> Result<(), HandlerError> {
     if let Some(existing) = payments::lock(tx, o.order_id).await? {
-        tracing::info!(order_id = %o.order_id, status = existing.status.as_str(), "order already settled; nothing charged");
+        tracing::info!(
+            status = existing.status.as_str(),
+            "order already settled; nothing charged"
+        );
         account_wait::clear(tx, o.order_id).await?;
         return Ok(());
     }
@@ -62,7 +67,7 @@ pub(super) async fn handle(
     account_wait::clear(tx, o.order_id).await?;
     let reply = match outcome {
         Ok(()) => {
-            tracing::info!(order_id = %o.order_id, customer_id = %o.customer_id, amount = %o.total, "order charged");
+            tracing::info!(amount = %o.total, "order charged");
             Envelope::new(
                 crate::SERVICE,
                 OrderPaid {
@@ -73,7 +78,7 @@ pub(super) async fn handle(
             )
         }
         Err(reason) => {
-            tracing::info!(order_id = %o.order_id, customer_id = %o.customer_id, amount = %o.total, reason = reason.as_str(), "payment failed");
+            tracing::info!(amount = %o.total, reason = reason.as_str(), "payment failed");
             Envelope::new(
                 crate::SERVICE,
                 PaymentFailed {

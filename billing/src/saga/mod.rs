@@ -1,10 +1,11 @@
-//! Billing's part of the order saga, as one [`PgHandler`]: each event's effect, its outgoing
-//! events (through the outbox) and its inbox record commit in one transaction (the handler is
-//! wrapped in [`shared_events::postgres::PgIdempotent`]).
+//! Billing's part of the order saga, as one [`PgHandler`], the [`SagaHandler`]: each event's
+//! effect, its outgoing events (through the outbox) and its inbox record commit in one
+//! transaction (the handler is wrapped in [`shared_events::postgres::PgIdempotent`]).
 //!
-//! - `customer.created` opens the account ([`open_account`]);
-//! - `order.created` charges it: `order.paid` or `payment.failed` ([`charge`]);
-//! - `order.cancelled` refunds a charge made: `payment.refunded` ([`refund`]).
+//! - `customer.created` → [`open_account`]: opens the account; publishes nothing;
+//! - `order.created` → [`charge`]: charges it; publishes `order.paid` or `payment.failed`
+//!   (waiting a while for an account not open yet: [`account_wait`]);
+//! - `order.cancelled` → [`refund`]: refunds a charge made; publishes `payment.refunded`.
 
 pub mod account_wait;
 mod charge;
@@ -15,43 +16,43 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use shared_events::postgres::PgHandler;
+use shared_events::EventType::{
+    CustomerCreated, OrderCancelled, OrderCreated, OrderPaid, PaymentFailed, PaymentRefunded,
+};
 use shared_events::{Envelope, EventPayload, EventType, HandlerError};
 use sqlx::{PgConnection, PgPool};
 
 /// The events billing consumes, all in its one consumer group: an order waiting (retrying) for
 /// its account retries on its own partition's worker, so the `customer.created` that opens the
 /// account is never held up behind it.
-pub const SUBSCRIPTIONS: &[EventType] = &[
-    EventType::CustomerCreated,
-    EventType::OrderCreated,
-    EventType::OrderCancelled,
-];
-/// The events billing emits.
-pub const EMITTED: &[EventType] = &[
-    EventType::OrderPaid,
-    EventType::PaymentFailed,
-    EventType::PaymentRefunded,
-];
+pub const CONSUMES: &[EventType] = &[CustomerCreated, OrderCreated, OrderCancelled];
 
+/// The events billing publishes (through its outbox).
+pub const PUBLISHES: &[EventType] = &[OrderPaid, PaymentFailed, PaymentRefunded];
+
+/// Billing's handler of the events it consumes.
 #[derive(Clone)]
-pub struct Billing {
+pub struct SagaHandler {
+    /// Where the wait for an account is measured ([`account_wait::waited`] writes outside the
+    /// handler's transaction, which a retry rolls back).
     pool: PgPool,
+    /// How long an order for an account not yet opened is retried before it fails.
     account_wait: Duration,
 }
 
-impl Billing {
+impl SagaHandler {
     /// `account_wait`: how long an order for an account not yet opened is retried before it
     /// fails with `unknown_customer`.
-    pub fn new(pool: PgPool, account_wait: Duration) -> Billing {
-        Billing { pool, account_wait }
+    pub fn new(pool: PgPool, account_wait: Duration) -> SagaHandler {
+        SagaHandler { pool, account_wait }
     }
 }
 
 #[async_trait]
-impl PgHandler for Billing {
+impl PgHandler for SagaHandler {
     async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
         match &event.payload {
-            EventPayload::CustomerCreated(c) => open_account::handle(tx, c).await,
+            EventPayload::CustomerCreated(c) => open_account::handle(tx, event, c).await,
             EventPayload::OrderCreated(o) => charge::handle(self, tx, event, o).await,
             EventPayload::OrderCancelled(c) => refund::handle(tx, event, c).await,
             other => {

@@ -12,6 +12,8 @@ use crate::domain::PaymentStatus;
 use crate::store::accounts;
 use crate::store::payments::{self, Payment};
 
+/// Refunds the order `c` of `event` cancels, or leaves its tombstone (see the module's doc).
+#[tracing::instrument(skip_all, fields(event_id = %event.event_id, order_id = %c.order_id, customer_id = %c.customer_id))]
 pub(super) async fn handle(
     tx: &mut PgConnection,
     event: &Envelope,
@@ -30,11 +32,11 @@ pub(super) async fn handle(
                 c.order_id
             )));
         }
-        tracing::info!(order_id = %c.order_id, "cancel before any charge; tombstone left");
+        tracing::info!("cancel before any charge; tombstone left");
         return Ok(());
     };
     if payment.status != PaymentStatus::Charged {
-        tracing::info!(order_id = %c.order_id, status = payment.status.as_str(), "nothing to refund");
+        tracing::info!(status = payment.status.as_str(), "nothing to refund");
         return Ok(());
     }
     if !accounts::credit(tx, payment.customer_id, payment.amount).await? {
@@ -45,7 +47,7 @@ pub(super) async fn handle(
         )));
     }
     payments::set_status(tx, c.order_id, PaymentStatus::Refunded).await?;
-    tracing::info!(order_id = %c.order_id, customer_id = %payment.customer_id, amount = %payment.amount, "charge refunded");
+    tracing::info!(amount = %payment.amount, "charge refunded");
     let refunded = Envelope::new(
         crate::SERVICE,
         PaymentRefunded {

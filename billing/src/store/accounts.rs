@@ -5,10 +5,12 @@ use shared_events::Money;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::StoreError;
 use crate::domain::{Balance, DepositAmount};
 
 /// Opens the account with `balance = credit_limit`. Returns false if it was open already
 /// (a second `customer.created` for one customer changes nothing).
+#[tracing::instrument(skip_all, fields(%customer_id))]
 pub async fn open(
     conn: &mut PgConnection,
     customer_id: Uuid,
@@ -26,19 +28,6 @@ pub async fn open(
     Ok(inserted == 1)
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum DepositError {
-    #[error("billing has no account for this customer")]
-    NoAccount,
-    #[error(
-        "the deposit would take the balance, with the charges that may still be refunded, \
-         beyond what an account can hold"
-    )]
-    LimitExceeded,
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-}
-
 /// The most an account's balance can hold: the columns are NUMERIC(14, 2).
 pub const MAX_BALANCE: &str = "999999999999.99";
 
@@ -49,14 +38,15 @@ pub const MAX_BALANCE: &str = "999999999999.99";
 /// The account row is locked first; the charges are summed by the next statement, whose
 /// snapshot is taken after the lock, so a charge committed meanwhile is counted. (Charging and
 /// refunding move money between the balance and the charges; only deposits raise the sum.)
+#[tracing::instrument(skip_all, fields(%customer_id))]
 pub async fn deposit(
     pool: &PgPool,
     customer_id: Uuid,
     amount: DepositAmount,
-) -> Result<Balance, DepositError> {
+) -> Result<Balance, StoreError> {
     let mut tx = pool.begin().await?;
     if !lock(&mut tx, customer_id).await? {
-        return Err(DepositError::NoAccount);
+        return Err(StoreError::NoAccount(customer_id));
     }
     let updated: Result<Option<Decimal>, sqlx::Error> = sqlx::query_scalar(
         "UPDATE accounts SET balance = balance + $1, deposits = deposits + $1 \
@@ -76,16 +66,17 @@ pub async fn deposit(
             tx.commit().await?;
             Ok(Balance::new(balance))
         }
-        Ok(None) => Err(DepositError::LimitExceeded),
+        Ok(None) => Err(StoreError::LimitExceeded),
         // numeric_value_out_of_range: the deposits total reached the column's precision.
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("22003") => {
-            Err(DepositError::LimitExceeded)
+            Err(StoreError::LimitExceeded)
         }
         Err(e) => Err(e.into()),
     }
 }
 
 /// Locks the account's row until the transaction ends; false if there is no account.
+#[tracing::instrument(skip_all, fields(%customer_id))]
 async fn lock(conn: &mut PgConnection, customer_id: Uuid) -> Result<bool, sqlx::Error> {
     let locked: Option<Decimal> =
         sqlx::query_scalar("SELECT balance FROM accounts WHERE customer_id = $1 FOR UPDATE")
@@ -98,14 +89,18 @@ async fn lock(conn: &mut PgConnection, customer_id: Uuid) -> Result<bool, sqlx::
 /// What charging an account came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Debit {
+    /// The amount was taken from the balance.
     Charged,
+    /// The balance does not cover the amount; nothing was taken.
     Insufficient,
+    /// The customer has no account (yet).
     NoAccount,
 }
 
 /// Takes `amount` from the balance if it covers it. The account row is locked first (so the
 /// answer "no account" or "not enough" is about the row as it is now), and the update itself
 /// is conditional, so the balance cannot go below zero whatever runs concurrently.
+#[tracing::instrument(skip_all, fields(%customer_id))]
 pub async fn debit(
     conn: &mut PgConnection,
     customer_id: Uuid,
@@ -130,6 +125,7 @@ pub async fn debit(
 }
 
 /// Gives `amount` back (a refund). Returns false if the account does not exist.
+#[tracing::instrument(skip_all, fields(%customer_id))]
 pub async fn credit(
     conn: &mut PgConnection,
     customer_id: Uuid,

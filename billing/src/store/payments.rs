@@ -8,14 +8,20 @@ use uuid::Uuid;
 use crate::domain::{FailureReason, PaymentStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// An order's payment row, as the saga reads and writes it.
 pub struct Payment {
+    /// The order paid for: the row's key, so an order has one payment, ever.
     pub order_id: Uuid,
+    /// Whose account was (or would have been) charged: a refund goes back there.
     pub customer_id: Uuid,
+    /// The order total charged (zero for a tombstone).
     pub amount: Money,
+    /// Where the payment stands.
     pub status: PaymentStatus,
 }
 
 /// The order's payment, locked for the rest of the transaction.
+#[tracing::instrument(skip_all, fields(%order_id))]
 pub async fn lock(conn: &mut PgConnection, order_id: Uuid) -> Result<Option<Payment>, sqlx::Error> {
     let row: Option<(Uuid, rust_decimal::Decimal, String)> = sqlx::query_as(
         "SELECT customer_id, amount, status FROM payments WHERE order_id = $1 FOR UPDATE",
@@ -38,6 +44,7 @@ pub async fn lock(conn: &mut PgConnection, order_id: Uuid) -> Result<Option<Paym
 
 /// Records the order's payment. Returns false if the order already has one (another
 /// transaction claimed it meanwhile); the caller must then undo its effect.
+#[tracing::instrument(skip_all, fields(order_id = %payment.order_id))]
 pub async fn insert(
     conn: &mut PgConnection,
     payment: &Payment,
@@ -59,6 +66,7 @@ pub async fn insert(
 }
 
 /// Moves a locked payment to `status`.
+#[tracing::instrument(skip_all, fields(%order_id))]
 pub async fn set_status(
     conn: &mut PgConnection,
     order_id: Uuid,

@@ -8,24 +8,43 @@ use shared_events::Money;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::StoreError;
 use crate::domain::Balance;
+use crate::routes::schema;
 
-#[derive(Debug, Clone, Serialize)]
+/// A customer's account as `GET /billing/{customer_id}` shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(
+    as = Account,
+    description = "balance = credit_limit + deposits - the amounts of CHARGED payments"
+)]
 pub struct Statement {
+    /// Whose account this is.
     pub customer_id: Uuid,
+    /// What the account can still be charged.
     pub balance: Balance,
+    /// What the account opened with (from `customer.created`).
     pub credit_limit: Balance,
+    /// The sum of every deposit made.
     pub deposits: Balance,
+    /// One entry per order charged or failed, newest first.
     pub payments: Vec<PaymentEntry>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One order's payment in a statement.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Payment)]
 pub struct PaymentEntry {
+    /// The order paid for.
     pub order_id: Uuid,
+    /// The order total.
+    #[schema(value_type = Balance)]
     pub amount: Money,
     /// `CHARGED`, `REFUNDED` or `FAILED` (tombstones are not payments and are not listed).
+    #[schema(schema_with = schema::payment_status)]
     pub status: String,
     /// Why the payment failed; null otherwise.
+    #[schema(schema_with = schema::failure_reason, required = true)]
     pub reason: Option<String>,
     /// When the payment reached its current status.
     pub at: DateTime<Utc>,
@@ -40,8 +59,9 @@ struct PaymentRow {
     updated_at: DateTime<Utc>,
 }
 
-/// The statement, or `None` if billing has no account for the customer.
-pub async fn find(pool: &PgPool, customer_id: Uuid) -> Result<Option<Statement>, sqlx::Error> {
+/// The statement ([`StoreError::NoAccount`] if billing has no account for the customer).
+#[tracing::instrument(skip_all, fields(%customer_id))]
+pub async fn find(pool: &PgPool, customer_id: Uuid) -> Result<Statement, StoreError> {
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
@@ -52,9 +72,7 @@ pub async fn find(pool: &PgPool, customer_id: Uuid) -> Result<Option<Statement>,
     .bind(customer_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((balance, credit_limit, deposits)) = account else {
-        return Ok(None);
-    };
+    let (balance, credit_limit, deposits) = account.ok_or(StoreError::NoAccount(customer_id))?;
     let rows: Vec<PaymentRow> = sqlx::query_as(
         "SELECT order_id, amount, status, reason, updated_at FROM payments \
          WHERE customer_id = $1 AND status <> 'CANCELLED_BEFORE_CHARGE' \
@@ -76,11 +94,11 @@ pub async fn find(pool: &PgPool, customer_id: Uuid) -> Result<Option<Statement>,
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;
-    Ok(Some(Statement {
+    Ok(Statement {
         customer_id,
         balance: Balance::new(balance),
         credit_limit: Balance::new(credit_limit),
         deposits: Balance::new(deposits),
         payments,
-    }))
+    })
 }

@@ -47,14 +47,20 @@ impl TryFrom<CreateCustomer> for NewCustomer {
 /// Register a customer
 ///
 /// Stores the customer and emits `customer.created` in one transaction.
-#[utoipa::path(post, path = "/customers", request_body = CreateCustomer, responses(
-    (status = 201, description = "Registered", body = Customer),
-    (status = 400, description = "malformed_json: the body is not JSON", body = ErrorBody),
-    (status = 409, description = "email_taken: a customer has this email", body = ErrorBody),
-    (status = 413, description = "payload_too_large: the body is over the limit", body = ErrorBody),
-    (status = 422, description = "invalid_name, invalid_email, invalid_credit_limit or invalid_request", body = ErrorBody),
-    (status = 503, description = "unavailable: the database is unreachable", body = ErrorBody),
-))]
+#[utoipa::path(
+    post,
+    path = "/customers",
+    request_body = CreateCustomer,
+    responses(
+        (status = 201, body = Customer, description = "Registered"),
+        (status = 400, body = ErrorBody, description = "malformed_json: the body is not JSON"),
+        (status = 409, body = ErrorBody, description = "email_taken: a customer has this email"),
+        (status = 413, body = ErrorBody, description = "payload_too_large: the body is over the limit"),
+        (status = 422, body = ErrorBody,
+            description = "invalid_name, invalid_email, invalid_credit_limit or invalid_request"),
+        (status = 503, body = ErrorBody, description = "unavailable: the database is unreachable"),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub async fn create_customer(
     req: HttpRequest,
@@ -68,17 +74,22 @@ pub async fn create_customer(
 }
 
 /// A customer by id
-#[utoipa::path(get, path = "/customers/{id}",
+#[utoipa::path(
+    get,
+    path = "/customers/{id}",
     params(("id" = Uuid, Path, description = "The customer's id")),
     responses(
-        (status = 200, description = "The customer", body = Customer),
-        (status = 404, description = "customer_not_found, or not_found for an id that is not a UUID", body = ErrorBody),
-        (status = 503, description = "unavailable: the database is unreachable", body = ErrorBody),
-    ))]
+        (status = 200, body = Customer, description = "The customer"),
+        (status = 404, body = ErrorBody,
+            description = "customer_not_found, or not_found for an id that is not a UUID"),
+        (status = 503, body = ErrorBody, description = "unavailable: the database is unreachable"),
+    )
+)]
 #[tracing::instrument(skip_all, fields(customer_id = %id))]
 pub async fn get_customer(
     id: web::Path<Uuid>,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(store::customers::find(&pool, *id).await?))
+    let customer = store::customers::find(&pool, *id).await?;
+    Ok(HttpResponse::Ok().json(customer))
 }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use serde_json::json;
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::schema::{Object, ObjectBuilder, OneOf, Schema, Type};
 use utoipa::openapi::RefOr;
 
 /// [`shared_events::Money`] as the API writes it: a decimal string with exactly two places.
@@ -25,20 +25,18 @@ impl utoipa::PartialSchema for Money {
     }
 }
 
+/// What `credit_limit` may be, as the document says it.
+const CREDIT_LIMIT: &str = "Non-negative, at most two decimal places, at most 1000000000; a \
+    decimal string such as \"12.50\" (trailing zeros past two places are dropped) or a JSON number";
+
 /// `credit_limit` as a request may send it: a decimal string, or a JSON number within the
 /// bounds of [`shared_events::Money`].
 pub fn credit_limit() -> Schema {
-    let number = ObjectBuilder::new()
-        .schema_type(Type::Number)
-        .minimum(Some(0))
-        .maximum(Some(1_000_000_000));
-    OneOfBuilder::new()
-        .item(ObjectBuilder::new().schema_type(Type::String))
-        .item(number)
-        .description(Some(
-            "Non-negative, at most two decimal places, at most 1000000000; a decimal string \
-             such as \"12.50\" (trailing zeros past two places are dropped) or a JSON number",
-        ))
-        .examples([json!("250.00")])
-        .into()
+    let mut in_bounds = Object::with_type(Type::Number);
+    (in_bounds.minimum, in_bounds.maximum) = (Some(0.into()), Some(1_000_000_000.into()));
+    let mut either = OneOf::with_capacity(2);
+    either.items = vec![Object::with_type(Type::String).into(), in_bounds.into()];
+    either.description = Some(CREDIT_LIMIT.to_owned());
+    either.examples = vec![json!("250.00")];
+    Schema::OneOf(either)
 }
