@@ -8,6 +8,7 @@ use shared_events::service::ServiceSettings;
 /// Seven days: see the README ("How long inbox keys live").
 pub const DEFAULT_INBOX_TTL_SECS: u64 = 7 * 24 * 60 * 60;
 
+/// What the service reads from its environment at start.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// `HTTP_HOST`, `HTTP_PORT` (default 8005) and the broker, as every service reads them.
@@ -23,6 +24,7 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings from the environment; an invalid value is an error naming it.
     pub fn from_env() -> anyhow::Result<Settings> {
         let ttl_secs: u64 = env_or("NOTIFICATION_INBOX_TTL_SECS", DEFAULT_INBOX_TTL_SECS)?;
         anyhow::ensure!(ttl_secs > 0, "NOTIFICATION_INBOX_TTL_SECS must be positive");

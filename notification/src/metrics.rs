@@ -2,32 +2,44 @@
 
 use std::sync::LazyLock;
 
-use prometheus::{register_int_counter, register_int_counter_vec, IntCounter, IntCounterVec};
+use prometheus::{IntCounter, IntCounterVec, Opts};
 
+/// Order-event attempts put back for retry because `customer.created` had not arrived yet.
 pub static CUSTOMER_NOT_YET_KNOWN: LazyLock<IntCounter> = LazyLock::new(|| {
-    register_int_counter!(
+    let help =
+        "Order-event attempts put back for retry because customer.created had not arrived yet";
+    registered(IntCounter::new(
         "notification_customer_not_yet_known_total",
-        "Order-event attempts put back for retry because customer.created had not arrived yet"
-    )
-    .expect("metric registers once")
+        help,
+    ))
 });
 
+/// Notifications the notifier delivered, by kind.
 pub static DELIVERED: LazyLock<IntCounterVec> = LazyLock::new(|| {
-    register_int_counter_vec!(
-        "notifications_delivered_total",
-        "Notifications handed to the notifier successfully, by kind",
-        &["kind"]
-    )
-    .expect("metric registers once")
+    let help = "Notifications handed to the notifier successfully, by kind";
+    registered(IntCounterVec::new(
+        Opts::new("notifications_delivered_total", help),
+        &["kind"],
+    ))
 });
 
+/// Deliveries the notifier failed; they are retried after the claim lease.
 pub static DELIVERY_FAILURES: LazyLock<IntCounter> = LazyLock::new(|| {
-    register_int_counter!(
+    let help = "Deliveries the notifier failed; they are retried after the claim lease";
+    registered(IntCounter::new(
         "notification_delivery_failures_total",
-        "Deliveries the notifier failed; they are retried after the claim lease"
-    )
-    .expect("metric registers once")
+        help,
+    ))
 });
+
+/// `metric`, registered in the default registry (which `/metrics` renders).
+fn registered<M: prometheus::core::Collector + Clone + 'static>(
+    metric: prometheus::Result<M>,
+) -> M {
+    let metric = metric.expect("a metric's name and help are valid");
+    prometheus::register(Box::new(metric.clone())).expect("metric registers once");
+    metric
+}
 
 /// Registers the metrics up front so that `/metrics` shows them from the start.
 pub fn register() {

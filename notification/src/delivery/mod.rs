@@ -17,6 +17,7 @@ use crate::store::Notification;
 /// An error leaves it pending, to be tried again.
 #[async_trait]
 pub trait Notifier: Send + Sync + 'static {
+    /// Sends `notification`; an error means it was not sent.
     async fn deliver(&self, notification: &Notification, email: Option<&str>)
         -> anyhow::Result<()>;
 }

@@ -1,54 +1,64 @@
 //! The subject and body of a manual notification (`POST /notify`): trimmed, not empty,
 //! bounded in length, and (for the subject) on one line.
 
-const MAX_SUBJECT_CHARS: usize = 200;
-const MAX_BODY_CHARS: usize = 10_000;
+/// The longest subject accepted, in characters (not bytes).
+pub const MAX_SUBJECT_CHARS: usize = 200;
+/// The longest body accepted, in characters (not bytes).
+pub const MAX_BODY_CHARS: usize = 10_000;
 
+/// `raw` trimmed, if that is not empty, at most `max` characters long and free of the
+/// characters `forbidden` picks; else a sentence naming the field `what` (`rule` says what a
+/// forbidden character breaks).
+fn checked(
+    what: &str,
+    raw: &str,
+    max: usize,
+    forbidden: fn(char) -> bool,
+    rule: &str,
+) -> Result<String, String> {
+    let text = raw.trim();
+    let broken = if text.is_empty() {
+        "must not be empty".to_owned()
+    } else if text.chars().count() > max {
+        format!("must be at most {max} characters")
+    } else if text.chars().any(forbidden) {
+        rule.to_owned()
+    } else {
+        return Ok(text.to_owned());
+    };
+    Err(format!("{what} {broken}"))
+}
+
+/// A valid subject: one line, so it prints as a mail's subject would.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subject(String);
 
 impl Subject {
+    /// Trims `raw` and checks it; the error is a sentence for the API's error body.
     pub fn parse(raw: &str) -> Result<Subject, String> {
-        let s = raw.trim();
-        if s.is_empty() {
-            return Err("subject must not be empty".into());
-        }
-        if s.chars().count() > MAX_SUBJECT_CHARS {
-            return Err(format!(
-                "subject must be at most {MAX_SUBJECT_CHARS} characters"
-            ));
-        }
-        if s.chars().any(char::is_control) {
-            return Err("subject must be one line without control characters".into());
-        }
-        Ok(Subject(s.to_owned()))
+        let rule = "must be one line without control characters";
+        checked("subject", raw, MAX_SUBJECT_CHARS, char::is_control, rule).map(Subject)
     }
 
+    /// The subject's text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
+/// A valid body: it may span lines (and hold tabs), but holds no other control character.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Body(String);
 
 impl Body {
+    /// Trims `raw` and checks it; the error is a sentence for the API's error body.
     pub fn parse(raw: &str) -> Result<Body, String> {
-        let b = raw.trim();
-        if b.is_empty() {
-            return Err("body must not be empty".into());
-        }
-        if b.chars().count() > MAX_BODY_CHARS {
-            return Err(format!("body must be at most {MAX_BODY_CHARS} characters"));
-        }
-        if b.chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-        {
-            return Err("body must not contain control characters".into());
-        }
-        Ok(Body(b.to_owned()))
+        let forbidden = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+        let rule = "must not contain control characters";
+        checked("body", raw, MAX_BODY_CHARS, forbidden, rule).map(Body)
     }
 
+    /// The body's text.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -10,20 +10,27 @@ use super::{reason_in_words, Kind};
 /// Who a message is written to, from the customer replica.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {
+    /// What a message calls them.
     pub name: String,
+    /// Where the notifier sends it.
     pub email: String,
 }
 
 /// A notification's content, before it is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
+    /// What it is about.
     pub kind: Kind,
+    /// Its subject line.
     pub subject: String,
+    /// Its text.
     pub body: String,
+    /// The order it is about, if any.
     pub order_id: Option<Uuid>,
 }
 
 impl Message {
+    /// The welcome a new customer gets.
     pub fn welcome(c: &CustomerCreated) -> Message {
         Message {
             kind: Kind::Welcome,
@@ -36,6 +43,7 @@ impl Message {
         }
     }
 
+    /// The payment of an order was taken.
     pub fn order_paid(to: &Recipient, e: &OrderPaid) -> Message {
         Message {
             kind: Kind::OrderPaid,
@@ -49,6 +57,7 @@ impl Message {
         }
     }
 
+    /// An order is confirmed: its item count and total.
     pub fn order_confirmed(to: &Recipient, e: &OrderConfirmed) -> Message {
         let items: u64 = e.items.iter().map(|l| u64::from(l.quantity)).sum();
         Message {
@@ -66,6 +75,7 @@ impl Message {
         }
     }
 
+    /// An order was cancelled, and why, in words.
     pub fn order_cancelled(to: &Recipient, e: &OrderCancelled) -> Message {
         Message {
             kind: Kind::OrderCancelled,
@@ -81,6 +91,7 @@ impl Message {
         }
     }
 
+    /// An order's payment was refunded.
     pub fn payment_refunded(to: &Recipient, e: &PaymentRefunded) -> Message {
         Message {
             kind: Kind::PaymentRefunded,

@@ -7,6 +7,6 @@ mod messages;
 mod reason;
 
 pub use kind::Kind;
-pub use manual::{Body, Subject};
+pub use manual::{Body, Subject, MAX_BODY_CHARS, MAX_SUBJECT_CHARS};
 pub use messages::{Message, Recipient};
 pub use reason::reason_in_words;
