@@ -1,6 +1,6 @@
 //! Builds the running service on the shared start-up sequence
-//! ([`shared_events::service::Startup`]): Redis, its topics, its routes, then the consumer and
-//! the delivery dispatcher, all stopped by one shutdown token.
+//! ([`shared_events::service::Startup`]): its store (Redis), its topics, its routes, then the
+//! consumer and the delivery dispatcher, all stopped by one shutdown token.
 
 use std::sync::Arc;
 
@@ -12,10 +12,10 @@ use shared_events::{CancellationToken, ConsumerRunner};
 use tokio::sync::Notify;
 
 use crate::configuration::Settings;
-use crate::consumer::{Kicking, NotificationHandler, SUBSCRIPTIONS};
 use crate::delivery::{Dispatcher, LogNotifier, Notifier};
-use crate::keys::Keys;
 use crate::routes::{self, AppState};
+use crate::saga::{self, Kicking, SagaHandler};
+use crate::store::Keys;
 use crate::SERVICE;
 
 /// The running service; its store is its Redis connection.
@@ -26,6 +26,7 @@ pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     build_with_notifier(settings, shutdown, Arc::new(LogNotifier)).await
 }
 
+/// The service delivering through `notifier` (the tests record deliveries with theirs).
 pub async fn build_with_notifier(
     settings: Settings,
     shutdown: CancellationToken,
@@ -35,29 +36,25 @@ pub async fn build_with_notifier(
     let conn = redis_store::connect(&settings.redis_url).await?;
     let keys = Keys::new(settings.key_prefix.clone());
     let kick = Arc::new(Notify::new());
-    let state = web::Data::new(AppState {
+    let data = web::Data::new(AppState {
         conn: conn.clone(),
         keys: keys.clone(),
         kick: kick.clone(),
     });
     let mut app = Startup::redis(settings.service, shutdown, conn.clone())
-        .topics(&[], SUBSCRIPTIONS)
+        .topics(saga::PUBLISHES, saga::CONSUMES)
         .await?
-        .bind(routes::openapi(), state, routes::configure)?;
+        .bind(routes::openapi(), data, routes::configure)?;
 
-    let handler = NotificationHandler::new(keys.clone());
+    let inbox = keys.inbox_consumer();
     let handler = RedisIdempotent::new(
         conn.clone(),
-        keys.inbox_consumer(),
+        inbox,
         settings.inbox_ttl,
-        handler,
+        SagaHandler::new(keys.clone()),
     );
-    let consumer = ConsumerRunner::new(
-        app.kafka().clone(),
-        SERVICE,
-        SUBSCRIPTIONS,
-        Kicking::new(handler, kick.clone()),
-    );
+    let handler = Kicking::new(handler, kick.clone());
+    let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler);
     app.spawn("consumer", |shutdown| consumer.run(shutdown));
     let dispatcher = Dispatcher::new(conn, keys, notifier, kick);
     app.spawn("dispatcher", |shutdown| dispatcher.run(shutdown));

@@ -15,21 +15,29 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::Notifier;
-use crate::keys::Keys;
-use crate::store;
+use crate::store::{self, Keys, StoreResult};
 
+/// How often pending notifications are looked for without a kick.
 const POLL: Duration = Duration::from_secs(1);
+/// How many pending ids one look reads.
 const BATCH: usize = 100;
+/// How long a claim on one delivery lasts: a failed delivery's retry back-off.
 const LEASE_MS: u64 = 30_000;
 
+/// Delivers pending notifications through the notifier.
 pub struct Dispatcher {
+    /// The store.
     conn: ConnectionManager,
+    /// The key names.
     keys: Keys,
+    /// Where notifications go.
     notifier: Arc<dyn Notifier>,
+    /// Rung when a notification was stored: deliver now rather than at the next poll.
     kick: Arc<Notify>,
 }
 
 impl Dispatcher {
+    /// A dispatcher delivering what `conn` holds through `notifier`, woken by `kick`.
     pub fn new(
         conn: ConnectionManager,
         keys: Keys,
@@ -44,10 +52,12 @@ impl Dispatcher {
         }
     }
 
+    /// Delivers until `shutdown`: at each kick and each poll.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         loop {
             if let Err(e) = self.drain().await {
-                tracing::warn!(error = %e, "delivering notifications failed; will retry");
+                let e = anyhow::Error::from(e);
+                tracing::warn!(error = %format!("{e:#}"), "delivering notifications failed; will retry");
             }
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
@@ -58,7 +68,7 @@ impl Dispatcher {
     }
 
     /// Delivers pending notifications until none is left that this instance can take.
-    async fn drain(&self) -> redis::RedisResult<()> {
+    async fn drain(&self) -> StoreResult<()> {
         let mut conn = self.conn.clone();
         loop {
             let ids = store::pending(&mut conn, &self.keys, BATCH).await?;
@@ -73,7 +83,8 @@ impl Dispatcher {
     }
 
     /// Delivers one notification; true if it is no longer pending.
-    async fn deliver(&self, conn: &mut ConnectionManager, id: Uuid) -> redis::RedisResult<bool> {
+    #[tracing::instrument(skip_all, fields(notification_id = %id))]
+    async fn deliver(&self, conn: &mut ConnectionManager, id: Uuid) -> StoreResult<bool> {
         if !store::claim(conn, &self.keys, id, LEASE_MS).await? {
             return Ok(false);
         }

@@ -2,21 +2,29 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use shared_events::http::ApiError;
+use shared_events::http::{ApiError, ErrorBody};
 
-use super::{parse_customer_id, store_error, AppState};
-use crate::store;
+use super::{parse_customer_id, AppState};
+use crate::store::{self, Notification};
 
+/// How many notifications a list has when `limit` is not given.
 pub const DEFAULT_LIMIT: usize = 50;
+/// The most notifications one list may ask for.
 pub const MAX_LIMIT: usize = 500;
 
 /// Taken as text so that each parameter gets its own error code.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Whose notifications.
+    #[param(required = true, value_type = String, format = Uuid)]
     customer_id: Option<String>,
+    /// How many, newest first.
+    #[param(required = false, value_type = i64, minimum = 1, maximum = 500, default = 50)]
     limit: Option<String>,
 }
 
+/// `limit` as given, or the default: 422 `invalid_limit` outside 1..=[`MAX_LIMIT`].
 fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
     let Some(raw) = raw else {
         return Ok(DEFAULT_LIMIT);
@@ -30,16 +38,30 @@ fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
     }
 }
 
+/// A customer's notifications, newest first
+#[utoipa::path(
+    get,
+    path = "/notifications",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Newest first; an unknown customer has none",
+            body = Vec<Notification>),
+        (status = 422, description = "invalid_customer_id or invalid_limit", body = ErrorBody),
+        (status = 503, description = "unavailable: the store is unreachable; try again",
+            body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(customer_id))]
 pub async fn list_notifications(
     query: web::Query<ListQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let customer_id = parse_customer_id(query.customer_id.as_deref())?;
+    tracing::Span::current().record("customer_id", tracing::field::display(customer_id));
     let limit = parse_limit(query.limit.as_deref())?;
     let mut conn = state.conn.clone();
-    let notifications = store::list_for_customer(&mut conn, &state.keys, customer_id, limit)
-        .await
-        .map_err(store_error)?;
+    let notifications =
+        store::list_for_customer(&mut conn, &state.keys, customer_id, limit).await?;
     Ok(HttpResponse::Ok().json(notifications))
 }
 

@@ -1,42 +1,73 @@
 //! `POST /notify`: a manual notification to a customer, delivered like the others.
 
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
-use shared_events::http::{ApiError, Json};
+use serde::{Deserialize, Serialize};
+use shared_events::http::{ApiError, ErrorBody, Json};
+use uuid::Uuid;
 
-use super::{parse_customer_id, store_error, AppState};
+use super::{parse_customer_id, AppState};
 use crate::domain::{Body, Subject};
 use crate::store::{self, Notification};
 
-#[derive(Deserialize)]
+/// A manual notification. Its fields are taken as text so that each gets its own error code.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NotifyRequest {
+    /// Whom it is for; a customer not heard of yet is accepted (its `customer.created` may
+    /// not have arrived).
+    #[schema(format = Uuid)]
     customer_id: String,
+    /// One line; trimmed
+    #[schema(min_length = 1, max_length = 200)]
     subject: String,
+    /// Trimmed
+    #[schema(min_length = 1, max_length = 10000)]
     body: String,
 }
 
-/// Stores the notification with its pending delivery in one `MULTI`/`EXEC`, wakes the
-/// dispatcher and answers 202: delivery happens after the response.
+/// The answer to `POST /notify`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    /// The stored notification's id.
+    id: Uuid,
+}
+
+/// Send a manual notification to a customer
+///
+/// Stored at once (kind manual) and delivered asynchronously through the notifier.
+#[utoipa::path(
+    post,
+    path = "/notify",
+    request_body = NotifyRequest,
+    responses(
+        (status = 202, description = "Accepted for delivery", body = Accepted),
+        (status = 400, description = "malformed_json: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 422, description = "invalid_customer_id, invalid_subject, invalid_body or \
+                                      invalid_request", body = ErrorBody),
+        (status = 503, description = "unavailable: the store is unreachable; try again",
+            body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(customer_id, notification_id))]
 pub async fn notify(
     request: Json<NotifyRequest>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let request = request.into_inner();
     let customer_id = parse_customer_id(Some(&request.customer_id))?;
+    let span = tracing::Span::current();
+    span.record("customer_id", tracing::field::display(customer_id));
     let subject = Subject::parse(&request.subject)
         .map_err(|m| ApiError::unprocessable("invalid_subject", m))?;
     let body =
         Body::parse(&request.body).map_err(|m| ApiError::unprocessable("invalid_body", m))?;
     let notification = Notification::manual(customer_id, subject.as_str(), body.as_str());
-    let mut conn = state.conn.clone();
-    store::apply_atomically(
-        &mut conn,
-        &store::create_commands(&state.keys, &notification),
-    )
-    .await
-    .map_err(store_error)?;
+    span.record("notification_id", tracing::field::display(notification.id));
+    let commands = store::create_commands(&state.keys, &notification);
+    store::apply_atomically(&mut state.conn.clone(), &commands).await?;
     state.kick.notify_one();
-    tracing::info!(notification_id = %notification.id, %customer_id, "manual notification stored");
-    Ok(HttpResponse::Accepted().json(json!({ "id": notification.id })))
+    tracing::info!("manual notification stored");
+    Ok(HttpResponse::Accepted().json(Accepted {
+        id: notification.id,
+    }))
 }

@@ -1,19 +1,35 @@
 //! `GET /stock-alerts`: low-stock alerts newest first, and the latest numbers per SKU.
 
 use actix_web::{web, HttpResponse};
-use serde_json::json;
-use shared_events::http::ApiError;
+use serde::Serialize;
+use shared_events::http::{ApiError, ErrorBody};
 
-use super::{store_error, AppState};
-use crate::store;
+use super::AppState;
+use crate::store::{self, StockAlert, StockNumbers};
 
+/// What operations sees of stock.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StockAlerts {
+    /// Low-stock alerts, newest first (the newest 1000 are kept).
+    alerts: Vec<StockAlert>,
+    /// Every SKU's latest numbers, by SKU.
+    stock: Vec<StockNumbers>,
+}
+
+/// Low-stock alerts (newest first) and the latest stock numbers per SKU
+#[utoipa::path(
+    get,
+    path = "/stock-alerts",
+    responses(
+        (status = 200, description = "Alerts and numbers", body = StockAlerts),
+        (status = 503, description = "unavailable: the store is unreachable; try again",
+            body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
 pub async fn stock_alerts(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn.clone();
-    let alerts = store::list_alerts(&mut conn, &state.keys)
-        .await
-        .map_err(store_error)?;
-    let stock = store::list_stock(&mut conn, &state.keys)
-        .await
-        .map_err(store_error)?;
-    Ok(HttpResponse::Ok().json(json!({ "alerts": alerts, "stock": stock })))
+    let alerts = store::list_alerts(&mut conn, &state.keys).await?;
+    let stock = store::list_stock(&mut conn, &state.keys).await?;
+    Ok(HttpResponse::Ok().json(StockAlerts { alerts, stock }))
 }

@@ -4,9 +4,8 @@ use redis::aio::ConnectionManager;
 use shared_events::events::CustomerCreated;
 use uuid::Uuid;
 
-use super::Command;
+use super::{Command, Keys, StoreResult};
 use crate::domain::Recipient;
-use crate::keys::Keys;
 
 /// Writes (or rewrites, identically) the replica of a customer.
 pub fn customer_commands(keys: &Keys, c: &CustomerCreated) -> Vec<Command> {
@@ -23,11 +22,12 @@ pub fn customer_commands(keys: &Keys, c: &CustomerCreated) -> Vec<Command> {
 }
 
 /// The customer's name and email, if `customer.created` has been seen.
+#[tracing::instrument(skip_all, fields(%customer_id))]
 pub async fn find_recipient(
     conn: &mut ConnectionManager,
     keys: &Keys,
     customer_id: Uuid,
-) -> redis::RedisResult<Option<Recipient>> {
+) -> StoreResult<Option<Recipient>> {
     let (name, email): (Option<String>, Option<String>) = redis::cmd("HMGET")
         .arg(keys.customer(customer_id))
         .arg("name")

@@ -9,20 +9,30 @@ use redis::aio::ConnectionManager;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{cmd, Command};
+use super::{cmd, hashes, Command, Keys, StoreResult};
 use crate::domain::{Kind, Message};
-use crate::keys::Keys;
 
 /// A notification as stored and as `GET /notifications` returns it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Notification {
+    /// Time-ordered (UUIDv7), so ids sort by creation.
     pub id: Uuid,
+    /// Whom it is for.
     pub customer_id: Uuid,
+    /// What it is about; one per order and kind.
+    #[schema(value_type = Kind)]
     pub kind: String,
+    /// Its subject line.
     pub subject: String,
+    /// Its text.
     pub body: String,
+    /// The order it is about; null for `welcome` and `manual`.
+    #[schema(required = true)]
     pub order_id: Option<Uuid>,
+    /// When it was stored.
     pub created_at: DateTime<Utc>,
+    /// When the notifier delivered it; null while pending.
+    #[schema(required = true)]
     pub sent_at: Option<DateTime<Utc>>,
 }
 
@@ -41,6 +51,7 @@ impl Notification {
         }
     }
 
+    /// A manual notification (`POST /notify`), created now.
     pub fn manual(customer_id: Uuid, subject: &str, body: &str) -> Notification {
         Notification::new(
             customer_id,
@@ -53,6 +64,7 @@ impl Notification {
         )
     }
 
+    /// The notification a hash holds, if it holds a whole one.
     fn from_hash(mut h: HashMap<String, String>) -> Option<Notification> {
         let mut take = |k: &str| h.remove(k);
         let time = |s: String| DateTime::parse_from_rfc3339(&s).ok().map(|t| t.to_utc());
@@ -71,6 +83,7 @@ impl Notification {
     }
 }
 
+/// A time as stored: RFC 3339 in UTC, to the millisecond.
 fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -111,23 +124,26 @@ pub fn create_commands(keys: &Keys, n: &Notification) -> Vec<Command> {
 }
 
 /// Runs `commands` in one `MULTI`/`EXEC`: all of them or (on a connection failure) none.
+#[tracing::instrument(skip_all, fields(commands = commands.len()))]
 pub async fn apply_atomically(
     conn: &mut ConnectionManager,
     commands: &[Command],
-) -> redis::RedisResult<()> {
+) -> StoreResult<()> {
     let mut pipe = redis::pipe();
     pipe.atomic();
     for c in commands {
         pipe.cmd(&c[0]).arg(&c[1..]).ignore();
     }
-    pipe.query_async(conn).await
+    Ok(pipe.query_async(conn).await?)
 }
 
+/// The notification `id`, if it exists (and reads back whole).
+#[tracing::instrument(skip_all, fields(notification_id = %id))]
 pub async fn find(
     conn: &mut ConnectionManager,
     keys: &Keys,
     id: Uuid,
-) -> redis::RedisResult<Option<Notification>> {
+) -> StoreResult<Option<Notification>> {
     let h: HashMap<String, String> = redis::cmd("HGETALL")
         .arg(keys.notification(id))
         .query_async(conn)
@@ -140,38 +156,33 @@ pub async fn find(
 }
 
 /// A customer's newest `limit` notifications, newest first.
+#[tracing::instrument(skip_all, fields(%customer_id, limit))]
 pub async fn list_for_customer(
     conn: &mut ConnectionManager,
     keys: &Keys,
     customer_id: Uuid,
     limit: usize,
-) -> redis::RedisResult<Vec<Notification>> {
+) -> StoreResult<Vec<Notification>> {
     let ids: Vec<String> = redis::cmd("ZREVRANGE")
         .arg(keys.customer_notifications(customer_id))
         .arg(0)
         .arg(limit.saturating_sub(1))
         .query_async(conn)
         .await?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut pipe = redis::pipe();
-    for id in &ids {
-        pipe.cmd("HGETALL").arg(keys.notification(id));
-    }
-    let hashes: Vec<HashMap<String, String>> = pipe.query_async(conn).await?;
-    Ok(hashes
+    let found = hashes(conn, ids.iter().map(|id| keys.notification(id))).await?;
+    Ok(found
         .into_iter()
         .filter_map(Notification::from_hash)
         .collect())
 }
 
 /// Up to `n` ids of notifications not yet delivered, oldest first.
+#[tracing::instrument(skip_all, fields(n))]
 pub async fn pending(
     conn: &mut ConnectionManager,
     keys: &Keys,
     n: usize,
-) -> redis::RedisResult<Vec<Uuid>> {
+) -> StoreResult<Vec<Uuid>> {
     let ids: Vec<String> = redis::cmd("ZRANGE")
         .arg(keys.deliveries())
         .arg(0)
@@ -182,12 +193,13 @@ pub async fn pending(
 }
 
 /// Takes a lease on delivering `id` for `lease_ms`; false if another dispatcher holds one.
+#[tracing::instrument(skip_all, fields(notification_id = %id))]
 pub async fn claim(
     conn: &mut ConnectionManager,
     keys: &Keys,
     id: Uuid,
     lease_ms: u64,
-) -> redis::RedisResult<bool> {
+) -> StoreResult<bool> {
     let set: Option<String> = redis::cmd("SET")
         .arg(keys.claim(id))
         .arg("1")
@@ -209,12 +221,13 @@ return 1
 "#;
 
 /// Records that `id` was delivered (the first delivery time is kept) and no longer pending.
+#[tracing::instrument(skip_all, fields(notification_id = %id))]
 pub async fn mark_sent(
     conn: &mut ConnectionManager,
     keys: &Keys,
     id: Uuid,
     at: DateTime<Utc>,
-) -> redis::RedisResult<()> {
+) -> StoreResult<()> {
     let _: i64 = redis::Script::new(MARK_SENT)
         .key(keys.notification(id))
         .key(keys.deliveries())

@@ -8,34 +8,50 @@ use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use shared_events::events::{LowStock, StockUpdated};
 
-use super::{cmd, Command};
-use crate::keys::Keys;
+use super::{cmd, hashes, Command, Keys, StoreResult};
 
 /// How many low-stock alerts are kept; older ones are trimmed.
 pub const MAX_ALERTS: usize = 1000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One `low.stock` event, as the operations team sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StockAlert {
+    /// The product that ran low.
     pub sku: String,
+    /// Its name.
     pub name: String,
+    /// How many were available to sell when it ran low.
     pub available: u64,
+    /// The level at or below which the product counts as low.
     pub low_stock_threshold: u64,
+    /// When it ran low (the event's `occurred_at`).
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A SKU's numbers from its latest `stock.updated`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StockNumbers {
+    /// The product.
     pub sku: String,
+    /// Its name.
     pub name: String,
+    /// Its price, as SPEC's money: digits, a point and two decimals.
+    #[schema(pattern = r"^[0-9]+\.[0-9]{2}$", example = "12.50")]
     pub price: String,
+    /// Units that can be reserved.
     pub available: u64,
+    /// Units held by orders not yet decided.
     pub reserved: u64,
+    /// Units sold.
     pub sold: u64,
+    /// The level at or below which the product counts as low.
     pub low_stock_threshold: u64,
+    /// When these numbers were true (the event's `occurred_at`).
     pub at: DateTime<Utc>,
 }
 
 impl StockNumbers {
+    /// The numbers a hash holds, if it holds all of them.
     fn from_hash(mut h: HashMap<String, String>) -> Option<StockNumbers> {
         let mut take = |k: &str| h.remove(k);
         Some(StockNumbers {
@@ -97,11 +113,12 @@ pub fn stock_commands(keys: &Keys, e: &StockUpdated, at: DateTime<Utc>) -> Vec<C
 }
 
 /// When the numbers kept for `sku` occurred (µs since the epoch), if any are kept.
+#[tracing::instrument(skip_all, fields(sku))]
 pub async fn latest_stock_at_us(
     conn: &mut ConnectionManager,
     keys: &Keys,
     sku: &str,
-) -> redis::RedisResult<Option<i64>> {
+) -> StoreResult<Option<i64>> {
     let at: Option<String> = redis::cmd("HGET")
         .arg(keys.stock(sku))
         .arg("at_us")
@@ -111,10 +128,11 @@ pub async fn latest_stock_at_us(
 }
 
 /// All kept alerts, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn list_alerts(
     conn: &mut ConnectionManager,
     keys: &Keys,
-) -> redis::RedisResult<Vec<StockAlert>> {
+) -> StoreResult<Vec<StockAlert>> {
     let raw: Vec<String> = redis::cmd("LRANGE")
         .arg(keys.alerts())
         .arg(0)
@@ -128,24 +146,18 @@ pub async fn list_alerts(
 }
 
 /// The latest numbers of every SKU seen, ordered by SKU.
+#[tracing::instrument(skip_all)]
 pub async fn list_stock(
     conn: &mut ConnectionManager,
     keys: &Keys,
-) -> redis::RedisResult<Vec<StockNumbers>> {
+) -> StoreResult<Vec<StockNumbers>> {
     let mut skus: Vec<String> = redis::cmd("SMEMBERS")
         .arg(keys.stock_skus())
         .query_async(conn)
         .await?;
-    if skus.is_empty() {
-        return Ok(Vec::new());
-    }
     skus.sort();
-    let mut pipe = redis::pipe();
-    for sku in &skus {
-        pipe.cmd("HGETALL").arg(keys.stock(sku));
-    }
-    let hashes: Vec<HashMap<String, String>> = pipe.query_async(conn).await?;
-    Ok(hashes
+    let found = hashes(conn, skus.iter().map(|sku| keys.stock(sku))).await?;
+    Ok(found
         .into_iter()
         .filter_map(StockNumbers::from_hash)
         .collect())

@@ -1,0 +1,18 @@
+//! `order.paid`: the customer's `order_paid` notification ("we received your payment").
+
+use redis::aio::ConnectionManager;
+use shared_events::events::OrderPaid;
+
+use super::customer_wait::notify_once;
+use super::Plan;
+use crate::domain::Message;
+use crate::store::Keys;
+
+/// The notification, once per order, when the customer is known.
+#[tracing::instrument(skip_all, fields(order_id = %e.order_id, customer_id = %e.customer_id))]
+pub async fn handle(keys: &Keys, conn: &mut ConnectionManager, e: &OrderPaid) -> Plan {
+    notify_once(keys, conn, e.customer_id, e.order_id, |to| {
+        Message::order_paid(to, e)
+    })
+    .await
+}
