@@ -36,7 +36,7 @@ pub async fn build_with_store(
             let store = probe.clone();
             async move { store.ping().await }
         })
-        .topics(saga::PRODUCES, saga::CONSUMES)
+        .topics(saga::PUBLISHES, saga::CONSUMES)
         .await?
         .bind(routes::openapi(), data, routes::configure)?;
 

@@ -1,12 +1,11 @@
 //! Reading request fields that are parsed by hand, so that each bad field gets its own error
-//! code instead of serde's generic one; and the mapping of store errors to API errors.
+//! code instead of serde's generic one.
 
 use serde_json::Value;
 use shared_events::http::ApiError;
 
 use crate::domain::quantity::bounded;
-use crate::domain::{Sku, StockError};
-use crate::store::StoreError;
+use crate::domain::Sku;
 
 /// A whole number in `min..=MAX_QUANTITY`; anything else (negative, fractional, a string) is a
 /// 422 with `code`.
@@ -35,22 +34,9 @@ pub fn path_sku(raw: &str) -> Result<Sku, ApiError> {
     Sku::parse(raw).map_err(|_| sku_not_found(raw))
 }
 
+/// 404 `sku_not_found`: no product has this SKU.
 pub fn sku_not_found(sku: &str) -> ApiError {
     ApiError::not_found("sku_not_found", format!("no product with sku {sku:?}"))
-}
-
-pub fn store_error(e: StoreError, sku: &str) -> ApiError {
-    match e {
-        StoreError::SkuExists => ApiError::conflict(
-            "sku_exists",
-            format!("a product with sku {sku:?} already exists"),
-        ),
-        StoreError::SkuNotFound => sku_not_found(sku),
-        StoreError::Stock(StockError::TooLarge) => {
-            ApiError::unprocessable("invalid_quantity", StockError::TooLarge.to_string())
-        }
-        other => ApiError::store(other),
-    }
 }
 
 #[cfg(test)]

@@ -8,38 +8,100 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use shared_events::events::StockLine;
-use shared_events::http::{traceparent, ApiError, Json};
+use shared_events::http::{traceparent, ApiError, ErrorBody, Json};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::input::{count, sku};
+use super::schema::StockLineBody;
 use crate::domain::{
     stock_lines, Line, RejectReason, RequestError, Reservation, ReservationRequest,
     ReservationStatus,
 };
-use crate::store::{InventoryStore, Release};
+use crate::store::InventoryStore;
 
 /// Most lines in one request (as for an order).
 pub const MAX_ITEMS: usize = 100;
 
-#[derive(Deserialize)]
+/// A reservation asked for by hand. As sent: each field is parsed by hand, for its own code.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = ReserveRequest)]
 pub struct ReserveBody {
+    /// The order the reservation is for: one reservation per order id, ever.
+    #[schema(value_type = Uuid)]
     order_id: Value,
-    items: Vec<ItemBody>,
+    /// What to reserve; a SKU named twice is reserved once, summed.
+    #[schema(min_items = 1, max_items = 100)]
+    items: Vec<StockLineBody>,
 }
 
-#[derive(Deserialize)]
-pub struct ItemBody {
-    sku: Value,
-    quantity: Value,
+/// What a reservation that holds (or held and sold) stock answers.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum Held {
+    Reserved,
+    Sold,
 }
 
-#[derive(Serialize)]
+/// A reservation as `POST /stock/reserve` answers it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Reservation)]
 struct ReservationView {
+    /// The order it is for.
     order_id: Uuid,
-    status: &'static str,
+    /// `RESERVED`, or `SOLD` once the order was confirmed.
+    #[schema(inline)]
+    status: Held,
+    /// One line per SKU (repeated SKUs are summed), sorted by SKU.
+    #[schema(value_type = Vec<StockLineBody>)]
     items: Vec<StockLine>,
+}
+
+/// What a release answers: `RELEASED`, or what holds nothing to give back.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum AfterRelease {
+    Released,
+    Rejected,
+    Sold,
+}
+
+/// A reservation as `DELETE /stock/reserve/{order_id}` leaves it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Released)]
+struct ReleasedView {
+    /// The order it was for.
+    order_id: Uuid,
+    /// `RELEASED`; `REJECTED` or `SOLD` when there was nothing to give back.
+    #[schema(inline)]
+    status: AfterRelease,
+    /// The lines the reservation was for, one per SKU, sorted by SKU.
+    #[schema(value_type = Vec<StockLineBody>)]
+    items: Vec<StockLine>,
+}
+
+/// A refused reservation: the error body, with the SKUs that could not be covered.
+#[derive(Serialize, ToSchema)]
+#[schema(as = StockError)]
+struct RefusalBody {
+    /// What went wrong.
+    #[schema(inline)]
+    error: Refusal,
+}
+
+/// The inside of a refusal's body: `Error`'s fields, and the SKUs.
+#[derive(Serialize, ToSchema)]
+struct Refusal {
+    /// `insufficient_stock`, `unknown_sku` or `order_cancelled` (or any code of `Error`).
+    code: &'static str,
+    /// A human sentence.
+    message: String,
+    /// The SKUs short of stock, or not known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<String>, required = false)]
+    short_skus: Option<Vec<String>>,
 }
 
 impl TryFrom<ReserveBody> for ReservationRequest {
@@ -78,63 +140,90 @@ impl TryFrom<ReserveBody> for ReservationRequest {
     }
 }
 
+/// Reserve every line for an order, or nothing
+///
+/// The same all-or-nothing reservation the saga makes on order.created, emitting the same
+/// events. Idempotent per order_id: a repeat returns the first answer and reserves nothing
+/// again; a refused order_id stays refused.
+#[utoipa::path(post, path = "/stock/reserve", tag = "reservations",
+    request_body = ReserveBody,
+    responses(
+        (status = 200, description = "Reserved (status RESERVED, or SOLD once the order was confirmed)",
+            body = ReservationView,
+            links(("Release" = (operation_id = "release", parameters(("order_id" = "$response.body#/order_id")))))),
+        (status = 400, description = "malformed_json", body = ErrorBody),
+        (status = 409, description = "insufficient_stock (error.short_skus lists the short SKUs), or order_cancelled", body = RefusalBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 422, description = "unknown_sku (error.short_skus lists them), invalid_order_id, invalid_sku, invalid_quantity, invalid_items, too_many_items, invalid_request", body = RefusalBody),
+        (status = 503, description = "unavailable: the store is unreachable", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(order_id = tracing::field::Empty))]
 pub async fn reserve(
     req: HttpRequest,
     body: Json<ReserveBody>,
     store: web::Data<dyn InventoryStore>,
 ) -> Result<HttpResponse, ApiError> {
     let request = ReservationRequest::try_from(body.into_inner())?;
-    let reservation = store
-        .reserve(request, traceparent(&req))
-        .await
-        .map_err(ApiError::store)?;
+    tracing::Span::current().record("order_id", tracing::field::display(request.order_id));
+    let reservation = store.reserve(request, traceparent(&req)).await?;
     Ok(answer(&reservation))
 }
 
-/// Gives back what a reservation made by `POST /stock/reserve` holds (`stock.released`).
-/// Idempotent: a released (or rejected) reservation answers 200 as it stands. 404 for an
-/// order id with no reservation; 409 for the saga's own reservations, which end with their
-/// order.
+/// Release a reservation made with POST /stock/reserve
+///
+/// Gives back the stock the reservation holds and emits stock.released, as an order's
+/// cancellation does. Idempotent: a released reservation (or a rejected one, which holds
+/// nothing) answers 200 as it stands. The saga's own reservations are refused: they end with
+/// their order.
+#[utoipa::path(delete, path = "/stock/reserve/{order_id}", tag = "reservations", operation_id = "release",
+    params(("order_id" = Uuid, Path, description = "The order whose reservation is released")),
+    responses(
+        (status = 200, description = "Released (status RELEASED; REJECTED or SOLD when there was nothing to give back)", body = ReleasedView),
+        (status = 404, description = "reservation_not_found, or not_found for an order_id that is not a UUID", body = ErrorBody),
+        (status = 409, description = "reservation_owned_by_saga", body = ErrorBody),
+        (status = 503, description = "unavailable: the store is unreachable", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(order_id = %order_id.as_ref()))]
 pub async fn release(
     req: HttpRequest,
     order_id: web::Path<Uuid>,
     store: web::Data<dyn InventoryStore>,
 ) -> Result<HttpResponse, ApiError> {
-    let order_id = order_id.into_inner();
-    let released = store
-        .release(order_id, traceparent(&req))
-        .await
-        .map_err(ApiError::store)?;
-    match released {
-        Release::Done(r) => Ok(HttpResponse::Ok().json(ReservationView {
-            order_id: r.order_id,
-            status: r.status.as_str(),
-            items: stock_lines(&r.lines),
-        })),
-        Release::NotFound => Err(ApiError::not_found(
-            "reservation_not_found",
-            format!("no reservation for order {order_id}"),
-        )),
-        Release::SagaOwned => Err(ApiError::conflict(
-            "reservation_owned_by_saga",
-            format!(
-                "the reservation of order {order_id} was made by the order saga; \
-                 it is released when the order is cancelled"
-            ),
-        )),
-    }
+    let r = store.release(*order_id, traceparent(&req)).await?;
+    let status = match r.status {
+        ReservationStatus::Released => AfterRelease::Released,
+        ReservationStatus::Rejected => AfterRelease::Rejected,
+        ReservationStatus::Sold => AfterRelease::Sold,
+        other => {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "a release left the reservation of order {} {}",
+                r.order_id,
+                other.as_str()
+            )))
+        }
+    };
+    Ok(HttpResponse::Ok().json(ReleasedView {
+        order_id: r.order_id,
+        status,
+        items: stock_lines(&r.lines),
+    }))
 }
 
 /// The HTTP answer for an order's reservation as it stands.
 fn answer(r: &Reservation) -> HttpResponse {
-    match (r.status, &r.rejection) {
-        (ReservationStatus::Reserved | ReservationStatus::Sold, _) => {
-            HttpResponse::Ok().json(ReservationView {
-                order_id: r.order_id,
-                status: r.status.as_str(),
-                items: stock_lines(&r.lines),
-            })
-        }
+    let held = match r.status {
+        ReservationStatus::Reserved => Some(Held::Reserved),
+        ReservationStatus::Sold => Some(Held::Sold),
+        _ => None,
+    };
+    if let Some(status) = held {
+        return HttpResponse::Ok().json(ReservationView {
+            order_id: r.order_id,
+            status,
+            items: stock_lines(&r.lines),
+        });
+    }
+    let (status, error) = match (r.status, &r.rejection) {
         (ReservationStatus::Rejected, Some(rejection)) => {
             let skus = rejection.short_skus.join(", ");
             let (status, code, message) = match rejection.reason {
@@ -149,15 +238,27 @@ fn answer(r: &Reservation) -> HttpResponse {
                     format!("no product with sku {skus}"),
                 ),
             };
-            HttpResponse::build(status).json(json!({
-                "error": { "code": code, "message": message, "short_skus": rejection.short_skus }
-            }))
+            let short_skus = Some(rejection.short_skus.clone());
+            (
+                status,
+                Refusal {
+                    code,
+                    message,
+                    short_skus,
+                },
+            )
         }
-        _ => HttpResponse::Conflict().json(json!({
-            "error": {
-                "code": "order_cancelled",
-                "message": format!("order {} was cancelled; nothing can be reserved for it", r.order_id),
-            }
-        })),
-    }
+        _ => (
+            StatusCode::CONFLICT,
+            Refusal {
+                code: "order_cancelled",
+                message: format!(
+                    "order {} was cancelled; nothing can be reserved for it",
+                    r.order_id
+                ),
+                short_skus: None,
+            },
+        ),
+    };
+    HttpResponse::build(status).json(RefusalBody { error })
 }

@@ -2,22 +2,36 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use shared_events::http::{traceparent, ApiError, Json};
+use serde_json::{json, Value};
+use shared_events::http::{traceparent, ApiError, ErrorBody, Json};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
 
-use super::input::{count, path_sku, sku, sku_not_found, store_error};
+use super::input::{count, path_sku, sku, sku_not_found};
+use super::schema::{MoneySchema, SkuSchema};
 use crate::domain::{Money, NewProduct, Product, ProductName};
 use crate::store::InventoryStore;
 
-/// A product as the API shows it (SPEC §4).
-#[derive(Serialize)]
+/// A product and its stock numbers, as the API shows it (SPEC §4).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Product)]
 pub struct ProductView<'a> {
+    /// Its key.
+    #[schema(value_type = SkuSchema)]
     sku: &'a str,
+    /// Its name.
     name: &'a str,
+    /// Its unit price.
+    #[schema(value_type = MoneySchema)]
     price: Money,
+    /// Units that can be reserved.
     available: u64,
+    /// Units held for orders not yet confirmed.
     reserved: u64,
+    /// Units sold (reservations of confirmed orders).
     sold: u64,
+    /// `low.stock` is sent when `available` falls below this (0: never).
     low_stock_threshold: u64,
 }
 
@@ -35,16 +49,43 @@ impl<'a> From<&'a Product> for ProductView<'a> {
     }
 }
 
-/// The request as sent; each field is parsed into its domain type with its own error code.
-#[derive(Deserialize)]
+/// A new product with its initial stock. As sent: each field is parsed into its domain type
+/// with its own error code.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewProduct)]
 pub struct CreateStock {
+    /// Its key, unique among products.
+    #[schema(value_type = SkuSchema)]
     sku: Value,
+    /// Trimmed, not empty, no control characters.
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     name: Value,
+    /// Its unit price.
+    #[schema(schema_with = price_schema)]
     price: Value,
+    /// The initial available stock.
+    #[schema(value_type = u64, minimum = 0, maximum = 1_000_000_000)]
     quantity: Value,
     /// Optional: no alerts when omitted (0).
     #[serde(default)]
+    #[schema(value_type = u64, required = false, minimum = 0, maximum = 1_000_000_000, default = 0)]
     low_stock_threshold: Option<Value>,
+}
+
+/// A price as sent: a decimal string, or a JSON number within bounds.
+fn price_schema() -> impl Into<RefOr<Schema>> {
+    let number = ObjectBuilder::new()
+        .schema_type(Type::Number)
+        .minimum(Some(0))
+        .maximum(Some(1_000_000_000));
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(number)
+        .description(Some(
+            "Non-negative, at most two decimal places, at most 1000000000; a decimal string \
+             such as \"12.50\" (trailing zeros past two places are dropped) or a JSON number",
+        ))
+        .examples([json!("250.00")])
 }
 
 impl TryFrom<CreateStock> for NewProduct {
@@ -74,38 +115,76 @@ impl TryFrom<CreateStock> for NewProduct {
     }
 }
 
+/// Create a product with its initial stock
+#[utoipa::path(post, path = "/stock", tag = "stock",
+    request_body = CreateStock,
+    responses(
+        (status = 201, description = "Created", body = ProductView,
+            links(
+                ("GetStock" = (operation_id = "getStock", parameters(("sku" = "$response.body#/sku")))),
+                ("Restock" = (operation_id = "restock", parameters(("sku" = "$response.body#/sku")))),
+            )),
+        (status = 400, description = "malformed_json", body = ErrorBody),
+        (status = 409, description = "sku_exists", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 422, description = "invalid_sku, invalid_name, invalid_price, invalid_quantity, invalid_threshold, invalid_request", body = ErrorBody),
+        (status = 503, description = "unavailable: the store is unreachable", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(sku = tracing::field::Empty))]
 pub async fn create_stock(
     req: HttpRequest,
     body: Json<CreateStock>,
     store: web::Data<dyn InventoryStore>,
 ) -> Result<HttpResponse, ApiError> {
     let new = NewProduct::try_from(body.into_inner())?;
-    let sku = new.sku.to_string();
-    let product = store
-        .create_product(new, traceparent(&req))
-        .await
-        .map_err(|e| store_error(e, &sku))?;
-    tracing::info!(sku = %product.sku, available = product.available, "product created");
+    tracing::Span::current().record("sku", new.sku.as_str());
+    let product = store.create_product(new, traceparent(&req)).await?;
+    tracing::info!(available = product.available, "product created");
     Ok(HttpResponse::Created().json(ProductView::from(&product)))
 }
 
+/// A product and its stock numbers
+#[utoipa::path(get, path = "/stock/{sku}", tag = "stock", operation_id = "getStock",
+    params(("sku" = SkuSchema, Path, description = "The product's SKU")),
+    responses(
+        (status = 200, description = "The product", body = ProductView),
+        (status = 404, description = "sku_not_found", body = ErrorBody),
+        (status = 503, description = "unavailable: the store is unreachable", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(sku = %path.as_str()))]
 pub async fn get_stock(
     path: web::Path<String>,
     store: web::Data<dyn InventoryStore>,
 ) -> Result<HttpResponse, ApiError> {
     let sku = path_sku(&path)?;
-    match store.product(&sku).await {
-        Ok(Some(product)) => Ok(HttpResponse::Ok().json(ProductView::from(&product))),
-        Ok(None) => Err(sku_not_found(sku.as_str())),
-        Err(e) => Err(store_error(e, sku.as_str())),
-    }
+    let product = store
+        .product(&sku)
+        .await?
+        .ok_or_else(|| sku_not_found(sku.as_str()))?;
+    Ok(HttpResponse::Ok().json(ProductView::from(&product)))
 }
 
-#[derive(Deserialize)]
+/// How much stock to add. As sent: parsed by hand, for its own error code.
+#[derive(Deserialize, ToSchema)]
 pub struct Restock {
+    /// Units added to the available stock.
+    #[schema(value_type = u64, minimum = 1, maximum = 1_000_000_000)]
     quantity: Value,
 }
 
+/// Add stock to a product
+#[utoipa::path(post, path = "/stock/{sku}/restock", tag = "stock", operation_id = "restock",
+    params(("sku" = SkuSchema, Path, description = "The product's SKU")),
+    request_body = inline(Restock),
+    responses(
+        (status = 200, description = "The new numbers", body = ProductView),
+        (status = 400, description = "malformed_json", body = ErrorBody),
+        (status = 404, description = "sku_not_found", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 422, description = "invalid_quantity (also when available would exceed 1000000000), invalid_request", body = ErrorBody),
+        (status = 503, description = "unavailable: the store is unreachable", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(sku = %path.as_str()))]
 pub async fn restock(
     req: HttpRequest,
     path: web::Path<String>,
@@ -114,10 +193,7 @@ pub async fn restock(
 ) -> Result<HttpResponse, ApiError> {
     let sku = path_sku(&path)?;
     let quantity = count(&body.quantity, "quantity", 1, "invalid_quantity")?;
-    let product = store
-        .restock(&sku, quantity, traceparent(&req))
-        .await
-        .map_err(|e| store_error(e, sku.as_str()))?;
-    tracing::info!(%sku, quantity, available = product.available, "restocked");
+    let product = store.restock(&sku, quantity, traceparent(&req)).await?;
+    tracing::info!(quantity, available = product.available, "restocked");
     Ok(HttpResponse::Ok().json(ProductView::from(&product)))
 }

@@ -24,14 +24,30 @@ use uuid::Uuid;
 
 use crate::domain::{NewProduct, Product, Reservation, ReservationRequest, Sku, StockError};
 
+/// Why a store operation did not do what was asked: a domain refusal (each mapped to its
+/// status and code at the HTTP boundary, `routes::error`), or the store itself failing.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("a product with this sku already exists")]
-    SkuExists,
-    #[error("no product with this sku")]
-    SkuNotFound,
+    /// `create_product`: the SKU is taken (the unique key decides, not a read).
+    #[error("a product with sku {0:?} already exists")]
+    SkuExists(Sku),
+    /// `restock`: no product has this SKU.
+    #[error("no product with sku {0:?}")]
+    SkuNotFound(Sku),
+    /// `release`: no reservation for this order id.
+    #[error("no reservation for order {0}")]
+    ReservationNotFound(Uuid),
+    /// `release`: the reservation was made by the order saga, and ends with its order.
+    #[error(
+        "the reservation of order {0} was made by the order saga; it is released when the \
+         order is cancelled"
+    )]
+    ReservationOwnedBySaga(Uuid),
+    /// A change the domain refuses (a total too large) or stored numbers that contradict
+    /// themselves.
     #[error(transparent)]
     Stock(#[from] StockError),
+    /// The store failed: unreachable, busy, or a step that could not complete.
     #[error(transparent)]
     Backend(#[from] anyhow::Error),
 }
@@ -111,12 +127,15 @@ pub trait InventoryStore: Send + Sync + 'static {
 
     /// `DELETE /stock/reserve/{order_id}`: gives back what a reservation made with
     /// [`reserve`](Self::reserve) holds, emitting `stock.released` as a cancellation does.
-    /// Idempotent. The saga's own reservations are refused: they end with their order.
+    /// Idempotent: returns the reservation as it now stands, `RELEASED` (or `REJECTED`/`SOLD`,
+    /// which hold nothing to give back). [`StoreError::ReservationNotFound`] for an order id
+    /// with no reservation; [`StoreError::ReservationOwnedBySaga`] for the saga's own
+    /// reservations, which end with their order.
     async fn release(
         &self,
         order_id: Uuid,
         trace: Option<TraceParent>,
-    ) -> Result<Release, StoreError>;
+    ) -> Result<Reservation, StoreError>;
 
     /// Applies one saga event (`order.created`, `order.confirmed`, `order.cancelled`) once per
     /// `event_id`: inbox record, effect and emitted events in one transaction.
@@ -133,18 +152,6 @@ pub trait InventoryStore: Send + Sync + 'static {
         kafka: KafkaConfig,
         shutdown: CancellationToken,
     ) -> BoxFuture<'static, anyhow::Result<()>>;
-}
-
-/// What asking to release a reservation came to.
-#[derive(Debug)]
-pub enum Release {
-    /// The reservation as it now stands: `RELEASED` (or `REJECTED`/`SOLD`, which hold nothing
-    /// to give back).
-    Done(Reservation),
-    /// No reservation for this order id.
-    NotFound,
-    /// The reservation belongs to the order saga.
-    SagaOwned,
 }
 
 /// Opens the store `url` names, preparing its schema (tables or collections and indexes).
@@ -164,4 +171,24 @@ pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn InventoryStore>> {
 /// A stored value that does not decode: a corrupted row or document.
 pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("stored {what} is invalid: {detail}")
+}
+
+/// An outbox record as both adapters keep it (the encoded envelope and its trace context,
+/// apart), back as the envelope.
+pub(crate) fn outbox_envelope(
+    payload: &str,
+    traceparent: Option<&str>,
+) -> Result<Envelope, StoreError> {
+    let mut e = Envelope::decode(payload.as_bytes()).map_err(|e| corrupt("event", e))?;
+    e.traceparent = traceparent.and_then(|t| t.parse().ok());
+    Ok(e)
+}
+
+/// The reservation a step on an order leaves: every reserve and release leaves one, so none
+/// is the store failing.
+pub(crate) fn left_by(
+    step: &'static str,
+    reservation: Option<Reservation>,
+) -> Result<Reservation, StoreError> {
+    reservation.ok_or_else(|| StoreError::Backend(anyhow::anyhow!("a {step} left no reservation")))
 }

@@ -3,11 +3,14 @@
 //! `outbox_lease`.
 //!
 //! Each step is one multi-document transaction (snapshot reads, majority commit), so the server
-//! must be a replica set; a single-node one is enough. A saga step runs in the transaction
-//! `MongoIdempotent` opens around its inbox document; an HTTP step in one of
-//! [`transaction::run`], which runs it again after a write conflict.
+//! must be a replica set ([`schema`] checks); a single-node one is enough. A saga step runs in
+//! the transaction `MongoIdempotent` opens around its inbox document; an HTTP step
+//! ([`requests`]) in one of [`transaction::run`], which runs it again after a write conflict.
+//! Either way the work inside is [`steps`]'s.
 
 mod documents;
+mod requests;
+mod schema;
 mod steps;
 mod transaction;
 
@@ -16,11 +19,9 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
-use mongodb::error::ErrorKind;
-use mongodb::options::IndexOptions;
-use mongodb::{Client, ClientSession, Database, IndexModel};
+use mongodb::{Client, ClientSession, Database};
 use rdkafka::producer::FutureProducer;
-use shared_events::mongo::{ensure_indexes, MongoHandler, MongoIdempotent, MongoOutboxStore};
+use shared_events::mongo::{MongoHandler, MongoIdempotent, MongoOutboxStore};
 use shared_events::{
     CancellationToken, Envelope, Handler, HandlerError, KafkaConfig, OutboxRelay, Outcome,
     TraceParent,
@@ -28,19 +29,21 @@ use shared_events::{
 use uuid::Uuid;
 
 use self::documents::{ProductDoc, ReservationDoc, OUTBOX, PRODUCTS, RESERVATIONS};
-use self::transaction::{Step, StepError};
-use super::{corrupt, Cause, InventoryStore, Release, StoreError};
+use self::requests::{CreateStep, ReleaseStep, ReserveStep, RestockStep};
+use self::schema::replica_set_of;
+use self::transaction::StepError;
+use super::{corrupt, outbox_envelope, Cause, InventoryStore, StoreError};
 use crate::domain::{Command, NewProduct, Product, Repeats, Reservation, ReservationRequest, Sku};
 use crate::saga;
 
 /// The database used when the URL names none.
 pub const DEFAULT_DATABASE: &str = "inventory";
 
-/// The server's `NamespaceExists` error code.
-const NAMESPACE_EXISTS: i32 = 48;
-
+/// The store on one MongoDB database.
 pub struct MongoStore {
+    /// The database of every collection.
     db: Database,
+    /// The saga's step, once per event id.
     saga: MongoIdempotent<MongoSaga>,
 }
 
@@ -65,73 +68,18 @@ impl MongoStore {
         MongoStore::open(client.database(name)).await
     }
 
-    /// Checks that the server is a replica-set member, then creates the collections and
-    /// indexes that are missing. Idempotent, so several instances may run it at once.
+    /// Checks the server and prepares the database ([`schema::prepare`]).
     pub async fn open(db: Database) -> anyhow::Result<MongoStore> {
-        let hello = db
-            .run_command(doc! { "hello": 1 })
-            .await
-            .context("asking the MongoDB server `hello`")?;
-        replica_set_of(&hello).map_err(anyhow::Error::msg)?;
-        for name in [PRODUCTS, RESERVATIONS] {
-            create_collection(&db, name).await?;
-        }
-        db.collection::<Document>(RESERVATIONS)
-            .create_index(
-                IndexModel::builder()
-                    .keys(doc! { "order_id": 1 })
-                    .options(
-                        IndexOptions::builder()
-                            .name("reservations_order_id".to_owned())
-                            .unique(true)
-                            .build(),
-                    )
-                    .build(),
-            )
-            .await
-            .context("creating the reservations index")?;
-        ensure_indexes(&db).await?;
+        schema::prepare(&db).await?;
         Ok(MongoStore {
             saga: MongoIdempotent::new(db.clone(), crate::SERVICE, MongoSaga),
             db,
         })
     }
 
+    /// The database, for tests that look inside it.
     pub fn database(&self) -> &Database {
         &self.db
-    }
-}
-
-/// The replica set `hello` names, or why the server cannot run inventory's transactions.
-///
-/// A standalone `mongod` accepts connections and single writes, but refuses every
-/// multi-document transaction (code 20, `IllegalOperation`). Without this check the service
-/// would start, answer `/ready`, and then fail every saga step and every write request,
-/// forever. A replica-set member's `hello` carries `setName`, also when the client connects
-/// to it directly (`directConnection=true`).
-fn replica_set_of(hello: &Document) -> Result<String, String> {
-    match hello.get_str("setName") {
-        Ok(name) => Ok(name.to_owned()),
-        Err(_) if hello.get_str("msg") == Ok("isdbgrid") => Err(
-            "the MongoDB server is a mongos router; point INVENTORY_STORE_URL at a replica set"
-                .to_owned(),
-        ),
-        Err(_) => Err(
-            "the MongoDB server is standalone: inventory's steps are multi-document transactions, \
-             which MongoDB runs only on a replica set (start mongod with --replSet rs0 and run \
-             rs.initiate() once; a single node is enough)"
-                .to_owned(),
-        ),
-    }
-}
-
-async fn create_collection(db: &Database, name: &str) -> anyhow::Result<()> {
-    match db.create_collection(name).await {
-        Ok(()) => Ok(()),
-        Err(e) if matches!(e.kind.as_ref(), ErrorKind::Command(c) if c.code == NAMESPACE_EXISTS) => {
-            Ok(())
-        }
-        Err(e) => Err(e).with_context(|| format!("creating the `{name}` collection")),
     }
 }
 
@@ -146,92 +94,12 @@ impl MongoHandler for MongoSaga {
         db: &Database,
         event: &Envelope,
     ) -> Result<(), HandlerError> {
-        let command = saga::command_for(event)?;
+        let command = saga::command(event)?;
         let cause = Cause::Event(Box::new(event.clone()));
         steps::apply(session, db, &command, &cause, Repeats::Announce)
             .await
             .map_err(StepError::into_handler_error)?;
         Ok(())
-    }
-}
-
-struct CreateStep {
-    product: Product,
-    cause: Cause,
-}
-
-#[async_trait]
-impl Step for CreateStep {
-    type Output = ();
-    async fn run(&self, session: &mut ClientSession, db: &Database) -> Result<(), StepError> {
-        steps::create(session, db, &self.product, &self.cause).await
-    }
-}
-
-struct RestockStep {
-    sku: Sku,
-    quantity: u64,
-    cause: Cause,
-}
-
-#[async_trait]
-impl Step for RestockStep {
-    type Output = Product;
-    async fn run(&self, session: &mut ClientSession, db: &Database) -> Result<Product, StepError> {
-        steps::restock(session, db, &self.sku, self.quantity, &self.cause).await
-    }
-}
-
-struct ReserveStep {
-    command: Command,
-    cause: Cause,
-}
-
-#[async_trait]
-impl Step for ReserveStep {
-    type Output = Option<Reservation>;
-    async fn run(
-        &self,
-        session: &mut ClientSession,
-        db: &Database,
-    ) -> Result<Option<Reservation>, StepError> {
-        let decision =
-            steps::apply(session, db, &self.command, &self.cause, Repeats::Silent).await?;
-        if decision.reservation_changed {
-            // Made by this request (not an earlier answer): a release may give it back.
-            steps::mark_manual(session, db, self.command.order_id()).await?;
-        }
-        Ok(decision.reservation)
-    }
-}
-
-/// `DELETE /stock/reserve/{order_id}`: the check and the release in one transaction.
-struct ReleaseStep {
-    order_id: Uuid,
-    cause: Cause,
-}
-
-#[async_trait]
-impl Step for ReleaseStep {
-    type Output = Release;
-    async fn run(&self, session: &mut ClientSession, db: &Database) -> Result<Release, StepError> {
-        match steps::is_manual(session, db, self.order_id).await? {
-            None => return Ok(Release::NotFound),
-            Some(false) => return Ok(Release::SagaOwned),
-            Some(true) => {}
-        }
-        let command = Command::Cancel(self.order_id);
-        let decision = steps::apply(session, db, &command, &self.cause, Repeats::Silent).await?;
-        if decision.reservation_changed {
-            // The released reservation's document was replaced whole: keep it releasable, so
-            // that a repeated release answers the same.
-            steps::mark_manual(session, db, self.order_id).await?;
-        }
-        decision.reservation.map(Release::Done).ok_or_else(|| {
-            StepError::Store(StoreError::Backend(anyhow::anyhow!(
-                "a release left no reservation"
-            )))
-        })
     }
 }
 
@@ -243,6 +111,7 @@ impl InventoryStore for MongoStore {
 
     /// `hello` rather than `ping`: a server that answers but has left its replica set (or was
     /// restarted standalone) cannot run a step, so it is not ready either.
+    #[tracing::instrument(skip_all)]
     async fn ping(&self) -> Result<(), String> {
         let hello = self
             .db
@@ -252,6 +121,7 @@ impl InventoryStore for MongoStore {
         replica_set_of(&hello).map(|_| ())
     }
 
+    #[tracing::instrument(skip_all, fields(sku = %new.sku))]
     async fn create_product(
         &self,
         new: NewProduct,
@@ -265,6 +135,7 @@ impl InventoryStore for MongoStore {
         Ok(step.product)
     }
 
+    #[tracing::instrument(skip_all, fields(sku = %sku, quantity))]
     async fn restock(
         &self,
         sku: &Sku,
@@ -279,6 +150,7 @@ impl InventoryStore for MongoStore {
         transaction::run(&self.db, &step).await
     }
 
+    #[tracing::instrument(skip_all, fields(sku = %sku))]
     async fn product(&self, sku: &Sku) -> Result<Option<Product>, StoreError> {
         let found = self
             .db
@@ -288,6 +160,7 @@ impl InventoryStore for MongoStore {
         Ok(found.map(ProductDoc::into_domain).transpose()?)
     }
 
+    #[tracing::instrument(skip_all, fields(order_id = %order_id))]
     async fn reservation(&self, order_id: Uuid) -> Result<Option<Reservation>, StoreError> {
         let found = self
             .db
@@ -297,6 +170,7 @@ impl InventoryStore for MongoStore {
         Ok(found.map(ReservationDoc::into_domain).transpose()?)
     }
 
+    #[tracing::instrument(skip_all, fields(order_id = %request.order_id))]
     async fn reserve(
         &self,
         request: ReservationRequest,
@@ -306,16 +180,15 @@ impl InventoryStore for MongoStore {
             command: Command::Reserve(request),
             cause: Cause::Request(trace),
         };
-        transaction::run(&self.db, &step)
-            .await?
-            .ok_or_else(|| StoreError::Backend(anyhow::anyhow!("a reserve left no reservation")))
+        transaction::run(&self.db, &step).await
     }
 
+    #[tracing::instrument(skip_all, fields(order_id = %order_id))]
     async fn release(
         &self,
         order_id: Uuid,
         trace: Option<TraceParent>,
-    ) -> Result<Release, StoreError> {
+    ) -> Result<Reservation, StoreError> {
         let step = ReleaseStep {
             order_id,
             cause: Cause::Request(trace),
@@ -323,10 +196,12 @@ impl InventoryStore for MongoStore {
         transaction::run(&self.db, &step).await
     }
 
+    #[tracing::instrument(skip_all, fields(event_id = %event.event_id))]
     async fn handle_event(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
         self.saga.handle(event).await
     }
 
+    #[tracing::instrument(skip_all)]
     async fn outbox_events(&self) -> Result<Vec<Envelope>, StoreError> {
         let docs: Vec<Document> = self
             .db
@@ -336,13 +211,10 @@ impl InventoryStore for MongoStore {
             .await?
             .try_collect()
             .await?;
-        docs.into_iter()
+        docs.iter()
             .map(|d| {
                 let payload = d.get_str("payload").map_err(|e| corrupt("event", e))?;
-                let mut e =
-                    Envelope::decode(payload.as_bytes()).map_err(|e| corrupt("event", e))?;
-                e.traceparent = d.get_str("traceparent").ok().and_then(|t| t.parse().ok());
-                Ok(e)
+                outbox_envelope(payload, d.get_str("traceparent").ok())
             })
             .collect()
     }
@@ -355,34 +227,5 @@ impl InventoryStore for MongoStore {
     ) -> BoxFuture<'static, anyhow::Result<()>> {
         let relay = OutboxRelay::new(MongoOutboxStore::new(self.db.clone()), producer, kafka);
         Box::pin(relay.run(shutdown))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_replica_set_member_is_accepted() {
-        // What a single-node set's primary answers (trimmed).
-        let hello = doc! {
-            "isWritablePrimary": true, "setName": "rs0", "hosts": ["mongodb:27017"],
-            "primary": "mongodb:27017", "ok": 1.0,
-        };
-        assert_eq!(replica_set_of(&hello), Ok("rs0".to_owned()));
-    }
-
-    #[test]
-    fn a_standalone_server_is_refused() {
-        let hello = doc! { "isWritablePrimary": true, "maxWireVersion": 21, "ok": 1.0 };
-        let refused = replica_set_of(&hello).unwrap_err();
-        assert!(refused.contains("standalone"), "{refused}");
-        assert!(refused.contains("--replSet"), "{refused}");
-    }
-
-    #[test]
-    fn a_mongos_router_is_refused() {
-        let hello = doc! { "isWritablePrimary": true, "msg": "isdbgrid", "ok": 1.0 };
-        assert!(replica_set_of(&hello).unwrap_err().contains("mongos"));
     }
 }

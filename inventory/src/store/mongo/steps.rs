@@ -23,6 +23,7 @@ use crate::domain::{
 use crate::store::{Cause, StoreError};
 
 /// One order's step (saga event or `POST /stock/reserve`).
+#[tracing::instrument(skip_all, fields(order_id = %command.order_id()))]
 pub async fn apply(
     session: &mut ClientSession,
     db: &Database,
@@ -101,7 +102,7 @@ pub async fn create(
     match inserted {
         Ok(_) => {}
         Err(e) if !is_transient(&e) && is_duplicate_key(&e) => {
-            return Err(StoreError::SkuExists.into())
+            return Err(StoreError::SkuExists(product.sku.clone()).into())
         }
         Err(e) => return Err(e.into()),
     }
@@ -118,7 +119,9 @@ pub async fn restock(
     cause: &Cause,
 ) -> Result<Product, StepError> {
     let mut products = load_products(session, db, std::slice::from_ref(sku)).await?;
-    let before = products.remove(sku).ok_or(StoreError::SkuNotFound)?;
+    let before = products
+        .remove(sku)
+        .ok_or_else(|| StoreError::SkuNotFound(sku.clone()))?;
     let after = before.restock(quantity)?;
     write_numbers(session, db, &before, &after).await?;
     enqueue(

@@ -59,7 +59,7 @@ impl StepError {
             StepError::Conflict(c) => {
                 HandlerError::Transient(anyhow::anyhow!("concurrent change: {c}"))
             }
-            StepError::Store(e) => crate::saga::handler_error(e),
+            StepError::Store(e) => e.into(),
         }
     }
 }
@@ -159,7 +159,10 @@ mod tests {
     #[test]
     fn conflicts_are_retried_and_store_errors_are_not() {
         assert!(StepError::Conflict("x".into()).retryable());
-        assert!(!StepError::Store(StoreError::SkuExists).retryable());
+        assert!(!StepError::Store(StoreError::SkuExists(
+            crate::domain::Sku::parse("a").unwrap()
+        ))
+        .retryable());
         assert!(matches!(
             StepError::Conflict("x".into()).into_handler_error(),
             HandlerError::Transient(_)

@@ -20,10 +20,10 @@ use shared_events::{
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{Cause, InventoryStore, Release, StoreError};
+use super::{left_by, outbox_envelope, Cause, InventoryStore, StoreError};
 use crate::domain::{
-    change_events, decide, skus_to_load, Command, Decision, NewProduct, Product, Repeats,
-    Reservation, ReservationRequest, Sku,
+    change_events, decide, skus_to_load, Command, Decision, NewProduct, Product, ProductChange,
+    Repeats, Reservation, ReservationRequest, Sku,
 };
 use crate::saga;
 
@@ -73,6 +73,7 @@ async fn lock_order(conn: &mut PgConnection, order_id: Uuid) -> Result<(), Store
 }
 
 /// One order's step: lock the order, load, decide, write, enqueue; on the caller's transaction.
+#[tracing::instrument(skip_all, fields(order_id = %command.order_id()))]
 async fn apply(
     conn: &mut PgConnection,
     command: &Command,
@@ -101,11 +102,9 @@ struct PgSaga;
 #[async_trait]
 impl PgHandler for PgSaga {
     async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
-        let command = saga::command_for(event)?;
+        let command = saga::command(event)?;
         let cause = Cause::Event(Box::new(event.clone()));
-        apply(tx, &command, &cause, Repeats::Announce)
-            .await
-            .map_err(saga::handler_error)?;
+        apply(tx, &command, &cause, Repeats::Announce).await?;
         Ok(())
     }
 }
@@ -116,6 +115,7 @@ impl InventoryStore for PgStore {
         "postgres"
     }
 
+    #[tracing::instrument(skip_all)]
     async fn ping(&self) -> Result<(), String> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
@@ -124,6 +124,7 @@ impl InventoryStore for PgStore {
             .map_err(|e| e.to_string())
     }
 
+    #[tracing::instrument(skip_all, fields(sku = %new.sku))]
     async fn create_product(
         &self,
         new: NewProduct,
@@ -132,7 +133,7 @@ impl InventoryStore for PgStore {
         let product = Product::new(new);
         let mut tx = self.pool.begin().await?;
         if !rows::insert_product(&mut tx, &product).await? {
-            return Err(StoreError::SkuExists);
+            return Err(StoreError::SkuExists(product.sku));
         }
         let events = Cause::Request(trace).envelopes(change_events(None, &product));
         enqueue_all(&mut tx, &events).await?;
@@ -140,6 +141,7 @@ impl InventoryStore for PgStore {
         Ok(product)
     }
 
+    #[tracing::instrument(skip_all, fields(sku = %sku, quantity))]
     async fn restock(
         &self,
         sku: &Sku,
@@ -148,25 +150,34 @@ impl InventoryStore for PgStore {
     ) -> Result<Product, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut locked = rows::lock_products(&mut tx, std::slice::from_ref(sku)).await?;
-        let before = locked.remove(sku).ok_or(StoreError::SkuNotFound)?;
-        let after = before.restock(quantity)?;
-        rows::update_numbers(&mut tx, &before, &after).await?;
-        let events = Cause::Request(trace).envelopes(change_events(Some(&before), &after));
+        let before = locked
+            .remove(sku)
+            .ok_or_else(|| StoreError::SkuNotFound(sku.clone()))?;
+        let change = ProductChange {
+            after: before.restock(quantity)?,
+            before,
+        };
+        rows::write_step(&mut tx, std::slice::from_ref(&change), None).await?;
+        let events =
+            Cause::Request(trace).envelopes(change_events(Some(&change.before), &change.after));
         enqueue_all(&mut tx, &events).await?;
         tx.commit().await?;
-        Ok(after)
+        Ok(change.after)
     }
 
+    #[tracing::instrument(skip_all, fields(sku = %sku))]
     async fn product(&self, sku: &Sku) -> Result<Option<Product>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         rows::product(&mut conn, sku).await
     }
 
+    #[tracing::instrument(skip_all, fields(order_id = %order_id))]
     async fn reservation(&self, order_id: Uuid) -> Result<Option<Reservation>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         rows::reservation(&mut conn, order_id).await
     }
 
+    #[tracing::instrument(skip_all, fields(order_id = %request.order_id))]
     async fn reserve(
         &self,
         request: ReservationRequest,
@@ -189,16 +200,15 @@ impl InventoryStore for PgStore {
                 .await?;
         }
         tx.commit().await?;
-        decision
-            .reservation
-            .ok_or_else(|| StoreError::Backend(anyhow::anyhow!("a reserve left no reservation")))
+        left_by("reserve", decision.reservation)
     }
 
+    #[tracing::instrument(skip_all, fields(order_id = %order_id))]
     async fn release(
         &self,
         order_id: Uuid,
         trace: Option<TraceParent>,
-    ) -> Result<Release, StoreError> {
+    ) -> Result<Reservation, StoreError> {
         let mut tx = self.pool.begin().await?;
         // The order's lock first (`apply` takes it again, which a transaction may), so that
         // the check and the release see the same reservation.
@@ -209,8 +219,8 @@ impl InventoryStore for PgStore {
                 .fetch_optional(&mut *tx)
                 .await?;
         match manual {
-            None => return Ok(Release::NotFound),
-            Some(false) => return Ok(Release::SagaOwned),
+            None => return Err(StoreError::ReservationNotFound(order_id)),
+            Some(false) => return Err(StoreError::ReservationOwnedBySaga(order_id)),
             Some(true) => {}
         }
         let decision = apply(
@@ -221,28 +231,22 @@ impl InventoryStore for PgStore {
         )
         .await?;
         tx.commit().await?;
-        decision
-            .reservation
-            .map(Release::Done)
-            .ok_or_else(|| StoreError::Backend(anyhow::anyhow!("a release left no reservation")))
+        left_by("release", decision.reservation)
     }
 
+    #[tracing::instrument(skip_all, fields(event_id = %event.event_id))]
     async fn handle_event(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
         self.saga.handle(event).await
     }
 
+    #[tracing::instrument(skip_all)]
     async fn outbox_events(&self) -> Result<Vec<Envelope>, StoreError> {
         let rows: Vec<(String, Option<String>)> =
             sqlx::query_as("SELECT payload, traceparent FROM outbox ORDER BY id")
                 .fetch_all(&self.pool)
                 .await?;
-        rows.into_iter()
-            .map(|(payload, trace)| {
-                let mut e =
-                    Envelope::decode(payload.as_bytes()).map_err(|e| super::corrupt("event", e))?;
-                e.traceparent = trace.and_then(|t| t.parse().ok());
-                Ok(e)
-            })
+        rows.iter()
+            .map(|(payload, trace)| outbox_envelope(payload, trace.as_deref()))
             .collect()
     }
 

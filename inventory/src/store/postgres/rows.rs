@@ -93,41 +93,8 @@ pub async fn insert_product(conn: &mut PgConnection, p: &Product) -> Result<bool
     Ok(inserted == 1)
 }
 
-/// Writes `after`'s numbers over `before`'s. The row is locked by the caller; the comparison
-/// with `before` is a second guard that turns a lost update into an error instead.
-pub async fn update_numbers(
-    conn: &mut PgConnection,
-    before: &Product,
-    after: &Product,
-) -> Result<(), StoreError> {
-    let updated = sqlx::query(
-        "UPDATE products SET available = $2, reserved = $3, sold = $4, restocked = $5, \
-         updated_at = now() \
-         WHERE sku = $1 AND available = $6 AND reserved = $7 AND sold = $8 AND restocked = $9",
-    )
-    .bind(after.sku.as_str())
-    .bind(db_count(after.available))
-    .bind(db_count(after.reserved))
-    .bind(db_count(after.sold))
-    .bind(db_count(after.restocked))
-    .bind(db_count(before.available))
-    .bind(db_count(before.reserved))
-    .bind(db_count(before.sold))
-    .bind(db_count(before.restocked))
-    .execute(conn)
-    .await?
-    .rows_affected();
-    if updated != 1 {
-        return Err(StoreError::Backend(anyhow::anyhow!(
-            "the stock of {} changed under a lock",
-            after.sku
-        )));
-    }
-    Ok(())
-}
-
-/// A step's writes in one statement: every product's numbers (each guarded, as
-/// [`update_numbers`] is, by the numbers it had), and the reservation if it changed. One round
+/// A step's writes in one statement: every product's numbers (each guarded by the numbers it
+/// had, which turns a lost update into an error), and the reservation if it changed. One round
 /// trip instead of one per product plus one. The caller holds the order's lock and the
 /// products' row locks.
 pub async fn write_step(

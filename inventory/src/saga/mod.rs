@@ -1,0 +1,150 @@
+//! Inventory's part in the order saga: the events it consumes, what each asks of the store,
+//! and what it publishes. The consumer runner (group `inventory`) delivers every event to
+//! [`SagaHandler`], which hands it to the store's idempotent step
+//! ([`InventoryStore::handle_event`]): inside that step's transaction (inbox record, effect,
+//! outbox) the store asks [`command`] what the event stands for, and applies it with
+//! [`crate::domain::decide`].
+//!
+//! - `order.created` → [`reserve`]: every line or nothing; `stock.reserved` or `stock.rejected`
+//!   (and `stock.updated`, `low.stock` for the products reserved);
+//! - `order.confirmed` → [`sell`]: the reservation becomes a sale; `stock.updated`;
+//! - `order.cancelled` → [`release`]: the reservation is given back, `stock.released` and
+//!   `stock.updated`; before any reservation, a tombstone, which publishes nothing.
+//!
+//! HTTP changes (`POST /stock`, restock) publish `stock.updated` and `low.stock` too.
+
+mod release;
+mod reserve;
+mod sell;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use shared_events::{Envelope, EventPayload, EventType, Handler, HandlerError, Outcome};
+
+use crate::domain::Command;
+use crate::store::{InventoryStore, StoreError};
+
+/// The events inventory consumes, all in its one consumer group.
+pub const CONSUMES: &[EventType] = &[
+    EventType::OrderCreated,
+    EventType::OrderConfirmed,
+    EventType::OrderCancelled,
+];
+
+/// The events inventory publishes (through its store's outbox).
+pub const PUBLISHES: &[EventType] = &[
+    EventType::StockUpdated,
+    EventType::LowStock,
+    EventType::StockReserved,
+    EventType::StockRejected,
+    EventType::StockReleased,
+];
+
+/// The consumer runner's handler: every event goes to the store's idempotent step.
+pub struct SagaHandler {
+    /// Where each event's step runs, once per event id.
+    store: Arc<dyn InventoryStore>,
+}
+
+impl SagaHandler {
+    /// The handler of the events of [`CONSUMES`], applied to `store`.
+    pub fn new(store: Arc<dyn InventoryStore>) -> Self {
+        SagaHandler { store }
+    }
+}
+
+#[async_trait]
+impl Handler for SagaHandler {
+    async fn handle(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
+        self.store.handle_event(event).await
+    }
+}
+
+/// The store command an incoming event stands for: one arm per event of [`CONSUMES`]. An
+/// event that can never be applied (one inventory does not consume, an order with no lines
+/// or a line of quantity 0) is a permanent error: it goes to the dead-letter topic.
+pub fn command(event: &Envelope) -> Result<Command, HandlerError> {
+    match &event.payload {
+        EventPayload::OrderCreated(order) => reserve::handle(order),
+        EventPayload::OrderConfirmed(order) => Ok(sell::handle(order)),
+        EventPayload::OrderCancelled(order) => Ok(release::handle(order)),
+        other => Err(HandlerError::permanent(anyhow::anyhow!(
+            "inventory does not consume {}",
+            other.event_type()
+        ))),
+    }
+}
+
+/// A store failure inside a saga step: the store being unreachable or busy may pass (the
+/// runner runs the event again); stored data that contradicts itself will not.
+impl From<StoreError> for HandlerError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Backend(e) => HandlerError::transient(e),
+            other => HandlerError::Permanent(other.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared_events::events::{CustomerCreated, OrderCancelled, OrderCreated, OrderLine};
+    use uuid::Uuid;
+
+    #[test]
+    fn order_events_map_to_commands() {
+        let order_id = Uuid::now_v7();
+        let created = Envelope::new(
+            "orders",
+            OrderCreated {
+                order_id,
+                customer_id: Uuid::now_v7(),
+                items: vec![OrderLine {
+                    sku: "a".into(),
+                    quantity: 2,
+                    unit_price: "1.00".parse().unwrap(),
+                }],
+                total: "2.00".parse().unwrap(),
+            },
+        );
+        let Command::Reserve(r) = command(&created).unwrap() else {
+            panic!("not a reserve")
+        };
+        assert_eq!((r.order_id, r.lines.len()), (order_id, 1));
+        let cancelled = Envelope::new(
+            "orders",
+            OrderCancelled {
+                order_id,
+                customer_id: Uuid::now_v7(),
+                reason: "timeout".into(),
+            },
+        );
+        assert_eq!(command(&cancelled).unwrap(), Command::Cancel(order_id));
+    }
+
+    #[test]
+    fn unusable_events_are_permanent_errors() {
+        let other = Envelope::new(
+            "customer",
+            CustomerCreated {
+                customer_id: Uuid::now_v7(),
+                name: "A".into(),
+                email: "a@b.co".into(),
+                credit_limit: "1".parse().unwrap(),
+            },
+        );
+        assert!(matches!(command(&other), Err(HandlerError::Permanent(_))));
+        let empty = Envelope::new(
+            "orders",
+            OrderCreated {
+                order_id: Uuid::now_v7(),
+                customer_id: Uuid::now_v7(),
+                items: vec![],
+                total: "0".parse().unwrap(),
+            },
+        );
+        assert!(matches!(command(&empty), Err(HandlerError::Permanent(_))));
+    }
+}
