@@ -41,9 +41,7 @@ pub async fn build_with_store(
         .bind(routes::openapi(), data, routes::configure)?;
 
     let (producer, kafka) = (build_producer(app.kafka())?, app.kafka().clone());
-    app.spawn("outbox relay", |shutdown| {
-        store.outbox_relay(producer, kafka, shutdown)
-    });
+    app.spawn("outbox relay", store.outbox_relay(producer, kafka));
     let handler = SagaHandler::new(store);
     let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler);
     app.spawn("saga consumer", |shutdown| consumer.run(shutdown));

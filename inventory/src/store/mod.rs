@@ -17,8 +17,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use rdkafka::producer::FutureProducer;
+use shared_events::OutboxStore;
 use shared_events::{
-    CancellationToken, Envelope, EventPayload, HandlerError, KafkaConfig, Outcome, TraceParent,
+    CancellationToken, Envelope, EventPayload, HandlerError, KafkaConfig, OutboxRelay, Outcome,
+    TraceParent,
 };
 use uuid::Uuid;
 
@@ -29,10 +31,10 @@ use crate::domain::{NewProduct, Product, Reservation, ReservationRequest, Sku, S
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// `create_product`: the SKU is taken (the unique key decides, not a read).
-    #[error("a product with sku {0:?} already exists")]
+    #[error("a product with sku {0} already exists")]
     SkuExists(Sku),
     /// `restock`: no product has this SKU.
-    #[error("no product with sku {0:?}")]
+    #[error("no product with sku {0}")]
     SkuNotFound(Sku),
     /// `release`: no reservation for this order id.
     #[error("no reservation for order {0}")]
@@ -146,12 +148,21 @@ pub trait InventoryStore: Send + Sync + 'static {
     async fn outbox_events(&self) -> Result<Vec<Envelope>, StoreError>;
 
     /// The relay that publishes this store's outbox, running until `shutdown`.
-    fn outbox_relay(
-        &self,
-        producer: FutureProducer,
-        kafka: KafkaConfig,
-        shutdown: CancellationToken,
-    ) -> BoxFuture<'static, anyhow::Result<()>>;
+    fn outbox_relay(&self, producer: FutureProducer, kafka: KafkaConfig) -> Relay;
+}
+
+/// The relay of a store's outbox, ready to run until the shutdown token it is given.
+pub type Relay =
+    Box<dyn FnOnce(CancellationToken) -> BoxFuture<'static, anyhow::Result<()>> + Send>;
+
+/// The relay that publishes the records of `outbox` (either adapter's).
+pub(crate) fn relay<S: OutboxStore>(
+    outbox: S,
+    producer: FutureProducer,
+    kafka: KafkaConfig,
+) -> Relay {
+    let relay = OutboxRelay::new(outbox, producer, kafka);
+    Box::new(move |shutdown| Box::pin(relay.run(shutdown)))
 }
 
 /// Opens the store `url` names, preparing its schema (tables or collections and indexes).

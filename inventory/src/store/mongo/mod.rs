@@ -16,23 +16,19 @@ mod transaction;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use futures::future::BoxFuture;
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
 use mongodb::{Client, ClientSession, Database};
 use rdkafka::producer::FutureProducer;
 use shared_events::mongo::{MongoHandler, MongoIdempotent, MongoOutboxStore};
-use shared_events::{
-    CancellationToken, Envelope, Handler, HandlerError, KafkaConfig, OutboxRelay, Outcome,
-    TraceParent,
-};
+use shared_events::{Envelope, Handler, HandlerError, KafkaConfig, Outcome, TraceParent};
 use uuid::Uuid;
 
 use self::documents::{ProductDoc, ReservationDoc, OUTBOX, PRODUCTS, RESERVATIONS};
 use self::requests::{CreateStep, ReleaseStep, ReserveStep, RestockStep};
 use self::schema::replica_set_of;
 use self::transaction::StepError;
-use super::{corrupt, outbox_envelope, Cause, InventoryStore, StoreError};
+use super::{corrupt, outbox_envelope, relay, Cause, InventoryStore, Relay, StoreError};
 use crate::domain::{Command, NewProduct, Product, Repeats, Reservation, ReservationRequest, Sku};
 use crate::saga;
 
@@ -219,13 +215,7 @@ impl InventoryStore for MongoStore {
             .collect()
     }
 
-    fn outbox_relay(
-        &self,
-        producer: FutureProducer,
-        kafka: KafkaConfig,
-        shutdown: CancellationToken,
-    ) -> BoxFuture<'static, anyhow::Result<()>> {
-        let relay = OutboxRelay::new(MongoOutboxStore::new(self.db.clone()), producer, kafka);
-        Box::pin(relay.run(shutdown))
+    fn outbox_relay(&self, producer: FutureProducer, kafka: KafkaConfig) -> Relay {
+        relay(MongoOutboxStore::new(self.db.clone()), producer, kafka)
     }
 }

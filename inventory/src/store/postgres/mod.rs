@@ -10,17 +10,13 @@ mod rows;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use futures::future::BoxFuture;
 use rdkafka::producer::FutureProducer;
 use shared_events::postgres::{enqueue_all, PgHandler, PgIdempotent, PgOutboxStore};
-use shared_events::{
-    CancellationToken, Envelope, Handler, HandlerError, KafkaConfig, OutboxRelay, Outcome,
-    TraceParent,
-};
+use shared_events::{Envelope, Handler, HandlerError, KafkaConfig, Outcome, TraceParent};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{left_by, outbox_envelope, Cause, InventoryStore, StoreError};
+use super::{left_by, outbox_envelope, relay, Cause, InventoryStore, Relay, StoreError};
 use crate::domain::{
     change_events, decide, skus_to_load, Command, Decision, NewProduct, Product, ProductChange,
     Repeats, Reservation, ReservationRequest, Sku,
@@ -250,13 +246,7 @@ impl InventoryStore for PgStore {
             .collect()
     }
 
-    fn outbox_relay(
-        &self,
-        producer: FutureProducer,
-        kafka: KafkaConfig,
-        shutdown: CancellationToken,
-    ) -> BoxFuture<'static, anyhow::Result<()>> {
-        let relay = OutboxRelay::new(PgOutboxStore::new(self.pool.clone()), producer, kafka);
-        Box::pin(relay.run(shutdown))
+    fn outbox_relay(&self, producer: FutureProducer, kafka: KafkaConfig) -> Relay {
+        relay(PgOutboxStore::new(self.pool.clone()), producer, kafka)
     }
 }
