@@ -81,17 +81,24 @@ pub async fn stream(
             )
         })?),
     };
-    let given = header
-        .filter(|v| !v.is_empty())
-        .or_else(|| query.into_inner().last_event_id)
-        .filter(|v| !v.is_empty());
-    let cursor = match given {
-        Some(id) => id.parse::<Cursor>().map_err(|e| {
+    // Both places are checked, so a bad cursor is 422 wherever it is; the header wins.
+    let parse = |id: String| {
+        id.parse::<Cursor>().map_err(|e| {
             ApiError::unprocessable(
                 "invalid_last_event_id",
                 format!("Last-Event-ID {id:?}: {e}"),
             )
-        })?,
+        })
+    };
+    let from_query = query
+        .into_inner()
+        .last_event_id
+        .filter(|v| !v.is_empty())
+        .map(parse)
+        .transpose()?;
+    let from_header = header.filter(|v| !v.is_empty()).map(parse).transpose()?;
+    let cursor = match from_header.or(from_query) {
+        Some(cursor) => cursor,
         None => feed::tail(&pool).await.map_err(ApiError::internal)?,
     };
     let permit = feed.streams.clone().try_acquire_owned().map_err(|_| {
