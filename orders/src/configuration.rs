@@ -5,6 +5,7 @@ use std::time::Duration;
 use shared_events::config::env_or;
 use shared_events::postgres::PgServiceSettings;
 
+/// Everything the service reads from its environment.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// `HTTP_HOST`, `HTTP_PORT` (default 8002), the broker and `DATABASE_URL` (default the
@@ -17,6 +18,7 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Reads the settings; a variable set to something unreadable is an error, not a default.
     pub fn from_env() -> anyhow::Result<Settings> {
         let timeout: f64 = env_or("ORDER_TIMEOUT_SECS", 30.0)?;
         anyhow::ensure!(

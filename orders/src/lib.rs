@@ -5,11 +5,11 @@
 //! (inbox).
 
 pub mod configuration;
-pub mod consumer;
-pub mod deadline;
 pub mod domain;
 pub mod routes;
+pub mod saga;
 pub mod startup;
 pub mod store;
 
+/// The service's name: its consumer group, its events' `source`, its database's default name.
 pub const SERVICE: &str = "orders";

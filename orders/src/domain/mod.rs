@@ -1,10 +1,14 @@
-//! The orders domain, free of I/O: validated order requests and the saga state machine.
+//! The orders domain, free of I/O: validated order requests, the saga's states and the state
+//! machine between them, and the OpenAPI schemas of the shared contract types orders shows.
 
 mod new_order;
 mod quantity;
-pub mod saga;
+pub mod schema;
+mod status;
+mod transition;
 
 pub use new_order::{NewOrder, OrderRequestError, PricedOrder, RequestedLine, MAX_LINES};
 pub use quantity::{Quantity, MAX_QUANTITY};
-pub use saga::{apply, Awaiting, Decision, SagaInput, SagaState};
 pub use shared_events::Money;
+pub use status::{Awaiting, SagaState, Status, UnknownStatus};
+pub use transition::{apply, Decision, SagaInput, TIMEOUT_REASON};

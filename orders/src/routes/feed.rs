@@ -1,6 +1,6 @@
 //! `GET /orders/stream`: the saga feed as Server-Sent Events, one `transition` event per saga
-//! event an order sees or emits, resumable with `Last-Event-ID`; and `GET /orders/summary`,
-//! the counts the console shows.
+//! event an order sees or emits, resumable with `Last-Event-ID`. Each event's schema is
+//! [`FeedEvent`]'s (`routes/feed_event.rs`).
 //!
 //! Each stream reads the feed ([`crate::store::feed`]) from its own cursor, polling while it is
 //! at the end. That costs one indexed query per open stream every [`POLL`], nothing when no
@@ -15,13 +15,13 @@ use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
-use shared_events::http::ApiError;
+use shared_events::http::{ApiError, ErrorBody};
 use shared_events::CancellationToken;
 use sqlx::PgPool;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::feed_event::FeedEvent;
 use crate::store::feed::{self, Cursor};
-use crate::store::orders::summary as count_orders;
 
 /// Streams open at once, per instance; one more is refused with 503 `too_many_streams`.
 pub const MAX_STREAMS: usize = 64;
@@ -35,8 +35,6 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 const STORE_RETRY: Duration = Duration::from_secs(1);
 /// How long the browser waits before reconnecting (SSE `retry:`).
 const CLIENT_RETRY_MS: u64 = 1000;
-/// The window of `completed_last_minute`.
-const RATE_WINDOW: Duration = Duration::from_secs(60);
 
 /// The feed's shared state: app data of the orders routes.
 pub struct Feed {
@@ -48,6 +46,7 @@ pub struct Feed {
 }
 
 impl Feed {
+    /// The feed of a service that stops with `shutdown`.
     pub fn new(shutdown: CancellationToken) -> Feed {
         Feed {
             shutdown,
@@ -56,16 +55,32 @@ impl Feed {
     }
 }
 
-#[derive(Deserialize)]
+/// `GET /orders/stream`'s query.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     /// Where to resume, as `Last-Event-ID` would say it, for a client that cannot set headers
-    /// on its first connection. The header wins when both are given.
+    /// on its first connection. Empty is none; the header wins when both are given.
+    #[param(nullable = false, pattern = "^([0-9]+-[0-9]+)?$")]
     last_event_id: Option<String>,
 }
 
 /// `GET /orders/stream`: from the `Last-Event-ID` cursor if one is given, else from now. An
 /// empty one is none (what a browser's `EventSource` means by it); any other that is not a
 /// cursor, a header of bytes that are not text included, is 422 rather than ignored.
+#[utoipa::path(get, path = "/orders/stream", tag = "saga feed",
+    summary = "The saga feed: Server-Sent Events, one per saga transition",
+    description = "text/event-stream. First an event `ready` (data {cursor}), whose id is where the stream starts; then one event `transition` per saga event an order sees or emits, in feed order, with id <xid>-<seq>. A client that reconnects with Last-Event-ID (the header, or the last_event_id parameter) gets every transition after it, once; without one the stream starts at the current end. Comment lines keep a quiet stream alive. 422 invalid_last_event_id for an id not of the form <xid>-<seq>; 503 too_many_streams when 64 streams are open on the instance (or unavailable when the store is).",
+    params(
+        ("Last-Event-ID" = Option<String>, Header, description = "Empty is none", nullable = false, pattern = "^([0-9]+-[0-9]+)?$"),
+        StreamQuery,
+    ),
+    responses(
+        (status = 200, description = "The stream; each transition event's data is a Transition", content_type = "text/event-stream", body = FeedEvent),
+        (status = 422, description = "invalid_last_event_id", body = ErrorBody),
+        (status = 503, description = "too_many_streams, or the store is unavailable", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all)]
 pub async fn stream(
     req: HttpRequest,
     query: web::Query<StreamQuery>,
@@ -99,7 +114,7 @@ pub async fn stream(
     let from_header = header.filter(|v| !v.is_empty()).map(parse).transpose()?;
     let cursor = match from_header.or(from_query) {
         Some(cursor) => cursor,
-        None => feed::tail(&pool).await.map_err(ApiError::internal)?,
+        None => feed::tail(&pool).await?,
     };
     let permit = feed.streams.clone().try_acquire_owned().map_err(|_| {
         ApiError::new(
@@ -175,7 +190,8 @@ impl StreamState {
                 }
                 Ok(_) => POLL,
                 Err(e) => {
-                    tracing::warn!(error = %e, "saga feed: reading the history failed; retrying");
+                    let error = anyhow::Error::new(e);
+                    tracing::warn!(error = %format!("{error:#}"), "saga feed: reading the history failed; retrying");
                     STORE_RETRY
                 }
             };
@@ -189,20 +205,4 @@ impl StreamState {
             }
         }
     }
-}
-
-/// `GET /orders/summary`: orders per status, and sagas completed in the last minute.
-pub async fn summary(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
-    let (counts, recent) = count_orders(&pool, RATE_WINDOW)
-        .await
-        .map_err(ApiError::internal)?;
-    let mut by_status = json!({ "PENDING": 0, "CONFIRMED": 0, "CANCELLED": 0 });
-    for (status, n) in counts {
-        by_status[status] = n.into();
-    }
-    Ok(HttpResponse::Ok().json(json!({
-        "counts": by_status,
-        "completed_last_minute": recent,
-        "completed_per_second": recent as f64 / RATE_WINDOW.as_secs_f64(),
-    })))
 }

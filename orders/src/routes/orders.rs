@@ -4,33 +4,42 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
-use shared_events::http::{traceparent, ApiError, Json};
+use shared_events::http::{traceparent, ApiError, ErrorBody, Json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::domain::{NewOrder, OrderRequestError};
-use crate::store::{self, replicas, PlaceError, Placed};
+use super::error::StoreUnavailable;
+use crate::domain::{NewOrder, OrderRequestError, Status};
+use crate::store::{self, replicas, Listing, Order, Placed};
 
 /// Longest `Idempotency-Key` accepted.
 const MAX_KEY_LEN: usize = 255;
 
-/// The request as sent; it is parsed into a [`NewOrder`] with a code for each rule.
-#[derive(Deserialize)]
+/// An order as requested (parsed into the domain's `NewOrder`, each rule failing with its
+/// own code).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewOrder)]
 pub struct CreateOrder {
+    /// Who orders: a customer `customer.created` announced (else 422 unknown_customer).
+    #[schema(format = Uuid)]
     customer_id: String,
+    /// The lines, each SKU on one line only.
+    #[schema(min_items = 1, max_items = 100, inline)]
     items: Vec<Item>,
 }
 
-#[derive(Deserialize)]
+/// One requested line.
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Item {
+    /// Any other text names no product: 422 unknown_sku.
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,64}$")]
     sku: String,
+    /// How many, a whole number (`3.0` is 3).
+    #[schema(value_type = i64, minimum = 1, maximum = 1000)]
     quantity: Value,
 }
 
-fn rejected(e: OrderRequestError) -> ApiError {
-    ApiError::unprocessable(e.code(), e.to_string())
-}
-
+/// The `Idempotency-Key` header, if sent: 1 to 255 characters once trimmed.
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get("idempotency-key") else {
         return Ok(None);
@@ -45,6 +54,30 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
+/// Place an order.
+///
+/// Stores the order as PENDING, priced from the service's catalogue replica (client prices are
+/// never used), and emits order.created in the same transaction. Validation errors (422):
+/// unknown_customer (customer_id unknown to the replica, or not a UUID), empty_order (no
+/// lines), too_many_items (more than 100 lines), invalid_quantity (not a whole number in
+/// 1..=1000), duplicate_sku (a SKU on two lines; put its whole quantity on one line),
+/// unknown_sku (a SKU not in the catalogue; the message lists them all), order_too_large (total
+/// above 1000000000), invalid_idempotency_key (empty or over 255 characters), invalid_request
+/// (wrong JSON types or missing fields). With an Idempotency-Key header, a repeat of the same
+/// request returns the first order (202, same body, no new order or event); the same key with
+/// a different request is 409 idempotency_key_reused.
+#[utoipa::path(post, path = "/orders", tag = "orders",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255)),
+    request_body = CreateOrder,
+    responses(
+        (status = 202, description = "Accepted as PENDING (or the first order of this Idempotency-Key)", body = Order),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 409, description = "idempotency_key_reused", body = ErrorBody),
+        (status = 413, description = "Body over the limit", body = ErrorBody),
+        (status = 422, description = "The request is not a valid order", body = ErrorBody),
+        StoreUnavailable,
+    ))]
+#[tracing::instrument(skip_all, fields(customer_id = tracing::field::Empty))]
 pub async fn create_order(
     req: HttpRequest,
     body: Json<CreateOrder>,
@@ -57,69 +90,84 @@ pub async fn create_order(
         .into_iter()
         .map(|i| (i.sku, i.quantity))
         .collect();
-    let order = NewOrder::parse(&body.customer_id, items).map_err(rejected)?;
-    if !replicas::customer_exists(&pool, order.customer_id)
-        .await
-        .map_err(ApiError::internal)?
-    {
-        return Err(rejected(OrderRequestError::UnknownCustomer(
-            order.customer_id.to_string(),
-        )));
+    let order = NewOrder::parse(&body.customer_id, items)?;
+    tracing::Span::current().record("customer_id", tracing::field::display(order.customer_id));
+    if !replicas::customer_exists(&pool, order.customer_id).await? {
+        let id = order.customer_id.to_string();
+        return Err(OrderRequestError::UnknownCustomer(id).into());
     }
     let skus: Vec<String> = order.items.iter().map(|l| l.sku.clone()).collect();
-    let catalogue = replicas::prices(&pool, &skus)
-        .await
-        .map_err(ApiError::internal)?;
-    let priced = order.price(&catalogue).map_err(rejected)?;
-    match store::orders::place(&pool, &order, priced, key.as_deref(), traceparent(&req)).await {
-        Ok(Placed::Created(order)) => {
-            tracing::info!(order_id = %order.id, customer_id = %order.customer_id, total = %order.total, "order placed");
-            Ok(HttpResponse::Accepted().json(order))
+    let catalogue = replicas::prices(&pool, &skus).await?;
+    let priced = order.price(&catalogue)?;
+    let trace = traceparent(&req);
+    let order = match store::place::place(&pool, &order, priced, key.as_deref(), trace).await? {
+        Placed::Created(order) => {
+            tracing::info!(order_id = %order.id, total = %order.total, "order placed");
+            order
         }
-        Ok(Placed::Replayed(order)) => {
+        Placed::Replayed(order) => {
             tracing::info!(order_id = %order.id, "order request replayed by idempotency key");
-            Ok(HttpResponse::Accepted().json(order))
+            order
         }
-        Err(PlaceError::KeyReused) => Err(ApiError::conflict(
-            "idempotency_key_reused",
-            "this Idempotency-Key was already used for a different request",
-        )),
-        Err(PlaceError::Database(e)) => Err(ApiError::internal(e)),
-    }
+    };
+    Ok(HttpResponse::Accepted().json(order))
 }
 
+/// An order by id, with its saga status, reason and history.
+#[utoipa::path(get, path = "/orders/{id}", tag = "orders",
+    params(("id" = Uuid, Path, description = "The order's id")),
+    responses(
+        (status = 200, description = "The order", body = Order),
+        (status = 404, description = "order_not_found (or an id that is not a UUID)", body = ErrorBody),
+        StoreUnavailable,
+    ))]
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn get_order(
     id: web::Path<Uuid>,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
-    match store::orders::find(&pool, *id).await {
-        Ok(Some(order)) => Ok(HttpResponse::Ok().json(order)),
-        Ok(None) => Err(ApiError::not_found(
-            "order_not_found",
-            format!("no order {id}"),
-        )),
-        Err(e) => Err(ApiError::internal(e)),
-    }
+    let order = store::read::find(&pool, *id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order_not_found", format!("no order {id}")))?;
+    Ok(HttpResponse::Ok().json(order))
 }
 
 /// The most orders one `GET /orders` page holds, and how many it holds when not told.
 const MAX_PAGE: u32 = 500;
 const DEFAULT_PAGE: u32 = 50;
 
-#[derive(Deserialize)]
+/// `GET /orders`'s query; every parameter is optional.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// One customer's orders (SPEC §4); without a `limit`, all of them.
+    #[param(nullable = false)]
     customer_id: Option<Uuid>,
     /// Only orders in this status.
+    #[param(value_type = Option<Status>, inline, nullable = false)]
     status: Option<String>,
     /// Page size, 1..=500; 50 when neither this nor `customer_id` is given.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500, nullable = false)]
     limit: Option<u32>,
-    /// Only orders placed before this order: the last id of the previous page.
+    /// An order's id: only orders placed before it (the last id of the previous page).
+    #[param(nullable = false)]
     before: Option<Uuid>,
 }
 
-/// Orders newest first: a customer's (`?customer_id=`), or everyone's a page at a time
-/// (`?status=&limit=&before=`), which is how the console loads.
+/// Orders newest first: a customer's, or everyone's a page at a time.
+///
+/// With customer_id alone: all that customer's orders (an empty array for a customer without
+/// orders). Otherwise a page of at most limit orders (50 if not given), filtered by status and
+/// customer_id when given; the next page is before=<the last id of this one>. Errors (422):
+/// invalid_status, invalid_limit (not 1..=500), unknown_order (before names no order),
+/// invalid_query (a parameter of the wrong type).
+#[utoipa::path(get, path = "/orders", tag = "orders", params(ListQuery),
+    responses(
+        (status = 200, description = "The orders, newest first", body = Vec<Order>),
+        (status = 422, description = "A parameter is invalid", body = ErrorBody),
+        StoreUnavailable,
+    ))]
+#[tracing::instrument(skip_all, fields(customer_id = ?query.customer_id))]
 pub async fn list_orders(
     query: web::Query<ListQuery>,
     pool: web::Data<PgPool>,
@@ -128,15 +176,8 @@ pub async fn list_orders(
     let status = match query.status.as_deref() {
         None => None,
         Some(s) => Some(
-            ["PENDING", "CONFIRMED", "CANCELLED"]
-                .into_iter()
-                .find(|known| *known == s)
-                .ok_or_else(|| {
-                    ApiError::unprocessable(
-                        "invalid_status",
-                        format!("status must be PENDING, CONFIRMED or CANCELLED, not {s:?}"),
-                    )
-                })?,
+            s.parse::<Status>()
+                .map_err(|e| ApiError::unprocessable("invalid_status", e.to_string()))?,
         ),
     };
     let limit = match (query.limit, query.customer_id) {
@@ -152,23 +193,16 @@ pub async fn list_orders(
     };
     let before = match query.before {
         None => None,
-        Some(id) => Some(
-            store::orders::position(&pool, id)
-                .await
-                .map_err(ApiError::internal)?
-                .ok_or_else(|| {
-                    ApiError::unprocessable("unknown_order", format!("before: no order {id}"))
-                })?,
-        ),
+        Some(id) => Some(store::list::position(&pool, id).await?.ok_or_else(|| {
+            ApiError::unprocessable("unknown_order", format!("before: no order {id}"))
+        })?),
     };
-    let listing = store::orders::Listing {
+    let listing = Listing {
         customer_id: query.customer_id,
         status,
         before,
         limit,
     };
-    let orders = store::orders::list(&pool, &listing)
-        .await
-        .map_err(ApiError::internal)?;
+    let orders = store::list::list(&pool, &listing).await?;
     Ok(HttpResponse::Ok().json(orders))
 }

@@ -16,6 +16,11 @@ use shared_events::Money;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
+use super::read::money_of;
+use super::StoreError;
+use crate::domain::schema::MoneySchema;
+use crate::domain::Status;
+
 /// Where a reader of the feed is: the last row it has, as `(xid, seq)`. Written `xid-seq`, which
 /// is the SSE event id and what `Last-Event-ID` sends back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -55,28 +60,38 @@ impl FromStr for Cursor {
 }
 
 /// One saga transition: an event an order saw or emitted, and the order's status after it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Transition {
-    /// Its place in the feed (the SSE event id), so a client can tell what it has seen.
+    /// The feed position, <xid>-<seq>: the SSE id, so a client can tell what it has seen.
     pub id: String,
+    /// The order it happened to.
     pub order_id: Uuid,
+    /// Who placed that order.
     pub customer_id: Uuid,
     /// The order's total, so a client can show an order it first learns of from the feed.
+    #[schema(value_type = MoneySchema)]
     pub total: Money,
+    /// The saga event (`stock.reserved`...).
+    #[schema(example = "stock.reserved")]
     pub event_type: String,
     /// The order's status right after this event.
+    #[schema(value_type = Status, inline)]
     pub status: String,
     /// Why the order was cancelled, once it is.
+    #[schema(required)]
     pub reason: Option<String>,
+    /// When the event was seen or emitted.
     pub at: DateTime<Utc>,
     /// When the order was placed: with `at`, the time from the start of its saga.
     pub created_at: DateTime<Utc>,
+    /// `id` parsed, for the reader to carry on from.
     #[serde(skip)]
     pub cursor: Cursor,
 }
 
 /// The end of the feed as it stands: a reader starting here sees only what happens next.
-pub async fn tail(pool: &PgPool) -> Result<Cursor, sqlx::Error> {
+#[tracing::instrument(skip_all)]
+pub async fn tail(pool: &PgPool) -> Result<Cursor, StoreError> {
     let row = sqlx::query(
         "SELECT xid::text AS xid, seq FROM order_history \
          WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) \
@@ -85,17 +100,18 @@ pub async fn tail(pool: &PgPool) -> Result<Cursor, sqlx::Error> {
     .fetch_optional(pool)
     .await?;
     match row {
-        Some(row) => cursor_of(&row),
+        Some(row) => Ok(cursor_of(&row)?),
         None => Ok(Cursor::default()),
     }
 }
 
 /// Up to `limit` transitions after `cursor`, oldest first.
+#[tracing::instrument(skip_all, fields(%cursor))]
 pub async fn after(
     pool: &PgPool,
     cursor: Cursor,
     limit: i64,
-) -> Result<Vec<Transition>, sqlx::Error> {
+) -> Result<Vec<Transition>, StoreError> {
     let rows = sqlx::query(
         "SELECT h.xid::text AS xid, h.seq, h.order_id, h.event_type, h.at, h.status, h.reason, \
                 o.customer_id, o.total, o.created_at, o.status AS order_status, \
@@ -110,7 +126,7 @@ pub async fn after(
     .bind(limit)
     .fetch_all(pool)
     .await?;
-    rows.iter().map(transition_of).collect()
+    Ok(rows.iter().map(transition_of).collect::<Result<_, _>>()?)
 }
 
 fn cursor_of(row: &sqlx::postgres::PgRow) -> Result<Cursor, sqlx::Error> {
@@ -133,7 +149,7 @@ fn transition_of(row: &sqlx::postgres::PgRow) -> Result<Transition, sqlx::Error>
         id: cursor.to_string(),
         order_id: row.try_get("order_id")?,
         customer_id: row.try_get("customer_id")?,
-        total: super::orders::money_of(row.try_get("total")?)?,
+        total: money_of(row.try_get("total")?)?,
         event_type: row.try_get("event_type")?,
         status,
         reason,

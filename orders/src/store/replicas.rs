@@ -9,7 +9,11 @@ use shared_events::Money;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::read::money_of;
+use super::StoreError;
+
 /// Records a customer. A customer never changes, so a repeat is a no-op.
+#[tracing::instrument(skip_all, fields(customer_id = %c.customer_id))]
 pub async fn upsert_customer(
     conn: &mut PgConnection,
     c: &CustomerCreated,
@@ -27,6 +31,7 @@ pub async fn upsert_customer(
 
 /// Keeps the latest name and price of a SKU. The events of one SKU share a Kafka key, so they
 /// arrive in the order inventory committed them: the last one applied is the newest.
+#[tracing::instrument(skip_all, fields(sku = %s.sku))]
 pub async fn upsert_product(conn: &mut PgConnection, s: &StockUpdated) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO products (sku, name, price) VALUES ($1, $2, $3) \
@@ -41,24 +46,25 @@ pub async fn upsert_product(conn: &mut PgConnection, s: &StockUpdated) -> Result
     Ok(())
 }
 
-pub async fn customer_exists(pool: &PgPool, id: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1)")
+/// Whether `customer.created` has told orders of customer `id`.
+#[tracing::instrument(skip_all, fields(customer_id = %id))]
+pub async fn customer_exists(pool: &PgPool, id: Uuid) -> Result<bool, StoreError> {
+    let known = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1)")
         .bind(id)
         .fetch_one(pool)
-        .await
+        .await?;
+    Ok(known)
 }
 
 /// The current unit price of each of `skus` the catalogue knows.
-pub async fn prices(pool: &PgPool, skus: &[String]) -> Result<HashMap<String, Money>, sqlx::Error> {
+#[tracing::instrument(skip_all, fields(skus = skus.len()))]
+pub async fn prices(pool: &PgPool, skus: &[String]) -> Result<HashMap<String, Money>, StoreError> {
     let rows: Vec<(String, rust_decimal::Decimal)> =
         sqlx::query_as("SELECT sku, price FROM products WHERE sku = ANY($1)")
             .bind(skus)
             .fetch_all(pool)
             .await?;
     rows.into_iter()
-        .map(|(sku, price)| {
-            let price = Money::new(price).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-            Ok((sku, price))
-        })
+        .map(|(sku, price)| Ok((sku, money_of(price)?)))
         .collect()
 }

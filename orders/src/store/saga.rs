@@ -5,25 +5,30 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use shared_events::events::{OrderCancelled, OrderConfirmed};
 use shared_events::{Envelope, EventType};
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
-use super::orders::{lines, record_history, state_from_row};
+use super::read::{lines, money_of, state_from_row};
 use crate::domain::{apply, Decision, SagaInput, SagaState};
 
 /// What one step did to an order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
+    /// The state the order was in.
     pub from: SagaState,
+    /// The state it is in now (the same when the input changed nothing).
     pub to: SagaState,
+    /// The decision taken, when this step ended the saga.
     pub decision: Option<Decision>,
 }
 
 /// Applies `input` to order `order_id` under a row lock. `seen` is the saga event to record in
 /// the history (none for the deadline); `cause` is the event the emitted one reacts to.
 /// Returns `None` when there is no such order.
+#[tracing::instrument(skip_all, fields(order_id = %order_id, event_id = ?cause.map(|c| c.event_id)))]
 pub async fn advance(
     conn: &mut PgConnection,
     order_id: Uuid,
@@ -53,7 +58,7 @@ pub async fn advance(
              paid = paid OR $4, reason = $5, updated_at = clock_timestamp() WHERE id = $1",
         )
         .bind(order_id)
-        .bind(to.status())
+        .bind(to.status().as_str())
         .bind(matches!(input, SagaInput::StockReserved))
         .bind(matches!(input, SagaInput::Paid))
         .bind(to.reason())
@@ -64,7 +69,7 @@ pub async fn advance(
         let event = match decision {
             Decision::Confirm => {
                 let items = lines(conn, order_id).await?;
-                let total = super::orders::money_of(row.try_get("total")?)?;
+                let total = money_of(row.try_get("total")?)?;
                 Envelope::new(
                     crate::SERVICE,
                     OrderConfirmed {
@@ -92,10 +97,10 @@ pub async fn advance(
         shared_events::postgres::enqueue(conn, &event).await?;
         tracing::info!(
             %order_id,
-            status = to.status(),
+            status = %to.status(),
             reason = to.reason(),
-            event_id = %event.event_id,
-            "order {}", to.status().to_lowercase()
+            emitted = %event.event_id,
+            "order {}", to.status().as_str().to_lowercase()
         );
     } else {
         tracing::debug!(%order_id, ?input, from = ?from, to = ?to, "saga step");
@@ -106,6 +111,7 @@ pub async fn advance(
 /// Cancels up to `max` orders still pending `timeout` after they were placed, each in its own
 /// transaction. `FOR UPDATE SKIP LOCKED` lets several instances sweep at once without waiting
 /// on each other, and the step itself re-checks the state, so no order is cancelled twice.
+#[tracing::instrument(skip_all)]
 pub async fn cancel_overdue(
     pool: &PgPool,
     timeout: Duration,
@@ -130,4 +136,28 @@ pub async fn cancel_overdue(
         cancelled += 1;
     }
     Ok(cancelled)
+}
+
+/// Appends a saga event to an order's history, once per event type, with the order's state
+/// right after the step (which the saga feed shows). `at` defaults to now.
+#[tracing::instrument(skip_all, fields(order_id = %order_id, event_type = %event_type))]
+async fn record_history(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    event_type: EventType,
+    state: &SagaState,
+    at: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO order_history (order_id, event_type, at, status, reason) \
+         VALUES ($1, $2, coalesce($3, clock_timestamp()), $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(order_id)
+    .bind(event_type.as_str())
+    .bind(at)
+    .bind(state.status().as_str())
+    .bind(state.reason())
+    .execute(conn)
+    .await?;
+    Ok(())
 }

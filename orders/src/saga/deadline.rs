@@ -10,6 +10,7 @@ use sqlx::PgPool;
 /// Orders cancelled per sweep at most; the next sweep takes the rest.
 const BATCH: usize = 500;
 
+/// Sweeps every `every` until `shutdown`, cancelling orders pending longer than `timeout`.
 pub async fn run(
     pool: PgPool,
     timeout: Duration,

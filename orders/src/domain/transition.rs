@@ -7,35 +7,27 @@
 //! PENDING(any) --stock.rejected | payment.failed | deadline--> CANCELLED(reason)
 //! CONFIRMED / CANCELLED --anything--> unchanged, nothing emitted
 //! ```
-//!
-//! "Both succeeded but still pending" cannot be represented, so confirmation happens on the
-//! transition that completes the pair, exactly once.
 
-/// What a pending order still waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Awaiting {
-    /// Neither the reservation nor the payment has arrived.
-    Both,
-    /// The stock is reserved; the payment is missing.
-    Payment,
-    /// The order is paid; the reservation is missing.
-    Stock,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SagaState {
-    Pending(Awaiting),
-    Confirmed,
-    Cancelled { reason: String },
-}
+use super::status::{Awaiting, SagaState};
 
 /// Something that happened to an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SagaInput {
+    /// `stock.reserved`: inventory holds every line.
     StockReserved,
+    /// `order.paid`: billing charged the account.
     Paid,
-    StockRejected { reason: String },
-    PaymentFailed { reason: String },
+    /// `stock.rejected`, with inventory's reason.
+    StockRejected {
+        /// Why (`out_of_stock`, `unknown_sku`); empty becomes `stock_rejected`.
+        reason: String,
+    },
+    /// `payment.failed`, with billing's reason.
+    PaymentFailed {
+        /// Why (`insufficient_funds`, `unknown_customer`); empty becomes `payment_failed`.
+        reason: String,
+    },
+    /// The saga deadline passed while the order was pending.
     DeadlinePassed,
 }
 
@@ -45,60 +37,14 @@ pub enum Decision {
     /// Emit `order.confirmed`.
     Confirm,
     /// Emit `order.cancelled` with this reason.
-    Cancel { reason: String },
+    Cancel {
+        /// The cancellation's reason, as the event and the order carry it.
+        reason: String,
+    },
 }
 
 /// The reason of a cancellation by the saga deadline.
 pub const TIMEOUT_REASON: &str = "timeout";
-
-impl SagaState {
-    pub const NEW: SagaState = SagaState::Pending(Awaiting::Both);
-
-    pub fn is_terminal(&self) -> bool {
-        !matches!(self, SagaState::Pending(_))
-    }
-
-    /// The status as the API and the database spell it.
-    pub fn status(&self) -> &'static str {
-        match self {
-            SagaState::Pending(_) => "PENDING",
-            SagaState::Confirmed => "CONFIRMED",
-            SagaState::Cancelled { .. } => "CANCELLED",
-        }
-    }
-
-    pub fn stock_reserved(&self) -> bool {
-        matches!(self, SagaState::Pending(Awaiting::Payment))
-    }
-
-    pub fn paid(&self) -> bool {
-        matches!(self, SagaState::Pending(Awaiting::Stock))
-    }
-
-    pub fn reason(&self) -> Option<&str> {
-        match self {
-            SagaState::Cancelled { reason } => Some(reason),
-            _ => None,
-        }
-    }
-
-    /// Rebuilds a state from its stored columns; `None` for a combination that cannot exist.
-    pub fn from_columns(
-        status: &str,
-        stock_reserved: bool,
-        paid: bool,
-        reason: Option<String>,
-    ) -> Option<SagaState> {
-        match (status, stock_reserved, paid, reason) {
-            ("PENDING", false, false, None) => Some(SagaState::Pending(Awaiting::Both)),
-            ("PENDING", true, false, None) => Some(SagaState::Pending(Awaiting::Payment)),
-            ("PENDING", false, true, None) => Some(SagaState::Pending(Awaiting::Stock)),
-            ("CONFIRMED", _, _, None) => Some(SagaState::Confirmed),
-            ("CANCELLED", _, _, Some(reason)) => Some(SagaState::Cancelled { reason }),
-            _ => None,
-        }
-    }
-}
 
 /// The next state and, when this input ends the saga, the decision to announce.
 ///
@@ -287,28 +233,5 @@ mod tests {
                 assert_eq!(decisions.first(), expected.as_ref(), "{seq:?}");
             }
         }
-    }
-
-    #[test]
-    fn columns_round_trip_and_impossible_rows_are_refused() {
-        for state in states() {
-            let back = SagaState::from_columns(
-                state.status(),
-                state.stock_reserved(),
-                state.paid(),
-                state.reason().map(str::to_owned),
-            );
-            assert_eq!(back, Some(state));
-        }
-        assert_eq!(SagaState::from_columns("PENDING", true, true, None), None);
-        assert_eq!(
-            SagaState::from_columns("CANCELLED", false, false, None),
-            None
-        );
-        assert_eq!(
-            SagaState::from_columns("PENDING", false, false, Some("x".into())),
-            None
-        );
-        assert_eq!(SagaState::from_columns("SHIPPED", false, false, None), None);
     }
 }

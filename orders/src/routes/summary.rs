@@ -1,0 +1,65 @@
+//! `GET /orders/summary`: the counts the console shows.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use shared_events::http::ApiError;
+
+use super::error::StoreUnavailable;
+use sqlx::PgPool;
+
+use crate::store;
+
+/// The window of `completed_last_minute`.
+const RATE_WINDOW: Duration = Duration::from_secs(60);
+
+/// Orders per status, and how fast sagas end.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Summary {
+    /// How many orders are in each status.
+    counts: Counts,
+    /// Orders that became CONFIRMED or CANCELLED in the last 60 s.
+    completed_last_minute: i64,
+    /// The same, per second.
+    completed_per_second: f64,
+}
+
+/// How many orders are in each status (0 for a status no order is in).
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+struct Counts {
+    /// Still deciding.
+    #[serde(rename = "PENDING")]
+    pending: i64,
+    /// Confirmed.
+    #[serde(rename = "CONFIRMED")]
+    confirmed: i64,
+    /// Cancelled.
+    #[serde(rename = "CANCELLED")]
+    cancelled: i64,
+}
+
+/// Orders per status, and sagas completed in the last minute.
+#[utoipa::path(get, path = "/orders/summary", tag = "saga feed",
+    responses(
+        (status = 200, description = "The counts", body = Summary),
+        StoreUnavailable,
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn summary(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
+    let (by_status, recent) = store::list::summary(&pool, RATE_WINDOW).await?;
+    let mut counts = Counts::default();
+    for (status, n) in by_status {
+        match status.as_str() {
+            "PENDING" => counts.pending = n,
+            "CONFIRMED" => counts.confirmed = n,
+            "CANCELLED" => counts.cancelled = n,
+            other => tracing::warn!(status = other, "an order in an unknown status; not counted"),
+        }
+    }
+    Ok(HttpResponse::Ok().json(Summary {
+        counts,
+        completed_last_minute: recent,
+        completed_per_second: recent as f64 / RATE_WINDOW.as_secs_f64(),
+    }))
+}

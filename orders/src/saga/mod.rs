@@ -1,0 +1,90 @@
+//! Orders' part of the order saga, as one [`PgHandler`]: each event's effect, the event it
+//! decides (through the outbox) and its inbox record commit in one transaction (the handler is
+//! wrapped in [`shared_events::postgres::PgIdempotent`]).
+//!
+//! - `customer.created` → [`customers`]: the customers replica; publishes nothing;
+//! - `stock.updated` → [`catalogue`]: the catalogue replica and its prices; publishes nothing;
+//! - `stock.reserved` → [`stock_reserved`]: `order.confirmed` if the order is paid already;
+//! - `order.paid` → [`paid`]: `order.confirmed` if the stock is reserved already;
+//! - `stock.rejected` → [`stock_rejected`]: `order.cancelled` with inventory's reason;
+//! - `payment.failed` → [`payment_failed`]: `order.cancelled` with billing's reason;
+//! - and no event, [`deadline`]: `order.cancelled` (`timeout`) for an order pending too long.
+//!
+//! The four saga events go through one step ([`crate::store::saga::advance`]), which runs the
+//! state machine of [`crate::domain`] under the order's row lock.
+
+mod catalogue;
+mod customers;
+pub mod deadline;
+mod paid;
+mod payment_failed;
+mod stock_rejected;
+mod stock_reserved;
+
+use async_trait::async_trait;
+use shared_events::postgres::PgHandler;
+use shared_events::{Envelope, EventPayload, EventType, HandlerError};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::SagaInput;
+use crate::store::saga;
+
+/// The events orders consumes (SPEC §1), all in its one consumer group.
+pub const CONSUMES: &[EventType] = &[
+    EventType::CustomerCreated,
+    EventType::StockUpdated,
+    EventType::StockReserved,
+    EventType::StockRejected,
+    EventType::OrderPaid,
+    EventType::PaymentFailed,
+];
+
+/// The events orders publishes: the saga's start and its two ends.
+pub const PUBLISHES: &[EventType] = &[
+    EventType::OrderCreated,
+    EventType::OrderConfirmed,
+    EventType::OrderCancelled,
+];
+
+/// The service's one event handler: feeds the replicas and drives the saga.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SagaHandler;
+
+#[async_trait]
+impl PgHandler for SagaHandler {
+    async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
+        match &event.payload {
+            EventPayload::CustomerCreated(c) => customers::handle(tx, c).await,
+            EventPayload::StockUpdated(s) => catalogue::handle(tx, s).await,
+            EventPayload::StockReserved(r) => stock_reserved::handle(tx, event, r).await,
+            EventPayload::OrderPaid(p) => paid::handle(tx, event, p).await,
+            EventPayload::StockRejected(r) => stock_rejected::handle(tx, event, r).await,
+            EventPayload::PaymentFailed(f) => payment_failed::handle(tx, event, f).await,
+            other => {
+                tracing::debug!(event_type = %other.event_type(), "not an event orders uses; ignored");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// One saga step for `event`, about order `order_id`. The order row is written before
+/// `order.created` is published, so an event about an order this database lacks is about an
+/// order it will never have (say, a manual `POST /stock/reserve`): it is logged and
+/// acknowledged, not retried.
+async fn step(
+    tx: &mut PgConnection,
+    event: &Envelope,
+    order_id: Uuid,
+    input: SagaInput,
+) -> Result<(), HandlerError> {
+    let seen = Some(event.event_type());
+    if saga::advance(tx, order_id, &input, seen, Some(event))
+        .await?
+        .is_none()
+    {
+        tracing::warn!(%order_id, event_type = %event.event_type(), "event about an unknown order; acknowledged");
+    }
+    Ok(())
+}

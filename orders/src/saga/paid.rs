@@ -1,0 +1,17 @@
+//! `order.paid`: billing charged the order. Publishes `order.confirmed` when the stock is
+//! reserved already; otherwise the order now waits for its reservation.
+
+use shared_events::events::OrderPaid;
+use shared_events::{Envelope, HandlerError};
+use sqlx::PgConnection;
+
+use crate::domain::SagaInput;
+
+/// The payment's saga step.
+pub async fn handle(
+    tx: &mut PgConnection,
+    event: &Envelope,
+    paid: &OrderPaid,
+) -> Result<(), HandlerError> {
+    super::step(tx, event, paid.order_id, SagaInput::Paid).await
+}

@@ -1,0 +1,19 @@
+//! `stock.rejected`: inventory could not reserve the order. Publishes `order.cancelled` with
+//! inventory's reason (`stock_rejected` if it gave none), unless the saga has already ended.
+
+use shared_events::events::StockRejected;
+use shared_events::{Envelope, HandlerError};
+use sqlx::PgConnection;
+
+use crate::domain::SagaInput;
+
+/// The rejection's saga step.
+pub async fn handle(
+    tx: &mut PgConnection,
+    event: &Envelope,
+    rejected: &StockRejected,
+) -> Result<(), HandlerError> {
+    let reason = rejected.reason.clone();
+    let input = SagaInput::StockRejected { reason };
+    super::step(tx, event, rejected.order_id, input).await
+}

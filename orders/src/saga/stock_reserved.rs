@@ -1,0 +1,17 @@
+//! `stock.reserved`: inventory holds every line of the order. Publishes `order.confirmed` when
+//! the order is paid already; otherwise the order now waits for its payment.
+
+use shared_events::events::StockReserved;
+use shared_events::{Envelope, HandlerError};
+use sqlx::PgConnection;
+
+use crate::domain::SagaInput;
+
+/// The reservation's saga step.
+pub async fn handle(
+    tx: &mut PgConnection,
+    event: &Envelope,
+    reserved: &StockReserved,
+) -> Result<(), HandlerError> {
+    super::step(tx, event, reserved.order_id, SagaInput::StockReserved).await
+}
