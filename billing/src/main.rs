@@ -6,5 +6,5 @@ use billing::startup;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_events::service::run(billing::SERVICE, Settings::from_env, startup::build).await
+    shared_events::kit::service::run(billing::SERVICE, Settings::from_env, startup::build).await
 }

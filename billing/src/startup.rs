@@ -1,10 +1,10 @@
 //! Builds the running service on the shared start-up sequence
-//! ([`shared_events::service::Startup`]): its database, its topics, its routes, then the relay
+//! ([`shared_events::kit::service::Startup`]): its database, its topics, its routes, then the relay
 //! of its outbox and the consumer, all stopped by one shutdown token.
 
 use actix_web::web;
-use shared_events::postgres::{self, PgIdempotent};
-use shared_events::service::{self, Startup};
+use shared_events::kit::service::{self, Startup};
+use shared_events::messaging::postgres::{self, PgIdempotent};
 use shared_events::{CancellationToken, ConsumerRunner};
 use sqlx::PgPool;
 

@@ -5,7 +5,7 @@ mod common;
 
 use common::TestApp;
 use serde_json::{json, Value};
-use shared_events::testing::{assert_error, assert_ops_endpoints, Ops};
+use shared_events::kit::testing::{assert_error, assert_ops_endpoints, Ops};
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use billing::saga::SagaHandler;
 use common::*;
-use shared_events::postgres::PgIdempotent;
+use shared_events::messaging::postgres::PgIdempotent;
 use shared_events::{Envelope, EventPayload, EventType, Handler, HandlerError};
 use tokio::sync::Barrier;
 use uuid::Uuid;

@@ -8,7 +8,7 @@ mod common;
 use std::collections::HashMap;
 
 use common::*;
-use shared_events::testing::wait_for;
+use shared_events::kit::testing::wait_for;
 use shared_events::{Envelope, EventPayload, EventType};
 use uuid::Uuid;
 

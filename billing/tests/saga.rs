@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use shared_events::testing::{read_quiet, reader, wait_for};
+use shared_events::kit::testing::{read_quiet, reader, wait_for};
 use shared_events::{EventPayload, EventType};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

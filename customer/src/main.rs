@@ -5,5 +5,6 @@ use customer::{configuration, startup};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_events::service::run(customer::SERVICE, configuration::from_env, startup::build).await
+    shared_events::kit::service::run(customer::SERVICE, configuration::from_env, startup::build)
+        .await
 }

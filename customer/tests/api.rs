@@ -7,7 +7,9 @@ use std::time::Duration;
 use common::spawn_app;
 use rdkafka::Message;
 use serde_json::{json, Value};
-use shared_events::testing::{assert_error, assert_ops_endpoints, read_quiet, read_until, Ops};
+use shared_events::kit::testing::{
+    assert_error, assert_ops_endpoints, read_quiet, read_until, Ops,
+};
 use shared_events::{Envelope, EventPayload, EventType};
 
 fn ada(email: &str) -> Value {

@@ -1,13 +1,13 @@
 //! Builds the running service on the shared start-up sequence
-//! ([`shared_events::service::Startup`]): its store (PostgreSQL or MongoDB), its topics, its
+//! ([`shared_events::kit::service::Startup`]): its store (PostgreSQL or MongoDB), its topics, its
 //! routes, then the relay of its outbox and the saga consumer, all stopped by one shutdown
 //! token.
 
 use std::sync::Arc;
 
 use actix_web::web;
-use shared_events::producer::build_producer;
-use shared_events::service::{self, Startup};
+use shared_events::kit::service::{self, Startup};
+use shared_events::messaging::producer::build_producer;
 use shared_events::{CancellationToken, ConsumerRunner};
 
 use crate::configuration::Settings;

@@ -9,7 +9,9 @@ use common::TestApp;
 use futures::future::join_all;
 use rdkafka::Message;
 use serde_json::{json, Value};
-use shared_events::testing::{assert_error, assert_ops_endpoints, read_quiet, read_until, Ops};
+use shared_events::kit::testing::{
+    assert_error, assert_ops_endpoints, read_quiet, read_until, Ops,
+};
 use shared_events::{Envelope, EventPayload, EventType};
 use uuid::Uuid;
 

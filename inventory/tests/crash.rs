@@ -15,9 +15,11 @@ use inventory::startup;
 use inventory::store::postgres::PgStore;
 use inventory::store::InventoryStore;
 use rdkafka::Message;
-use shared_events::producer::{build_producer, publish};
-use shared_events::service::ServiceSettings;
-use shared_events::testing::{fresh_database_url, isolated_kafka, read_until, reader_of, wait_for};
+use shared_events::kit::service::ServiceSettings;
+use shared_events::kit::testing::{
+    fresh_database_url, isolated_kafka, read_until, reader_of, wait_for,
+};
+use shared_events::messaging::producer::{build_producer, publish};
 use shared_events::{CancellationToken, Envelope, EventPayload, EventType, KafkaConfig};
 use tokio::runtime::Runtime;
 use uuid::Uuid;

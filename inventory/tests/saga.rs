@@ -11,7 +11,7 @@ use inventory::domain::{ReservationStatus, Sku};
 use rdkafka::message::OwnedMessage;
 use rdkafka::Message;
 use serde_json::Value;
-use shared_events::testing::{read_quiet, read_until, wait_for};
+use shared_events::kit::testing::{read_quiet, read_until, wait_for};
 use shared_events::{Envelope, EventPayload, EventType};
 use uuid::Uuid;
 

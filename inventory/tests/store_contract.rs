@@ -20,7 +20,7 @@ use inventory::domain::{
 use inventory::store::mongo::MongoStore;
 use inventory::store::postgres::PgStore;
 use inventory::store::{InventoryStore, StoreError};
-use shared_events::testing::fresh_database_url;
+use shared_events::kit::testing::fresh_database_url;
 use shared_events::{Envelope, EventPayload, EventType, Outcome};
 use uuid::Uuid;
 

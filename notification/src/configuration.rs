@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use shared_events::config::env_or;
-use shared_events::service::ServiceSettings;
+use shared_events::kit::service::ServiceSettings;
+use shared_events::messaging::config::env_or;
 
 /// Seven days: see the README ("How long inbox keys live").
 pub const DEFAULT_INBOX_TTL_SECS: u64 = 7 * 24 * 60 * 60;

@@ -6,5 +6,6 @@ use notification::startup;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_events::service::run(notification::SERVICE, Settings::from_env, startup::build).await
+    shared_events::kit::service::run(notification::SERVICE, Settings::from_env, startup::build)
+        .await
 }

@@ -1,13 +1,13 @@
 //! Builds the running service on the shared start-up sequence
-//! ([`shared_events::service::Startup`]): its store (Redis), its topics, its routes, then the
+//! ([`shared_events::kit::service::Startup`]): its store (Redis), its topics, its routes, then the
 //! consumer and the delivery dispatcher, all stopped by one shutdown token.
 
 use std::sync::Arc;
 
 use actix_web::web;
 use redis::aio::ConnectionManager;
-use shared_events::redis_store::{self, RedisIdempotent};
-use shared_events::service::{self, Startup};
+use shared_events::kit::service::{self, Startup};
+use shared_events::messaging::redis_store::{self, RedisIdempotent};
 use shared_events::{CancellationToken, ConsumerRunner};
 use tokio::sync::Notify;
 

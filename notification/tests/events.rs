@@ -8,10 +8,10 @@ use std::collections::BTreeSet;
 
 use common::{customer_created, money, reissued, TestApp};
 use serde_json::Value;
-use shared_events::events::{
+use shared_events::contracts::events::{
     LowStock, OrderCancelled, OrderConfirmed, OrderLine, OrderPaid, PaymentRefunded, StockUpdated,
 };
-use shared_events::testing::wait_for;
+use shared_events::kit::testing::wait_for;
 use shared_events::Envelope;
 use uuid::Uuid;
 

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 
 use common::{customer_created, money, TestApp, WAIT};
 use notification::metrics::CUSTOMER_NOT_YET_KNOWN;
-use shared_events::events::{OrderCancelled, OrderPaid};
-use shared_events::testing::wait_for;
+use shared_events::contracts::events::{OrderCancelled, OrderPaid};
+use shared_events::kit::testing::wait_for;
 use shared_events::Envelope;
 use uuid::Uuid;
 

@@ -6,5 +6,5 @@ use orders::startup;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_events::service::run(orders::SERVICE, Settings::from_env, startup::build).await
+    shared_events::kit::service::run(orders::SERVICE, Settings::from_env, startup::build).await
 }

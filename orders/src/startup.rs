@@ -1,12 +1,12 @@
 //! Builds the running service on the shared start-up sequence
-//! ([`shared_events::service::Startup`]), in billing's order: its database, its topics, its
+//! ([`shared_events::kit::service::Startup`]), in billing's order: its database, its topics, its
 //! routes (with the saga feed's state), then the relay of its outbox, the event consumer and
 //! the deadline sweep, all stopped by one shutdown token.
 
 use actix_web::web;
-use shared_events::http::Routes;
-use shared_events::postgres::{self, PgIdempotent};
-use shared_events::service::{self, Startup};
+use shared_events::kit::http::Routes;
+use shared_events::kit::service::{self, Startup};
+use shared_events::messaging::postgres::{self, PgIdempotent};
 use shared_events::{CancellationToken, ConsumerRunner};
 use sqlx::PgPool;
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use futures::future::join_all;
 use serde_json::json;
-use shared_events::testing::{fresh_database_url, isolated_kafka};
+use shared_events::kit::testing::{fresh_database_url, isolated_kafka};
 use shared_events::{Envelope, EventPayload};
 use uuid::Uuid;
 

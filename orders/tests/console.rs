@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use orders::store::feed;
 use serde_json::{json, Value};
-use shared_events::testing::wait_for;
+use shared_events::kit::testing::wait_for;
 use uuid::Uuid;
 
 /// An open SSE response, read event by event.

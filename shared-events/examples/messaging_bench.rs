@@ -16,9 +16,11 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use rdkafka::producer::FutureRecord;
-use shared_events::events::StockUpdated;
-use shared_events::postgres::{enqueue, enqueue_all, PgHandler, PgIdempotent, PgOutboxStore};
-use shared_events::testing::{fresh_database, isolated_kafka};
+use shared_events::contracts::events::StockUpdated;
+use shared_events::kit::testing::{fresh_database, isolated_kafka};
+use shared_events::messaging::postgres::{
+    enqueue, enqueue_all, PgHandler, PgIdempotent, PgOutboxStore,
+};
 use shared_events::{
     CancellationToken, ConsumerRunner, Envelope, EventType, HandlerError, OutboxRelay,
 };
@@ -71,17 +73,17 @@ impl PgHandler for Apply {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_events::telemetry::init("messaging-bench");
+    shared_events::kit::telemetry::init("messaging-bench");
     let n = env_num("BENCH_EVENTS", 20_000) as usize;
     let steady_rate = env_num("BENCH_RATE", 500);
     let pool = fresh_database().await;
-    shared_events::postgres::migrate(&pool).await?;
+    shared_events::messaging::postgres::migrate(&pool).await?;
     sqlx::query("CREATE TABLE applied (event_id UUID PRIMARY KEY)")
         .execute(&pool)
         .await?;
     let kafka = isolated_kafka();
-    shared_events::topics::ensure_topics(&kafka, &[EventType::StockUpdated]).await?;
-    let producer = shared_events::producer::build_producer(&kafka)?;
+    shared_events::messaging::topics::ensure_topics(&kafka, &[EventType::StockUpdated]).await?;
+    let producer = shared_events::messaging::producer::build_producer(&kafka)?;
     let topic = kafka.topic(EventType::StockUpdated);
     println!("messaging bench: {n} events, broker {}", kafka.brokers);
 
@@ -190,7 +192,7 @@ async fn main() -> anyhow::Result<()> {
     // 4. The broker's fetch ceiling: a plain consumer reading everything, no processing.
     let total = 2 * n + samples;
     let started = Instant::now();
-    let plain = shared_events::testing::reader(&kafka, &[&topic]);
+    let plain = shared_events::kit::testing::reader(&kafka, &[&topic]);
     let mut read = 0;
     while read < total {
         plain.recv().await?;

@@ -12,9 +12,9 @@ use common::env;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Message, Offset, TopicPartitionList};
-use shared_events::events::OrderCancelled;
-use shared_events::postgres::{PgHandler, PgIdempotent};
-use shared_events::testing::{header, read_quiet, read_until, reader, wait_for};
+use shared_events::contracts::events::OrderCancelled;
+use shared_events::kit::testing::{header, read_quiet, read_until, reader, wait_for};
+use shared_events::messaging::postgres::{PgHandler, PgIdempotent};
 use shared_events::{
     CancellationToken, ConsumerRunner, Envelope, EventType, HandlerError, KafkaConfig, RetryPolicy,
 };
@@ -527,7 +527,7 @@ async fn a_consumer_fenced_out_of_its_static_membership_is_replaced() {
     .await;
     assert_eq!(wait_effect(&env.pool, before).await, 1);
 
-    let restarts = shared_events::metrics::CONSUMER_RESTARTS.get();
+    let restarts = shared_events::messaging::metrics::CONSUMER_RESTARTS.get();
     {
         // Another member joins under the same instance id and takes the partitions.
         let intruder: StreamConsumer = env
@@ -549,7 +549,7 @@ async fn a_consumer_fenced_out_of_its_static_membership_is_replaced() {
         "the runner to replace its fenced consumer",
         Duration::from_secs(60),
         || async move {
-            (shared_events::metrics::CONSUMER_RESTARTS.get() > restarts).then_some(())
+            (shared_events::messaging::metrics::CONSUMER_RESTARTS.get() > restarts).then_some(())
         },
     )
     .await;

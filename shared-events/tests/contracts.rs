@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use chrono::{TimeZone, Utc};
-use shared_events::events::*;
+use shared_events::contracts::events::*;
 use shared_events::{DecodeError, Envelope, EventPayload, EventType, Money};
 use uuid::Uuid;
 

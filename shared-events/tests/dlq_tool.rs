@@ -13,14 +13,16 @@ use chrono::Utc;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use shared_events::dlq_tool::{
+use shared_events::contracts::events::{OrderCancelled, OrderPaid};
+use shared_events::kit::testing::{
+    isolated_kafka, read_quiet, read_until, reader, wait_for, PATIENCE,
+};
+use shared_events::messaging::dlq_tool::{
     plan_redrive, read_all, read_topic, redrive, DeadLetter, Selection, SkipReason,
     HEADER_REDRIVEN_FROM,
 };
-use shared_events::events::{OrderCancelled, OrderPaid};
-use shared_events::producer::{build_producer, event_headers};
-use shared_events::testing::{isolated_kafka, read_quiet, read_until, reader, wait_for, PATIENCE};
-use shared_events::topics::{ensure_named_topics, ensure_topics};
+use shared_events::messaging::producer::{build_producer, event_headers};
+use shared_events::messaging::topics::{ensure_named_topics, ensure_topics};
 use shared_events::{
     CancellationToken, ConsumerRunner, Envelope, EventType, Handler, HandlerError, KafkaConfig,
     Money, Outcome, RetryPolicy,

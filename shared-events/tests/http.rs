@@ -4,7 +4,9 @@
 use actix_web::http::Method;
 use actix_web::{middleware::from_fn, test, web, App, HttpResponse};
 use serde::Deserialize;
-use shared_events::http::{configure_app, document, observe, ApiError, Readiness, Routes, Site};
+use shared_events::kit::http::{
+    configure_app, document, observe, ApiError, Readiness, Routes, Site,
+};
 use shared_events::Money;
 use uuid::Uuid;
 

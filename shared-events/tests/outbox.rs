@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::{env, numbered, seq_of};
 use rdkafka::Message;
-use shared_events::postgres::{enqueue, enqueue_all, PgOutboxStore};
-use shared_events::testing::{header, read_quiet, read_until, reader, wait_for};
+use shared_events::kit::testing::{header, read_quiet, read_until, reader, wait_for};
+use shared_events::messaging::postgres::{enqueue, enqueue_all, PgOutboxStore};
 use shared_events::{CancellationToken, Envelope, EventType, OutboxRelay};
 use uuid::Uuid;
 
@@ -185,7 +185,7 @@ async fn a_relay_killed_midway_delivers_everything_after_restart() {
 
     // Second relay, as after a restart, with a fresh producer.
     let shutdown = CancellationToken::new();
-    let producer = shared_events::producer::build_producer(&env.kafka).unwrap();
+    let producer = shared_events::messaging::producer::build_producer(&env.kafka).unwrap();
     let relay = OutboxRelay::new(
         PgOutboxStore::new(env.pool.clone()),
         producer,

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
-use shared_events::events::OrderCancelled;
-use shared_events::redis_store::{RedisEffect, RedisHandler, RedisIdempotent};
+use shared_events::contracts::events::OrderCancelled;
+use shared_events::messaging::redis_store::{RedisEffect, RedisHandler, RedisIdempotent};
 use shared_events::{Envelope, EventPayload, Handler, HandlerError, Outcome};
 use uuid::Uuid;
 
@@ -175,12 +175,16 @@ async fn reconnects_within_seconds_once_redis_is_back() {
         .port();
     let redis = OwnRedis::start(port);
     let url = format!("redis://127.0.0.1:{port}");
-    let mut conn = shared_events::testing::wait_for(
+    let mut conn = shared_events::kit::testing::wait_for(
         "the test's own Redis to answer",
         Duration::from_secs(20),
         || {
             let url = url.clone();
-            async move { shared_events::redis_store::connect(&url).await.ok() }
+            async move {
+                shared_events::messaging::redis_store::connect(&url)
+                    .await
+                    .ok()
+            }
         },
     )
     .await;
@@ -195,7 +199,7 @@ async fn reconnects_within_seconds_once_redis_is_back() {
     }
     let _redis = OwnRedis::start(port);
     let back = std::time::Instant::now();
-    shared_events::testing::wait_for(
+    shared_events::kit::testing::wait_for(
         "a SET to succeed after Redis is back",
         Duration::from_secs(15),
         || {

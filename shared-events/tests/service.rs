@@ -1,5 +1,5 @@
 //! The service kit end to end: a service started by the shared start-up sequence
-//! ([`shared_events::service::Startup`]) on a fresh database and topic namespace, checked with
+//! ([`shared_events::kit::service::Startup`]) on a fresh database and topic namespace, checked with
 //! the shared test kit.
 
 use std::time::Duration;
@@ -7,13 +7,14 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde_json::json;
-use shared_events::http::{ApiError, Routes};
-use shared_events::postgres::PgServiceSettings;
-use shared_events::service::{Application, Startup};
-use shared_events::testing::{
+use shared_events::kit::http::{ApiError, Routes};
+use shared_events::kit::service::{Application, Startup};
+use shared_events::kit::testing::{
     assert_error, assert_ops_endpoints, fresh_database_url, isolated_kafka, Ops, TestService,
 };
-use shared_events::{postgres, CancellationToken, EventType, KafkaConfig};
+use shared_events::messaging::postgres;
+use shared_events::messaging::postgres::PgServiceSettings;
+use shared_events::{CancellationToken, EventType, KafkaConfig};
 use sqlx::migrate::Migrator;
 use sqlx::PgPool;
 

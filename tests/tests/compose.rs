@@ -169,6 +169,13 @@ fn rust_sources(dir: &Path, out: &mut Vec<PathBuf>) {
 /// The store adapters of `shared-events`: a service reads their settings only if it uses them.
 const STORE_MODULES: [&str; 3] = ["postgres", "mongo", "redis_store"];
 
+fn file_stem(path: &std::path::Path) -> String {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 fn read_all(files: &[PathBuf]) -> String {
     files
         .iter()
@@ -177,8 +184,8 @@ fn read_all(files: &[PathBuf]) -> String {
 }
 
 /// Every environment variable the binary of `krate` reads: those named in its own `src/`, plus
-/// those named in the runtime it links, `shared-events/src/`. Of the runtime, the `testing`
-/// module (test support only) is left out, and so is each store adapter (`postgres`, `mongo`,
+/// those named in the runtime it links, `shared-events/src/`. Of the runtime, the test kit
+/// (`kit/testing`) is left out, and so is each store adapter (`messaging/postgres`, `mongo`,
 /// `redis_store`) the crate does not use. `RUST_LOG` is read by
 /// `EnvFilter::try_from_default_env`, which names it nowhere in our sources, so the scanner
 /// adds it where that call is made.
@@ -188,24 +195,35 @@ fn vars_read_by(krate: &str) -> BTreeSet<String> {
     assert!(!files.is_empty(), "{krate}/src has no Rust sources");
     let own = read_all(&files);
 
-    let mut runtime_files = Vec::new();
+    // The runtime's modules sit in three groups (`contracts/`, `messaging/`, `kit/`); the
+    // store adapters are in `messaging/`, the test kit is `kit/testing`.
     let runtime = repo().join("shared-events/src");
-    for entry in std::fs::read_dir(&runtime).expect("listing shared-events/src") {
-        let path = entry.expect("a directory entry").path();
-        let module = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default()
-            .to_owned();
-        let unused_store = STORE_MODULES.contains(&module.as_str())
-            && !own.contains(&format!("shared_events::{module}"));
-        if module == "testing" || unused_store {
+    let skipped = |module: &str, group: &str| {
+        let unused_store = group == "messaging"
+            && STORE_MODULES.contains(&module)
+            && !own.contains(&format!("shared_events::messaging::{module}"));
+        (group == "kit" && module == "testing") || unused_store
+    };
+    let mut runtime_files = Vec::new();
+    for group in std::fs::read_dir(&runtime).expect("listing shared-events/src") {
+        let group = group.expect("a directory entry").path();
+        if !group.is_dir() {
+            if group.extension().is_some_and(|e| e == "rs") {
+                runtime_files.push(group);
+            }
             continue;
         }
-        if path.is_dir() {
-            rust_sources(&path, &mut runtime_files);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            runtime_files.push(path);
+        let group_name = file_stem(&group);
+        for entry in std::fs::read_dir(&group).expect("listing a module group") {
+            let path = entry.expect("a directory entry").path();
+            if skipped(&file_stem(&path), &group_name) {
+                continue;
+            }
+            if path.is_dir() {
+                rust_sources(&path, &mut runtime_files);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                runtime_files.push(path);
+            }
         }
     }
     let runtime_src = read_all(&runtime_files);

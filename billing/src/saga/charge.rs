@@ -6,7 +6,7 @@
 //! until billing has waited `account_wait` for it, then fails with `unknown_customer`.
 
 use anyhow::anyhow;
-use shared_events::events::{OrderCreated, OrderPaid, PaymentFailed};
+use shared_events::contracts::events::{OrderCreated, OrderPaid, PaymentFailed};
 use shared_events::{Envelope, HandlerError};
 use sqlx::PgConnection;
 
@@ -90,6 +90,6 @@ pub(super) async fn handle(
             )
         }
     };
-    shared_events::postgres::enqueue(tx, &reply.caused_by(event)).await?;
+    shared_events::messaging::postgres::enqueue(tx, &reply.caused_by(event)).await?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Billing's part of the order saga, as one [`PgHandler`], the [`SagaHandler`]: each event's
 //! effect, its outgoing events (through the outbox) and its inbox record commit in one
-//! transaction (the handler is wrapped in [`shared_events::postgres::PgIdempotent`]).
+//! transaction (the handler is wrapped in [`shared_events::messaging::postgres::PgIdempotent`]).
 //!
 //! - `customer.created` → [`open_account`]: opens the account; publishes nothing;
 //! - `order.created` → [`charge`]: charges it; publishes `order.paid` or `payment.failed`
@@ -15,7 +15,7 @@ mod refund;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use shared_events::postgres::PgHandler;
+use shared_events::messaging::postgres::PgHandler;
 use shared_events::EventType::{
     CustomerCreated, OrderCancelled, OrderCreated, OrderPaid, PaymentFailed, PaymentRefunded,
 };

@@ -1,6 +1,6 @@
 //! `customer.created` → the customer's account opens with `balance = credit_limit`.
 
-use shared_events::events::CustomerCreated;
+use shared_events::contracts::events::CustomerCreated;
 use shared_events::{Envelope, HandlerError};
 use sqlx::PgConnection;
 

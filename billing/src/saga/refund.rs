@@ -4,7 +4,7 @@
 //! leaves a tombstone, so the late `order.created` charges nothing.
 
 use anyhow::anyhow;
-use shared_events::events::{OrderCancelled, PaymentRefunded};
+use shared_events::contracts::events::{OrderCancelled, PaymentRefunded};
 use shared_events::{Envelope, HandlerError, Money};
 use sqlx::PgConnection;
 
@@ -57,6 +57,6 @@ pub(super) async fn handle(
         },
     )
     .caused_by(event);
-    shared_events::postgres::enqueue(tx, &refunded).await?;
+    shared_events::messaging::postgres::enqueue(tx, &refunded).await?;
     Ok(())
 }

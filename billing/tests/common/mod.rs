@@ -13,16 +13,16 @@ use rdkafka::message::OwnedMessage;
 use rdkafka::Message;
 use rust_decimal::Decimal;
 use serde_json::Value;
-use shared_events::events::{CustomerCreated, OrderCancelled, OrderCreated, OrderLine};
-use shared_events::postgres::PgServiceSettings;
-use shared_events::testing::{
+use shared_events::contracts::events::{CustomerCreated, OrderCancelled, OrderCreated, OrderLine};
+use shared_events::kit::testing::{
     fresh_database_url, isolated_kafka, read_quiet, read_until, wait_for, TestService,
 };
+use shared_events::messaging::postgres::PgServiceSettings;
 use shared_events::{Envelope, EventPayload, EventType, Money};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-pub use shared_events::testing::PATIENCE;
+pub use shared_events::kit::testing::PATIENCE;
 
 pub struct TestApp {
     service: TestService<PgPool>,

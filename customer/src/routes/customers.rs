@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use shared_events::http::{traceparent, ApiError, ErrorBody, Json};
+use shared_events::kit::http::{traceparent, ApiError, ErrorBody, Json};
 use shared_events::Money;
 use sqlx::PgPool;
 use uuid::Uuid;

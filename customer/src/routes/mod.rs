@@ -6,7 +6,7 @@ mod customers;
 mod error;
 pub mod schema;
 
-use shared_events::http::{ErrorBody, Routes};
+use shared_events::kit::http::{ErrorBody, Routes};
 use utoipa::OpenApi;
 
 pub use customers::{create_customer, get_customer, CreateCustomer};
@@ -40,6 +40,6 @@ pub fn configure(routes: &mut Routes) {
 #[cfg(test)]
 #[test]
 fn every_route_is_documented() {
-    let served_but_not_documented = shared_events::http::undocumented(openapi(), configure);
+    let served_but_not_documented = shared_events::kit::http::undocumented(openapi(), configure);
     assert_eq!(served_but_not_documented, Vec::<String>::new());
 }

@@ -1,7 +1,7 @@
 //! `customer.created`: the event that announces a registered customer, with what billing needs
 //! to open the account (the credit limit) and what notification greets (name, email).
 
-use shared_events::events::CustomerCreated;
+use shared_events::contracts::events::CustomerCreated;
 use shared_events::{Envelope, TraceParent};
 
 use crate::store::Customer;

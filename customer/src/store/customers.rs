@@ -60,7 +60,7 @@ pub async fn insert(
         other => StoreError::Database(other),
     })?;
     let event = customer_created::envelope(&customer, trace);
-    shared_events::postgres::enqueue(&mut tx, &event).await?;
+    shared_events::messaging::postgres::enqueue(&mut tx, &event).await?;
     tx.commit().await?;
     Ok(customer)
 }

@@ -1,5 +1,5 @@
 //! The customer service under test, on a fresh database and topic namespace (the shared kit,
-//! [`shared_events::testing`]), with a method per route.
+//! [`shared_events::kit::testing`]), with a method per route.
 
 #![allow(dead_code)]
 
@@ -7,7 +7,7 @@ use std::ops::Deref;
 
 use customer::configuration::Settings;
 use serde_json::Value;
-use shared_events::testing::{fresh_database_url, isolated_kafka, TestService};
+use shared_events::kit::testing::{fresh_database_url, isolated_kafka, TestService};
 use sqlx::PgPool;
 
 pub struct TestApp(TestService<PgPool>);

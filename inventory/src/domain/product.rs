@@ -4,7 +4,7 @@
 //! `reserved` or `sold`; each operation here keeps that so, and refuses to take a number below
 //! zero.
 
-use shared_events::events::{LowStock, StockUpdated};
+use shared_events::contracts::events::{LowStock, StockUpdated};
 use shared_events::{EventPayload, Money};
 
 use super::quantity::MAX_TOTAL;

@@ -2,7 +2,7 @@
 //! code instead of serde's generic one.
 
 use serde_json::Value;
-use shared_events::http::ApiError;
+use shared_events::kit::http::ApiError;
 
 use crate::domain::quantity::bounded;
 use crate::domain::Sku;

@@ -9,8 +9,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use shared_events::events::StockLine;
-use shared_events::http::{traceparent, ApiError, ErrorBody, Json};
+use shared_events::contracts::events::StockLine;
+use shared_events::kit::http::{traceparent, ApiError, ErrorBody, Json};
 use utoipa::ToSchema;
 use uuid::Uuid;
 

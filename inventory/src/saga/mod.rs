@@ -90,7 +90,9 @@ impl From<StoreError> for HandlerError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared_events::events::{CustomerCreated, OrderCancelled, OrderCreated, OrderLine};
+    use shared_events::contracts::events::{
+        CustomerCreated, OrderCancelled, OrderCreated, OrderLine,
+    };
     use uuid::Uuid;
 
     #[test]

@@ -10,9 +10,9 @@ use inventory::configuration::Settings;
 use inventory::domain::Product;
 use inventory::store::InventoryStore;
 use serde_json::Value;
-use shared_events::events::{OrderCancelled, OrderConfirmed, OrderCreated, OrderLine};
-use shared_events::service::ServiceSettings;
-use shared_events::testing::{fresh_database_url, isolated_kafka, TestService};
+use shared_events::contracts::events::{OrderCancelled, OrderConfirmed, OrderCreated, OrderLine};
+use shared_events::kit::service::ServiceSettings;
+use shared_events::kit::testing::{fresh_database_url, isolated_kafka, TestService};
 use shared_events::{Envelope, HandlerError, KafkaConfig, Outcome};
 use uuid::Uuid;
 

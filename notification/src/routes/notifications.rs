@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use shared_events::http::{ApiError, ErrorBody};
+use shared_events::kit::http::{ApiError, ErrorBody};
 
 use super::{parse_customer_id, AppState};
 use crate::store::{self, Notification};

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use shared_events::http::{ApiError, ErrorBody, Json};
+use shared_events::kit::http::{ApiError, ErrorBody, Json};
 use uuid::Uuid;
 
 use super::{parse_customer_id, AppState};

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
-use shared_events::http::{ApiError, ErrorBody};
+use shared_events::kit::http::{ApiError, ErrorBody};
 
 use super::AppState;
 use crate::store::{self, StockAlert, StockNumbers};

@@ -4,7 +4,7 @@
 //! backoff on its own partition's worker (dead-lettering it after its attempts).
 
 use redis::aio::ConnectionManager;
-use shared_events::redis_store::RedisEffect;
+use shared_events::messaging::redis_store::RedisEffect;
 use shared_events::HandlerError;
 use uuid::Uuid;
 

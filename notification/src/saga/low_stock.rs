@@ -1,7 +1,7 @@
 //! `low.stock`: one alert for operations, prepended to the capped list of alerts.
 
-use shared_events::events::LowStock;
-use shared_events::redis_store::RedisEffect;
+use shared_events::contracts::events::LowStock;
+use shared_events::messaging::redis_store::RedisEffect;
 use shared_events::Envelope;
 
 use crate::store::{self, Keys};

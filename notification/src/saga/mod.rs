@@ -1,6 +1,6 @@
 //! The notification service's part of the saga, as one [`RedisHandler`]: what each consumed
 //! event writes to Redis is planned here and applied by the runtime's
-//! [`RedisIdempotent`](shared_events::redis_store::RedisIdempotent) in one atomic script
+//! [`RedisIdempotent`](shared_events::messaging::redis_store::RedisIdempotent) in one atomic script
 //! together with the event's inbox key. The service publishes nothing.
 //!
 //! - `customer.created`: the customer replica and one `welcome` ([`customer_created`]);
@@ -28,7 +28,7 @@ mod stock_updated;
 
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
-use shared_events::redis_store::{RedisEffect, RedisHandler};
+use shared_events::messaging::redis_store::{RedisEffect, RedisHandler};
 use shared_events::{Envelope, EventPayload, EventType, HandlerError};
 
 pub use kicking::Kicking;

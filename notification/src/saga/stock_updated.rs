@@ -2,8 +2,8 @@
 //! never overwrites newer numbers.
 
 use redis::aio::ConnectionManager;
-use shared_events::events::StockUpdated;
-use shared_events::redis_store::RedisEffect;
+use shared_events::contracts::events::StockUpdated;
+use shared_events::messaging::redis_store::RedisEffect;
 use shared_events::Envelope;
 
 use super::{always, Plan};

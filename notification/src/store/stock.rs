@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
-use shared_events::events::{LowStock, StockUpdated};
+use shared_events::contracts::events::{LowStock, StockUpdated};
 
 use super::{cmd, hashes, Command, Keys, StoreResult};
 

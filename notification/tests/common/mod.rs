@@ -16,9 +16,9 @@ use notification::store::Keys;
 use notification::store::Notification;
 use redis::aio::ConnectionManager;
 use serde_json::Value;
-use shared_events::events::CustomerCreated;
-use shared_events::service::ServiceSettings;
-use shared_events::testing::{isolated_kafka, wait_for, TestService};
+use shared_events::contracts::events::CustomerCreated;
+use shared_events::kit::service::ServiceSettings;
+use shared_events::kit::testing::{isolated_kafka, wait_for, TestService};
 use shared_events::{Envelope, Money};
 use uuid::Uuid;
 

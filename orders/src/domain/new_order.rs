@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use serde_json::Value;
-use shared_events::events::OrderLine;
+use shared_events::contracts::events::OrderLine;
 use shared_events::Money;
 use uuid::Uuid;
 

@@ -26,7 +26,7 @@ impl utoipa::ToSchema for MoneySchema {
     }
 }
 
-/// One priced line of an order (the schema of `shared_events::events::OrderLine`).
+/// One priced line of an order (the schema of `shared_events::contracts::events::OrderLine`).
 #[derive(utoipa::ToSchema)]
 #[schema(as = OrderLine)]
 #[allow(dead_code)] // only its schema is used

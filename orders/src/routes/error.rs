@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use shared_events::http::ApiError;
+use shared_events::kit::http::ApiError;
 use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
 
 use crate::domain::OrderRequestError;

@@ -15,7 +15,7 @@ use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
-use shared_events::http::{ApiError, ErrorBody};
+use shared_events::kit::http::{ApiError, ErrorBody};
 use shared_events::CancellationToken;
 use sqlx::PgPool;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};

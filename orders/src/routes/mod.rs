@@ -9,13 +9,13 @@ mod feed_event;
 mod orders;
 mod summary;
 
-use shared_events::http::Routes;
+use shared_events::kit::http::Routes;
 use utoipa::OpenApi;
 
 pub use feed::{Feed, MAX_STREAMS};
 pub use orders::{create_order, get_order, list_orders};
 
-/// The document of the service's own routes; [`shared_events::http::document`] adds the
+/// The document of the service's own routes; [`shared_events::kit::http::document`] adds the
 /// operational ones and the `Error` schema.
 #[derive(OpenApi)]
 #[openapi(
@@ -62,7 +62,7 @@ mod tests {
 
     #[test]
     fn every_route_is_documented() {
-        let problems = shared_events::http::undocumented(openapi(), configure);
+        let problems = shared_events::kit::http::undocumented(openapi(), configure);
         assert!(problems.is_empty(), "{problems:#?}");
     }
 }

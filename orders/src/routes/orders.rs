@@ -4,7 +4,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
-use shared_events::http::{traceparent, ApiError, ErrorBody, Json};
+use shared_events::kit::http::{traceparent, ApiError, ErrorBody, Json};
 use sqlx::PgPool;
 use uuid::Uuid;
 

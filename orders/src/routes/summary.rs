@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
-use shared_events::http::ApiError;
+use shared_events::kit::http::ApiError;
 
 use super::error::StoreUnavailable;
 use sqlx::PgPool;

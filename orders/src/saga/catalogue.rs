@@ -1,7 +1,7 @@
 //! `stock.updated`: the product's name and price in the catalogue replica, which prices every
 //! new order. Publishes nothing.
 
-use shared_events::events::StockUpdated;
+use shared_events::contracts::events::StockUpdated;
 use shared_events::HandlerError;
 use sqlx::PgConnection;
 

@@ -1,7 +1,7 @@
 //! `customer.created`: the customer joins the replica `POST /orders` checks customers against.
 //! Publishes nothing.
 
-use shared_events::events::CustomerCreated;
+use shared_events::contracts::events::CustomerCreated;
 use shared_events::HandlerError;
 use sqlx::PgConnection;
 

@@ -1,6 +1,6 @@
 //! Orders' part of the order saga, as one [`PgHandler`]: each event's effect, the event it
 //! decides (through the outbox) and its inbox record commit in one transaction (the handler is
-//! wrapped in [`shared_events::postgres::PgIdempotent`]).
+//! wrapped in [`shared_events::messaging::postgres::PgIdempotent`]).
 //!
 //! - `customer.created` → [`customers`]: the customers replica; publishes nothing;
 //! - `stock.updated` → [`catalogue`]: the catalogue replica and its prices; publishes nothing;
@@ -22,7 +22,7 @@ mod stock_rejected;
 mod stock_reserved;
 
 use async_trait::async_trait;
-use shared_events::postgres::PgHandler;
+use shared_events::messaging::postgres::PgHandler;
 use shared_events::{Envelope, EventPayload, EventType, HandlerError};
 use sqlx::PgConnection;
 use uuid::Uuid;

@@ -1,7 +1,7 @@
 //! `order.paid`: billing charged the order. Publishes `order.confirmed` when the stock is
 //! reserved already; otherwise the order now waits for its reservation.
 
-use shared_events::events::OrderPaid;
+use shared_events::contracts::events::OrderPaid;
 use shared_events::{Envelope, HandlerError};
 use sqlx::PgConnection;
 

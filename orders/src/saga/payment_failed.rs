@@ -1,7 +1,7 @@
 //! `payment.failed`: billing could not charge the order. Publishes `order.cancelled` with
 //! billing's reason (`payment_failed` if it gave none), unless the saga has already ended.
 
-use shared_events::events::PaymentFailed;
+use shared_events::contracts::events::PaymentFailed;
 use shared_events::{Envelope, HandlerError};
 use sqlx::PgConnection;
 

@@ -1,7 +1,7 @@
 //! `stock.rejected`: inventory could not reserve the order. Publishes `order.cancelled` with
 //! inventory's reason (`stock_rejected` if it gave none), unless the saga has already ended.
 
-use shared_events::events::StockRejected;
+use shared_events::contracts::events::StockRejected;
 use shared_events::{Envelope, HandlerError};
 use sqlx::PgConnection;
 

@@ -1,7 +1,7 @@
 //! `stock.reserved`: inventory holds every line of the order. Publishes `order.confirmed` when
 //! the order is paid already; otherwise the order now waits for its payment.
 
-use shared_events::events::StockReserved;
+use shared_events::contracts::events::StockReserved;
 use shared_events::{Envelope, HandlerError};
 use sqlx::PgConnection;
 

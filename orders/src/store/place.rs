@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use shared_events::events::OrderCreated;
-use shared_events::postgres::OutboxBatch;
+use shared_events::contracts::events::OrderCreated;
+use shared_events::messaging::postgres::OutboxBatch;
 use shared_events::{Envelope, EventType, TraceParent};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;

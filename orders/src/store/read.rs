@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use shared_events::events::OrderLine;
+use shared_events::contracts::events::OrderLine;
 use shared_events::{EventType, Money};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use shared_events::events::{CustomerCreated, StockUpdated};
+use shared_events::contracts::events::{CustomerCreated, StockUpdated};
 use shared_events::Money;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;

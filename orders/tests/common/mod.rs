@@ -10,19 +10,19 @@ use orders::configuration::Settings;
 use rdkafka::consumer::StreamConsumer;
 use rdkafka::Message;
 use serde_json::{json, Value};
-use shared_events::events::{
+use shared_events::contracts::events::{
     CustomerCreated, OrderPaid, PaymentFailed, StockLine, StockRejected, StockReserved,
     StockUpdated,
 };
-use shared_events::postgres::PgServiceSettings;
-use shared_events::testing::{
+use shared_events::kit::testing::{
     fresh_database_url, isolated_kafka, read_quiet, read_until, wait_for, TestClient, TestService,
 };
+use shared_events::messaging::postgres::PgServiceSettings;
 use shared_events::{Envelope, EventPayload, EventType, KafkaConfig, Money};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-pub use shared_events::testing::PATIENCE;
+pub use shared_events::kit::testing::PATIENCE;
 
 pub struct TestApp(TestService<PgPool>);
 

@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use rdkafka::producer::FutureProducer;
-use shared_events::events::StockUpdated;
-use shared_events::testing::{fresh_database, isolated_kafka};
+use shared_events::contracts::events::StockUpdated;
+use shared_events::kit::testing::{fresh_database, isolated_kafka};
 use shared_events::{Envelope, EventType, KafkaConfig, Money};
 use sqlx::PgPool;
 
@@ -23,12 +23,14 @@ pub async fn env(topics: &[EventType]) -> Env {
         .with_test_writer()
         .try_init();
     let pool = fresh_database().await;
-    shared_events::postgres::migrate(&pool).await.unwrap();
-    let kafka = isolated_kafka();
-    shared_events::topics::ensure_topics(&kafka, topics)
+    shared_events::messaging::postgres::migrate(&pool)
         .await
         .unwrap();
-    let producer = shared_events::producer::build_producer(&kafka).unwrap();
+    let kafka = isolated_kafka();
+    shared_events::messaging::topics::ensure_topics(&kafka, topics)
+        .await
+        .unwrap();
+    let producer = shared_events::messaging::producer::build_producer(&kafka).unwrap();
     Env {
         pool,
         kafka,

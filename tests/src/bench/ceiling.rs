@@ -114,7 +114,7 @@ async fn broker(records: usize) -> Result<(f64, f64), String> {
 }
 
 async fn postgres(commits: usize, connections: usize) -> Result<f64, String> {
-    let url = shared_events::testing::admin_database_url();
+    let url = shared_events::kit::testing::admin_database_url();
     let pool = PgPoolOptions::new()
         .max_connections(connections as u32)
         .connect(&url)

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::json;
-use shared_events::testing::{header, read_until, reader, wait_for};
+use shared_events::kit::testing::{header, read_until, reader, wait_for};
 use shared_events::EventType;
 use uuid::Uuid;
 
@@ -359,7 +359,7 @@ async fn s10_poison_messages_go_to_the_dlq() {
                         .partition(partition)
                         .key(&key)
                         .payload(payload)
-                        .headers(shared_events::producer::event_headers(
+                        .headers(shared_events::messaging::producer::event_headers(
                             "order.created",
                             None,
                         )),

@@ -233,7 +233,7 @@ impl System {
             .join(&run_id);
         std::fs::create_dir_all(&log_dir).expect("creating the log directory");
 
-        let mut kafka = shared_events::testing::isolated_kafka();
+        let mut kafka = shared_events::kit::testing::isolated_kafka();
         if let Some(brokers) = &options.brokers {
             kafka.brokers = brokers.clone();
         }
@@ -257,15 +257,15 @@ impl System {
             env.push(("HTTP_PORT".into(), port.to_string()));
             let stores_db = || async {
                 match &options.stores_postgres {
-                    Some(admin) => shared_events::testing::fresh_database_url_on(admin).await,
-                    None => shared_events::testing::fresh_database_url().await,
+                    Some(admin) => shared_events::kit::testing::fresh_database_url_on(admin).await,
+                    None => shared_events::kit::testing::fresh_database_url().await,
                 }
             };
             match service {
                 Service::Customer => {
                     env.push((
                         "DATABASE_URL".into(),
-                        shared_events::testing::fresh_database_url().await,
+                        shared_events::kit::testing::fresh_database_url().await,
                     ));
                 }
                 Service::Billing => {
@@ -274,7 +274,7 @@ impl System {
                 Service::Orders => {
                     env.push((
                         "DATABASE_URL".into(),
-                        shared_events::testing::fresh_database_url().await,
+                        shared_events::kit::testing::fresh_database_url().await,
                     ));
                     env.push((
                         "ORDER_TIMEOUT_SECS".into(),

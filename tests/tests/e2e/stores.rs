@@ -121,7 +121,7 @@ impl PrivatePostgres {
         self.dir.join("data").display().to_string()
     }
 
-    /// The superuser's URL, for [`shared_events::testing::fresh_database_url_on`].
+    /// The superuser's URL, for [`shared_events::kit::testing::fresh_database_url_on`].
     pub fn admin_url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }

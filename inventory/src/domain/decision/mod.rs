@@ -15,7 +15,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-use shared_events::events::{StockLine, StockRejected, StockReserved};
+use shared_events::contracts::events::{StockLine, StockRejected, StockReserved};
 use shared_events::EventPayload;
 use uuid::Uuid;
 

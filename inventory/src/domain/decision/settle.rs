@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use shared_events::events::StockReleased;
+use shared_events::contracts::events::StockReleased;
 use shared_events::EventPayload;
 use uuid::Uuid;
 

@@ -16,8 +16,8 @@ use crate::store::corrupt;
 
 pub const PRODUCTS: &str = "products";
 pub const RESERVATIONS: &str = "reservations";
-/// The runtime's outbox collection (layout documented in `shared_events::mongo`).
-pub use shared_events::mongo::OUTBOX;
+/// The runtime's outbox collection (layout documented in `shared_events::messaging::mongo`).
+pub use shared_events::messaging::mongo::OUTBOX;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProductDoc {

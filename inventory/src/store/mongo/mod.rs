@@ -20,7 +20,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
 use mongodb::{Client, ClientSession, Database};
 use rdkafka::producer::FutureProducer;
-use shared_events::mongo::{MongoHandler, MongoIdempotent, MongoOutboxStore};
+use shared_events::messaging::mongo::{MongoHandler, MongoIdempotent, MongoOutboxStore};
 use shared_events::{Envelope, Handler, HandlerError, KafkaConfig, Outcome, TraceParent};
 use uuid::Uuid;
 

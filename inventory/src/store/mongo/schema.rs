@@ -10,7 +10,7 @@ use mongodb::bson::{doc, Document};
 use mongodb::error::ErrorKind;
 use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
-use shared_events::mongo::ensure_indexes;
+use shared_events::messaging::mongo::ensure_indexes;
 
 use super::documents::{PRODUCTS, RESERVATIONS};
 

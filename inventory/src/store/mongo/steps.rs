@@ -13,7 +13,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
 use mongodb::options::ReturnDocument;
 use mongodb::{ClientSession, Database};
-use shared_events::mongo::enqueue;
+use shared_events::messaging::mongo::enqueue;
 
 use super::documents::{db_count, ProductDoc, ReservationDoc, PRODUCTS, RESERVATIONS};
 use super::transaction::{is_duplicate_key, is_transient, StepError};

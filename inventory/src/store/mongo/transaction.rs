@@ -3,7 +3,7 @@
 //! a step again from the start while it fails in a way that a new attempt can fix (a write
 //! conflict with a concurrent transaction, a failover).
 //!
-//! The runtime's equivalents in `shared_events::mongo` are private to it, so the few lines are
+//! The runtime's equivalents in `shared_events::messaging::mongo` are private to it, so the few lines are
 //! repeated here with the same settings: snapshot reads, majority writes, the primary.
 
 use std::time::{Duration, Instant};
@@ -51,7 +51,7 @@ impl StepError {
 
     /// As a saga handler's error: conflicts are transient (the runner runs the event again);
     /// a driver error is classified by its labels and kind (an unreachable server is retried
-    /// without limit, see `shared_events::consumer::classify`); data that contradicts itself
+    /// without limit, see `shared_events::messaging::consumer::classify`); data that contradicts itself
     /// is permanent.
     pub fn into_handler_error(self) -> HandlerError {
         match self {
@@ -131,7 +131,9 @@ fn backoff(attempt: u32) -> Duration {
     base.mul_f64(1.0 - jitter)
 }
 
-pub use shared_events::mongo::txn::{abort, begin, commit, is_duplicate_key, is_transient};
+pub use shared_events::messaging::mongo::txn::{
+    abort, begin, commit, is_duplicate_key, is_transient,
+};
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,7 @@ mod rows;
 use anyhow::Context;
 use async_trait::async_trait;
 use rdkafka::producer::FutureProducer;
-use shared_events::postgres::{enqueue_all, PgHandler, PgIdempotent, PgOutboxStore};
+use shared_events::messaging::postgres::{enqueue_all, PgHandler, PgIdempotent, PgOutboxStore};
 use shared_events::{Envelope, Handler, HandlerError, KafkaConfig, Outcome, TraceParent};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -34,12 +34,12 @@ pub struct PgStore {
 impl PgStore {
     /// Connects (creating the database if missing) and migrates.
     pub async fn connect(url: &str) -> anyhow::Result<PgStore> {
-        let pool = shared_events::postgres::connect(url).await?;
+        let pool = shared_events::messaging::postgres::connect(url).await?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
             .context("migrating the inventory database")?;
-        shared_events::postgres::migrate(&pool)
+        shared_events::messaging::postgres::migrate(&pool)
             .await
             .context("creating the inbox and outbox")?;
         Ok(PgStore::new(pool))

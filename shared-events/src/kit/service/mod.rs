@@ -1,0 +1,27 @@
+//! The start-up every service shares, so that each service crate keeps only its domain, its
+//! store, its routes and its handlers:
+//! - [`ServiceSettings`]: the settings every service reads the same way (SPEC §6), which each
+//!   service's own `Settings` embeds (a PostgreSQL service's, with `DATABASE_URL`, are
+//!   [`crate::messaging::postgres::PgServiceSettings`]);
+//! - (feature `http`) [`Startup`]: one start-up sequence in one order — the store, its topics,
+//!   the HTTP server bound, then the long-running tasks — ending in an [`Application`], which
+//!   runs until its shutdown token is cancelled or a task fails;
+//! - (feature `http`) [`run`]: a service's whole `main`.
+
+mod settings;
+
+#[cfg(feature = "http")]
+mod application;
+#[cfg(feature = "http")]
+mod run;
+#[cfg(feature = "http")]
+mod startup;
+
+pub use settings::{ServiceSettings, DEFAULT_HTTP_HOST};
+
+#[cfg(feature = "http")]
+pub use application::Application;
+#[cfg(feature = "http")]
+pub use run::run;
+#[cfg(feature = "http")]
+pub use startup::Startup;

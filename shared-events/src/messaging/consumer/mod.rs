@@ -1,0 +1,140 @@
+//! The idempotent-consumer runtime.
+//!
+//! A service implements [`Handler`] (usually through a store adapter such as
+//! [`crate::messaging::postgres::PgIdempotent`], which supplies the atomic "effect + inbox record" step)
+//! and hands it to a [`ConsumerRunner`], which owns everything else: subscription, decoding,
+//! tracing, retries with backoff, dead-lettering, offset storage and shutdown.
+
+mod classify;
+mod dlq;
+mod retry;
+mod runner;
+
+use async_trait::async_trait;
+
+use crate::contracts::envelope::Envelope;
+
+pub use classify::{classify, ErrorClass};
+pub use dlq::{
+    DlqReason, HEADER_DLQ_ATTEMPTS, HEADER_DLQ_CONSUMER_GROUP, HEADER_DLQ_ERROR,
+    HEADER_DLQ_ORIGINAL_OFFSET, HEADER_DLQ_ORIGINAL_PARTITION, HEADER_DLQ_ORIGINAL_TOPIC,
+    HEADER_DLQ_PREFIX, HEADER_DLQ_REASON, HEADER_DLQ_TRUNCATED,
+};
+pub use retry::RetryPolicy;
+pub use runner::ConsumerRunner;
+
+/// What handling an event amounted to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The effect was applied (this may be "nothing to do", recorded as done).
+    Applied,
+    /// The event had been applied before; nothing was done.
+    Duplicate,
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// Why an event could not be handled, and whether trying again can help.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// A dependency (the store, the network to it) is down: retried without limit, with
+    /// capped backoff, and never dead-lettered. Only this event's partition waits.
+    #[error("unavailable: {0:#}")]
+    Unavailable(anyhow::Error),
+    /// May succeed later: a lock conflict, data not yet arrived. Retried up to the policy's
+    /// attempts, then dead-lettered.
+    #[error("transient: {0:#}")]
+    Transient(anyhow::Error),
+    /// Will never succeed: the event goes to the dead-letter topic at once.
+    #[error("permanent: {0:#}")]
+    Permanent(anyhow::Error),
+}
+
+impl HandlerError {
+    /// A failure that may pass; an unavailable store found in its cause chain (see
+    /// [`classify`]) makes it [`HandlerError::Unavailable`].
+    pub fn transient(e: impl Into<anyhow::Error>) -> Self {
+        let e = e.into();
+        match classify(&e) {
+            ErrorClass::Unavailable => HandlerError::Unavailable(e),
+            _ => HandlerError::Transient(e),
+        }
+    }
+
+    pub fn permanent(e: impl Into<anyhow::Error>) -> Self {
+        HandlerError::Permanent(e.into())
+    }
+
+    /// A store error, classified by [`classify`].
+    pub(crate) fn classified(e: anyhow::Error) -> Self {
+        match classify(&e) {
+            ErrorClass::Unavailable => HandlerError::Unavailable(e),
+            ErrorClass::Transient => HandlerError::Transient(e),
+            ErrorClass::Permanent => HandlerError::Permanent(e),
+        }
+    }
+
+    /// Re-reads a transient error's cause chain: a handler that wrapped a store outage in
+    /// its own error still gets the outage's unlimited retries.
+    pub fn reclassified(self) -> Self {
+        match self {
+            HandlerError::Transient(e) => HandlerError::transient(e),
+            other => other,
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<sqlx::Error> for HandlerError {
+    fn from(e: sqlx::Error) -> Self {
+        HandlerError::classified(e.into())
+    }
+}
+
+#[cfg(feature = "redis")]
+impl From<redis::RedisError> for HandlerError {
+    fn from(e: redis::RedisError) -> Self {
+        HandlerError::classified(e.into())
+    }
+}
+
+#[cfg(feature = "mongodb")]
+impl From<mongodb::error::Error> for HandlerError {
+    fn from(e: mongodb::error::Error) -> Self {
+        HandlerError::classified(e.into())
+    }
+}
+
+/// The `tracing` span of one event: its type, saga (correlation) id, id and trace id.
+pub fn event_span(event: &Envelope) -> tracing::Span {
+    tracing::info_span!(
+        "event",
+        event_type = %event.event_type(),
+        correlation_id = %event.correlation_id,
+        event_id = %event.event_id,
+        trace_id = %event.traceparent.map(|t| t.trace_id()).unwrap_or_default(),
+        partition = tracing::field::Empty,
+        offset = tracing::field::Empty,
+    )
+}
+
+/// Handles one event. Must be idempotent by `event.event_id`; the store adapters make it so.
+#[async_trait]
+pub trait Handler: Send + Sync + 'static {
+    async fn handle(&self, event: &Envelope) -> Result<Outcome, HandlerError>;
+
+    /// Handles several events (in order) as one atomic unit, if the store can: one
+    /// transaction and one commit instead of one per event. `None` means "not done, nothing
+    /// changed": the runner then handles the events one by one, with retries and dead-lettering.
+    /// The default does not batch.
+    async fn handle_batch(&self, _events: &[Envelope]) -> Option<Vec<Outcome>> {
+        None
+    }
+}

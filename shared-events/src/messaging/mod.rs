@@ -1,0 +1,26 @@
+//! The messaging runtime: how an event gets from one service's store to another's, once.
+//!
+//! - [`config`]: the Kafka settings ([`KafkaConfig`](config::KafkaConfig));
+//! - [`topics`]: the topics a service provisions, and their dead-letter topics;
+//! - [`producer`]: the one producer and the one way an event becomes a record;
+//! - [`outbox`]: the transactional outbox and its relay;
+//! - [`consumer`]: the idempotent consumer runner, its retries and its dead letters;
+//! - [`postgres`], [`redis_store`], [`mongo`]: the atomic "effect + inbox (+ outbox)" step of
+//!   each store (features `postgres`, `redis`, `mongodb`);
+//! - [`metrics`]: the runtime's Prometheus metrics;
+//! - [`dlq_tool`]: the library of the `dlq` binary (list, show and redrive dead letters).
+
+pub mod config;
+pub mod consumer;
+pub mod dlq_tool;
+pub mod metrics;
+pub mod outbox;
+pub mod producer;
+pub mod topics;
+
+#[cfg(feature = "mongodb")]
+pub mod mongo;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "redis")]
+pub mod redis_store;

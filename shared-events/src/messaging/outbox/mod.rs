@@ -1,0 +1,54 @@
+//! The transactional outbox, store-agnostic part.
+//!
+//! A service writes each outgoing event into its own store in the same transaction as the
+//! state change that caused it. A relay then reads committed, unsent records and publishes them.
+//! Each store (PostgreSQL here; MongoDB in [`crate::messaging::mongo`]) implements [`OutboxStore`]; the
+//! relay, batching, ordering and failure handling are shared in [`relay`].
+
+pub mod relay;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+pub use relay::{OutboxRelay, Published};
+
+/// One committed event waiting to be published.
+#[derive(Debug, Clone)]
+pub struct OutboxRecord<Id> {
+    pub id: Id,
+    pub event_id: Uuid,
+    /// The event type's name, which is also its topic's name without the namespace prefix.
+    pub event_type: String,
+    pub key: String,
+    pub payload: Vec<u8>,
+    pub traceparent: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a store provides to the shared relay.
+#[async_trait]
+pub trait OutboxStore: Send + 'static {
+    type Id: Clone + Eq + std::hash::Hash + Send + Sync + 'static;
+
+    /// Up to `limit` unsent records other than those of `published`, ordered so that records
+    /// of one key appear in the order their transactions committed. Returns nothing while
+    /// another relay holds the lease.
+    ///
+    /// `published` are records this relay published but has not marked sent yet. A store
+    /// should leave them out; the relay drops any it returns, so a store that cannot filter
+    /// may read `limit + published.len()` records instead.
+    async fn next_batch(
+        &mut self,
+        limit: usize,
+        published: &[Self::Id],
+    ) -> anyhow::Result<Vec<OutboxRecord<Self::Id>>>;
+
+    /// Marks records as published.
+    async fn mark_sent(&mut self, ids: &[Self::Id]) -> anyhow::Result<()>;
+
+    /// Resolves when new records may have been committed, or after `fallback` at the latest.
+    async fn wait(&mut self, fallback: Duration);
+}
