@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
-use utoipa::openapi::schema::{Object, Schema, Type};
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::RefOr;
 
 /// A non-negative amount, printed with two decimal places.
@@ -39,16 +39,11 @@ impl Serialize for Balance {
     }
 }
 
-/// In the OpenAPI document a balance is `Money`, the two-place decimal string every amount of
-/// the API is written as; a [`shared_events::Money`] field names it with `value_type = Balance`.
+/// In the OpenAPI document a balance is `Money` (the kit's schema), the two-place decimal
+/// string every amount of the API is written as.
 impl utoipa::PartialSchema for Balance {
     fn schema() -> RefOr<Schema> {
-        let example = serde_json::Value::from("500.00");
-        Object::builder()
-            .schema_type(Type::String)
-            .pattern(Some(r"^[0-9]+\.[0-9]{2}$"))
-            .examples([example])
-            .into()
+        <shared_events::Money as utoipa::PartialSchema>::schema()
     }
 }
 

@@ -2,7 +2,10 @@
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use shared_events::kit::http::{ApiError, ErrorBody, Json};
+use shared_events::kit::http::{
+    responses::{MalformedJson, PayloadTooLarge, Unavailable},
+    ApiError, ErrorBody, Json,
+};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -35,13 +38,11 @@ pub struct DepositResponse {
 /// Deposit into a customer's account
 #[utoipa::path(post, path = "/billing", request_body = DepositRequest, responses(
     (status = 200, body = DepositResponse, description = "Deposited; the new balance"),
-    (body = ErrorBody, status = 400, description = "malformed_json: the body is not JSON"),
     (body = ErrorBody, status = 404,
         description = "account_not_found: billing has no account for this customer"),
-    (body = ErrorBody, status = 413, description = "payload_too_large: the body is over the limit"),
     (body = ErrorBody, status = 422, description = "invalid_amount (not a positive amount with \
         at most two places), invalid_customer_id, invalid_request, balance_limit_exceeded"),
-    (body = ErrorBody, status = 503, description = "unavailable: the database is unreachable"),
+    MalformedJson, PayloadTooLarge, Unavailable,
 ))]
 #[tracing::instrument(skip_all, fields(customer_id = tracing::field::Empty))]
 pub async fn deposit(
@@ -69,7 +70,7 @@ pub async fn deposit(
         (status = 200, body = Statement, description = "The account"),
         (body = ErrorBody, status = 404,
             description = "account_not_found, or not_found for an id that is not a UUID"),
-        (body = ErrorBody, status = 503, description = "unavailable: the database is unreachable"),
+        Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 pub async fn statement(

@@ -38,7 +38,6 @@ pub struct PaymentEntry {
     /// The order paid for.
     pub order_id: Uuid,
     /// The order total.
-    #[schema(value_type = Balance)]
     pub amount: Money,
     /// `CHARGED`, `REFUNDED` or `FAILED` (tombstones are not payments and are not listed).
     #[schema(schema_with = schema::payment_status)]

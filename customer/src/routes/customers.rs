@@ -2,7 +2,10 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use shared_events::kit::http::{traceparent, ApiError, ErrorBody, Json};
+use shared_events::kit::http::{
+    responses::{MalformedJson, PayloadTooLarge, Unavailable},
+    traceparent, ApiError, ErrorBody, Json,
+};
 use shared_events::Money;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -53,12 +56,10 @@ impl TryFrom<CreateCustomer> for NewCustomer {
     request_body = CreateCustomer,
     responses(
         (status = 201, body = Customer, description = "Registered"),
-        (status = 400, body = ErrorBody, description = "malformed_json: the body is not JSON"),
         (status = 409, body = ErrorBody, description = "email_taken: a customer has this email"),
-        (status = 413, body = ErrorBody, description = "payload_too_large: the body is over the limit"),
         (status = 422, body = ErrorBody,
             description = "invalid_name, invalid_email, invalid_credit_limit or invalid_request"),
-        (status = 503, body = ErrorBody, description = "unavailable: the database is unreachable"),
+        MalformedJson, PayloadTooLarge, Unavailable,
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -82,7 +83,7 @@ pub async fn create_customer(
         (status = 200, body = Customer, description = "The customer"),
         (status = 404, body = ErrorBody,
             description = "customer_not_found, or not_found for an id that is not a UUID"),
-        (status = 503, body = ErrorBody, description = "unavailable: the database is unreachable"),
+        Unavailable,
     )
 )]
 #[tracing::instrument(skip_all, fields(customer_id = %id))]

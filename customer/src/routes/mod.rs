@@ -19,7 +19,12 @@ pub use customers::{create_customer, get_customer, CreateCustomer};
         description = "Registers customers; each registration emits customer.created."
     ),
     paths(customers::create_customer, customers::get_customer),
-    components(schemas(CreateCustomer, crate::store::Customer, schema::Money, ErrorBody))
+    components(schemas(
+        CreateCustomer,
+        crate::store::Customer,
+        shared_events::Money,
+        ErrorBody
+    ))
 )]
 struct ApiDoc;
 

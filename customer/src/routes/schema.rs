@@ -1,29 +1,8 @@
-//! The parts of the OpenAPI document that no field's Rust type says: how [`Money`] is written,
-//! and what `credit_limit` may be sent as.
-
-use std::borrow::Cow;
+//! The part of the OpenAPI document that no field's Rust type says: what `credit_limit` may be
+//! sent as.
 
 use serde_json::json;
-use utoipa::openapi::schema::{Object, ObjectBuilder, OneOf, Schema, Type};
-use utoipa::openapi::RefOr;
-
-/// [`shared_events::Money`] as the API writes it: a decimal string with exactly two places.
-/// A field of that type names this schema (`#[schema(value_type = schema::Money)]`).
-pub struct Money;
-
-impl utoipa::ToSchema for Money {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("Money")
-    }
-}
-
-impl utoipa::PartialSchema for Money {
-    fn schema() -> RefOr<Schema> {
-        let mut two_places = ObjectBuilder::new().schema_type(Type::String);
-        two_places = two_places.pattern(Some(r"^[0-9]+\.[0-9]{2}$"));
-        two_places.examples([json!("500.00")]).into()
-    }
-}
+use utoipa::openapi::schema::{Object, OneOf, Schema, Type};
 
 /// What `credit_limit` may be, as the document says it.
 const CREDIT_LIMIT: &str = "Non-negative, at most two decimal places, at most 1000000000; a \

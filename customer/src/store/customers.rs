@@ -21,7 +21,6 @@ pub struct Customer {
     /// The address, lower-cased: unique among customers whatever its letter case.
     pub email: String,
     /// The balance billing opens the customer's account with.
-    #[schema(value_type = crate::routes::schema::Money)]
     pub credit_limit: Money,
     /// When it was registered, to the microsecond (what PostgreSQL keeps).
     pub created_at: DateTime<Utc>,

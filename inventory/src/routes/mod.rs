@@ -32,7 +32,7 @@ pub use stock::{create_stock, get_stock, restock};
         reserve::reserve,
         reserve::release
     ),
-    components(schemas(schema::SkuSchema, schema::MoneySchema))
+    components(schemas(shared_events::Sku, shared_events::Money))
 )]
 struct ApiDoc;
 

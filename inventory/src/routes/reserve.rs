@@ -10,7 +10,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared_events::contracts::events::StockLine;
-use shared_events::kit::http::{traceparent, ApiError, ErrorBody, Json};
+use shared_events::kit::http::{
+    responses::{MalformedJson, PayloadTooLarge, Unavailable},
+    traceparent, ApiError, ErrorBody, Json,
+};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -151,11 +154,9 @@ impl TryFrom<ReserveBody> for ReservationRequest {
         (status = 200, description = "Reserved (status RESERVED, or SOLD once the order was confirmed)",
             body = ReservationView,
             links(("Release" = (operation_id = "release", parameters(("order_id" = "$response.body#/order_id")))))),
-        (status = 400, description = "malformed_json", body = ErrorBody),
         (status = 409, description = "insufficient_stock (error.short_skus lists the short SKUs), or order_cancelled", body = RefusalBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 422, description = "unknown_sku (error.short_skus lists them), invalid_order_id, invalid_sku, invalid_quantity, invalid_items, too_many_items, invalid_request", body = RefusalBody),
-        (status = 503, description = "unavailable: the store is unreachable", body = ErrorBody),
+        MalformedJson, PayloadTooLarge, Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(order_id = tracing::field::Empty))]
 pub async fn reserve(
@@ -181,7 +182,7 @@ pub async fn reserve(
         (status = 200, description = "Released (status RELEASED; REJECTED or SOLD when there was nothing to give back)", body = ReleasedView),
         (status = 404, description = "reservation_not_found, or not_found for an order_id that is not a UUID", body = ErrorBody),
         (status = 409, description = "reservation_owned_by_saga", body = ErrorBody),
-        (status = 503, description = "unavailable: the store is unreachable", body = ErrorBody),
+        Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(order_id = %order_id.as_ref()))]
 pub async fn release(

@@ -3,27 +3,29 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use shared_events::kit::http::{traceparent, ApiError, ErrorBody, Json};
+use shared_events::kit::http::{
+    responses::{MalformedJson, PayloadTooLarge, Unavailable},
+    traceparent, ApiError, ErrorBody, Json,
+};
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 
 use super::input::{count, path_sku, sku, sku_not_found};
-use super::schema::{MoneySchema, SkuSchema};
 use crate::domain::{Money, NewProduct, Product, ProductName};
 use crate::store::InventoryStore;
+use shared_events::Sku;
 
 /// A product and its stock numbers, as the API shows it (SPEC §4).
 #[derive(Serialize, ToSchema)]
 #[schema(as = Product)]
 pub struct ProductView<'a> {
     /// Its key.
-    #[schema(value_type = SkuSchema)]
+    #[schema(value_type = Sku)]
     sku: &'a str,
     /// Its name.
     name: &'a str,
     /// Its unit price.
-    #[schema(value_type = MoneySchema)]
     price: Money,
     /// Units that can be reserved.
     available: u64,
@@ -55,7 +57,7 @@ impl<'a> From<&'a Product> for ProductView<'a> {
 #[schema(as = NewProduct)]
 pub struct CreateStock {
     /// Its key, unique among products.
-    #[schema(value_type = SkuSchema)]
+    #[schema(value_type = Sku)]
     sku: Value,
     /// Trimmed, not empty, no control characters.
     #[schema(value_type = String, min_length = 1, max_length = 200)]
@@ -124,11 +126,9 @@ impl TryFrom<CreateStock> for NewProduct {
                 ("GetStock" = (operation_id = "getStock", parameters(("sku" = "$response.body#/sku")))),
                 ("Restock" = (operation_id = "restock", parameters(("sku" = "$response.body#/sku")))),
             )),
-        (status = 400, description = "malformed_json", body = ErrorBody),
         (status = 409, description = "sku_exists", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 422, description = "invalid_sku, invalid_name, invalid_price, invalid_quantity, invalid_threshold, invalid_request", body = ErrorBody),
-        (status = 503, description = "unavailable: the store is unreachable", body = ErrorBody),
+        MalformedJson, PayloadTooLarge, Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(sku = tracing::field::Empty))]
 pub async fn create_stock(
@@ -145,11 +145,11 @@ pub async fn create_stock(
 
 /// A product and its stock numbers
 #[utoipa::path(get, path = "/stock/{sku}", tag = "stock", operation_id = "getStock",
-    params(("sku" = SkuSchema, Path, description = "The product's SKU")),
+    params(("sku" = Sku, Path, description = "The product's SKU")),
     responses(
         (status = 200, description = "The product", body = ProductView),
         (status = 404, description = "sku_not_found", body = ErrorBody),
-        (status = 503, description = "unavailable: the store is unreachable", body = ErrorBody),
+        Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(sku = %path.as_str()))]
 pub async fn get_stock(
@@ -174,15 +174,13 @@ pub struct Restock {
 
 /// Add stock to a product
 #[utoipa::path(post, path = "/stock/{sku}/restock", tag = "stock", operation_id = "restock",
-    params(("sku" = SkuSchema, Path, description = "The product's SKU")),
+    params(("sku" = Sku, Path, description = "The product's SKU")),
     request_body = inline(Restock),
     responses(
         (status = 200, description = "The new numbers", body = ProductView),
-        (status = 400, description = "malformed_json", body = ErrorBody),
         (status = 404, description = "sku_not_found", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 422, description = "invalid_quantity (also when available would exceed 1000000000), invalid_request", body = ErrorBody),
-        (status = 503, description = "unavailable: the store is unreachable", body = ErrorBody),
+        MalformedJson, PayloadTooLarge, Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(sku = %path.as_str()))]
 pub async fn restock(

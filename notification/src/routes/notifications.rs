@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use shared_events::kit::http::{ApiError, ErrorBody};
+use shared_events::kit::http::{responses::Unavailable, ApiError, ErrorBody};
 
 use super::{parse_customer_id, AppState};
 use crate::store::{self, Notification};
@@ -47,8 +47,7 @@ fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
         (status = 200, description = "Newest first; an unknown customer has none",
             body = Vec<Notification>),
         (status = 422, description = "invalid_customer_id or invalid_limit", body = ErrorBody),
-        (status = 503, description = "unavailable: the store is unreachable; try again",
-            body = ErrorBody),
+        Unavailable,
     )
 )]
 #[tracing::instrument(skip_all, fields(customer_id))]

@@ -2,7 +2,10 @@
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use shared_events::kit::http::{ApiError, ErrorBody, Json};
+use shared_events::kit::http::{
+    responses::{MalformedJson, PayloadTooLarge, Unavailable},
+    ApiError, ErrorBody, Json,
+};
 use uuid::Uuid;
 
 use super::{parse_customer_id, AppState};
@@ -40,12 +43,9 @@ pub struct Accepted {
     request_body = NotifyRequest,
     responses(
         (status = 202, description = "Accepted for delivery", body = Accepted),
-        (status = 400, description = "malformed_json: the body is not JSON", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 422, description = "invalid_customer_id, invalid_subject, invalid_body or \
                                       invalid_request", body = ErrorBody),
-        (status = 503, description = "unavailable: the store is unreachable; try again",
-            body = ErrorBody),
+        MalformedJson, PayloadTooLarge, Unavailable,
     )
 )]
 #[tracing::instrument(skip_all, fields(customer_id, notification_id))]

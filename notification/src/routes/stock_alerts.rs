@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
-use shared_events::kit::http::{ApiError, ErrorBody};
+use shared_events::kit::http::{responses::Unavailable, ApiError};
 
 use super::AppState;
 use crate::store::{self, StockAlert, StockNumbers};
@@ -22,8 +22,7 @@ pub struct StockAlerts {
     path = "/stock-alerts",
     responses(
         (status = 200, description = "Alerts and numbers", body = StockAlerts),
-        (status = 503, description = "unavailable: the store is unreachable; try again",
-            body = ErrorBody),
+        Unavailable,
     )
 )]
 #[tracing::instrument(skip_all)]

@@ -1,9 +1,8 @@
 //! The orders domain, free of I/O: validated order requests, the saga's states and the state
-//! machine between them, and the OpenAPI schemas of the shared contract types orders shows.
+//! machine between them.
 
 mod new_order;
 mod quantity;
-pub mod schema;
 mod status;
 mod transition;
 

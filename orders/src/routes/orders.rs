@@ -4,11 +4,13 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
-use shared_events::kit::http::{traceparent, ApiError, ErrorBody, Json};
+use shared_events::kit::http::{
+    responses::{MalformedJson, PayloadTooLarge, Unavailable},
+    traceparent, ApiError, ErrorBody, Json,
+};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::error::StoreUnavailable;
 use crate::domain::{NewOrder, OrderRequestError, Status};
 use crate::store::{self, replicas, Listing, Order, Placed};
 
@@ -71,11 +73,9 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     request_body = CreateOrder,
     responses(
         (status = 202, description = "Accepted as PENDING (or the first order of this Idempotency-Key)", body = Order),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 409, description = "idempotency_key_reused", body = ErrorBody),
-        (status = 413, description = "Body over the limit", body = ErrorBody),
         (status = 422, description = "The request is not a valid order", body = ErrorBody),
-        StoreUnavailable,
+        MalformedJson, PayloadTooLarge, Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(customer_id = tracing::field::Empty))]
 pub async fn create_order(
@@ -119,7 +119,7 @@ pub async fn create_order(
     responses(
         (status = 200, description = "The order", body = Order),
         (status = 404, description = "order_not_found (or an id that is not a UUID)", body = ErrorBody),
-        StoreUnavailable,
+        Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn get_order(
@@ -165,7 +165,7 @@ pub struct ListQuery {
     responses(
         (status = 200, description = "The orders, newest first", body = Vec<Order>),
         (status = 422, description = "A parameter is invalid", body = ErrorBody),
-        StoreUnavailable,
+        Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(customer_id = ?query.customer_id))]
 pub async fn list_orders(

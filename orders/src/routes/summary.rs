@@ -4,9 +4,8 @@ use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
-use shared_events::kit::http::ApiError;
+use shared_events::kit::http::{responses::Unavailable, ApiError};
 
-use super::error::StoreUnavailable;
 use sqlx::PgPool;
 
 use crate::store;
@@ -43,7 +42,7 @@ struct Counts {
 #[utoipa::path(get, path = "/orders/summary", tag = "saga feed",
     responses(
         (status = 200, description = "The counts", body = Summary),
-        StoreUnavailable,
+        Unavailable,
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn summary(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {

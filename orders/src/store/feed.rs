@@ -18,7 +18,6 @@ use uuid::Uuid;
 
 use super::read::money_of;
 use super::StoreError;
-use crate::domain::schema::MoneySchema;
 use crate::domain::Status;
 
 /// Where a reader of the feed is: the last row it has, as `(xid, seq)`. Written `xid-seq`, which
@@ -69,7 +68,6 @@ pub struct Transition {
     /// Who placed that order.
     pub customer_id: Uuid,
     /// The order's total, so a client can show an order it first learns of from the feed.
-    #[schema(value_type = MoneySchema)]
     pub total: Money,
     /// The saga event (`stock.reserved`...).
     #[schema(example = "stock.reserved")]

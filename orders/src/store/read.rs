@@ -15,7 +15,6 @@ use utoipa::openapi::RefOr;
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::schema::{MoneySchema, OrderLineSchema};
 use crate::domain::{SagaState, Status};
 
 /// An order with its lines and the saga events it has seen: the body of `GET /orders/{id}`,
@@ -34,10 +33,8 @@ pub struct Order {
     #[schema(required)]
     pub reason: Option<String>,
     /// Its lines, priced from the catalogue replica when it was placed.
-    #[schema(value_type = Vec<OrderLineSchema>)]
     pub items: Vec<OrderLine>,
     /// The sum of its lines.
-    #[schema(value_type = MoneySchema)]
     pub total: Money,
     /// When it was placed.
     pub created_at: DateTime<Utc>,

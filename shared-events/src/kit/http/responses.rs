@@ -1,0 +1,49 @@
+//! The error responses every service's OpenAPI document lists the same way, so a handler
+//! names them instead of writing them out: `#[utoipa::path(responses(..., MalformedJson,
+//! PayloadTooLarge, Unavailable))]`. Each is SPEC §4's error body (the `Error` schema
+//! [`super::document`] adds), with the code the kit's extractors and [`ApiError::store`]
+//! answer.
+//!
+//! [`ApiError::store`]: super::ApiError::store
+
+use std::collections::BTreeMap;
+
+use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
+
+/// One documented error response: `status`, described by `description`, with the error body.
+fn error_response(status: &str, description: &str) -> BTreeMap<String, RefOr<Response>> {
+    let body = Content::new(Some(Ref::from_schema_name("Error")));
+    let response = ResponseBuilder::new()
+        .description(description)
+        .content("application/json", body)
+        .build();
+    BTreeMap::from([(status.to_owned(), response.into())])
+}
+
+/// 400 `malformed_json`: the body is not JSON ([`super::json_config`]).
+pub struct MalformedJson;
+
+impl utoipa::IntoResponses for MalformedJson {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_response("400", "malformed_json: the body is not JSON")
+    }
+}
+
+/// 413 `payload_too_large`: the body is over the limit ([`super::DEFAULT_BODY_LIMIT`]).
+pub struct PayloadTooLarge;
+
+impl utoipa::IntoResponses for PayloadTooLarge {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_response("413", "payload_too_large: the body is over the limit")
+    }
+}
+
+/// 503 `unavailable`: the one status every service answers when a dependency (its store) is
+/// down, so a client knows to try again ([`super::ApiError::store`]).
+pub struct Unavailable;
+
+impl utoipa::IntoResponses for Unavailable {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_response("503", "unavailable: the store is unreachable; try again")
+    }
+}
