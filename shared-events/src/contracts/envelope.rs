@@ -14,32 +14,51 @@ use crate::contracts::trace::TraceParent;
 /// The schema version this build writes, and the only one it reads.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// One event as every service sends and receives it (SPEC §3): the typed payload with the
+/// metadata that makes it idempotent (`event_id`), traceable and attributable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Envelope {
+    /// The event's id, a UUID v7; consumers de-duplicate on it (the inbox).
     pub event_id: Uuid,
+    /// The payload's schema version ([`SCHEMA_VERSION`]).
     pub schema_version: u32,
+    /// When the event happened, to the microsecond.
     pub occurred_at: DateTime<Utc>,
+    /// The service that emitted it.
     pub producer: String,
     /// The saga id: the order id for order events, the customer id or SKU otherwise.
     pub correlation_id: String,
     /// The event that caused this one, if any.
     pub causation_id: Option<Uuid>,
+    /// The event itself; its type is the topic it travels on.
     pub payload: EventPayload,
     /// Trace context; travels in the `traceparent` header, not in the JSON body.
     pub traceparent: Option<TraceParent>,
 }
 
+/// Why a message is not an event this build can read; the consumer dead-letters it.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
+    /// The bytes are not the envelope's JSON.
     #[error("not an event envelope: {0}")]
     Malformed(#[source] serde_json::Error),
+    /// `event_type` names no event, or not the one of the topic it came on.
     #[error("unknown event type `{0}`")]
     UnknownEventType(String),
+    /// A schema version other than [`SCHEMA_VERSION`].
     #[error("unsupported schema_version {version} for `{event_type}` (this build reads {SCHEMA_VERSION})")]
-    UnsupportedSchemaVersion { event_type: String, version: u32 },
+    UnsupportedSchemaVersion {
+        /// The event type the envelope names.
+        event_type: String,
+        /// The version it carries.
+        version: u32,
+    },
+    /// `data` is not that event type's payload.
     #[error("invalid data for `{event_type}`: {source}")]
     InvalidPayload {
+        /// The event type the envelope names.
         event_type: EventType,
+        /// What serde found wrong.
         #[source]
         source: serde_json::Error,
     },
@@ -95,6 +114,7 @@ impl Envelope {
         self
     }
 
+    /// The type of the payload, which is also its topic.
     pub fn event_type(&self) -> EventType {
         self.payload.event_type()
     }
@@ -104,10 +124,12 @@ impl Envelope {
         self.payload.key()
     }
 
+    /// The envelope's wire JSON, the record's value.
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(&self.to_wire()).expect("an envelope always serializes")
     }
 
+    /// The envelope's wire JSON as a value (what the outbox stores).
     pub fn to_json_value(&self) -> serde_json::Value {
         serde_json::to_value(self.to_wire()).expect("an envelope always serializes")
     }

@@ -14,22 +14,29 @@ use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 /// Largest amount accepted anywhere in the system (a sanity bound, far above any real order).
 const MAX_AMOUNT: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 
+/// An amount of money: non-negative, exact, two decimal places, at most 1000000000.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(Decimal);
 
+/// Why a value is not an amount of money.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
+    /// Not a decimal number at all.
     #[error("an amount must be a decimal number, e.g. \"12.50\"")]
     NotANumber,
+    /// Below zero.
     #[error("an amount cannot be negative")]
     Negative,
+    /// More than two decimal places, after trailing zeros are dropped.
     #[error("an amount has at most two decimal places")]
     TooPrecise,
+    /// Above 1000000000.
     #[error("an amount cannot exceed 1000000000")]
     TooLarge,
 }
 
 impl Money {
+    /// Nothing.
     pub const ZERO: Money = Money(Decimal::ZERO);
 
     /// Accepts a decimal that is non-negative, has at most two places (after dropping
@@ -50,6 +57,7 @@ impl Money {
         Ok(Money(amount))
     }
 
+    /// The amount, with scale 2.
     pub fn amount(&self) -> Decimal {
         self.0
     }

@@ -28,6 +28,7 @@ impl Name {
         Ok(Name(name.to_owned()))
     }
 
+    /// The name's text, trimmed.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -9,13 +9,18 @@ use std::str::FromStr;
 
 use uuid::Uuid;
 
+/// A W3C `traceparent`: the trace a message belongs to and the span that sent it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceParent {
+    /// The trace: one per saga, from the request that began it.
     trace_id: u128,
+    /// This hop's span, new at every hop.
     span_id: u64,
+    /// The sampled flag, carried on as received.
     sampled: bool,
 }
 
+/// A `traceparent` value that is not `00-<trace>-<span>-<flags>` in hex.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("malformed traceparent header")]
 pub struct TraceParentError;
@@ -38,6 +43,7 @@ impl TraceParent {
         }
     }
 
+    /// The trace id as 32 hex digits, as logs show it.
     pub fn trace_id(&self) -> String {
         format!("{:032x}", self.trace_id)
     }

@@ -3,6 +3,7 @@
 
 use tracing_subscriber::{fmt, EnvFilter};
 
+/// Installs the global subscriber for `service`'s logs; call once, first thing in `main`.
 pub fn init(service: &str) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,rdkafka=warn"));

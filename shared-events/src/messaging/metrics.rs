@@ -12,6 +12,7 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Events handled, by event type and outcome (applied or duplicate).
 pub static EVENTS_HANDLED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register_int_counter_vec!(
         "events_handled_total",
@@ -21,6 +22,7 @@ pub static EVENTS_HANDLED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     .expect("metric registers once")
 });
 
+/// Messages dead-lettered, by event type and reason.
 pub static EVENTS_DEAD_LETTERED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register_int_counter_vec!(
         "events_dead_lettered_total",
@@ -50,6 +52,7 @@ pub static UNAVAILABLE_RETRIES: LazyLock<IntCounterVec> = LazyLock::new(|| {
     .expect("metric registers once")
 });
 
+/// Time in one handler attempt, by event type.
 pub static HANDLE_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
     register_histogram_vec!(
         "event_handle_seconds",
@@ -60,6 +63,7 @@ pub static HANDLE_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
     .expect("metric registers once")
 });
 
+/// Outbox records the broker acknowledged.
 pub static OUTBOX_PUBLISHED: LazyLock<IntCounter> = LazyLock::new(|| {
     register_int_counter!(
         "outbox_published_total",
@@ -68,6 +72,7 @@ pub static OUTBOX_PUBLISHED: LazyLock<IntCounter> = LazyLock::new(|| {
     .expect("metric registers once")
 });
 
+/// From an outbox record's commit to the broker's ack: the relay's share of a saga hop.
 pub static OUTBOX_PUBLISH_LATENCY: LazyLock<Histogram> = LazyLock::new(|| {
     register_histogram!(
         "outbox_commit_to_publish_seconds",

@@ -28,10 +28,12 @@ impl TestClient {
         format!("{}{path}", self.base_url)
     }
 
+    /// GETs `path`.
     pub async fn get(&self, path: &str) -> (u16, Value) {
         Self::send(self.http.get(self.url(path))).await
     }
 
+    /// DELETEs `path`.
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         Self::send(self.http.delete(self.url(path))).await
     }
