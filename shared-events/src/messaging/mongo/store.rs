@@ -229,7 +229,10 @@ impl OutboxStore for MongoOutboxStore {
         let batch = read_batch(&self.db, limit + published.len())
             .await
             .context("reading the outbox")?;
-        batch.into_iter().map(OutboxDoc::into_record).collect()
+        Ok(batch
+            .into_iter()
+            .map(OutboxDoc::into_record)
+            .collect::<Result<_, _>>()?)
     }
 
     async fn mark_sent(&mut self, ids: &[ObjectId]) -> anyhow::Result<()> {
