@@ -46,6 +46,7 @@ pub struct MongoOutboxStore {
 }
 
 impl MongoOutboxStore {
+    /// The outbox of `db`, published by whichever instance holds its relay lease.
     pub fn new(db: Database) -> Self {
         let outbox = db.collection_with_options(
             OUTBOX,
