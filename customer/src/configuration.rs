@@ -9,5 +9,5 @@ pub type Settings = PgServiceSettings;
 
 /// The settings, or why a variable that is set cannot be read.
 pub fn from_env() -> anyhow::Result<Settings> {
-    PgServiceSettings::from_env(8001, "customer")
+    Ok(PgServiceSettings::from_env(8001, "customer")?)
 }

@@ -5,6 +5,12 @@ use customer::{configuration, startup};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_events::kit::service::run(customer::SERVICE, configuration::from_env, startup::build)
-        .await
+    Ok(
+        shared_events::kit::service::run(
+            customer::SERVICE,
+            configuration::from_env,
+            startup::build,
+        )
+        .await?,
+    )
 }

@@ -14,5 +14,5 @@ async fn main() -> anyhow::Result<()> {
         store = app.store().kind(),
         "inventory service listening"
     );
-    app.run_until_stopped().await
+    Ok(app.run_until_stopped().await?)
 }

@@ -6,6 +6,8 @@ use notification::startup;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_events::kit::service::run(notification::SERVICE, Settings::from_env, startup::build)
-        .await
+    Ok(
+        shared_events::kit::service::run(notification::SERVICE, Settings::from_env, startup::build)
+            .await?,
+    )
 }

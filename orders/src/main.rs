@@ -6,5 +6,8 @@ use orders::startup;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_events::kit::service::run(orders::SERVICE, Settings::from_env, startup::build).await
+    Ok(
+        shared_events::kit::service::run(orders::SERVICE, Settings::from_env, startup::build)
+            .await?,
+    )
 }

@@ -92,9 +92,15 @@ async fn a_failing_task_stops_the_others_and_the_service_exits_with_its_error() 
     let stopped = tokio::time::timeout(Duration::from_secs(30), app.run_until_stopped())
         .await
         .expect("the other tasks stop too");
-    let error = format!("{:#}", stopped.unwrap_err());
-    assert!(error.contains("doomed failed"), "{error}");
-    assert!(error.contains("out of luck"), "{error}");
+    let error = stopped.unwrap_err();
+    assert_eq!(error.to_string(), "doomed failed");
+    match error {
+        shared_events::kit::service::RunError::Task { name, source } => {
+            assert_eq!(name, "doomed");
+            assert_eq!(source.to_string(), "out of luck");
+        }
+        other => panic!("not the task's error: {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -162,7 +162,7 @@ pub(crate) fn relay<S: OutboxStore>(
     kafka: KafkaConfig,
 ) -> Relay {
     let relay = OutboxRelay::new(outbox, producer, kafka);
-    Box::new(move |shutdown| Box::pin(relay.run(shutdown)))
+    Box::new(move |shutdown| Box::pin(async move { Ok(relay.run(shutdown).await?) }))
 }
 
 /// Opens the store `url` names, preparing its schema (tables or collections and indexes).

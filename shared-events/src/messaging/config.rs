@@ -17,18 +17,46 @@ use rdkafka::ClientConfig;
 
 use crate::contracts::events::EventType;
 
+/// How a service reaches the broker and names its topics: the `KAFKA_*` variables of the table
+/// above.
 #[derive(Debug, Clone)]
 pub struct KafkaConfig {
+    /// `KAFKA_BROKERS`: the bootstrap servers, `host:port[,host:port…]`.
     pub brokers: String,
+    /// `KAFKA_TOPIC_PREFIX`: prepended to every topic and consumer group, so that tests (or
+    /// several systems on one broker) do not see each other's records.
     pub topic_prefix: String,
+    /// `KAFKA_PARTITIONS`: partitions of the topics a service provisions.
     pub partitions: i32,
+    /// `KAFKA_REPLICATION_FACTOR`: replication factor of the topics a service provisions.
     pub replication_factor: i32,
     /// Producer `linger.ms`: how long a record waits for others to share its request.
     pub linger_ms: u32,
     /// Consumer `fetch.wait.max.ms`; `None` keeps librdkafka's default.
     pub fetch_wait_max_ms: Option<u32>,
+    /// Producer `enable.idempotence`: retries keep each partition's order and write no
+    /// duplicates.
     pub idempotence: bool,
+    /// Consumer `group.instance.id` (static membership), if set: a restarted instance takes its
+    /// partitions back at once.
     pub group_instance_id: Option<String>,
+}
+
+/// A setting read from the environment that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The variable is set (not empty) but does not parse as the type the setting needs, e.g.
+    /// `HTTP_PORT=eighty`. An unset or empty variable is not an error: its default applies.
+    #[error("environment variable {name}={value:?} is invalid")]
+    Invalid {
+        /// The variable's name.
+        name: String,
+        /// Its value, as set (before trimming).
+        value: String,
+        /// Why it does not parse.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl Default for KafkaConfig {
@@ -47,7 +75,9 @@ impl Default for KafkaConfig {
 }
 
 impl KafkaConfig {
-    pub fn from_env() -> anyhow::Result<KafkaConfig> {
+    /// Reads the `KAFKA_*` variables, each defaulting to [`KafkaConfig::default`]'s value (the
+    /// local stack's broker) when unset or empty.
+    pub fn from_env() -> Result<KafkaConfig, ConfigError> {
         let d = KafkaConfig::default();
         Ok(KafkaConfig {
             brokers: env_or("KAFKA_BROKERS", d.brokers)?,
@@ -85,6 +115,8 @@ impl KafkaConfig {
         format!("{}{}", self.topic_prefix, service)
     }
 
+    /// The librdkafka settings of a producer: acks from all in-sync replicas, idempotence and
+    /// `linger.ms` as configured.
     pub fn producer_config(&self) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.brokers)
@@ -96,6 +128,8 @@ impl KafkaConfig {
         c
     }
 
+    /// The librdkafka settings of a consumer in `group_id`: offsets stored only by the runner,
+    /// once an event's effect has committed, and committed automatically from there.
     pub fn consumer_config(&self, group_id: &str) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.brokers)
@@ -117,6 +151,7 @@ impl KafkaConfig {
         c
     }
 
+    /// The librdkafka settings of an admin client (topic provisioning, metadata).
     pub fn admin_config(&self) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.brokers);
@@ -128,26 +163,31 @@ impl KafkaConfig {
 pub const BROKER_STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Reads an environment variable, falling back to `default` when unset or empty.
-pub fn env_or<T>(name: &str, default: T) -> anyhow::Result<T>
+pub fn env_or<T>(name: &str, default: T) -> Result<T, ConfigError>
 where
     T: std::str::FromStr,
-    T::Err: std::fmt::Display,
+    T::Err: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     Ok(env_opt(name)?.unwrap_or(default))
 }
 
 /// Reads an optional environment variable: `None` when unset or empty.
-pub fn env_opt<T>(name: &str) -> anyhow::Result<Option<T>>
+pub fn env_opt<T>(name: &str) -> Result<Option<T>, ConfigError>
 where
     T: std::str::FromStr,
-    T::Err: std::fmt::Display,
+    T::Err: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|e| anyhow::anyhow!("environment variable {name}={v:?} is invalid: {e}")),
+        Ok(v) if !v.trim().is_empty() => {
+            v.trim()
+                .parse()
+                .map(Some)
+                .map_err(|e: T::Err| ConfigError::Invalid {
+                    name: name.to_owned(),
+                    value: v.clone(),
+                    source: e.into(),
+                })
+        }
         _ => Ok(None),
     }
 }
@@ -171,5 +211,23 @@ mod tests {
         assert_eq!(c.event_type_of("order.created"), None);
         assert_eq!(c.event_type_of("t1.order.created.dlq"), None);
         assert_eq!(c.group_id("billing"), "t1.billing");
+    }
+
+    #[test]
+    fn an_unparseable_variable_names_itself_its_value_and_why() {
+        // A name no other test (or the environment) sets.
+        let name = "SHARED_EVENTS_CONFIG_TEST_PORT";
+        std::env::set_var(name, " eighty ");
+        let error = env_or(name, 80u16).unwrap_err();
+        std::env::remove_var(name);
+        let ConfigError::Invalid { name: n, value, .. } = &error;
+        assert_eq!((n.as_str(), value.as_str()), (name, " eighty "));
+        assert_eq!(
+            error.to_string(),
+            format!("environment variable {name}=\" eighty \" is invalid")
+        );
+        let cause = std::error::Error::source(&error).expect("the parse error is the source");
+        assert_eq!(cause.to_string(), "invalid digit found in string");
+        assert_eq!(env_or(name, 80u16).unwrap(), 80, "unset: the default");
     }
 }

@@ -62,12 +62,37 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// inbox key makes the retry safe.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Why [`connect`] could not open a Redis connection.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// `REDIS_URL` is not a Redis URL (a wrong scheme, a malformed host or port).
+    #[error("REDIS_URL {url:?} is invalid")]
+    InvalidUrl {
+        /// The URL given.
+        url: String,
+        /// The client's error.
+        #[source]
+        source: redis::RedisError,
+    },
+    /// The server did not answer the first connection (down, unreachable, or it refused the
+    /// credentials) within the connection manager's attempts.
+    #[error("connecting to Redis at {url}")]
+    Connect {
+        /// The URL given.
+        url: String,
+        /// The client's error.
+        #[source]
+        source: redis::RedisError,
+    },
+}
+
 /// Opens a connection manager on `url` (it reconnects by itself, within
 /// [`RECONNECT_MAX_DELAY`] of the server's return), checking the server answers.
-pub async fn connect(url: &str) -> anyhow::Result<ConnectionManager> {
-    use anyhow::Context;
-    let client =
-        redis::Client::open(url).with_context(|| format!("REDIS_URL {url:?} is invalid"))?;
+pub async fn connect(url: &str) -> Result<ConnectionManager, ConnectError> {
+    let client = redis::Client::open(url).map_err(|source| ConnectError::InvalidUrl {
+        url: url.to_owned(),
+        source,
+    })?;
     let config = redis::aio::ConnectionManagerConfig::new()
         // The delay doubles from 1 s (the backoff's minimum) up to the cap.
         .set_factor(2)
@@ -77,7 +102,10 @@ pub async fn connect(url: &str) -> anyhow::Result<ConnectionManager> {
         .set_response_timeout(RESPONSE_TIMEOUT);
     ConnectionManager::new_with_config(client, config)
         .await
-        .with_context(|| format!("connecting to Redis at {url}"))
+        .map_err(|source| ConnectError::Connect {
+            url: url.to_owned(),
+            source,
+        })
 }
 
 /// The writes one event causes, applied atomically with its inbox key.
@@ -94,6 +122,7 @@ struct Step {
 }
 
 impl RedisEffect {
+    /// An effect that writes nothing (but still records the event in the inbox).
     pub fn new() -> Self {
         RedisEffect::default()
     }
@@ -121,6 +150,7 @@ impl RedisEffect {
         self
     }
 
+    /// Whether the effect writes nothing.
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }
@@ -130,6 +160,8 @@ impl RedisEffect {
 /// writes to apply.
 #[async_trait]
 pub trait RedisHandler: Send + Sync + 'static {
+    /// The writes `event` causes, read through `conn` as needed; an error is classified (and
+    /// retried or dead-lettered) as any handler's.
     async fn plan(
         &self,
         conn: &mut ConnectionManager,
@@ -163,6 +195,7 @@ impl<H: RedisHandler> RedisIdempotent<H> {
         }
     }
 
+    /// The key that records that this consumer applied `event`: `inbox:<consumer>:<event_id>`.
     pub fn inbox_key(&self, event: &Envelope) -> String {
         format!("inbox:{}:{}", self.consumer, event.event_id)
     }

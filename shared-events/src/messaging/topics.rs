@@ -3,16 +3,56 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
 use crate::contracts::events::EventType;
 use crate::messaging::config::{KafkaConfig, BROKER_STARTUP_TIMEOUT};
 
+/// Why a service's topics could not be provisioned.
+#[derive(Debug, thiserror::Error)]
+pub enum TopicError {
+    /// The admin client could not be created from the configuration (librdkafka rejected a
+    /// setting, e.g. a malformed `KAFKA_BROKERS`); nothing was sent to a broker.
+    #[error("creating the Kafka admin client")]
+    Admin(#[source] KafkaError),
+    /// Some topics were still not created when [`BROKER_STARTUP_TIMEOUT`] ran out: the broker
+    /// was unreachable all along, or kept refusing them (too few brokers for the replication
+    /// factor, say). The source is the last failure seen.
+    #[error("could not create topics on {brokers} within {timeout:?}")]
+    NotCreated {
+        /// The bootstrap servers asked.
+        brokers: String,
+        /// How long creation was retried.
+        timeout: Duration,
+        /// The last failure seen.
+        #[source]
+        last: CreateFailure,
+    },
+}
+
+/// One failed attempt at creating topics.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateFailure {
+    /// The create-topics request as a whole failed (no broker answered, or it timed out).
+    #[error("the create-topics request failed")]
+    Request(#[source] KafkaError),
+    /// The broker refused one topic, with `code` (other than "already exists").
+    #[error("{topic}: {code}")]
+    Topic {
+        /// The topic refused.
+        topic: String,
+        /// The broker's answer.
+        code: RDKafkaErrorCode,
+    },
+}
+
 /// Creates `<topic>` and `<topic>.dlq` for each event type, retrying while the broker starts.
-pub async fn ensure_topics(config: &KafkaConfig, event_types: &[EventType]) -> anyhow::Result<()> {
+pub async fn ensure_topics(
+    config: &KafkaConfig,
+    event_types: &[EventType],
+) -> Result<(), TopicError> {
     let mut names: Vec<String> = Vec::new();
     for &t in event_types {
         names.push(config.topic(t));
@@ -23,12 +63,11 @@ pub async fn ensure_topics(config: &KafkaConfig, event_types: &[EventType]) -> a
     ensure_named_topics(config, &names).await
 }
 
-/// Creates the named topics (with the configured partitions) if they do not exist.
-pub async fn ensure_named_topics(config: &KafkaConfig, names: &[String]) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> = config
-        .admin_config()
-        .create()
-        .context("creating the Kafka admin client")?;
+/// Creates the named topics (with the configured partitions) if they do not exist, retrying
+/// while the broker starts (up to [`BROKER_STARTUP_TIMEOUT`]).
+pub async fn ensure_named_topics(config: &KafkaConfig, names: &[String]) -> Result<(), TopicError> {
+    let admin: AdminClient<DefaultClientContext> =
+        config.admin_config().create().map_err(TopicError::Admin)?;
     let new_topics: Vec<NewTopic> = names
         .iter()
         .map(|n| {
@@ -51,7 +90,7 @@ pub async fn ensure_named_topics(config: &KafkaConfig, names: &[String]) -> anyh
                     match result {
                         Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
                         Err((name, code)) => {
-                            last_error = Some(format!("{name}: {code}"));
+                            last_error = Some(CreateFailure::Topic { topic: name, code });
                             retry.push(NewTopic::new(
                                 topic.name,
                                 topic.num_partitions,
@@ -62,21 +101,25 @@ pub async fn ensure_named_topics(config: &KafkaConfig, names: &[String]) -> anyh
                 }
             }
             Err(e) => {
-                last_error = Some(e.to_string());
+                last_error = Some(CreateFailure::Request(e));
                 retry = pending;
             }
         }
-        if retry.is_empty() {
+        // Every topic not created has set `last_error`.
+        let Some(last) = last_error.filter(|_| !retry.is_empty()) else {
             return Ok(());
-        }
+        };
         if started.elapsed() > BROKER_STARTUP_TIMEOUT {
-            anyhow::bail!(
-                "could not create topics on {}: {}",
-                config.brokers,
-                last_error.unwrap_or_default()
-            );
+            return Err(TopicError::NotCreated {
+                brokers: config.brokers.clone(),
+                timeout: BROKER_STARTUP_TIMEOUT,
+                last,
+            });
         }
-        tracing::warn!(error = ?last_error, "topic creation failed; retrying");
+        tracing::warn!(
+            error = %format!("{:#}", anyhow::Error::new(last)),
+            "topic creation failed; retrying"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
         pending = retry;
     }

@@ -38,7 +38,7 @@ pub async fn prepare(db: &Database) -> anyhow::Result<()> {
         .create_index(by_order)
         .await
         .context("creating the reservations index")?;
-    ensure_indexes(db).await
+    Ok(ensure_indexes(db).await?)
 }
 
 /// Creates `products` and `reservations` where the database has not got them yet. One that

@@ -3,6 +3,9 @@
 
 use std::future::Future;
 
+use crate::kit::service::RunError;
+#[cfg(feature = "postgres")]
+use crate::kit::service::StartupError;
 use crate::kit::tasks::Tasks;
 use crate::KafkaConfig;
 
@@ -29,14 +32,17 @@ impl<S> Application<S> {
         }
     }
 
+    /// The port the HTTP server listens on (the one picked when `HTTP_PORT` is 0).
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The service's store handle.
     pub fn store(&self) -> &S {
         &self.store
     }
 
+    /// The broker settings, for the clients of the tasks still to spawn.
     pub fn kafka(&self) -> &KafkaConfig {
         &self.kafka
     }
@@ -54,7 +60,7 @@ impl<S> Application<S> {
 
     /// Runs until the shutdown token is cancelled (every task then stops gracefully) or a task
     /// fails (the others are stopped, and its error returned).
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(self) -> Result<(), RunError> {
         self.tasks.wait().await
     }
 }
@@ -63,9 +69,11 @@ impl<S> Application<S> {
 impl Application<sqlx::PgPool> {
     /// Step 4 for a PostgreSQL service: the relay of its outbox ([`crate::messaging::postgres::relay`]),
     /// as the task `outbox relay`.
-    pub fn spawn_outbox_relay(&mut self) -> anyhow::Result<()> {
+    pub fn spawn_outbox_relay(&mut self) -> Result<(), StartupError> {
         let relay = crate::messaging::postgres::relay(self.store.clone(), &self.kafka)?;
-        self.spawn("outbox relay", |shutdown| relay.run(shutdown));
+        self.spawn("outbox relay", |shutdown| async move {
+            Ok(relay.run(shutdown).await?)
+        });
         Ok(())
     }
 }

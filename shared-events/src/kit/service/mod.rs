@@ -6,8 +6,10 @@
 //! - (feature `http`) [`Startup`]: one start-up sequence in one order — the store, its topics,
 //!   the HTTP server bound, then the long-running tasks — ending in an [`Application`], which
 //!   runs until its shutdown token is cancelled or a task fails;
-//! - (feature `http`) [`run`]: a service's whole `main`.
+//! - (feature `http`) [`run`]: a service's whole `main`;
+//! - the errors of each: [`StartupError`], [`RunError`], [`ServiceError`].
 
+mod error;
 mod settings;
 
 #[cfg(feature = "http")]
@@ -17,6 +19,7 @@ mod run;
 #[cfg(feature = "http")]
 mod startup;
 
+pub use error::{RunError, ServiceError, StartupError};
 pub use settings::{ServiceSettings, DEFAULT_HTTP_HOST};
 
 #[cfg(feature = "http")]

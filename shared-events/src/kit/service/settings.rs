@@ -3,7 +3,7 @@
 //! embeds [`ServiceSettings`] next to what is its alone (its store's URL, its timeouts). A
 //! PostgreSQL service's settings are [`crate::messaging::postgres::PgServiceSettings`].
 
-use crate::messaging::config::env_or;
+use crate::messaging::config::{env_or, ConfigError};
 use crate::KafkaConfig;
 
 /// Where a service listens unless `HTTP_HOST` says otherwise: every interface, so that it is
@@ -26,7 +26,7 @@ pub struct ServiceSettings {
 
 impl ServiceSettings {
     /// Reads `HTTP_HOST`, `HTTP_PORT` (default `default_port`) and the `KAFKA_*` variables.
-    pub fn from_env(default_port: u16) -> anyhow::Result<ServiceSettings> {
+    pub fn from_env(default_port: u16) -> Result<ServiceSettings, ConfigError> {
         Ok(ServiceSettings {
             http_host: env_or("HTTP_HOST", DEFAULT_HTTP_HOST.to_owned())?,
             http_port: env_or("HTTP_PORT", default_port)?,

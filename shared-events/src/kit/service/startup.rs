@@ -12,7 +12,7 @@ use actix_web::web;
 
 use crate::contracts::events::EventType;
 use crate::kit::http::{bind, document, serve, HttpServer, Readiness, Routes};
-use crate::kit::service::{Application, ServiceSettings};
+use crate::kit::service::{Application, ServiceSettings, StartupError};
 use crate::kit::tasks::Tasks;
 use crate::CancellationToken;
 
@@ -61,7 +61,7 @@ impl<S> Startup<S> {
         self,
         publishes: &[EventType],
         consumes: &[EventType],
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self, StartupError> {
         let all: Vec<EventType> = publishes.iter().chain(consumes).copied().collect();
         crate::messaging::topics::ensure_topics(&self.settings.kafka, &all).await?;
         Ok(self)
@@ -77,13 +77,13 @@ impl<S> Startup<S> {
         openapi: utoipa::openapi::OpenApi,
         data: web::Data<T>,
         routes: R,
-    ) -> anyhow::Result<Application<S>>
+    ) -> Result<Application<S>, StartupError>
     where
         T: ?Sized + Send + Sync + 'static,
         R: Fn(&mut Routes) + Clone + Send + 'static,
     {
         let settings = self.settings;
-        let (port, server) = bind(HttpServer {
+        let bound = bind(HttpServer {
             host: settings.http_host.clone(),
             port: settings.http_port,
             readiness: self.readiness.kafka(&settings.kafka),
@@ -92,6 +92,11 @@ impl<S> Startup<S> {
                 r.app_data(data.clone());
                 routes(r);
             },
+        });
+        let (port, server) = bound.map_err(|source| StartupError::Bind {
+            host: settings.http_host.clone(),
+            port: settings.http_port,
+            source,
         })?;
         let mut tasks = Tasks::new(self.shutdown.clone());
         let shutdown = self.shutdown;

@@ -27,7 +27,7 @@ pub struct TestService<S> {
     /// Cancelled on drop, so that the service stops gracefully with the test.
     pub shutdown: CancellationToken,
     /// The task running the service; aborting it is a crash ([`TestService::crash`]).
-    task: Option<JoinHandle<anyhow::Result<()>>>,
+    task: Option<JoinHandle<Result<(), crate::kit::service::RunError>>>,
     /// A producer for [`TestService::publish`], made on first use.
     producer: OnceLock<FutureProducer>,
 }

@@ -13,6 +13,8 @@ use crate::messaging::consumer::{Handler, HandlerError, Outcome};
 /// nor abort. Events it emits go through [`super::enqueue`] with the same session.
 #[async_trait]
 pub trait MongoHandler: Send + Sync + 'static {
+    /// Applies `event` inside the transaction on `session`; an error aborts it and is
+    /// classified (retried or dead-lettered) as any handler's.
     async fn handle(
         &self,
         session: &mut ClientSession,
@@ -32,6 +34,7 @@ pub struct MongoIdempotent<H> {
 }
 
 impl<H: MongoHandler> MongoIdempotent<H> {
+    /// `inner`, applied once per event for `consumer` (the service's name) in `db`.
     pub fn new(db: Database, consumer: impl Into<String>, inner: H) -> Self {
         MongoIdempotent {
             db,

@@ -7,7 +7,6 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use mongodb::bson::{doc, Document};
 use mongodb::options::{ReturnDocument, WriteConcern};
 use mongodb::{Collection, Database};
@@ -21,6 +20,12 @@ const TTL: Duration = Duration::from_secs(10);
 const RENEW_AFTER: Duration = Duration::from_secs(3);
 /// How often an instance that does not hold the lease tries to take it.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// The lease could not be taken or renewed: the server did not answer the upsert. Whether it
+/// is still ours is unknown, so the relay treats it as lost until an attempt succeeds.
+#[derive(Debug, thiserror::Error)]
+#[error("taking or renewing the outbox relay lease")]
+pub(super) struct LeaseError(#[source] mongodb::error::Error);
 
 pub(super) struct Lease {
     coll: Collection<Document>,
@@ -47,7 +52,7 @@ impl Lease {
     }
 
     /// Whether this instance holds the lease, taking or renewing it when due.
-    pub async fn hold(&mut self) -> anyhow::Result<bool> {
+    pub async fn hold(&mut self) -> Result<bool, LeaseError> {
         let now = Instant::now();
         match self.renewed {
             Some(renewed) if now.duration_since(renewed) < RENEW_AFTER => return Ok(true),
@@ -66,7 +71,7 @@ impl Lease {
             Err(e) => {
                 // Unknown: treat it as lost until the next attempt renews it (it is still ours).
                 self.renewed = None;
-                return Err(e).context("taking or renewing the outbox relay lease");
+                return Err(LeaseError(e));
             }
         };
         match (held_before, got) {

@@ -59,7 +59,7 @@ pub mod txn;
 
 pub use inbox::{MongoHandler, MongoIdempotent};
 pub use outbox::enqueue;
-pub use schema::ensure_indexes;
+pub use schema::{ensure_indexes, SchemaError};
 pub use store::MongoOutboxStore;
 
 /// The collections the runtime keeps in each service's database.

@@ -2,7 +2,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use anyhow::Context;
 use chrono::{DateTime as ChronoDateTime, Utc};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Bson, DateTime, Document};
@@ -87,6 +86,27 @@ fn outbox_document(event: &Envelope, key: &str, seq: i64, created_at: DateTime) 
     }
 }
 
+/// An outbox document that does not make a record: written by something other than
+/// [`enqueue`], or altered since.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum RecordError {
+    /// Its `event_id` is not a UUID.
+    #[error("outbox record {id} has a malformed event_id")]
+    EventId {
+        /// The document's `_id`.
+        id: ObjectId,
+        /// The parser's error.
+        #[source]
+        source: uuid::Error,
+    },
+    /// Its `created_at` lies outside the dates chrono represents.
+    #[error("outbox record {id} has an out-of-range created_at")]
+    CreatedAt {
+        /// The document's `_id`.
+        id: ObjectId,
+    },
+}
+
 /// An outbox document as the relay reads it.
 #[derive(Debug, Clone, Deserialize)]
 pub(super) struct OutboxDoc {
@@ -102,14 +122,14 @@ pub(super) struct OutboxDoc {
 }
 
 impl OutboxDoc {
-    pub fn into_record(self) -> anyhow::Result<OutboxRecord<ObjectId>> {
-        let event_id = Uuid::parse_str(&self.event_id)
-            .with_context(|| format!("outbox record {} has a malformed event_id", self.id))?;
+    pub fn into_record(self) -> Result<OutboxRecord<ObjectId>, RecordError> {
+        let event_id = Uuid::parse_str(&self.event_id).map_err(|source| RecordError::EventId {
+            id: self.id,
+            source,
+        })?;
         let created_at =
             ChronoDateTime::<Utc>::from_timestamp_millis(self.created_at.timestamp_millis())
-                .with_context(|| {
-                    format!("outbox record {} has an out-of-range created_at", self.id)
-                })?;
+                .ok_or(RecordError::CreatedAt { id: self.id })?;
         Ok(OutboxRecord {
             id: self.id,
             event_id,

@@ -3,7 +3,6 @@
 //! Created idempotently at start-up; several instances starting at once may all run it. The
 //! collections written in transactions are created here, so that no transaction has to.
 
-use anyhow::Context;
 use mongodb::bson::{doc, Document};
 use mongodb::error::ErrorKind;
 use mongodb::options::IndexOptions;
@@ -14,6 +13,25 @@ use super::{INBOX, OUTBOX, OUTBOX_KEYS};
 /// The server's `NamespaceExists` error code.
 const NAMESPACE_EXISTS: i32 = 48;
 
+/// Why [`ensure_indexes`] could not prepare the runtime's collections.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    /// A collection could not be created, for a reason other than its existing already (the
+    /// server is unreachable, is not a replica set's primary, or refused the user).
+    #[error("creating the `{name}` collection")]
+    Collection {
+        /// The collection's name.
+        name: &'static str,
+        /// The server's error.
+        #[source]
+        source: mongodb::error::Error,
+    },
+    /// The outbox's indexes could not be created, e.g. because an index of the same name
+    /// exists with other keys or options.
+    #[error("creating the outbox indexes")]
+    Indexes(#[source] mongodb::error::Error),
+}
+
 /// Creates the inbox and outbox collections and the outbox's indexes if they are missing.
 ///
 /// - `outbox_unsent` `{sent_at, _id}`: the relay's scan of unsent records, oldest first, and the
@@ -23,7 +41,7 @@ const NAMESPACE_EXISTS: i32 = 48;
 /// - `outbox_event_id` `{event_id}`, unique: an event is enqueued once.
 ///
 /// The inbox needs no index beyond `_id`, which is `<consumer>:<event_id>`.
-pub async fn ensure_indexes(db: &Database) -> anyhow::Result<()> {
+pub async fn ensure_indexes(db: &Database) -> Result<(), SchemaError> {
     for name in [INBOX, OUTBOX, OUTBOX_KEYS] {
         create_collection(db, name).await?;
     }
@@ -39,17 +57,17 @@ pub async fn ensure_indexes(db: &Database) -> anyhow::Result<()> {
     db.collection::<Document>(OUTBOX)
         .create_indexes(indexes)
         .await
-        .context("creating the outbox indexes")?;
+        .map_err(SchemaError::Indexes)?;
     Ok(())
 }
 
-async fn create_collection(db: &Database, name: &str) -> anyhow::Result<()> {
+async fn create_collection(db: &Database, name: &'static str) -> Result<(), SchemaError> {
     match db.create_collection(name).await {
         Ok(()) => Ok(()),
         Err(e) if matches!(e.kind.as_ref(), ErrorKind::Command(c) if c.code == NAMESPACE_EXISTS) => {
             Ok(())
         }
-        Err(e) => Err(e).with_context(|| format!("creating the `{name}` collection")),
+        Err(source) => Err(SchemaError::Collection { name, source }),
     }
 }
 

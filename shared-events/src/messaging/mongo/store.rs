@@ -46,6 +46,7 @@ pub struct MongoOutboxStore {
 }
 
 impl MongoOutboxStore {
+    /// The outbox of `db`, published by whichever instance holds its relay lease.
     pub fn new(db: Database) -> Self {
         let outbox = db.collection_with_options(
             OUTBOX,
@@ -229,7 +230,10 @@ impl OutboxStore for MongoOutboxStore {
         let batch = read_batch(&self.db, limit + published.len())
             .await
             .context("reading the outbox")?;
-        batch.into_iter().map(OutboxDoc::into_record).collect()
+        Ok(batch
+            .into_iter()
+            .map(OutboxDoc::into_record)
+            .collect::<Result<_, _>>()?)
     }
 
     async fn mark_sent(&mut self, ids: &[ObjectId]) -> anyhow::Result<()> {

@@ -13,24 +13,32 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-pub use relay::{OutboxRelay, Published};
+pub use relay::{OutboxRelay, Published, RelayError};
 
 /// One committed event waiting to be published.
 #[derive(Debug, Clone)]
 pub struct OutboxRecord<Id> {
+    /// The store's id of the record (a sequence number, an ObjectId), which the relay hands
+    /// back to [`OutboxStore::mark_sent`].
     pub id: Id,
+    /// The event's id, which consumers de-duplicate on.
     pub event_id: Uuid,
     /// The event type's name, which is also its topic's name without the namespace prefix.
     pub event_type: String,
+    /// The record's Kafka key (the aggregate's id), which keeps one aggregate's events in order.
     pub key: String,
+    /// The envelope's JSON, published as is.
     pub payload: Vec<u8>,
+    /// The W3C trace context of the change that caused the event, sent as a header.
     pub traceparent: Option<String>,
+    /// When the record was written, for the publish-latency metric.
     pub created_at: DateTime<Utc>,
 }
 
 /// What a store provides to the shared relay.
 #[async_trait]
 pub trait OutboxStore: Send + 'static {
+    /// The store's id of a record.
     type Id: Clone + Eq + std::hash::Hash + Send + Sync + 'static;
 
     /// Up to `limit` unsent records other than those of `published`, ordered so that records

@@ -29,9 +29,25 @@ use crate::messaging::producer::event_headers;
 /// A record the broker acknowledged.
 #[derive(Debug, Clone)]
 pub struct Published {
+    /// The event the record carries.
     pub event_id: Uuid,
+    /// When the record was written to the outbox.
     pub created_at: DateTime<Utc>,
+    /// When the broker's acknowledgement arrived.
     pub published_at: DateTime<Utc>,
+}
+
+/// Why an outbox relay could not be set up or run.
+///
+/// A running relay retries what fails (reading the outbox, publishing, marking sent), so
+/// [`OutboxRelay::run`] itself returns `Ok` on shutdown; what can fail is building what it
+/// needs.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// The relay's Kafka producer could not be created (librdkafka rejected the
+    /// configuration); the source is the producer's own error.
+    #[error("building the outbox relay's Kafka producer")]
+    Producer(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 type Observer = Arc<dyn Fn(&[Published]) + Send + Sync>;
@@ -64,6 +80,7 @@ impl<Id> Unmarked<Id> {
     }
 }
 
+/// Publishes the records of one outbox (`S`) to Kafka; see the module documentation.
 pub struct OutboxRelay<S: OutboxStore> {
     store: S,
     producer: FutureProducer,
@@ -74,6 +91,8 @@ pub struct OutboxRelay<S: OutboxStore> {
 }
 
 impl<S: OutboxStore> OutboxRelay<S> {
+    /// A relay of `store` publishing with `producer` to the topics of `config`'s namespace, in
+    /// batches of 500, polling every 250 ms when no commit notification arrives.
     pub fn new(store: S, producer: FutureProducer, config: KafkaConfig) -> Self {
         OutboxRelay {
             store,
@@ -85,6 +104,7 @@ impl<S: OutboxStore> OutboxRelay<S> {
         }
     }
 
+    /// How many records one read (and one publish) takes at most; at least 1.
     pub fn batch_size(mut self, n: usize) -> Self {
         self.batch_size = n.max(1);
         self
@@ -106,7 +126,7 @@ impl<S: OutboxStore> OutboxRelay<S> {
     /// Runs until `shutdown`, then flushes the producer. Failures to read the outbox or to
     /// publish are retried with backoff, so it returns only on shutdown (as `Ok`); the
     /// `Result` lets a service spawn it among its other tasks.
-    pub async fn run(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
+    pub async fn run(mut self, shutdown: CancellationToken) -> Result<(), RelayError> {
         let mut error_backoff = Duration::from_millis(100);
         let mut unmarked = Unmarked::new();
         loop {

@@ -16,6 +16,8 @@ use crate::messaging::consumer::{event_span, Handler, HandlerError, Outcome};
 /// Events it emits go through [`super::enqueue`] on the same connection.
 #[async_trait]
 pub trait PgHandler: Send + Sync + 'static {
+    /// Applies `event` inside the transaction on `tx`; an error rolls it back and is
+    /// classified (retried or dead-lettered) as any handler's.
     async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError>;
 }
 
@@ -32,6 +34,7 @@ pub struct PgIdempotent<H> {
 }
 
 impl<H: PgHandler> PgIdempotent<H> {
+    /// `inner`, applied once per event for `consumer` (the service's name) on `pool`.
     pub fn new(pool: PgPool, consumer: impl Into<String>, inner: H) -> Self {
         PgIdempotent {
             conns: Warm::new(pool),

@@ -47,6 +47,7 @@ pub struct OutboxBatch {
 }
 
 impl OutboxBatch {
+    /// The batch of `events`, in the order given.
     pub fn of(events: &[Envelope]) -> OutboxBatch {
         OutboxBatch {
             ids: events.iter().map(|e| e.event_id).collect(),
@@ -108,6 +109,7 @@ pub struct PgOutboxStore {
 const LEASE_RETRY: Duration = Duration::from_secs(1);
 
 impl PgOutboxStore {
+    /// The outbox of `pool`'s database, published by whichever instance holds its relay lease.
     pub fn new(pool: PgPool) -> Self {
         PgOutboxStore {
             pool,

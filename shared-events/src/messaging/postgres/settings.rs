@@ -2,7 +2,7 @@
 //! ([`ServiceSettings`]) and `DATABASE_URL`.
 
 use crate::kit::service::ServiceSettings;
-use crate::messaging::config::env_or;
+use crate::messaging::config::{env_or, ConfigError};
 use crate::KafkaConfig;
 
 /// The settings of a service whose store is one PostgreSQL database: [`ServiceSettings`] and
@@ -19,7 +19,7 @@ pub struct PgServiceSettings {
 impl PgServiceSettings {
     /// Reads [`ServiceSettings`] (`HTTP_PORT` default `default_port`) and `DATABASE_URL`
     /// (default the local database `default_database`).
-    pub fn from_env(default_port: u16, default_database: &str) -> anyhow::Result<Self> {
+    pub fn from_env(default_port: u16, default_database: &str) -> Result<Self, ConfigError> {
         Ok(PgServiceSettings {
             service: ServiceSettings::from_env(default_port)?,
             database_url: database_url(default_database)?,
@@ -42,7 +42,7 @@ pub fn local_database_url(name: &str) -> String {
 
 /// `DATABASE_URL`, by default the local server's database `default_database` (the service
 /// creates it if missing: [`crate::messaging::postgres::connect`]).
-pub fn database_url(default_database: &str) -> anyhow::Result<String> {
+pub fn database_url(default_database: &str) -> Result<String, ConfigError> {
     env_or("DATABASE_URL", local_database_url(default_database))
 }
 
