@@ -29,6 +29,8 @@ pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     let handler = PgIdempotent::new(pool, SERVICE, saga_handler);
     let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler)
         .retry_policy(account_wait::retry_policy(settings.account_wait));
-    app.spawn("consumer", |shutdown| consumer.run(shutdown));
+    app.spawn("consumer", |shutdown| async move {
+        Ok(consumer.run(shutdown).await?)
+    });
     Ok(app)
 }

@@ -44,6 +44,8 @@ pub async fn build_with_store(
     app.spawn("outbox relay", store.outbox_relay(producer, kafka));
     let handler = SagaHandler::new(store);
     let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler);
-    app.spawn("saga consumer", |shutdown| consumer.run(shutdown));
+    app.spawn("saga consumer", |shutdown| async move {
+        Ok(consumer.run(shutdown).await?)
+    });
     Ok(app)
 }

@@ -55,7 +55,9 @@ pub async fn build_with_notifier(
     );
     let handler = Kicking::new(handler, kick.clone());
     let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler);
-    app.spawn("consumer", |shutdown| consumer.run(shutdown));
+    app.spawn("consumer", |shutdown| async move {
+        Ok(consumer.run(shutdown).await?)
+    });
     let dispatcher = Dispatcher::new(conn, keys, notifier, kick);
     app.spawn("dispatcher", |shutdown| dispatcher.run(shutdown));
     Ok(app)

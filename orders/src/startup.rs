@@ -33,7 +33,9 @@ pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     app.spawn_outbox_relay()?;
     let handler = PgIdempotent::new(pool.clone(), SERVICE, SagaHandler);
     let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler);
-    app.spawn("consumer", |shutdown| consumer.run(shutdown));
+    app.spawn("consumer", |shutdown| async move {
+        Ok(consumer.run(shutdown).await?)
+    });
     let (timeout, poll) = (settings.order_timeout, settings.deadline_poll);
     app.spawn("deadline", |shutdown| {
         deadline::run(pool, timeout, poll, shutdown)

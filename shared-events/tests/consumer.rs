@@ -114,6 +114,8 @@ async fn effects(pool: &PgPool, order_id: Uuid) -> Option<i32> {
 }
 
 async fn setup() -> (common::Env, String) {
+    // The runner creates no topics (a service does at start-up): this creates the topic and
+    // its dead-letter topic.
     let env = env(&[EventType::OrderCancelled]).await;
     sqlx::query("CREATE TABLE effects (order_id UUID PRIMARY KEY, n INT NOT NULL)")
         .execute(&env.pool)

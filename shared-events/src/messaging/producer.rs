@@ -1,21 +1,35 @@
 //! The producer every service shares, and the one way an event becomes a Kafka record:
 //! its key, its JSON body, and the `event_type` and `traceparent` headers.
 
-use anyhow::Context;
+use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use crate::contracts::envelope::Envelope;
 use crate::messaging::config::KafkaConfig;
 
+/// The header naming the event's type, so a reader can route a record without parsing it.
 pub const HEADER_EVENT_TYPE: &str = "event_type";
+/// The header carrying the W3C trace context of the request that caused the event, so the
+/// consumer's span joins the producer's trace.
 pub const HEADER_TRACEPARENT: &str = "traceparent";
 
-pub fn build_producer(config: &KafkaConfig) -> anyhow::Result<FutureProducer> {
+/// Why no producer could be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ProducerError {
+    /// librdkafka refused the producer configuration (a bad setting, an unresolvable
+    /// `bootstrap.servers`): nothing can be published until the configuration is fixed.
+    #[error("creating the Kafka producer")]
+    Create(#[source] KafkaError),
+}
+
+/// The producer for `config`'s brokers, with the settings every service shares (see
+/// [`KafkaConfig::producer_config`]).
+pub fn build_producer(config: &KafkaConfig) -> Result<FutureProducer, ProducerError> {
     config
         .producer_config()
         .create()
-        .context("creating the Kafka producer")
+        .map_err(ProducerError::Create)
 }
 
 /// The headers of a record carrying an event of type `event_type`.

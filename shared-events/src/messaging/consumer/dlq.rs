@@ -15,6 +15,7 @@ use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio_util::sync::CancellationToken;
 
+use super::attempt::MessageEnd;
 use crate::messaging::metrics;
 
 /// What every header this module adds starts with; the rest are the original's.
@@ -64,24 +65,31 @@ impl DlqReason {
     }
 }
 
+/// A message given up on, and what its `dlq.*` headers say about why.
 pub(crate) struct DeadLetter<'a> {
+    /// The original message: its key, payload and headers are sent on unchanged.
     pub message: &'a OwnedMessage,
+    /// Where it goes: `<topic>.dlq` of its event type.
     pub dlq_topic: String,
+    /// Why it was given up on, for the operator deciding whether to redrive it.
     pub reason: DlqReason,
+    /// The handler's or the decoder's error, as text.
     pub error: String,
+    /// How many times the handler was called (0 for an undecodable message).
     pub attempts: u32,
+    /// The consumer group that gave up on it.
     pub group_id: &'a str,
 }
 
 /// Publishes the dead letter, retrying errors that may pass until the broker acks it or
 /// shutdown is requested. Returns whether the partition may move on (if not, the offset must
-/// not be stored): true once the letter, or a cut-down copy, is published, or when neither
-/// can ever be.
+/// not be stored): [`MessageEnd::Done`] once the letter, or a cut-down copy, is published, or
+/// when neither can ever be; [`MessageEnd::Interrupted`] when shutdown came first.
 pub(crate) async fn publish(
     producer: &FutureProducer,
     letter: DeadLetter<'_>,
     shutdown: &CancellationToken,
-) -> bool {
+) -> MessageEnd {
     let m = letter.message;
     let payload = m.payload();
     let mut headers = headers(&letter, &letter.error, None);
@@ -97,7 +105,7 @@ pub(crate) async fn publish(
             record = record.payload(payload);
         }
         let error = match producer.send(record, Duration::from_secs(10)).await {
-            Ok(_) => return true,
+            Ok(_) => return MessageEnd::Done,
             Err((e, _)) => e,
         };
         if never_accepted(&error) {
@@ -113,7 +121,7 @@ pub(crate) async fn publish(
                     dead_letter_error = %letter.error,
                     "the broker refuses even a cut-down dead letter; it is only in this log"
                 );
-                return true;
+                return MessageEnd::Done;
             }
             tracing::warn!(
                 error = %error,
@@ -131,7 +139,7 @@ pub(crate) async fn publish(
         tracing::error!(error = %error, topic = %letter.dlq_topic, "dead-lettering failed; retrying");
         tokio::select! {
             _ = tokio::time::sleep(backoff) => {}
-            _ = shutdown.cancelled() => return false,
+            _ = shutdown.cancelled() => return MessageEnd::Interrupted,
         }
         backoff = (backoff * 2).min(Duration::from_secs(5));
     }

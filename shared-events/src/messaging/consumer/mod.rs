@@ -4,11 +4,22 @@
 //! [`crate::messaging::postgres::PgIdempotent`], which supplies the atomic "effect + inbox record" step)
 //! and hands it to a [`ConsumerRunner`], which owns everything else: subscription, decoding,
 //! tracing, retries with backoff, dead-lettering, offset storage and shutdown.
+//!
+//! The runner's parts, outermost first: `runner` (set-up, restarts, the final flush),
+//! `session` (one consumer's life), `dispatch` (routing to the partition workers, pausing a
+//! full partition), `worker` (one partition, in batches, storing offsets), `attempt` (one
+//! message: decode, retries, panics) and `dlq` (dead letters); `error` says why a runner
+//! could not start.
 
+mod attempt;
 mod classify;
+mod dispatch;
 mod dlq;
+mod error;
 mod retry;
 mod runner;
+mod session;
+mod worker;
 
 use async_trait::async_trait;
 
@@ -20,6 +31,7 @@ pub use dlq::{
     HEADER_DLQ_ORIGINAL_OFFSET, HEADER_DLQ_ORIGINAL_PARTITION, HEADER_DLQ_ORIGINAL_TOPIC,
     HEADER_DLQ_PREFIX, HEADER_DLQ_REASON, HEADER_DLQ_TRUNCATED,
 };
+pub use error::ConsumerError;
 pub use retry::RetryPolicy;
 pub use runner::ConsumerRunner;
 
@@ -33,6 +45,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The `outcome` label of the handled-events metric.
     pub fn as_str(&self) -> &'static str {
         match self {
             Outcome::Applied => "applied",
@@ -68,6 +81,7 @@ impl HandlerError {
         }
     }
 
+    /// A failure that can never succeed: the event is dead-lettered at once.
     pub fn permanent(e: impl Into<anyhow::Error>) -> Self {
         HandlerError::Permanent(e.into())
     }
@@ -128,6 +142,8 @@ pub fn event_span(event: &Envelope) -> tracing::Span {
 /// Handles one event. Must be idempotent by `event.event_id`; the store adapters make it so.
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {
+    /// Applies `event` once: [`Outcome::Duplicate`] if it had been applied before; an error
+    /// says whether trying again can help.
     async fn handle(&self, event: &Envelope) -> Result<Outcome, HandlerError>;
 
     /// Handles several events (in order) as one atomic unit, if the store can: one

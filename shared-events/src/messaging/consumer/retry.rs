@@ -2,11 +2,15 @@
 
 use std::time::Duration;
 
+/// How a transient handler failure is retried: how many attempts, and the pause between them.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included; after the last, the message is dead-lettered.
     pub max_attempts: u32,
+    /// The pause after the first failed attempt; each later one doubles it.
     pub initial_backoff: Duration,
+    /// The longest pause; also the pause between the endless retries of an unavailable
+    /// dependency.
     pub max_backoff: Duration,
 }
 
