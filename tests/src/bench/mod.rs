@@ -5,16 +5,25 @@
 //! timestamps, the CPU each process of the system spent per saga, and the orders left
 //! PENDING; then it runs the SPEC §5 invariant checker and fails if any invariant is violated.
 //!
+//! - [`args`], [`command`]: `saga-bench`'s command line and its commands;
+//! - [`system`]: where the running system is (hosts, repository, stack directory, deadline);
 //! - [`run`]: one run, from a fresh mix of customers and SKUs to the invariant check;
 //! - [`drive`]: the open and the closed loop;
 //! - [`cpu`]: CPU seconds of the system's processes, read from `/proc`;
 //! - [`ceiling`]: the broker's and PostgreSQL's own rates, measured in the same run;
 //! - [`report`]: latency percentiles and the printed report;
-//! - [`sweep`]: rising offered rates until the system stops keeping up, as a table and chart.
+//! - [`print`]: what is printed after each run;
+//! - [`sweep`]: rising offered rates until the system stops keeping up, as a table and chart;
+//! - [`publish`]: the sweep written into `docs/`.
 
+pub mod args;
 pub mod ceiling;
+pub mod command;
 pub mod cpu;
 pub mod drive;
+pub mod print;
+pub mod publish;
 pub mod report;
 pub mod run;
 pub mod sweep;
+pub mod system;
