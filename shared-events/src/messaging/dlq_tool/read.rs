@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use uuid::Uuid;
@@ -40,6 +40,27 @@ pub async fn read_topic(
     let dlq = resolve_dlq_topic(config, topic)?;
     let config = config.clone();
     tokio::task::spawn_blocking(move || read_blocking(&config, Some(&dlq))).await?
+}
+
+/// How long the reader waits before asking again for a partition that is not ready.
+const NOT_READY_PAUSE: Duration = Duration::from_millis(50);
+
+/// A partition's low and high watermarks, asked again (within [`BROKER_TIMEOUT`]) while the
+/// broker says the partition is not ready: a topic created a moment ago (by a service starting)
+/// is in the metadata with a leader before that leader answers for it, and says
+/// `NotLeaderForPartition` meanwhile.
+fn watermarks(consumer: &BaseConsumer, topic: &str, partition: i32) -> KafkaResult<(i64, i64)> {
+    let started = Instant::now();
+    loop {
+        match consumer.fetch_watermarks(topic, partition, BROKER_TIMEOUT) {
+            Err(KafkaError::MetadataFetch(
+                RDKafkaErrorCode::NotLeaderForPartition
+                | RDKafkaErrorCode::LeaderNotAvailable
+                | RDKafkaErrorCode::UnknownTopicOrPartition,
+            )) if started.elapsed() < BROKER_TIMEOUT => std::thread::sleep(NOT_READY_PAUSE),
+            answer => return answer,
+        }
+    }
 }
 
 /// One partition to read, from `next` up to (not including) `high`.
@@ -76,12 +97,13 @@ fn read_blocking(
             continue;
         }
         for partition in topic.partitions() {
-            let (low, high) = consumer
-                .fetch_watermarks(topic.name(), partition.id(), BROKER_TIMEOUT)
-                .map_err(|source| DlqToolError::Watermarks {
-                    topic: topic.name().to_owned(),
-                    partition: partition.id(),
-                    source,
+            let (low, high) =
+                watermarks(&consumer, topic.name(), partition.id()).map_err(|source| {
+                    DlqToolError::Watermarks {
+                        topic: topic.name().to_owned(),
+                        partition: partition.id(),
+                        source,
+                    }
                 })?;
             if high > low {
                 ranges.insert(
