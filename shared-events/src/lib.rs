@@ -10,6 +10,8 @@
 //!
 //! The types a service names most often are re-exported here.
 
+#![warn(missing_docs)]
+
 pub mod contracts;
 pub mod kit;
 pub mod messaging;
