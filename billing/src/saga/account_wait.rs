@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 /// How long billing has been waiting for the account of `order_id`'s customer (zero the
 /// first time it asks).
-#[tracing::instrument(skip_all, fields(%order_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(%order_id))]
 pub async fn waited(pool: &PgPool, order_id: Uuid) -> Result<Duration, sqlx::Error> {
     sqlx::query("INSERT INTO account_waits (order_id) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(order_id)
@@ -35,7 +35,7 @@ pub async fn waited(pool: &PgPool, order_id: Uuid) -> Result<Duration, sqlx::Err
 }
 
 /// Forgets the wait of a settled order (inside the settling transaction).
-#[tracing::instrument(skip_all, fields(%order_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(%order_id))]
 pub async fn clear(conn: &mut PgConnection, order_id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM account_waits WHERE order_id = $1")
         .bind(order_id)

@@ -16,7 +16,7 @@ use crate::store::accounts::{self, Debit};
 use crate::store::payments::{self, Payment};
 
 /// Charges the order `o` of `event` (see the module's doc).
-#[tracing::instrument(skip_all, fields(event_id = %event.event_id, order_id = %o.order_id, customer_id = %o.customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(event_id = %event.event_id, order_id = %o.order_id, customer_id = %o.customer_id))]
 pub(super) async fn handle(
     billing: &SagaHandler,
     tx: &mut PgConnection,

@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 use crate::store::accounts;
 
 /// Opens the account `c` of `event` announces, unless it is open already.
-#[tracing::instrument(skip_all, fields(event_id = %event.event_id, customer_id = %c.customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(event_id = %event.event_id, customer_id = %c.customer_id))]
 pub(super) async fn handle(
     tx: &mut PgConnection,
     event: &Envelope,

@@ -13,7 +13,7 @@ use crate::store::accounts;
 use crate::store::payments::{self, Payment};
 
 /// Refunds the order `c` of `event` cancels, or leaves its tombstone (see the module's doc).
-#[tracing::instrument(skip_all, fields(event_id = %event.event_id, order_id = %c.order_id, customer_id = %c.customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(event_id = %event.event_id, order_id = %c.order_id, customer_id = %c.customer_id))]
 pub(super) async fn handle(
     tx: &mut PgConnection,
     event: &Envelope,

@@ -10,7 +10,7 @@ use crate::domain::{Balance, DepositAmount};
 
 /// Opens the account with `balance = credit_limit`. Returns false if it was open already
 /// (a second `customer.created` for one customer changes nothing).
-#[tracing::instrument(skip_all, fields(%customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(%customer_id))]
 pub async fn open(
     conn: &mut PgConnection,
     customer_id: Uuid,
@@ -38,7 +38,7 @@ pub const MAX_BALANCE: &str = "999999999999.99";
 /// The account row is locked first; the charges are summed by the next statement, whose
 /// snapshot is taken after the lock, so a charge committed meanwhile is counted. (Charging and
 /// refunding move money between the balance and the charges; only deposits raise the sum.)
-#[tracing::instrument(skip_all, fields(%customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(%customer_id))]
 pub async fn deposit(
     pool: &PgPool,
     customer_id: Uuid,
@@ -76,7 +76,7 @@ pub async fn deposit(
 }
 
 /// Locks the account's row until the transaction ends; false if there is no account.
-#[tracing::instrument(skip_all, fields(%customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(%customer_id))]
 async fn lock(conn: &mut PgConnection, customer_id: Uuid) -> Result<bool, sqlx::Error> {
     let locked: Option<Decimal> =
         sqlx::query_scalar("SELECT balance FROM accounts WHERE customer_id = $1 FOR UPDATE")
@@ -100,7 +100,7 @@ pub enum Debit {
 /// Takes `amount` from the balance if it covers it. The account row is locked first (so the
 /// answer "no account" or "not enough" is about the row as it is now), and the update itself
 /// is conditional, so the balance cannot go below zero whatever runs concurrently.
-#[tracing::instrument(skip_all, fields(%customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(%customer_id))]
 pub async fn debit(
     conn: &mut PgConnection,
     customer_id: Uuid,
@@ -125,7 +125,7 @@ pub async fn debit(
 }
 
 /// Gives `amount` back (a refund). Returns false if the account does not exist.
-#[tracing::instrument(skip_all, fields(%customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(%customer_id))]
 pub async fn credit(
     conn: &mut PgConnection,
     customer_id: Uuid,

@@ -21,7 +21,7 @@ pub struct Payment {
 }
 
 /// The order's payment, locked for the rest of the transaction.
-#[tracing::instrument(skip_all, fields(%order_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(%order_id))]
 pub async fn lock(conn: &mut PgConnection, order_id: Uuid) -> Result<Option<Payment>, sqlx::Error> {
     let row: Option<(Uuid, rust_decimal::Decimal, String)> = sqlx::query_as(
         "SELECT customer_id, amount, status FROM payments WHERE order_id = $1 FOR UPDATE",
@@ -44,7 +44,7 @@ pub async fn lock(conn: &mut PgConnection, order_id: Uuid) -> Result<Option<Paym
 
 /// Records the order's payment. Returns false if the order already has one (another
 /// transaction claimed it meanwhile); the caller must then undo its effect.
-#[tracing::instrument(skip_all, fields(order_id = %payment.order_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %payment.order_id))]
 pub async fn insert(
     conn: &mut PgConnection,
     payment: &Payment,
@@ -66,7 +66,7 @@ pub async fn insert(
 }
 
 /// Moves a locked payment to `status`.
-#[tracing::instrument(skip_all, fields(%order_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(%order_id))]
 pub async fn set_status(
     conn: &mut PgConnection,
     order_id: Uuid,

@@ -59,7 +59,7 @@ struct PaymentRow {
 }
 
 /// The statement ([`StoreError::NoAccount`] if billing has no account for the customer).
-#[tracing::instrument(skip_all, fields(%customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(%customer_id))]
 pub async fn find(pool: &PgPool, customer_id: Uuid) -> Result<Statement, StoreError> {
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

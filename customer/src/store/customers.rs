@@ -28,7 +28,7 @@ pub struct Customer {
 
 /// Inserts the customer and enqueues its `customer.created` in one transaction: the event is
 /// published if and only if the customer exists.
-#[tracing::instrument(skip_all, fields(customer_id = Empty))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = Empty))]
 pub async fn insert(
     pool: &PgPool,
     new: NewCustomer,
@@ -65,7 +65,7 @@ pub async fn insert(
 }
 
 /// The customer with this id ([`StoreError::NotFound`] if there is none).
-#[tracing::instrument(skip_all, fields(customer_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %id))]
 pub async fn find(pool: &PgPool, id: Uuid) -> Result<Customer, StoreError> {
     let row: Option<(String, String, rust_decimal::Decimal, DateTime<Utc>)> =
         sqlx::query_as("SELECT name, email, credit_limit, created_at FROM customers WHERE id = $1")

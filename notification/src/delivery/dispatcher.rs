@@ -83,7 +83,7 @@ impl Dispatcher {
     }
 
     /// Delivers one notification; true if it is no longer pending.
-    #[tracing::instrument(skip_all, fields(notification_id = %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(notification_id = %id))]
     async fn deliver(&self, conn: &mut ConnectionManager, id: Uuid) -> StoreResult<bool> {
         if !store::claim(conn, &self.keys, id, LEASE_MS).await? {
             return Ok(false);

@@ -9,7 +9,7 @@ use crate::domain::Message;
 use crate::store::{self, Keys, Notification};
 
 /// Writes the replica (again, identically, on a replay) and the welcome under its guard.
-#[tracing::instrument(skip_all, fields(customer_id = %c.customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %c.customer_id))]
 pub fn handle(keys: &Keys, c: &CustomerCreated) -> RedisEffect {
     let welcome = Notification::new(c.customer_id, Message::welcome(c));
     always(store::customer_commands(keys, c)).once(

@@ -7,7 +7,7 @@ use shared_events::Envelope;
 use crate::store::{self, Keys};
 
 /// The alert, under a guard per event: a replay of the event adds no second alert.
-#[tracing::instrument(skip_all, fields(sku = %e.sku, event_id = %event.event_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(sku = %e.sku, event_id = %event.event_id))]
 pub fn handle(keys: &Keys, event: &Envelope, e: &LowStock) -> RedisEffect {
     RedisEffect::new().once(
         keys.once_alert(event.event_id),

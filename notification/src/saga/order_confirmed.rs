@@ -9,7 +9,7 @@ use crate::domain::Message;
 use crate::store::Keys;
 
 /// The notification, once per order, when the customer is known.
-#[tracing::instrument(skip_all, fields(order_id = %e.order_id, customer_id = %e.customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %e.order_id, customer_id = %e.customer_id))]
 pub async fn handle(keys: &Keys, conn: &mut ConnectionManager, e: &OrderConfirmed) -> Plan {
     notify_once(keys, conn, e.customer_id, e.order_id, |to| {
         Message::order_confirmed(to, e)

@@ -10,7 +10,7 @@ use super::{always, Plan};
 use crate::store::{self, Keys};
 
 /// Replaces the SKU's numbers, unless those kept are newer.
-#[tracing::instrument(skip_all, fields(sku = %e.sku))]
+#[tracing::instrument(level = "debug", skip_all, fields(sku = %e.sku))]
 pub async fn handle(
     keys: &Keys,
     conn: &mut ConnectionManager,

@@ -22,7 +22,7 @@ pub fn customer_commands(keys: &Keys, c: &CustomerCreated) -> Vec<Command> {
 }
 
 /// The customer's name and email, if `customer.created` has been seen.
-#[tracing::instrument(skip_all, fields(%customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(%customer_id))]
 pub async fn find_recipient(
     conn: &mut ConnectionManager,
     keys: &Keys,

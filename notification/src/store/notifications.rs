@@ -124,7 +124,7 @@ pub fn create_commands(keys: &Keys, n: &Notification) -> Vec<Command> {
 }
 
 /// Runs `commands` in one `MULTI`/`EXEC`: all of them or (on a connection failure) none.
-#[tracing::instrument(skip_all, fields(commands = commands.len()))]
+#[tracing::instrument(level = "debug", skip_all, fields(commands = commands.len()))]
 pub async fn apply_atomically(
     conn: &mut ConnectionManager,
     commands: &[Command],
@@ -138,7 +138,7 @@ pub async fn apply_atomically(
 }
 
 /// The notification `id`, if it exists (and reads back whole).
-#[tracing::instrument(skip_all, fields(notification_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(notification_id = %id))]
 pub async fn find(
     conn: &mut ConnectionManager,
     keys: &Keys,
@@ -156,7 +156,7 @@ pub async fn find(
 }
 
 /// A customer's newest `limit` notifications, newest first.
-#[tracing::instrument(skip_all, fields(%customer_id, limit))]
+#[tracing::instrument(level = "debug", skip_all, fields(%customer_id, limit))]
 pub async fn list_for_customer(
     conn: &mut ConnectionManager,
     keys: &Keys,
@@ -177,7 +177,7 @@ pub async fn list_for_customer(
 }
 
 /// Up to `n` ids of notifications not yet delivered, oldest first.
-#[tracing::instrument(skip_all, fields(n))]
+#[tracing::instrument(level = "debug", skip_all, fields(n))]
 pub async fn pending(
     conn: &mut ConnectionManager,
     keys: &Keys,
@@ -193,7 +193,7 @@ pub async fn pending(
 }
 
 /// Takes a lease on delivering `id` for `lease_ms`; false if another dispatcher holds one.
-#[tracing::instrument(skip_all, fields(notification_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(notification_id = %id))]
 pub async fn claim(
     conn: &mut ConnectionManager,
     keys: &Keys,
@@ -221,7 +221,7 @@ return 1
 "#;
 
 /// Records that `id` was delivered (the first delivery time is kept) and no longer pending.
-#[tracing::instrument(skip_all, fields(notification_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(notification_id = %id))]
 pub async fn mark_sent(
     conn: &mut ConnectionManager,
     keys: &Keys,

@@ -113,7 +113,7 @@ pub fn stock_commands(keys: &Keys, e: &StockUpdated, at: DateTime<Utc>) -> Vec<C
 }
 
 /// When the numbers kept for `sku` occurred (µs since the epoch), if any are kept.
-#[tracing::instrument(skip_all, fields(sku))]
+#[tracing::instrument(level = "debug", skip_all, fields(sku))]
 pub async fn latest_stock_at_us(
     conn: &mut ConnectionManager,
     keys: &Keys,
@@ -128,7 +128,7 @@ pub async fn latest_stock_at_us(
 }
 
 /// All kept alerts, newest first.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_alerts(
     conn: &mut ConnectionManager,
     keys: &Keys,
@@ -146,7 +146,7 @@ pub async fn list_alerts(
 }
 
 /// The latest numbers of every SKU seen, ordered by SKU.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_stock(
     conn: &mut ConnectionManager,
     keys: &Keys,

@@ -88,7 +88,7 @@ pub struct Transition {
 }
 
 /// The end of the feed as it stands: a reader starting here sees only what happens next.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn tail(pool: &PgPool) -> Result<Cursor, StoreError> {
     let row = sqlx::query(
         "SELECT xid::text AS xid, seq FROM order_history \
@@ -104,7 +104,7 @@ pub async fn tail(pool: &PgPool) -> Result<Cursor, StoreError> {
 }
 
 /// Up to `limit` transitions after `cursor`, oldest first.
-#[tracing::instrument(skip_all, fields(%cursor))]
+#[tracing::instrument(level = "debug", skip_all, fields(%cursor))]
 pub async fn after(
     pool: &PgPool,
     cursor: Cursor,

@@ -24,7 +24,7 @@ pub struct Listing {
 }
 
 /// Orders newest first, as `listing` selects them.
-#[tracing::instrument(skip_all, fields(customer_id = ?listing.customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = ?listing.customer_id))]
 pub async fn list(pool: &PgPool, listing: &Listing) -> Result<Vec<Order>, StoreError> {
     let mut query =
         sqlx::QueryBuilder::new(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE true"));
@@ -51,7 +51,7 @@ pub async fn list(pool: &PgPool, listing: &Listing) -> Result<Vec<Order>, StoreE
 }
 
 /// Where order `id` stands in the newest-first listing: the key `before` takes.
-#[tracing::instrument(skip_all, fields(order_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %id))]
 pub async fn position(
     pool: &PgPool,
     id: Uuid,
@@ -66,7 +66,7 @@ pub async fn position(
 
 /// How many orders are in each status, and how many reached a terminal one in the last
 /// `window`.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn summary(
     pool: &PgPool,
     window: std::time::Duration,

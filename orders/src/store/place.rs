@@ -30,7 +30,7 @@ pub enum Placed {
 /// of two concurrent requests with one key exactly one inserts, and the other (which PostgreSQL
 /// makes wait for the first to commit) inserts nothing, then finds the first order and returns
 /// it — or [`StoreError::KeyReused`] when its request differs.
-#[tracing::instrument(skip_all, fields(customer_id = %request.customer_id, order_id = tracing::field::Empty))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %request.customer_id, order_id = tracing::field::Empty))]
 pub async fn place(
     pool: &PgPool,
     request: &NewOrder,

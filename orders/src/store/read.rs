@@ -74,7 +74,7 @@ fn history_event_type() -> RefOr<Schema> {
 }
 
 /// The order `id`, if there is one.
-#[tracing::instrument(skip_all, fields(order_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %id))]
 pub async fn find(pool: &PgPool, id: Uuid) -> Result<Option<Order>, StoreError> {
     let rows = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
         .bind(id)
@@ -84,7 +84,7 @@ pub async fn find(pool: &PgPool, id: Uuid) -> Result<Option<Order>, StoreError> 
 }
 
 /// The lines of an order, in the order they were placed.
-#[tracing::instrument(skip_all, fields(order_id = %order_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %order_id))]
 pub async fn lines(conn: &mut PgConnection, order_id: Uuid) -> Result<Vec<OrderLine>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT sku, quantity, unit_price FROM order_lines WHERE order_id = $1 ORDER BY line_no",

@@ -13,7 +13,7 @@ use super::read::money_of;
 use super::StoreError;
 
 /// Records a customer. A customer never changes, so a repeat is a no-op.
-#[tracing::instrument(skip_all, fields(customer_id = %c.customer_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %c.customer_id))]
 pub async fn upsert_customer(
     conn: &mut PgConnection,
     c: &CustomerCreated,
@@ -31,7 +31,7 @@ pub async fn upsert_customer(
 
 /// Keeps the latest name and price of a SKU. The events of one SKU share a Kafka key, so they
 /// arrive in the order inventory committed them: the last one applied is the newest.
-#[tracing::instrument(skip_all, fields(sku = %s.sku))]
+#[tracing::instrument(level = "debug", skip_all, fields(sku = %s.sku))]
 pub async fn upsert_product(conn: &mut PgConnection, s: &StockUpdated) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO products (sku, name, price) VALUES ($1, $2, $3) \
@@ -47,7 +47,7 @@ pub async fn upsert_product(conn: &mut PgConnection, s: &StockUpdated) -> Result
 }
 
 /// Whether `customer.created` has told orders of customer `id`.
-#[tracing::instrument(skip_all, fields(customer_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %id))]
 pub async fn customer_exists(pool: &PgPool, id: Uuid) -> Result<bool, StoreError> {
     let known = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1)")
         .bind(id)
@@ -57,7 +57,7 @@ pub async fn customer_exists(pool: &PgPool, id: Uuid) -> Result<bool, StoreError
 }
 
 /// The current unit price of each of `skus` the catalogue knows.
-#[tracing::instrument(skip_all, fields(skus = skus.len()))]
+#[tracing::instrument(level = "debug", skip_all, fields(skus = skus.len()))]
 pub async fn prices(pool: &PgPool, skus: &[String]) -> Result<HashMap<String, Money>, StoreError> {
     let rows: Vec<(String, rust_decimal::Decimal)> =
         sqlx::query_as("SELECT sku, price FROM products WHERE sku = ANY($1)")

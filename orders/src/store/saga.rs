@@ -28,7 +28,7 @@ pub struct Step {
 /// Applies `input` to order `order_id` under a row lock. `seen` is the saga event to record in
 /// the history (none for the deadline); `cause` is the event the emitted one reacts to.
 /// Returns `None` when there is no such order.
-#[tracing::instrument(skip_all, fields(order_id = %order_id, event_id = ?cause.map(|c| c.event_id)))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %order_id, event_id = ?cause.map(|c| c.event_id)))]
 pub async fn advance(
     conn: &mut PgConnection,
     order_id: Uuid,
@@ -111,7 +111,7 @@ pub async fn advance(
 /// Cancels up to `max` orders still pending `timeout` after they were placed, each in its own
 /// transaction. `FOR UPDATE SKIP LOCKED` lets several instances sweep at once without waiting
 /// on each other, and the step itself re-checks the state, so no order is cancelled twice.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn cancel_overdue(
     pool: &PgPool,
     timeout: Duration,
@@ -140,7 +140,7 @@ pub async fn cancel_overdue(
 
 /// Appends a saga event to an order's history, once per event type, with the order's state
 /// right after the step (which the saga feed shows). `at` defaults to now.
-#[tracing::instrument(skip_all, fields(order_id = %order_id, event_type = %event_type))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %order_id, event_type = %event_type))]
 async fn record_history(
     conn: &mut PgConnection,
     order_id: Uuid,

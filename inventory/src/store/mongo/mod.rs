@@ -107,7 +107,7 @@ impl InventoryStore for MongoStore {
 
     /// `hello` rather than `ping`: a server that answers but has left its replica set (or was
     /// restarted standalone) cannot run a step, so it is not ready either.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn ping(&self) -> Result<(), String> {
         let hello = self
             .db
@@ -117,7 +117,7 @@ impl InventoryStore for MongoStore {
         replica_set_of(&hello).map(|_| ())
     }
 
-    #[tracing::instrument(skip_all, fields(sku = %new.sku))]
+    #[tracing::instrument(level = "debug", skip_all, fields(sku = %new.sku))]
     async fn create_product(
         &self,
         new: NewProduct,
@@ -131,7 +131,7 @@ impl InventoryStore for MongoStore {
         Ok(step.product)
     }
 
-    #[tracing::instrument(skip_all, fields(sku = %sku, quantity))]
+    #[tracing::instrument(level = "debug", skip_all, fields(sku = %sku, quantity))]
     async fn restock(
         &self,
         sku: &Sku,
@@ -146,7 +146,7 @@ impl InventoryStore for MongoStore {
         transaction::run(&self.db, &step).await
     }
 
-    #[tracing::instrument(skip_all, fields(sku = %sku))]
+    #[tracing::instrument(level = "debug", skip_all, fields(sku = %sku))]
     async fn product(&self, sku: &Sku) -> Result<Option<Product>, StoreError> {
         let found = self
             .db
@@ -156,7 +156,7 @@ impl InventoryStore for MongoStore {
         Ok(found.map(ProductDoc::into_domain).transpose()?)
     }
 
-    #[tracing::instrument(skip_all, fields(order_id = %order_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(order_id = %order_id))]
     async fn reservation(&self, order_id: Uuid) -> Result<Option<Reservation>, StoreError> {
         let found = self
             .db
@@ -166,7 +166,7 @@ impl InventoryStore for MongoStore {
         Ok(found.map(ReservationDoc::into_domain).transpose()?)
     }
 
-    #[tracing::instrument(skip_all, fields(order_id = %request.order_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(order_id = %request.order_id))]
     async fn reserve(
         &self,
         request: ReservationRequest,
@@ -179,7 +179,7 @@ impl InventoryStore for MongoStore {
         transaction::run(&self.db, &step).await
     }
 
-    #[tracing::instrument(skip_all, fields(order_id = %order_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(order_id = %order_id))]
     async fn release(
         &self,
         order_id: Uuid,
@@ -192,12 +192,12 @@ impl InventoryStore for MongoStore {
         transaction::run(&self.db, &step).await
     }
 
-    #[tracing::instrument(skip_all, fields(event_id = %event.event_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event.event_id))]
     async fn handle_event(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
         self.saga.handle(event).await
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn outbox_events(&self) -> Result<Vec<Envelope>, StoreError> {
         let docs: Vec<Document> = self
             .db

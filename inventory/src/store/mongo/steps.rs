@@ -23,7 +23,7 @@ use crate::domain::{
 use crate::store::{Cause, StoreError};
 
 /// One order's step (saga event or `POST /stock/reserve`).
-#[tracing::instrument(skip_all, fields(order_id = %command.order_id()))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %command.order_id()))]
 pub async fn apply(
     session: &mut ClientSession,
     db: &Database,

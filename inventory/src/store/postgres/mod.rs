@@ -69,7 +69,7 @@ async fn lock_order(conn: &mut PgConnection, order_id: Uuid) -> Result<(), Store
 }
 
 /// One order's step: lock the order, load, decide, write, enqueue; on the caller's transaction.
-#[tracing::instrument(skip_all, fields(order_id = %command.order_id()))]
+#[tracing::instrument(level = "debug", skip_all, fields(order_id = %command.order_id()))]
 async fn apply(
     conn: &mut PgConnection,
     command: &Command,
@@ -111,7 +111,7 @@ impl InventoryStore for PgStore {
         "postgres"
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn ping(&self) -> Result<(), String> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
@@ -120,7 +120,7 @@ impl InventoryStore for PgStore {
             .map_err(|e| e.to_string())
     }
 
-    #[tracing::instrument(skip_all, fields(sku = %new.sku))]
+    #[tracing::instrument(level = "debug", skip_all, fields(sku = %new.sku))]
     async fn create_product(
         &self,
         new: NewProduct,
@@ -137,7 +137,7 @@ impl InventoryStore for PgStore {
         Ok(product)
     }
 
-    #[tracing::instrument(skip_all, fields(sku = %sku, quantity))]
+    #[tracing::instrument(level = "debug", skip_all, fields(sku = %sku, quantity))]
     async fn restock(
         &self,
         sku: &Sku,
@@ -161,19 +161,19 @@ impl InventoryStore for PgStore {
         Ok(change.after)
     }
 
-    #[tracing::instrument(skip_all, fields(sku = %sku))]
+    #[tracing::instrument(level = "debug", skip_all, fields(sku = %sku))]
     async fn product(&self, sku: &Sku) -> Result<Option<Product>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         rows::product(&mut conn, sku).await
     }
 
-    #[tracing::instrument(skip_all, fields(order_id = %order_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(order_id = %order_id))]
     async fn reservation(&self, order_id: Uuid) -> Result<Option<Reservation>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         rows::reservation(&mut conn, order_id).await
     }
 
-    #[tracing::instrument(skip_all, fields(order_id = %request.order_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(order_id = %request.order_id))]
     async fn reserve(
         &self,
         request: ReservationRequest,
@@ -199,7 +199,7 @@ impl InventoryStore for PgStore {
         left_by("reserve", decision.reservation)
     }
 
-    #[tracing::instrument(skip_all, fields(order_id = %order_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(order_id = %order_id))]
     async fn release(
         &self,
         order_id: Uuid,
@@ -230,12 +230,12 @@ impl InventoryStore for PgStore {
         left_by("release", decision.reservation)
     }
 
-    #[tracing::instrument(skip_all, fields(event_id = %event.event_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event.event_id))]
     async fn handle_event(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
         self.saga.handle(event).await
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn outbox_events(&self) -> Result<Vec<Envelope>, StoreError> {
         let rows: Vec<(String, Option<String>)> =
             sqlx::query_as("SELECT payload, traceparent FROM outbox ORDER BY id")
