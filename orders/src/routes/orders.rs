@@ -77,7 +77,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         (status = 422, description = "The request is not a valid order", body = ErrorBody),
         MalformedJson, PayloadTooLarge, Unavailable,
     ))]
-#[tracing::instrument(skip_all, fields(customer_id = tracing::field::Empty))]
+#[tracing::instrument(skip_all, fields(customer_id = tracing::field::Empty, order_id = tracing::field::Empty))]
 pub async fn create_order(
     req: HttpRequest,
     body: Json<CreateOrder>,
@@ -110,6 +110,7 @@ pub async fn create_order(
             order
         }
     };
+    tracing::Span::current().record("order_id", tracing::field::display(order.id));
     Ok(HttpResponse::Accepted().json(order))
 }
 
