@@ -36,14 +36,14 @@ pub struct DepositResponse {
 }
 
 /// Deposit into a customer's account
-#[utoipa::path(post, path = "/billing", request_body = DepositRequest, responses(
-    (status = 200, body = DepositResponse, description = "Deposited; the new balance"),
-    (body = ErrorBody, status = 404,
-        description = "account_not_found: billing has no account for this customer"),
-    (body = ErrorBody, status = 422, description = "invalid_amount (not a positive amount with \
-        at most two places), invalid_customer_id, invalid_request, balance_limit_exceeded"),
-    MalformedJson, PayloadTooLarge, Unavailable,
-))]
+#[utoipa::path(post, path = "/billing", tag = "billing",
+    request_body = DepositRequest,
+    responses(
+        (status = 200, description = "Deposited; the new balance", body = DepositResponse),
+        (status = 404, description = "account_not_found: billing has no account for this customer", body = ErrorBody),
+        (status = 422, description = "invalid_amount (not a positive amount with at most two places), invalid_customer_id, invalid_request, balance_limit_exceeded", body = ErrorBody),
+        MalformedJson, PayloadTooLarge, Unavailable,
+    ))]
 #[tracing::instrument(skip_all, fields(customer_id = tracing::field::Empty))]
 pub async fn deposit(
     body: Json<DepositRequest>,
@@ -64,12 +64,11 @@ pub async fn deposit(
 }
 
 /// A customer's account: balance and one payment entry per order, newest first
-#[utoipa::path(get, path = "/billing/{customer_id}",
+#[utoipa::path(get, path = "/billing/{customer_id}", tag = "billing",
     params(("customer_id" = Uuid, Path, description = "Whose account")),
     responses(
-        (status = 200, body = Statement, description = "The account"),
-        (body = ErrorBody, status = 404,
-            description = "account_not_found, or not_found for an id that is not a UUID"),
+        (status = 200, description = "The account", body = Statement),
+        (status = 404, description = "account_not_found (or an id that is not a UUID)", body = ErrorBody),
         Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]

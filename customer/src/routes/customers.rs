@@ -50,18 +50,14 @@ impl TryFrom<CreateCustomer> for NewCustomer {
 /// Register a customer
 ///
 /// Stores the customer and emits `customer.created` in one transaction.
-#[utoipa::path(
-    post,
-    path = "/customers",
+#[utoipa::path(post, path = "/customers", tag = "customers",
     request_body = CreateCustomer,
     responses(
-        (status = 201, body = Customer, description = "Registered"),
-        (status = 409, body = ErrorBody, description = "email_taken: a customer has this email"),
-        (status = 422, body = ErrorBody,
-            description = "invalid_name, invalid_email, invalid_credit_limit or invalid_request"),
+        (status = 201, description = "Registered", body = Customer),
+        (status = 409, description = "email_taken: a customer has this email", body = ErrorBody),
+        (status = 422, description = "invalid_name, invalid_email, invalid_credit_limit or invalid_request", body = ErrorBody),
         MalformedJson, PayloadTooLarge, Unavailable,
-    )
-)]
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn create_customer(
     req: HttpRequest,
@@ -75,17 +71,13 @@ pub async fn create_customer(
 }
 
 /// A customer by id
-#[utoipa::path(
-    get,
-    path = "/customers/{id}",
+#[utoipa::path(get, path = "/customers/{id}", tag = "customers",
     params(("id" = Uuid, Path, description = "The customer's id")),
     responses(
-        (status = 200, body = Customer, description = "The customer"),
-        (status = 404, body = ErrorBody,
-            description = "customer_not_found, or not_found for an id that is not a UUID"),
+        (status = 200, description = "The customer", body = Customer),
+        (status = 404, description = "customer_not_found (or an id that is not a UUID)", body = ErrorBody),
         Unavailable,
-    )
-)]
+    ))]
 #[tracing::instrument(skip_all, fields(customer_id = %id))]
 pub async fn get_customer(
     id: web::Path<Uuid>,

@@ -39,17 +39,13 @@ fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
 }
 
 /// A customer's notifications, newest first
-#[utoipa::path(
-    get,
-    path = "/notifications",
+#[utoipa::path(get, path = "/notifications", tag = "notifications",
     params(ListQuery),
     responses(
-        (status = 200, description = "Newest first; an unknown customer has none",
-            body = Vec<Notification>),
+        (status = 200, description = "Newest first; an unknown customer has none", body = Vec<Notification>),
         (status = 422, description = "invalid_customer_id or invalid_limit", body = ErrorBody),
         Unavailable,
-    )
-)]
+    ))]
 #[tracing::instrument(skip_all, fields(customer_id))]
 pub async fn list_notifications(
     query: web::Query<ListQuery>,

@@ -37,17 +37,13 @@ pub struct Accepted {
 /// Send a manual notification to a customer
 ///
 /// Stored at once (kind manual) and delivered asynchronously through the notifier.
-#[utoipa::path(
-    post,
-    path = "/notify",
+#[utoipa::path(post, path = "/notify", tag = "notifications",
     request_body = NotifyRequest,
     responses(
         (status = 202, description = "Accepted for delivery", body = Accepted),
-        (status = 422, description = "invalid_customer_id, invalid_subject, invalid_body or \
-                                      invalid_request", body = ErrorBody),
+        (status = 422, description = "invalid_customer_id, invalid_subject, invalid_body or invalid_request", body = ErrorBody),
         MalformedJson, PayloadTooLarge, Unavailable,
-    )
-)]
+    ))]
 #[tracing::instrument(skip_all, fields(customer_id, notification_id))]
 pub async fn notify(
     request: Json<NotifyRequest>,

@@ -17,14 +17,11 @@ pub struct StockAlerts {
 }
 
 /// Low-stock alerts (newest first) and the latest stock numbers per SKU
-#[utoipa::path(
-    get,
-    path = "/stock-alerts",
+#[utoipa::path(get, path = "/stock-alerts", tag = "stock alerts",
     responses(
         (status = 200, description = "Alerts and numbers", body = StockAlerts),
         Unavailable,
-    )
-)]
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn stock_alerts(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn.clone();
