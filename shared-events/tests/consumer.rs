@@ -23,7 +23,8 @@ use uuid::Uuid;
 
 /// Counts effects per order in a table; the cancellation `reason` scripts its behaviour:
 /// `flaky-N` fails transiently N times, `poison` fails permanently, `stuck` always transiently,
-/// `down-N` fails N times as a store that cannot be reached (the pool timing out).
+/// `down-N` fails N times as a store that cannot be reached (the pool timing out), and
+/// `down-N-flaky-M` fails N times so, then M times transiently.
 #[derive(Clone, Default)]
 struct Scripted {
     attempts: Arc<Mutex<HashMap<Uuid, u32>>>,
@@ -41,14 +42,27 @@ impl PgHandler for Scripted {
             *n += 1;
             *n
         };
-        if let Some(n) = c.reason.strip_prefix("flaky-") {
+        if let Some((down, flaky)) = c
+            .reason
+            .strip_prefix("down-")
+            .and_then(|rest| rest.split_once("-flaky-"))
+        {
+            let (down, flaky): (u32, u32) = (down.parse().unwrap(), flaky.parse().unwrap());
+            if attempt <= down {
+                return Err(sqlx::Error::PoolTimedOut.into());
+            }
+            if attempt <= down + flaky {
+                return Err(HandlerError::transient(anyhow::anyhow!(
+                    "flaky after the outage, attempt {attempt}"
+                )));
+            }
+        } else if let Some(n) = c.reason.strip_prefix("flaky-") {
             if attempt <= n.parse().unwrap() {
                 return Err(HandlerError::transient(anyhow::anyhow!(
                     "flaky, attempt {attempt}"
                 )));
             }
-        }
-        if let Some(n) = c.reason.strip_prefix("down-") {
+        } else if let Some(n) = c.reason.strip_prefix("down-") {
             if attempt <= n.parse().unwrap() {
                 return Err(sqlx::Error::PoolTimedOut.into());
             }
@@ -222,6 +236,55 @@ async fn an_unavailable_store_is_retried_past_the_attempt_limit_and_never_dead_l
         "nothing dead-lettered: {} letters",
         dead.len()
     );
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}
+
+/// An outage longer than the whole transient budget (4 attempts here) spends none of it: a
+/// transient failure just after the store is back is retried, not dead-lettered. Transient
+/// failures that outlast the budget after an outage still are, and the dead letter counts
+/// every call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_leaves_the_whole_transient_budget_to_the_failures_after_it() {
+    let (env, topic) = setup().await;
+    let (order, stuck_order) = (Uuid::now_v7(), Uuid::now_v7());
+    let event = cancelled(order, "down-6-flaky-1");
+    let stuck = cancelled(stuck_order, "down-5-flaky-99");
+    send_raw(&env.producer, &topic, &order.to_string(), &event.to_json()).await;
+    send_raw(
+        &env.producer,
+        &topic,
+        &stuck_order.to_string(),
+        &stuck.to_json(),
+    )
+    .await;
+
+    let handler = Scripted::default();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(runner(&env, handler.clone()).run(shutdown.clone()));
+    assert_eq!(wait_effect(&env.pool, order).await, 1, "applied after all");
+    assert_eq!(
+        handler.attempts.lock().unwrap()[&event.event_id],
+        8,
+        "6 unavailable, 1 transient, 1 applied"
+    );
+
+    let dlq = env.kafka.dlq_topic(EventType::OrderCancelled);
+    let dlq_reader = reader(&env.kafka, &[&dlq]);
+    let mut letters = read_until(&dlq_reader, Duration::from_secs(30), |m| !m.is_empty()).await;
+    letters.extend(read_quiet(&dlq_reader, Duration::from_secs(2)).await);
+    assert_eq!(letters.len(), 1, "only the stuck event is dead-lettered");
+    assert_eq!(letters[0].payload(), Some(stuck.to_json().as_slice()));
+    assert_eq!(
+        header(&letters[0], "dlq.reason").as_deref(),
+        Some("retries_exhausted")
+    );
+    assert_eq!(
+        header(&letters[0], "dlq.attempts").as_deref(),
+        Some("9"),
+        "5 calls unavailable, then the 4 transient failures of the budget"
+    );
+    assert_eq!(effects(&env.pool, stuck_order).await, None);
     shutdown.cancel();
     task.await.unwrap().unwrap();
 }

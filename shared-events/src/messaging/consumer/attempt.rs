@@ -1,17 +1,23 @@
 //! One message's handling: decode it (its `traceparent` header included), call the handler
 //! in the message's span, retry by the policy, catch a panicking handler, count it all in the
 //! metrics, and dead-letter what can never be handled.
+//!
+//! Transient failures and an unavailable dependency are retried apart: only the transient
+//! ones count against the policy's attempts, so an outage, however long, leaves the whole
+//! budget to the failures that follow it.
 
 use std::panic::AssertUnwindSafe;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use rdkafka::message::{Headers, Message, OwnedMessage};
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::dlq::{self, DeadLetter, DlqReason};
+use super::grace::{within_grace, GRACE};
 use super::worker::WorkerContext;
-use super::HandlerError;
+use super::{HandlerError, RetryPolicy};
 use crate::contracts::envelope::{DecodeError, Envelope};
 use crate::contracts::events::EventType;
 use crate::messaging::metrics;
@@ -23,13 +29,19 @@ pub(super) enum MessageEnd {
     /// The message is done with (applied, duplicate or dead-lettered): its offset may be
     /// stored and the partition move on.
     Done,
-    /// Shutdown interrupted it: its offset must not be stored, so the partition's next owner
+    /// Its worker was told to stop (shutdown, a failed consumer, its partition revoked)
+    /// before it was done: its offset must not be stored, so the partition's next owner
     /// handles it again.
     Interrupted,
 }
 
-/// Handles one message.
-pub(super) async fn process(ctx: &WorkerContext, message: &OwnedMessage) -> MessageEnd {
+/// Handles one message. `stop` is its worker's: once it is cancelled, retries stop, and a
+/// handler call or dead letter under way gets [`GRACE`] to finish.
+pub(super) async fn process(
+    ctx: &WorkerContext,
+    stop: &CancellationToken,
+    message: &OwnedMessage,
+) -> MessageEnd {
     let topic = message.topic();
     let Some(expected) = ctx.config.event_type_of(topic) else {
         tracing::error!(topic, "message from a topic this runner does not know");
@@ -39,37 +51,39 @@ pub(super) async fn process(ctx: &WorkerContext, message: &OwnedMessage) -> Mess
         Ok(event) => event,
         Err(e) => {
             tracing::warn!(topic, offset = message.offset(), error = %e, "undecodable message; dead-lettering");
-            return dead_letter(
-                ctx,
-                message,
-                expected,
-                DlqReason::Undecodable,
-                e.to_string(),
-                0,
-            )
-            .await;
+            let letter = Letter {
+                reason: DlqReason::Undecodable,
+                error: e.to_string(),
+                attempts: 0,
+            };
+            return dead_letter(ctx, stop, message, expected, letter).await;
         }
     };
     let span = super::event_span(&event);
     span.record("partition", message.partition());
     span.record("offset", message.offset());
-    let mut attempt = 0;
+    let mut tries = Tries::default();
     loop {
-        attempt += 1;
+        tries.calls += 1;
         let started = Instant::now();
-        let result = AssertUnwindSafe(ctx.handler.handle(&event).instrument(span.clone()))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| {
-                let text = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "handler panicked".into());
-                Err(HandlerError::Permanent(anyhow::anyhow!(
-                    "handler panicked: {text}"
-                )))
+        let call =
+            AssertUnwindSafe(ctx.handler.handle(&event).instrument(span.clone())).catch_unwind();
+        let Some(result) = within_grace(stop, GRACE, call).await else {
+            span.in_scope(|| {
+                tracing::warn!(
+                    grace_ms = GRACE.as_millis() as u64,
+                    "the handler did not finish within the grace after the worker was told to stop; \
+                     the message is left for the partition's next owner"
+                )
             });
+            return MessageEnd::Interrupted;
+        };
+        let result = result.unwrap_or_else(|panic| {
+            Err(HandlerError::Permanent(anyhow::anyhow!(
+                "handler panicked: {}",
+                panic_text(panic.as_ref())
+            )))
+        });
         metrics::HANDLE_SECONDS
             .with_label_values(&[expected.as_str()])
             .observe(started.elapsed().as_secs_f64());
@@ -84,39 +98,82 @@ pub(super) async fn process(ctx: &WorkerContext, message: &OwnedMessage) -> Mess
             Err(HandlerError::Permanent(e)) => (DlqReason::Permanent, e),
             Err(HandlerError::Unavailable(e)) => {
                 // A dependency is down: nothing is wrong with the event. Wait for it as long
-                // as it takes; the backoff stays at the policy's cap.
-                let pause = ctx.retry.backoff(attempt);
+                // as it takes; the backoff stays at the policy's cap. These retries are
+                // counted apart: an outage never spends the transient budget.
+                let pause = tries.unavailable(&ctx.retry);
                 metrics::UNAVAILABLE_RETRIES
                     .with_label_values(&[expected.as_str()])
                     .inc();
-                if attempt == 1 || pause >= ctx.retry.max_backoff.mul_f64(0.8) {
+                if tries.unavailable == 1 || pause >= ctx.retry.max_backoff.mul_f64(0.8) {
                     span.in_scope(|| {
-                        tracing::warn!(attempt, error = %format!("{e:#}"), retry_in_ms = pause.as_millis() as u64, "a dependency is unavailable; retrying until it is back")
+                        tracing::warn!(attempt = tries.calls, unavailable = tries.unavailable, error = %format!("{e:#}"), retry_in_ms = pause.as_millis() as u64, "a dependency is unavailable; retrying until it is back")
                     });
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(pause) => continue,
-                    _ = ctx.shutdown.cancelled() => return MessageEnd::Interrupted,
+                    _ = stop.cancelled() => return MessageEnd::Interrupted,
                 }
             }
-            Err(HandlerError::Transient(e)) if attempt >= ctx.retry.max_attempts => {
-                (DlqReason::RetriesExhausted, e)
-            }
-            Err(HandlerError::Transient(e)) => {
-                let pause = ctx.retry.backoff(attempt);
-                span.in_scope(|| {
-                    tracing::info!(attempt, error = %format!("{e:#}"), retry_in_ms = pause.as_millis() as u64, "transient failure; retrying")
-                });
-                tokio::select! {
-                    _ = tokio::time::sleep(pause) => continue,
-                    _ = ctx.shutdown.cancelled() => return MessageEnd::Interrupted,
+            Err(HandlerError::Transient(e)) => match tries.transient(&ctx.retry) {
+                None => (DlqReason::RetriesExhausted, e),
+                Some(pause) => {
+                    span.in_scope(|| {
+                        tracing::info!(attempt = tries.calls, transient = tries.transient, error = %format!("{e:#}"), retry_in_ms = pause.as_millis() as u64, "transient failure; retrying")
+                    });
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => continue,
+                        _ = stop.cancelled() => return MessageEnd::Interrupted,
+                    }
                 }
-            }
+            },
         };
         let error = format!("{error:#}");
-        span.in_scope(|| tracing::error!(attempt, error = %error, reason = reason.as_str(), "dead-lettering event"));
-        return dead_letter(ctx, message, expected, reason, error, attempt).await;
+        span.in_scope(|| tracing::error!(attempt = tries.calls, transient = tries.transient, error = %error, reason = reason.as_str(), "dead-lettering event"));
+        let letter = Letter {
+            reason,
+            error,
+            attempts: tries.calls,
+        };
+        return dead_letter(ctx, stop, message, expected, letter).await;
     }
+}
+
+/// What a message's handler calls have come to so far. The transient failures alone make up
+/// the retry budget ([`super::RetryPolicy::max_attempts`]) and set the transient backoff; the
+/// unavailable ones are retried without limit, with their own backoff.
+#[derive(Debug, Default)]
+struct Tries {
+    /// Handler calls in all: what a dead letter's `dlq.attempts` reports.
+    calls: u32,
+    /// Calls that failed transiently.
+    transient: u32,
+    /// Calls that found a dependency unavailable.
+    unavailable: u32,
+}
+
+impl Tries {
+    /// Counts a transient failure: the pause before the next call, or `None` when the
+    /// transient failures have used up the policy's attempts.
+    fn transient(&mut self, policy: &RetryPolicy) -> Option<Duration> {
+        self.transient += 1;
+        (self.transient < policy.max_attempts).then(|| policy.backoff(self.transient))
+    }
+
+    /// Counts a call that found a dependency unavailable: the pause before the next call,
+    /// growing to the policy's cap and staying there.
+    fn unavailable(&mut self, policy: &RetryPolicy) -> Duration {
+        self.unavailable += 1;
+        policy.backoff(self.unavailable)
+    }
+}
+
+/// The text of a caught panic: its message if it has one.
+pub(super) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panicked".into())
 }
 
 /// The event in `message`, which must be of the type `expected` on its topic, with the trace
@@ -142,25 +199,90 @@ pub(super) fn decode(message: &OwnedMessage, expected: EventType) -> Result<Enve
     Ok(event)
 }
 
+/// Why a message is given up on, for its dead letter's `dlq.*` headers.
+struct Letter {
+    /// The reason, as the `dlq.reason` header says it.
+    reason: DlqReason,
+    /// The handler's or the decoder's error, as text.
+    error: String,
+    /// How many times the handler was called (0 for an undecodable message).
+    attempts: u32,
+}
+
 /// Counts the dead letter and publishes it to the dead-letter topic of `event_type`.
 async fn dead_letter(
     ctx: &WorkerContext,
+    stop: &CancellationToken,
     message: &OwnedMessage,
     event_type: EventType,
-    reason: DlqReason,
-    error: String,
-    attempts: u32,
+    letter: Letter,
 ) -> MessageEnd {
     metrics::EVENTS_DEAD_LETTERED
-        .with_label_values(&[event_type.as_str(), reason.as_str()])
+        .with_label_values(&[event_type.as_str(), letter.reason.as_str()])
         .inc();
     let letter = DeadLetter {
         message,
         dlq_topic: ctx.config.dlq_topic(event_type),
-        reason,
-        error,
-        attempts,
+        reason: letter.reason,
+        error: letter.error,
+        attempts: letter.attempts,
         group_id: &ctx.group_id,
     };
-    dlq::publish(&ctx.producer, letter, &ctx.shutdown).await
+    dlq::publish(&ctx.producer, letter, stop).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(40),
+        }
+    }
+
+    /// Simulates the handler's calls: `true` for a transient failure, `false` for an
+    /// unavailable dependency; whether the message is still retried after them.
+    fn still_retried(tries: &mut Tries, failures: &[bool]) -> bool {
+        failures.iter().all(|&transient| {
+            tries.calls += 1;
+            if transient {
+                tries.transient(&policy()).is_some()
+            } else {
+                tries.unavailable(&policy());
+                true
+            }
+        })
+    }
+
+    #[test]
+    fn an_outage_spends_none_of_the_transient_budget() {
+        let mut tries = Tries::default();
+        let outage = [false; 100];
+        assert!(still_retried(&mut tries, &outage));
+        // The whole budget is left: 3 attempts, so two transient failures are retried...
+        assert!(still_retried(&mut tries, &[true, true]));
+        // ... and an outage between them changes nothing.
+        let mut tries = Tries::default();
+        assert!(still_retried(&mut tries, &[true, false, false, true]));
+        // The third transient failure is the last.
+        assert!(!still_retried(&mut tries, &[true]));
+        assert_eq!((tries.calls, tries.transient, tries.unavailable), (5, 3, 2));
+    }
+
+    #[test]
+    fn each_kind_of_failure_backs_off_on_its_own_count() {
+        let p = policy();
+        let mut tries = Tries::default();
+        for _ in 0..50 {
+            let pause = tries.unavailable(&p);
+            assert!(pause <= p.max_backoff, "the outage's pause is capped");
+        }
+        // The first transient failure after a long outage waits the initial backoff, not the
+        // cap.
+        let first = tries.transient(&p).unwrap();
+        assert!(first <= p.initial_backoff, "{first:?}");
+    }
 }

@@ -6,7 +6,8 @@
 //! headers kept, the error text and the payload cut short, and `dlq.payload_truncated`
 //! giving the payload's original size. If even that is refused, the letter is logged in full
 //! and the partition moves on. Only errors that may pass (the broker unreachable, a topic
-//! being created) are retried, for as long as they last.
+//! being created) are retried, for as long as they last, or until the worker is told to stop:
+//! a send under way then gets a short grace, and no more.
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio_util::sync::CancellationToken;
 
 use super::attempt::MessageEnd;
+use super::grace::{within_grace, GRACE};
 use crate::messaging::metrics;
 
 /// What every header this module adds starts with; the rest are the original's.
@@ -82,9 +84,10 @@ pub(crate) struct DeadLetter<'a> {
 }
 
 /// Publishes the dead letter, retrying errors that may pass until the broker acks it or
-/// shutdown is requested. Returns whether the partition may move on (if not, the offset must
-/// not be stored): [`MessageEnd::Done`] once the letter, or a cut-down copy, is published, or
-/// when neither can ever be; [`MessageEnd::Interrupted`] when shutdown came first.
+/// `shutdown` (the worker's stop) is cancelled. Returns whether the partition may move on (if
+/// not, the offset must not be stored): [`MessageEnd::Done`] once the letter, or a cut-down
+/// copy, is published, or when neither can ever be; [`MessageEnd::Interrupted`] when the stop
+/// came first, or a send under way was not acknowledged within the [`GRACE`] after it.
 pub(crate) async fn publish(
     producer: &FutureProducer,
     letter: DeadLetter<'_>,
@@ -104,9 +107,29 @@ pub(crate) async fn publish(
         if let Some(payload) = payload_sent {
             record = record.payload(payload);
         }
-        let error = match producer.send(record, Duration::from_secs(10)).await {
-            Ok(_) => return MessageEnd::Done,
-            Err((e, _)) => e,
+        // The broker unreachable, a send waits for up to `message.timeout.ms`: a stop does
+        // not wait that long. A letter cut off may still be delivered later, or purged when
+        // the runner ends; either way the message's offset is not stored, and its partition's
+        // next owner handles it again.
+        let sent = within_grace(
+            shutdown,
+            GRACE,
+            producer.send(record, Duration::from_secs(10)),
+        );
+        let error = match sent.await {
+            None => {
+                tracing::warn!(
+                    topic = %letter.dlq_topic,
+                    original_topic = m.topic(),
+                    partition = m.partition(),
+                    offset = m.offset(),
+                    "the dead letter was not acknowledged within the grace after the worker was told to stop; \
+                     the message is left for the partition's next owner"
+                );
+                return MessageEnd::Interrupted;
+            }
+            Some(Ok(_)) => return MessageEnd::Done,
+            Some(Err((e, _))) => e,
         };
         if never_accepted(&error) {
             if cut_down {

@@ -5,17 +5,21 @@
 //! and hands it to a [`ConsumerRunner`], which owns everything else: subscription, decoding,
 //! tracing, retries with backoff, dead-lettering, offset storage and shutdown.
 //!
-//! The runner's parts, outermost first: `runner` (set-up, restarts, the final flush),
-//! `session` (one consumer's life), `dispatch` (routing to the partition workers, pausing a
-//! full partition), `worker` (one partition, in batches, storing offsets), `attempt` (one
-//! message: decode, retries, panics) and `dlq` (dead letters); `error` says why a runner
-//! could not start.
+//! The runner's parts, outermost first: `runner` (set-up, restarts, dropping unsent dead
+//! letters at the end), `session` (one consumer's life), `rebalance` (stopping the workers of
+//! revoked partitions), `dispatch` (routing to the partition workers, pausing a full
+//! partition, noticing a dead worker), `worker` (one partition, in batches, storing offsets),
+//! `attempt` (one message: decode, retries, panics), `dlq` (dead letters) and `grace` (how
+//! long work in flight may go on once its worker is told to stop); `error` says why a runner
+//! stopped other than by shutdown.
 
 mod attempt;
 mod classify;
 mod dispatch;
 mod dlq;
 mod error;
+mod grace;
+mod rebalance;
 mod retry;
 mod runner;
 mod session;
@@ -62,7 +66,7 @@ pub enum HandlerError {
     #[error("unavailable: {0:#}")]
     Unavailable(anyhow::Error),
     /// May succeed later: a lock conflict, data not yet arrived. Retried up to the policy's
-    /// attempts, then dead-lettered.
+    /// attempts (counting transient failures only), then dead-lettered.
     #[error("transient: {0:#}")]
     Transient(anyhow::Error),
     /// Will never succeed: the event goes to the dead-letter topic at once.

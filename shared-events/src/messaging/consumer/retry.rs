@@ -1,11 +1,15 @@
-//! Bounded exponential backoff for transient handler errors.
+//! Bounded exponential backoff for transient handler errors, and the capped backoff between
+//! the endless retries of an unavailable dependency.
 
 use std::time::Duration;
 
-/// How a transient handler failure is retried: how many attempts, and the pause between them.
+/// How a failed handler call is retried: how many transient failures a message may have, and
+/// the pause between calls. Transient failures and an unavailable dependency are counted apart:
+/// each kind's backoff grows with its own count, and only transient failures spend the attempts.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included; after the last, the message is dead-lettered.
+    /// Transient failures a message may have; the last of them dead-letters it. Calls that
+    /// found a dependency unavailable do not count: an outage is waited out, however long.
     pub max_attempts: u32,
     /// The pause after the first failed attempt; each later one doubles it.
     pub initial_backoff: Duration,
@@ -26,7 +30,7 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The pause after failed attempt number `attempt` (1-based): doubling from the initial
+    /// The pause after failure number `attempt` (1-based) of one kind: doubling from the initial
     /// backoff up to the cap, with up to 20% jitter so that retrying consumers spread out.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let exp = self

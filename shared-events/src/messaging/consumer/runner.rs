@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::producer::Producer;
+use rdkafka::producer::{FutureProducer, Producer, PurgeConfig};
 use tokio_util::sync::CancellationToken;
 
 use super::error::ConsumerError;
@@ -62,8 +62,17 @@ impl ConsumerRunner {
         self
     }
 
-    /// Runs until `shutdown`: then stops fetching, lets each worker finish the message in hand,
-    /// commits the stored offsets and flushes the dead-letter producer.
+    /// Runs until `shutdown`: then stops fetching, lets each worker finish the message in hand
+    /// (a handler call or dead letter under way gets a few seconds' grace, so a hung store or
+    /// an unreachable broker cannot hold shutdown up), commits the stored offsets and drops
+    /// the dead letters still unsent (their messages' offsets are not stored).
+    ///
+    /// A partition revoked in a rebalance stops the same way: its worker finishes the message
+    /// in hand and drops the rest of its queue, which the partition's new owner reads again.
+    ///
+    /// A partition worker that dies (a panic outside the handler call) stops the runner with
+    /// [`ConsumerError::WorkerDied`], once the others have drained: the service must not run
+    /// on without it.
     ///
     /// A consumer that librdkafka declares fatally failed (for example fenced: with static
     /// membership, a member that rejoined after a broker outage can be fenced by its own new
@@ -72,8 +81,35 @@ impl ConsumerRunner {
     /// offsets, and the inbox makes any message handled twice a no-op.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), ConsumerError> {
         let producer = build_producer(&self.config).map_err(ConsumerError::Producer)?;
+        let ended = self.sessions(&producer, &shutdown).await;
+        // Every dead letter whose message's offset was stored has been acknowledged; any
+        // still queued belongs to a message cut off by the stop, which the partition's next
+        // owner handles again. Flushing them would only wait on an unreachable broker, or
+        // publish a letter that may not be needed: they are dropped.
+        let _ = tokio::task::spawn_blocking(move || {
+            producer.purge(PurgeConfig::default().queue().inflight());
+            drop(producer);
+        })
+        .await;
+        match &ended {
+            Ok(()) => {
+                tracing::info!(group = %self.config.group_id(&self.service), "consumer stopped")
+            }
+            Err(e) => {
+                tracing::error!(group = %self.config.group_id(&self.service), error = %e, "consumer stopped")
+            }
+        }
+        ended
+    }
+
+    /// Runs sessions until shutdown, a new one after each consumer that failed fatally.
+    async fn sessions(
+        &self,
+        producer: &FutureProducer,
+        shutdown: &CancellationToken,
+    ) -> Result<(), ConsumerError> {
         let mut pause = Duration::from_secs(1);
-        while let SessionEnd::Fatal(reason) = session::run(&self, &producer, &shutdown).await? {
+        while let SessionEnd::Fatal(reason) = session::run(self, producer, shutdown).await? {
             tracing::error!(
                 group = %self.config.group_id(&self.service),
                 error = %reason,
@@ -87,8 +123,6 @@ impl ConsumerRunner {
             }
             pause = (pause * 2).min(Duration::from_secs(30));
         }
-        let _ = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(10))).await;
-        tracing::info!(group = %self.config.group_id(&self.service), "consumer stopped");
         Ok(())
     }
 }

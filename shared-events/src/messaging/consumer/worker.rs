@@ -1,18 +1,22 @@
 //! The worker of one partition: takes its messages in order, in batches of those already
-//! queued, and stores each message's offset only once the message is done with.
+//! queued, and stores each message's offset only once the message is done with. Each worker
+//! has its own stop token, cancelled by shutdown, a failed consumer, or the revocation of its
+//! partition.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
 use futures::FutureExt;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::Consumer;
 use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::producer::FutureProducer;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::attempt::{self, MessageEnd};
+use super::grace::{within_grace, GRACE};
+use super::rebalance::SessionConsumer;
 use super::{Handler, RetryPolicy};
 use crate::contracts::envelope::Envelope;
 use crate::contracts::events::EventType;
@@ -23,7 +27,7 @@ use crate::messaging::metrics;
 pub(super) struct WorkerContext {
     /// The session's consumer, where a worker stores the offsets of the messages it is done
     /// with; the dispatcher pauses and resumes partitions on it too.
-    pub(super) consumer: Arc<StreamConsumer>,
+    pub(super) consumer: Arc<SessionConsumer>,
     /// Publishes dead letters. The runner's, shared by its sessions, so letters still in
     /// flight when a consumer fails are flushed at the end.
     pub(super) producer: FutureProducer,
@@ -37,10 +41,6 @@ pub(super) struct WorkerContext {
     /// The consumer group, recorded in each dead letter's headers so an operator knows who
     /// gave up on it.
     pub(super) group_id: String,
-    /// Cancelled when the service shuts down or the session's consumer failed: retries and
-    /// dead-letter publishing stop waiting, and the interrupted message's offset is not
-    /// stored.
-    pub(super) shutdown: CancellationToken,
 }
 
 /// Most messages a worker applies as one batch. Only messages already queued are taken, so
@@ -49,24 +49,33 @@ const MAX_BATCH: usize = 64;
 
 /// How handling a batch ended.
 enum BatchEnd {
-    /// Every message of the batch is done with.
+    /// Every message of the batch is done with, and its offset stored.
     Done,
-    /// Shutdown interrupted the message after the first `done`, which are done with.
-    Interrupted {
-        /// How many messages, from the start, are done with.
-        done: usize,
-    },
+    /// The worker was told to stop: the messages done with have their offsets stored, the
+    /// others are left for the partition's next owner.
+    Interrupted,
 }
 
-/// A partition's worker: handles its messages in order until its queue is closed or shutdown
-/// interrupts it.
-pub(super) async fn run(ctx: Arc<WorkerContext>, mut rx: mpsc::Receiver<OwnedMessage>) {
+/// A partition's worker: handles its messages in order until its queue is closed or `stop`
+/// (cancelled by shutdown, a failed consumer, or the partition's revocation) ends it. Told to
+/// stop, it finishes the message in hand (within the grace) and drops the rest of its queue,
+/// their offsets unstored.
+pub(super) async fn run(
+    ctx: Arc<WorkerContext>,
+    stop: CancellationToken,
+    mut rx: mpsc::Receiver<OwnedMessage>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.recv().await {
-        if ctx.shutdown.is_cancelled() {
+    loop {
+        let first = tokio::select! {
+            biased;
             // Unstarted messages are left for the next owner of the partition.
-            break;
-        }
+            _ = stop.cancelled() => break,
+            first = rx.recv() => match first {
+                Some(first) => first,
+                None => break,
+            },
+        };
         batch.clear();
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -75,20 +84,14 @@ pub(super) async fn run(ctx: Arc<WorkerContext>, mut rx: mpsc::Receiver<OwnedMes
                 Err(_) => break,
             }
         }
-        let end = process_batch(&ctx, &batch).await;
-        let done = match end {
-            BatchEnd::Done => batch.len(),
-            BatchEnd::Interrupted { done } => done,
-        };
-        store_offsets(&ctx.consumer, &batch[..done]);
-        if let BatchEnd::Interrupted { .. } = end {
+        if let BatchEnd::Interrupted = process_batch(&ctx, &stop, &batch).await {
             break;
         }
     }
 }
 
 /// Stores the offsets of `messages`, which are done with: the next commit includes them.
-fn store_offsets(consumer: &StreamConsumer, messages: &[OwnedMessage]) {
+fn store_offsets(consumer: &SessionConsumer, messages: &[OwnedMessage]) {
     for message in messages {
         // `rd_kafka_offset_store` records `offset + 1`: the next message to read.
         if let Err(e) =
@@ -101,14 +104,30 @@ fn store_offsets(consumer: &StreamConsumer, messages: &[OwnedMessage]) {
 }
 
 /// Handles a batch, atomically if the handler can; otherwise, or if that fails, message by
-/// message.
-async fn process_batch(ctx: &WorkerContext, batch: &[OwnedMessage]) -> BatchEnd {
-    if batch.len() > 1 && applied_as_one(ctx, batch).await {
-        return BatchEnd::Done;
+/// message, storing each one's offset as soon as it is done with: a revocation in the middle
+/// of the batch then leaves only the message in hand to the next owner.
+async fn process_batch(
+    ctx: &WorkerContext,
+    stop: &CancellationToken,
+    batch: &[OwnedMessage],
+) -> BatchEnd {
+    if batch.len() > 1 {
+        match applied_as_one(ctx, stop, batch).await {
+            Some(true) => {
+                store_offsets(&ctx.consumer, batch);
+                return BatchEnd::Done;
+            }
+            Some(false) => {}
+            None => return BatchEnd::Interrupted,
+        }
     }
-    for (i, message) in batch.iter().enumerate() {
-        if let MessageEnd::Interrupted = attempt::process(ctx, message).await {
-            return BatchEnd::Interrupted { done: i };
+    for message in batch {
+        if stop.is_cancelled() {
+            return BatchEnd::Interrupted;
+        }
+        match attempt::process(ctx, stop, message).await {
+            MessageEnd::Done => store_offsets(&ctx.consumer, std::slice::from_ref(message)),
+            MessageEnd::Interrupted => return BatchEnd::Interrupted,
         }
     }
     BatchEnd::Done
@@ -116,8 +135,13 @@ async fn process_batch(ctx: &WorkerContext, batch: &[OwnedMessage]) -> BatchEnd 
 
 /// Offers the whole batch to [`Handler::handle_batch`]. True when it was applied as one;
 /// false when some message does not decode, or the handler does not batch, failed or panicked
-/// (nothing changed then).
-async fn applied_as_one(ctx: &WorkerContext, batch: &[OwnedMessage]) -> bool {
+/// (nothing changed then); `None` when the worker was told to stop and the call did not end
+/// within the grace.
+async fn applied_as_one(
+    ctx: &WorkerContext,
+    stop: &CancellationToken,
+    batch: &[OwnedMessage],
+) -> Option<bool> {
     let events: Option<Vec<(EventType, Envelope)>> = batch
         .iter()
         .map(|m| {
@@ -126,16 +150,13 @@ async fn applied_as_one(ctx: &WorkerContext, batch: &[OwnedMessage]) -> bool {
         })
         .collect();
     let Some(typed) = events else {
-        return false;
+        return Some(false);
     };
     let (types, events): (Vec<EventType>, Vec<Envelope>) = typed.into_iter().unzip();
     let started = Instant::now();
-    let outcomes = AssertUnwindSafe(ctx.handler.handle_batch(&events))
-        .catch_unwind()
-        .await
-        .unwrap_or(None);
-    let Some(outcomes) = outcomes else {
-        return false;
+    let call = AssertUnwindSafe(ctx.handler.handle_batch(&events)).catch_unwind();
+    let Some(outcomes) = within_grace(stop, GRACE, call).await?.unwrap_or(None) else {
+        return Some(false);
     };
     let each = started.elapsed().as_secs_f64() / events.len() as f64;
     for (t, outcome) in types.iter().zip(&outcomes) {
@@ -147,5 +168,5 @@ async fn applied_as_one(ctx: &WorkerContext, batch: &[OwnedMessage]) -> bool {
             .inc();
     }
     tracing::debug!(events = events.len(), "batch handled");
-    true
+    Some(true)
 }
