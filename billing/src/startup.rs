@@ -25,7 +25,7 @@ pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::R
         .bind(routes::openapi(), data, routes::configure)?;
 
     app.spawn_outbox_relay()?;
-    let saga_handler = SagaHandler::new(pool.clone(), settings.account_wait);
+    let saga_handler = SagaHandler::new(settings.account_wait);
     let handler = PgIdempotent::new(pool, SERVICE, saga_handler);
     let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler)
         .retry_policy(account_wait::retry_policy(settings.account_wait));

@@ -97,7 +97,7 @@ async fn racing_deliveries_never_overdraw_nor_settle_an_order_twice() {
     let handler = Arc::new(PgIdempotent::new(
         app.store.clone(),
         "billing-direct",
-        SagaHandler::new(app.store.clone(), Duration::from_secs(20)),
+        SagaHandler::new(Duration::from_secs(20)),
     ));
     let opening = customer_created("50");
     deliver(&handler, &opening).await;
@@ -169,7 +169,7 @@ async fn a_deposit_leaves_room_for_every_refund() {
     let handler = PgIdempotent::new(
         app.store.clone(),
         "billing-direct",
-        SagaHandler::new(app.store.clone(), Duration::from_secs(20)),
+        SagaHandler::new(Duration::from_secs(20)),
     );
     let opening = customer_created("100");
     deliver(&handler, &opening).await;

@@ -4,10 +4,16 @@
 
 mod common;
 
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
 use common::*;
+use orders::routes::{MAX_STREAMS, MAX_STREAMS_PER_CLIENT};
 use orders::store::feed;
 use serde_json::{json, Value};
 use shared_events::kit::testing::wait_for;
+use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 /// An open SSE response, read event by event.
@@ -30,6 +36,17 @@ impl Sse {
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id);
         }
+        Sse::opened(request).await
+    }
+
+    /// A stream opened by a client at `address` (any of 127.0.0.0/8 reaches the service).
+    async fn open_from(app: &TestApp, address: IpAddr) -> Sse {
+        let mut sse = Sse::opened(client_at(address).get(app.url("/orders/stream"))).await;
+        assert_eq!(sse.next().await.kind, "ready");
+        sse
+    }
+
+    async fn opened(request: reqwest::RequestBuilder) -> Sse {
         let response = request.send().await.expect("GET /orders/stream");
         assert_eq!(response.status(), 200);
         assert_eq!(
@@ -81,6 +98,43 @@ impl Sse {
             }
         }
     }
+}
+
+/// An HTTP client whose connections come from `address`.
+fn client_at(address: IpAddr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(address)
+        .build()
+        .expect("a client")
+}
+
+/// `GET /orders/stream` from `address`, expected to be refused: the status and error body,
+/// which must come while the feed's table is locked, so before any read of it.
+async fn refused_stream(app: &TestApp, address: IpAddr) -> (u16, Value) {
+    let request = client_at(address).get(app.url("/orders/stream")).send();
+    let response = tokio::time::timeout(UNBLOCKED, request)
+        .await
+        .expect("the refusal comes without waiting on the locked feed")
+        .expect("GET /orders/stream");
+    let status = response.status().as_u16();
+    assert_ne!(status, 200, "a stream opened beyond the limit");
+    (status, response.json().await.expect("a JSON error body"))
+}
+
+/// How long a request that reads no locked table may take: far more than it ever needs, far
+/// less than forever (a request that reads a locked table waits until it is unlocked).
+const UNBLOCKED: Duration = Duration::from_secs(10);
+
+/// The n-th loopback address, 127.0.0.n.
+fn loopback(n: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(127, 0, 0, n))
+}
+
+/// A connection of the test's own to the service's database.
+async fn own_connection(app: &TestApp) -> PgConnection {
+    PgConnection::connect_with(&app.store.connect_options())
+        .await
+        .expect("connecting to the service's database")
 }
 
 fn cursor(e: &Event) -> feed::Cursor {
@@ -312,4 +366,268 @@ async fn the_console_is_one_page_with_its_script_and_style() {
             "{path}"
         );
     }
+}
+
+/// A stream's permit is taken before the stream reads anything, one client cannot hold more
+/// than its share, and closing a stream gives its permit back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_are_refused_beyond_their_limits_before_any_read() {
+    let app = TestApp::spawn().await;
+    // Every permit of the instance, taken by as few clients as their share allows.
+    let clients = MAX_STREAMS.div_ceil(MAX_STREAMS_PER_CLIENT);
+    let mut open: HashMap<IpAddr, Vec<Sse>> = HashMap::new();
+    for i in 0..MAX_STREAMS {
+        let address = loopback(1 + (i / MAX_STREAMS_PER_CLIENT) as u8);
+        open.entry(address)
+            .or_default()
+            .push(Sse::open_from(&app, address).await);
+    }
+    assert_eq!(open[&loopback(1)].len(), MAX_STREAMS_PER_CLIENT);
+
+    // With the feed's table locked, any read of it would wait: the refusals come anyway.
+    let mut lock = own_connection(&app).await;
+    let mut tx = lock.begin().await.unwrap();
+    sqlx::query("LOCK TABLE order_history IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let newcomer = loopback(1 + clients as u8);
+    for address in [loopback(1), newcomer] {
+        let (status, body) = refused_stream(&app, address).await;
+        assert_eq!(status, 503, "{address}: {body}");
+        assert_eq!(body["error"]["code"], "too_many_streams", "{address}");
+    }
+    tx.rollback().await.unwrap();
+
+    // Closing a stream frees its permit: first the newcomer gets the one a client gave up,
+    // then that client, below its share again... only once a permit is free.
+    open.get_mut(&loopback(2)).unwrap().pop();
+    let mut newcomers = vec![
+        wait_for("a freed permit", PATIENCE, || async {
+            let response = client_at(newcomer)
+                .get(app.url("/orders/stream"))
+                .send()
+                .await
+                .expect("GET /orders/stream");
+            (response.status() == 200).then_some(response)
+        })
+        .await,
+    ];
+    let (status, _) = refused_stream(&app, loopback(2)).await;
+    assert_eq!(status, 503, "the newcomer took the freed permit");
+    newcomers.pop();
+    wait_for("the newcomer's permit back", PATIENCE, || async {
+        let response = client_at(loopback(2))
+            .get(app.url("/orders/stream"))
+            .send()
+            .await
+            .expect("GET /orders/stream");
+        (response.status() == 200).then_some(response)
+    })
+    .await;
+}
+
+/// `GET /orders?customer_id=` is a page like any listing: 50 by default, `limit` up to 500,
+/// and `before` for the next page, newest first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customers_orders_come_a_page_at_a_time() {
+    let app = TestApp::spawn().await;
+    let sku = unique_sku();
+    let (customer, first) = app.seed(&sku, "1.00").await;
+    let (other, _) = app.seed(&unique_sku(), "1.00").await;
+    let order = json!({"customer_id": customer, "items": [{"sku": sku, "quantity": 1}]});
+    let mut placed = vec![first["id"].as_str().unwrap().to_owned()];
+    for _ in 0..54 {
+        let (status, body) = app.post_order(&order, None).await;
+        assert_eq!(status, 202, "{body}");
+        placed.push(body["id"].as_str().unwrap().to_owned());
+    }
+    placed.reverse(); // newest first
+    let ids = |body: &Value| -> Vec<String> {
+        body.as_array()
+            .expect("a list")
+            .iter()
+            .map(|o| o["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let (status, page) = app.get(&format!("/orders?customer_id={customer}")).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(ids(&page), placed[..50]);
+    let (status, rest) = app
+        .get(&format!(
+            "/orders?customer_id={customer}&before={}",
+            placed[49]
+        ))
+        .await;
+    assert_eq!(status, 200, "{rest}");
+    assert_eq!(ids(&rest), placed[50..]);
+    let (_, two) = app
+        .get(&format!("/orders?customer_id={customer}&limit=2"))
+        .await;
+    assert_eq!(ids(&two), placed[..2]);
+    let (_, all) = app
+        .get(&format!("/orders?customer_id={customer}&limit=500"))
+        .await;
+    assert_eq!(ids(&all), placed);
+    let (_, others) = app.get(&format!("/orders?customer_id={other}")).await;
+    assert_eq!(ids(&others).len(), 1);
+
+    for limit in ["0", "501", "-1"] {
+        let (status, body) = app
+            .get(&format!("/orders?customer_id={customer}&limit={limit}"))
+            .await;
+        assert_eq!(status, 422, "limit={limit}: {body}");
+    }
+}
+
+/// The real counts, straight from the orders.
+async fn real_counts(conn: &mut PgConnection) -> (Value, i64) {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, count(*) FROM orders GROUP BY status")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    let mut counts = json!({"PENDING": 0, "CONFIRMED": 0, "CANCELLED": 0});
+    for (status, n) in rows {
+        counts[status] = json!(n);
+    }
+    let completed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM orders WHERE status <> 'PENDING' \
+         AND updated_at > now() - interval '60 seconds'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    (counts, completed)
+}
+
+/// The summary equals the real counts after every kind of transition (duplicates and the
+/// deadline included), and it is answered without reading the orders table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_summary_stays_equal_to_the_real_counts_without_reading_the_orders() {
+    let app = TestApp::spawn().await;
+    let mut own = own_connection(&app).await;
+    let sku = unique_sku();
+    let (customer, first) = app.seed(&sku, "1.00").await;
+    let order = json!({"customer_id": customer, "items": [{"sku": sku, "quantity": 1}]});
+    let mut ids = vec![order_id_of(&first)];
+    for _ in 0..11 {
+        let (status, body) = app.post_order(&order, None).await;
+        assert_eq!(status, 202, "{body}");
+        ids.push(order_id_of(&body));
+    }
+    // 0-2 confirmed (reserved then paid, or paid then reserved), 3-4 rejected, 5-6 payment
+    // failed, 7 confirmed then rejected too late, 8 reserved only, 9-11 untouched; every
+    // event delivered twice.
+    let mut events = Vec::new();
+    for &id in &ids[0..2] {
+        events.push(stock_reserved(id));
+        events.push(order_paid(id, customer));
+    }
+    events.push(order_paid(ids[2], customer));
+    events.push(stock_reserved(ids[2]));
+    for &id in &ids[3..5] {
+        events.push(stock_rejected(id));
+    }
+    for &id in &ids[5..7] {
+        events.push(payment_failed(id, customer));
+    }
+    events.push(stock_reserved(ids[7]));
+    events.push(order_paid(ids[7], customer));
+    events.push(stock_reserved(ids[8]));
+    // Topics keep no order between them: the late rejection goes once order 7 is confirmed.
+    let late = [stock_rejected(ids[7])];
+    for batch in [&events[..], &late[..]] {
+        for e in batch.iter().chain(batch) {
+            app.publish(e).await;
+        }
+        app.wait_consumed(&batch.iter().collect::<Vec<_>>()).await;
+    }
+    // The deadline cancels the two oldest orders still pending (8 and 9).
+    let cancelled = orders::store::saga::cancel_overdue(&app.store, Duration::ZERO, 2)
+        .await
+        .unwrap();
+    assert_eq!(cancelled, 2);
+    for (i, status) in [
+        (0, "CONFIRMED"),
+        (7, "CONFIRMED"),
+        (8, "CANCELLED"),
+        (11, "PENDING"),
+    ] {
+        assert_eq!(app.order(ids[i]).await["status"], status, "order {i}");
+    }
+
+    let (counts, completed) = real_counts(&mut own).await;
+    assert_eq!(
+        counts,
+        json!({"PENDING": 2, "CONFIRMED": 4, "CANCELLED": 6}),
+        "the mix played out as planned"
+    );
+    // The orders table locked: a summary that read it would wait until the end of the lock.
+    let mut tx = own.begin().await.unwrap();
+    sqlx::query("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let (status, summary) = tokio::time::timeout(UNBLOCKED, app.get("/orders/summary"))
+        .await
+        .expect("the summary is answered while the orders table is locked");
+    tx.rollback().await.unwrap();
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(summary["counts"], counts);
+    assert_eq!(summary["completed_last_minute"], completed);
+}
+
+/// A database that had orders before the counters existed: the migration that brings them
+/// starts them from the orders already there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_counters_start_from_the_orders_already_there() {
+    let url = shared_events::kit::testing::fresh_database_url().await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let all = &orders::store::MIGRATIONS;
+    let before_counters = sqlx::migrate::Migrator {
+        migrations: all
+            .migrations
+            .iter()
+            .filter(|m| m.version < 3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into(),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    before_counters.run(&pool).await.unwrap();
+    for (status, reason, n) in [
+        ("PENDING", None, 3),
+        ("CONFIRMED", None, 2),
+        ("CANCELLED", Some("timeout"), 4),
+    ] {
+        for _ in 0..n {
+            sqlx::query(
+                "INSERT INTO orders (id, customer_id, status, reason, total, created_at, \
+                 updated_at, request) VALUES ($1, $2, $3, $4, 1, now(), now(), '{}')",
+            )
+            .bind(Uuid::now_v7())
+            .bind(Uuid::now_v7())
+            .bind(status)
+            .bind(reason)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    }
+    all.run(&pool).await.unwrap();
+    let (mut counts, recent) = orders::store::counts::summary(&pool, Duration::from_secs(60))
+        .await
+        .unwrap();
+    counts.sort();
+    assert_eq!(
+        counts,
+        [
+            ("CANCELLED".to_owned(), 4),
+            ("CONFIRMED".to_owned(), 2),
+            ("PENDING".to_owned(), 3)
+        ]
+    );
+    assert_eq!(recent, 6);
 }

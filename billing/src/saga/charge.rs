@@ -3,7 +3,8 @@
 //! has a payment row (charged, failed, or the tombstone of an early cancel) is left alone.
 //!
 //! An order whose account is not open yet is retried (a transient error; the runner backs off)
-//! until billing has waited `account_wait` for it, then fails with `unknown_customer`.
+//! until billing has waited `account_wait` for it, then fails with `unknown_customer`
+//! ([`account_wait`], which also says where the wait's start is written).
 
 use anyhow::anyhow;
 use shared_events::contracts::events::{OrderCreated, OrderPaid, PaymentFailed};
@@ -35,14 +36,14 @@ pub(super) async fn handle(
         Debit::Charged => Ok(()),
         Debit::Insufficient => Err(FailureReason::InsufficientFunds),
         Debit::NoAccount => {
-            let waited = account_wait::waited(&billing.pool, o.order_id).await?;
-            if waited < billing.account_wait {
-                return Err(HandlerError::transient(anyhow!(
-                    "no account for customer {} yet (waited {:.1}s of {}s)",
-                    o.customer_id,
-                    waited.as_secs_f64(),
-                    billing.account_wait.as_secs_f64()
-                )));
+            let waited = account_wait::waited(tx, o.order_id).await?;
+            if waited.unwrap_or_default() < billing.account_wait {
+                return Err(HandlerError::transient(account_wait::AccountNotOpen {
+                    order_id: o.order_id,
+                    customer_id: o.customer_id,
+                    waited,
+                    account_wait: billing.account_wait,
+                }));
             }
             Err(FailureReason::UnknownCustomer)
         }

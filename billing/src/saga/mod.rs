@@ -20,7 +20,7 @@ use shared_events::EventType::{
     CustomerCreated, OrderCancelled, OrderCreated, OrderPaid, PaymentFailed, PaymentRefunded,
 };
 use shared_events::{Envelope, EventPayload, EventType, HandlerError};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 
 /// The events billing consumes, all in its one consumer group: an order waiting (retrying) for
 /// its account retries on its own partition's worker, so the `customer.created` that opens the
@@ -30,12 +30,10 @@ pub const CONSUMES: &[EventType] = &[CustomerCreated, OrderCreated, OrderCancell
 /// The events billing publishes (through its outbox).
 pub const PUBLISHES: &[EventType] = &[OrderPaid, PaymentFailed, PaymentRefunded];
 
-/// Billing's handler of the events it consumes.
+/// Billing's handler of the events it consumes. It holds no pool: each event is handled on
+/// the one connection the runtime lends it ([`PgHandler`]).
 #[derive(Clone)]
 pub struct SagaHandler {
-    /// Where the wait for an account is measured ([`account_wait::waited`] writes outside the
-    /// handler's transaction, which a retry rolls back).
-    pool: PgPool,
     /// How long an order for an account not yet opened is retried before it fails.
     account_wait: Duration,
 }
@@ -43,8 +41,8 @@ pub struct SagaHandler {
 impl SagaHandler {
     /// `account_wait`: how long an order for an account not yet opened is retried before it
     /// fails with `unknown_customer`.
-    pub fn new(pool: PgPool, account_wait: Duration) -> SagaHandler {
-        SagaHandler { pool, account_wait }
+    pub fn new(account_wait: Duration) -> SagaHandler {
+        SagaHandler { account_wait }
     }
 }
 
@@ -60,5 +58,23 @@ impl PgHandler for SagaHandler {
                 Ok(())
             }
         }
+    }
+
+    /// An order that found no account starts its wait, on the connection of the attempt
+    /// that was rolled back ([`account_wait`]).
+    async fn after_rollback(
+        &self,
+        conn: &mut PgConnection,
+        _event: &Envelope,
+        error: &HandlerError,
+    ) -> Result<(), sqlx::Error> {
+        if let HandlerError::Transient(e) = error {
+            if let Some(wait) = e.downcast_ref::<account_wait::AccountNotOpen>() {
+                if wait.waited.is_none() {
+                    account_wait::start(conn, wait.order_id).await?;
+                }
+            }
+        }
+        Ok(())
     }
 }

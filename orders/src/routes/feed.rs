@@ -6,6 +6,10 @@
 //! at the end. That costs one indexed query per open stream every [`POLL`], nothing when no
 //! console is open, and no state shared between instances of the service: any instance can
 //! resume any stream.
+//!
+//! A stream takes its permit ([`super::stream_permits`]) before it reads anything: a request
+//! beyond the instance's limit, or beyond one client's share of it, is refused with 503
+//! `too_many_streams` at no cost to the database.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,19 +22,20 @@ use serde_json::json;
 use shared_events::kit::http::{ApiError, ErrorBody};
 use shared_events::CancellationToken;
 use sqlx::PgPool;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::feed_event::FeedEvent;
+use super::stream_permits::{StreamPermit, StreamPermits};
 use crate::store::feed::{self, Cursor};
 
-/// Streams open at once, per instance; one more is refused with 503 `too_many_streams`.
-pub const MAX_STREAMS: usize = 64;
 /// How often a stream at the end of the feed looks again.
 const POLL: Duration = Duration::from_millis(200);
 /// Transitions read (and sent as one chunk) at a time.
 const BATCH: i64 = 500;
 /// A comment line this often on a quiet stream, so that proxies and the browser see it alive.
-const HEARTBEAT: Duration = Duration::from_secs(15);
+/// It is also how a stream learns that its client has gone: nothing tells a streaming
+/// response so until a write to the closed connection fails, the second one after the close.
+/// Short, so that a closed stream gives its permit back within a few seconds.
+const HEARTBEAT: Duration = Duration::from_secs(2);
 /// How long a stream waits before reading again after the database failed.
 const STORE_RETRY: Duration = Duration::from_secs(1);
 /// How long the browser waits before reconnecting (SSE `retry:`).
@@ -41,8 +46,8 @@ pub struct Feed {
     /// The service's shutdown: every stream ends with it, so a graceful stop does not wait
     /// for the browsers to hang up.
     shutdown: CancellationToken,
-    /// Bounds the streams open at once.
-    streams: Arc<Semaphore>,
+    /// Bounds the streams open at once, in all and per client.
+    streams: StreamPermits,
 }
 
 impl Feed {
@@ -50,7 +55,7 @@ impl Feed {
     pub fn new(shutdown: CancellationToken) -> Feed {
         Feed {
             shutdown,
-            streams: Arc::new(Semaphore::new(MAX_STREAMS)),
+            streams: StreamPermits::new(),
         }
     }
 }
@@ -67,10 +72,11 @@ pub struct StreamQuery {
 
 /// `GET /orders/stream`: from the `Last-Event-ID` cursor if one is given, else from now. An
 /// empty one is none (what a browser's `EventSource` means by it); any other that is not a
-/// cursor, a header of bytes that are not text included, is 422 rather than ignored.
+/// cursor, a header of bytes that are not text included, is 422 rather than ignored. The
+/// stream's permit comes before any read (503 `too_many_streams` without one).
 #[utoipa::path(get, path = "/orders/stream", tag = "saga feed",
     summary = "The saga feed: Server-Sent Events, one per saga transition",
-    description = "text/event-stream. First an event `ready` (data {cursor}), whose id is where the stream starts; then one event `transition` per saga event an order sees or emits, in feed order, with id <xid>-<seq>. A client that reconnects with Last-Event-ID (the header, or the last_event_id parameter) gets every transition after it, once; without one the stream starts at the current end. Comment lines keep a quiet stream alive. 422 invalid_last_event_id for an id not of the form <xid>-<seq>; 503 too_many_streams when 64 streams are open on the instance (or unavailable when the store is).",
+    description = "text/event-stream. First an event `ready` (data {cursor}), whose id is where the stream starts; then one event `transition` per saga event an order sees or emits, in feed order, with id <xid>-<seq>. A client that reconnects with Last-Event-ID (the header, or the last_event_id parameter) gets every transition after it, once; without one the stream starts at the current end. Comment lines keep a quiet stream alive. 422 invalid_last_event_id for an id not of the form <xid>-<seq>; 503 too_many_streams when 64 streams are open on the instance, or 8 from the client's address (or unavailable when the store is).",
     params(
         ("Last-Event-ID" = Option<String>, Header, description = "Empty is none", nullable = false, pattern = "^([0-9]+-[0-9]+)?$"),
         StreamQuery,
@@ -112,17 +118,19 @@ pub async fn stream(
         .map(parse)
         .transpose()?;
     let from_header = header.filter(|v| !v.is_empty()).map(parse).transpose()?;
+    // The permit before any read: a refused request costs the database nothing.
+    let client = req.peer_addr().map(|a| a.ip());
+    let permit = feed.streams.try_take(client).map_err(|refused| {
+        ApiError::new(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_streams",
+            refused.to_string(),
+        )
+    })?;
     let cursor = match from_header.or(from_query) {
         Some(cursor) => cursor,
         None => feed::tail(&pool).await?,
     };
-    let permit = feed.streams.clone().try_acquire_owned().map_err(|_| {
-        ApiError::new(
-            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            "too_many_streams",
-            format!("{MAX_STREAMS} streams are open on this instance; try again later"),
-        )
-    })?;
     tracing::info!(%cursor, "saga feed stream opened");
     let state = StreamState {
         pool: pool.into_inner(),
@@ -154,7 +162,7 @@ struct StreamState {
     /// When the last chunk was sent, for the heartbeat.
     quiet_since: Instant,
     /// Held for as long as the stream is open.
-    _permit: OwnedSemaphorePermit,
+    _permit: StreamPermit,
 }
 
 impl StreamState {

@@ -1,19 +1,22 @@
 //! HTTP routes of the orders service, one file per resource: SPEC §4's orders ([`orders`]),
-//! the saga feed ([`feed`], each event's schema in [`feed_event`]) and its counts
-//! ([`summary`]), and the console ([`console`]); [`error`] turns store errors into API errors.
+//! the saga feed ([`feed`], each event's schema in [`feed_event`], its permits in
+//! [`stream_permits`]) and its counts ([`summary`]), and the console ([`console`]); [`error`]
+//! turns store errors into API errors.
 
 mod console;
 mod error;
 mod feed;
 mod feed_event;
 mod orders;
+mod stream_permits;
 mod summary;
 
 use shared_events::kit::http::Routes;
 use utoipa::OpenApi;
 
-pub use feed::{Feed, MAX_STREAMS};
+pub use feed::Feed;
 pub use orders::{create_order, get_order, list_orders};
+pub use stream_permits::{MAX_STREAMS, MAX_STREAMS_PER_CLIENT};
 
 /// The document of the service's own routes; [`shared_events::kit::http::document`] adds the
 /// operational ones and the `Error` schema.
@@ -59,6 +62,18 @@ pub fn configure(routes: &mut Routes) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_stream_documents_its_limits() {
+        let doc = openapi();
+        let stream = doc.paths.paths["/orders/stream"].get.as_ref().unwrap();
+        let description = stream.description.as_deref().unwrap();
+        let limits = format!(
+            "503 too_many_streams when {MAX_STREAMS} streams are open on the instance, \
+             or {MAX_STREAMS_PER_CLIENT} from the client's address"
+        );
+        assert!(description.contains(&limits), "{description}");
+    }
 
     #[test]
     fn every_route_is_documented() {

@@ -1,5 +1,5 @@
-//! `POST /orders`, `GET /orders/{id}` and `GET /orders` (`?customer_id=`, or a page of
-//! everyone's with `?status=&limit=&before=`).
+//! `POST /orders`, `GET /orders/{id}` and `GET /orders` (a page of a customer's orders with
+//! `?customer_id=`, or of everyone's; `?status=&limit=&before=` either way).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -133,35 +133,36 @@ pub async fn get_order(
     Ok(HttpResponse::Ok().json(order))
 }
 
-/// The most orders one `GET /orders` page holds, and how many it holds when not told.
+/// The most orders one `GET /orders` page holds.
 const MAX_PAGE: u32 = 500;
+/// How many orders a `GET /orders` page holds when not told.
 const DEFAULT_PAGE: u32 = 50;
 
 /// `GET /orders`'s query; every parameter is optional.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// One customer's orders (SPEC §4); without a `limit`, all of them.
+    /// Only this customer's orders (SPEC §4), a page at a time like any listing.
     #[param(nullable = false)]
     customer_id: Option<Uuid>,
     /// Only orders in this status.
     #[param(value_type = Option<Status>, inline, nullable = false)]
     status: Option<String>,
-    /// Page size, 1..=500; 50 when neither this nor `customer_id` is given.
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 500, nullable = false)]
+    /// Page size, 1..=500 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500, default = 50, nullable = false)]
     limit: Option<u32>,
     /// An order's id: only orders placed before it (the last id of the previous page).
     #[param(nullable = false)]
     before: Option<Uuid>,
 }
 
-/// Orders newest first: a customer's, or everyone's a page at a time.
+/// Orders newest first, a page at a time: a customer's, or everyone's.
 ///
-/// With customer_id alone: all that customer's orders (an empty array for a customer without
-/// orders). Otherwise a page of at most limit orders (50 if not given), filtered by status and
-/// customer_id when given; the next page is before=<the last id of this one>. Errors (422):
-/// invalid_status, invalid_limit (not 1..=500), unknown_order (before names no order),
-/// invalid_query (a parameter of the wrong type).
+/// A page of at most limit orders (50 if not given), filtered by customer_id and status when
+/// given: with customer_id, that customer's orders (an empty array for a customer without
+/// orders). The next page is before=<the last id of this one>; a page shorter than limit is
+/// the last. Errors (422): invalid_status, invalid_limit (not 1..=500), unknown_order (before
+/// names no order), invalid_query (a parameter of the wrong type).
 #[utoipa::path(get, path = "/orders", tag = "orders", params(ListQuery),
     responses(
         (status = 200, description = "The orders, newest first", body = Vec<Order>),
@@ -181,16 +182,14 @@ pub async fn list_orders(
                 .map_err(|e| ApiError::unprocessable("invalid_status", e.to_string()))?,
         ),
     };
-    let limit = match (query.limit, query.customer_id) {
-        (Some(n), _) if n == 0 || n > MAX_PAGE => {
+    let limit = match query.limit.unwrap_or(DEFAULT_PAGE) {
+        n @ 1..=MAX_PAGE => i64::from(n),
+        _ => {
             return Err(ApiError::unprocessable(
                 "invalid_limit",
                 format!("limit must be 1 to {MAX_PAGE}"),
             ))
         }
-        (Some(n), _) => Some(i64::from(n)),
-        (None, Some(_)) => None,
-        (None, None) => Some(i64::from(DEFAULT_PAGE)),
     };
     let before = match query.before {
         None => None,

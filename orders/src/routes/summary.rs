@@ -1,4 +1,6 @@
-//! `GET /orders/summary`: the counts the console shows.
+//! `GET /orders/summary`: the counts the console shows, every 2 s per open console. They come
+//! from the counters the database keeps ([`crate::store::counts`]), never from a scan of the
+//! orders, so a poll costs the same however many orders there are.
 
 use std::time::Duration;
 
@@ -18,7 +20,8 @@ const RATE_WINDOW: Duration = Duration::from_secs(60);
 pub struct Summary {
     /// How many orders are in each status.
     counts: Counts,
-    /// Orders that became CONFIRMED or CANCELLED in the last 60 s.
+    /// Orders that became CONFIRMED or CANCELLED in the last 60 s (counted per whole second:
+    /// the part of the oldest second that falls in the window is left out).
     completed_last_minute: i64,
     /// The same, per second.
     completed_per_second: f64,
@@ -46,7 +49,7 @@ struct Counts {
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn summary(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
-    let (by_status, recent) = store::list::summary(&pool, RATE_WINDOW).await?;
+    let (by_status, recent) = store::counts::summary(&pool, RATE_WINDOW).await?;
     let mut counts = Counts::default();
     for (status, n) in by_status {
         match status.as_str() {

@@ -1,5 +1,5 @@
-//! Listing orders: `GET /orders`'s pages ([`list`], [`position`]) and the counts of
-//! `GET /orders/summary` ([`summary`]).
+//! Listing orders: `GET /orders`'s pages ([`list`], [`position`]), a customer's or everyone's,
+//! never more than a page at a time.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -10,7 +10,7 @@ use super::StoreError;
 use crate::domain::Status;
 
 /// Which orders `GET /orders` lists: every filter is optional, and they combine.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Listing {
     /// Only this customer's orders (SPEC's `?customer_id=`).
     pub customer_id: Option<Uuid>,
@@ -19,8 +19,8 @@ pub struct Listing {
     /// Only orders placed before this one (newest first, so the next page of a listing
     /// starts after its last order).
     pub before: Option<(DateTime<Utc>, Uuid)>,
-    /// At most this many; `None` lists them all.
-    pub limit: Option<i64>,
+    /// At most this many: every listing is a page.
+    pub limit: i64,
 }
 
 /// Orders newest first, as `listing` selects them.
@@ -42,10 +42,9 @@ pub async fn list(pool: &PgPool, listing: &Listing) -> Result<Vec<Order>, StoreE
             .push_bind(id)
             .push(")");
     }
-    query.push(" ORDER BY created_at DESC, id DESC");
-    if let Some(limit) = listing.limit {
-        query.push(" LIMIT ").push_bind(limit);
-    }
+    query
+        .push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        .push_bind(listing.limit);
     let rows = query.build().fetch_all(pool).await?;
     Ok(complete(pool, rows).await?)
 }
@@ -62,25 +61,4 @@ pub async fn position(
             .fetch_optional(pool)
             .await?,
     )
-}
-
-/// How many orders are in each status, and how many reached a terminal one in the last
-/// `window`.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn summary(
-    pool: &PgPool,
-    window: std::time::Duration,
-) -> Result<(Vec<(String, i64)>, i64), StoreError> {
-    let counts: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, count(*) FROM orders GROUP BY status ORDER BY status")
-            .fetch_all(pool)
-            .await?;
-    let recent: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM orders WHERE status <> 'PENDING' \
-         AND updated_at > now() - make_interval(secs => $1)",
-    )
-    .bind(window.as_secs_f64())
-    .fetch_one(pool)
-    .await?;
-    Ok((counts, recent))
 }

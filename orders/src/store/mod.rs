@@ -1,12 +1,13 @@
 //! The orders database, one file per concept: the replicas other services' events keep
 //! ([`replicas`]), placing an order ([`place`]), reading orders ([`read`]) and listing them
-//! ([`list`]), the saga's transactional step and deadline sweep ([`saga`]), and the feed of its
-//! transitions ([`feed`]).
+//! ([`list`]), the counts per status ([`counts`]), the saga's transactional step and deadline
+//! sweep ([`saga`]), and the feed of its transitions ([`feed`]).
 //!
 //! What the HTTP side calls fails with a [`StoreError`]; what the saga calls fails with the
 //! database's own `sqlx::Error`, which the consumer classifies (unavailable, transient or
 //! permanent) as it is.
 
+pub mod counts;
 pub mod feed;
 pub mod list;
 pub mod place;

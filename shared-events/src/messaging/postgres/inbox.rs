@@ -14,11 +14,30 @@ use crate::messaging::consumer::{event_span, Handler, HandlerError, Outcome};
 
 /// A handler whose effect runs inside a transaction the runtime opens and commits.
 /// Events it emits go through [`super::enqueue`] on the same connection.
+///
+/// A handler gets one connection and must not ask the pool for another while it holds it:
+/// with every partition's worker doing that at once, the pool runs dry, each waits for the
+/// others, and HTTP requests wait out the acquire timeout (503). What must outlive an attempt
+/// that fails (and so is rolled back) goes in [`PgHandler::after_rollback`] instead, which
+/// runs on the same connection.
 #[async_trait]
 pub trait PgHandler: Send + Sync + 'static {
     /// Applies `event` inside the transaction on `tx`; an error rolls it back and is
     /// classified (retried or dead-lettered) as any handler's.
     async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError>;
+
+    /// Called when [`PgHandler::handle`] failed with `error` for `event`, once its transaction
+    /// is rolled back, on the same connection and outside any transaction: for a record that
+    /// the failed attempt must leave behind (a statement here commits on its own). By
+    /// default, nothing. A failure here is returned instead of `error`.
+    async fn after_rollback(
+        &self,
+        _conn: &mut PgConnection,
+        _event: &Envelope,
+        _error: &HandlerError,
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
 }
 
 /// Wraps a [`PgHandler`] so that each event's effect happens once per consumer: the inbox row
@@ -66,14 +85,26 @@ impl<H: PgHandler> Handler for PgIdempotent<H> {
             self.conns.give_back(loan);
             return Ok(Outcome::Duplicate);
         }
-        self.inner.handle(&mut tx, event).await?;
+        if let Err(error) = self.inner.handle(&mut tx, event).await {
+            // Rolled back here rather than by the pool, so that the handler's follow-up runs
+            // on this connection; then the loan is dropped (see above). A connection that
+            // cannot even roll back gets no follow-up: the next attempt fails again, and
+            // records it then.
+            if tx.rollback().await.is_ok() {
+                self.inner
+                    .after_rollback(&mut loan.conn, event, &error)
+                    .await?;
+            }
+            return Err(error);
+        }
         tx.commit().await?;
         self.conns.give_back(loan);
         Ok(Outcome::Applied)
     }
 
     /// One transaction for the whole batch: the inbox rows in one statement, then each new
-    /// event's effect in order. Any failure rolls everything back and returns `None`.
+    /// event's effect in order. Any failure rolls everything back and returns `None`; the
+    /// runner then handles the events one by one, where [`PgHandler::after_rollback`] runs.
     async fn handle_batch(&self, events: &[Envelope]) -> Option<Vec<Outcome>> {
         let result: Result<Vec<Outcome>, HandlerError> = async {
             let mut loan = self.conns.take().await?;
