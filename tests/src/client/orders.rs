@@ -33,11 +33,23 @@ impl Api {
         self.get(Service::Orders, &format!("/orders/{id}")).await
     }
 
+    /// Every order of `customer_id`, newest first: the pages of `GET /orders?customer_id=`
+    /// read one after the other (`before=` the last id of the previous page) until a page
+    /// shorter than the limit.
     pub async fn orders_of(&self, customer_id: Uuid) -> ApiResult<Vec<Order>> {
-        self.get(
-            Service::Orders,
-            &format!("/orders?customer_id={customer_id}"),
-        )
-        .await
+        const PAGE: usize = 500;
+        let mut all: Vec<Order> = Vec::new();
+        loop {
+            let mut path = format!("/orders?customer_id={customer_id}&limit={PAGE}");
+            if let Some(last) = all.last() {
+                path.push_str(&format!("&before={}", last.id));
+            }
+            let page: Vec<Order> = self.get(Service::Orders, &path).await?;
+            let done = page.len() < PAGE;
+            all.extend(page);
+            if done {
+                return Ok(all);
+            }
+        }
     }
 }
