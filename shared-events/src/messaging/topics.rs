@@ -63,20 +63,16 @@ pub async fn ensure_topics(
     ensure_named_topics(config, &names).await
 }
 
-/// Creates the named topics (with the configured partitions) if they do not exist, retrying
-/// while the broker starts (up to [`BROKER_STARTUP_TIMEOUT`]).
+/// Creates the named topics (with the configured partitions, replication factor and
+/// `min.insync.replicas`) if they do not exist, retrying while the broker starts (up to
+/// [`BROKER_STARTUP_TIMEOUT`]). A topic that exists is left as it is.
 pub async fn ensure_named_topics(config: &KafkaConfig, names: &[String]) -> Result<(), TopicError> {
     let admin: AdminClient<DefaultClientContext> =
         config.admin_config().create().map_err(TopicError::Admin)?;
+    let min_insync = config.min_insync_replicas.map(|n| n.to_string());
     let new_topics: Vec<NewTopic> = names
         .iter()
-        .map(|n| {
-            NewTopic::new(
-                n,
-                config.partitions,
-                TopicReplication::Fixed(config.replication_factor),
-            )
-        })
+        .map(|n| new_topic(config, n, min_insync.as_deref()))
         .collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     let started = Instant::now();
@@ -91,11 +87,7 @@ pub async fn ensure_named_topics(config: &KafkaConfig, names: &[String]) -> Resu
                         Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
                         Err((name, code)) => {
                             last_error = Some(CreateFailure::Topic { topic: name, code });
-                            retry.push(NewTopic::new(
-                                topic.name,
-                                topic.num_partitions,
-                                TopicReplication::Fixed(config.replication_factor),
-                            ));
+                            retry.push(new_topic(config, topic.name, min_insync.as_deref()));
                         }
                     }
                 }
@@ -122,5 +114,19 @@ pub async fn ensure_named_topics(config: &KafkaConfig, names: &[String]) -> Resu
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
         pending = retry;
+    }
+}
+
+/// A topic to create: the configured partitions and replication factor, and
+/// `min.insync.replicas` when `KAFKA_MIN_INSYNC_REPLICAS` sets it.
+fn new_topic<'a>(config: &KafkaConfig, name: &'a str, min_insync: Option<&'a str>) -> NewTopic<'a> {
+    let topic = NewTopic::new(
+        name,
+        config.partitions,
+        TopicReplication::Fixed(config.replication_factor),
+    );
+    match min_insync {
+        Some(n) => topic.set("min.insync.replicas", n),
+        None => topic,
     }
 }

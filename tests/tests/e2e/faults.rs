@@ -12,7 +12,7 @@ use super::groups;
 use super::harness::{Options, PrivateBroker, Service, System};
 use super::workload::{self, Burst, MixSpec};
 
-/// `E2E_BURST`: orders per burst in scenarios 7, 8 and 12–15.
+/// `E2E_BURST`: orders per burst in scenarios 7, 8 and 12–18.
 pub(super) fn burst_size() -> usize {
     std::env::var("E2E_BURST")
         .ok()

@@ -24,6 +24,15 @@ use saga_tests::client::Api;
 /// The e2e tests share one broker, one PostgreSQL and a 2-core machine: they run one at a time.
 static SERIAL: AsyncMutex<()> = AsyncMutex::const_new(());
 
+/// A test's turn to run: held from before its own servers start until its system is dropped,
+/// so that starting them (three JVMs, say) does not load another test's run.
+pub struct Turn(MutexGuard<'static, ()>);
+
+/// Waits for this test's turn.
+pub async fn turn() -> Turn {
+    Turn(SERIAL.lock().await)
+}
+
 /// Per-test settings of the system.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -37,6 +46,24 @@ pub struct Options {
     pub stores_postgres: Option<String>,
     /// Notification's `REDIS_URL`, when not the shared Redis (scenario 13 stops it).
     pub redis_url: Option<String>,
+    /// More variables for every service (scenario 16 sets the topics' replication).
+    pub env: Vec<(String, String)>,
+    /// One service run inside a network namespace of the test's own (scenarios 17 and 18).
+    pub namespaced: Option<Namespaced>,
+}
+
+/// A service run in a network namespace (`ip netns exec`): it listens on its address there,
+/// and reaches its stores at the addresses `rewrite` puts in its environment.
+#[derive(Debug, Clone)]
+pub struct Namespaced {
+    pub service: Service,
+    /// The namespace's name.
+    pub netns: String,
+    /// The service's address in the namespace: its `HTTP_HOST`, where the tests reach it.
+    pub address: String,
+    /// `(from, to)`: every `from` in the values of its environment becomes `to` (a store's
+    /// `127.0.0.1:<port>` becomes an address reachable from the namespace).
+    pub rewrite: Vec<(String, String)>,
 }
 
 impl Default for Options {
@@ -46,6 +73,8 @@ impl Default for Options {
             brokers: None,
             stores_postgres: None,
             redis_url: None,
+            env: Vec::new(),
+            namespaced: None,
         }
     }
 }
@@ -135,6 +164,8 @@ struct Proc {
     env: Vec<(String, String)>,
     log_path: PathBuf,
     child: Option<Child>,
+    /// The network namespace it runs in, if not the host's.
+    netns: Option<String>,
 }
 
 impl Proc {
@@ -156,7 +187,16 @@ impl Proc {
             self.port,
             chrono::Utc::now().to_rfc3339()
         );
-        let mut cmd = Command::new(bin_dir.join(self.service.name()));
+        let bin = bin_dir.join(self.service.name());
+        // `ip netns exec` execs the binary, so the child's pid is the service's.
+        let mut cmd = match &self.netns {
+            Some(netns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", netns]).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         for var in [
             "DATABASE_URL",
             "INVENTORY_STORE_URL",
@@ -217,7 +257,12 @@ impl System {
     }
 
     pub async fn start_with(options: Options) -> System {
-        let serial = SERIAL.lock().await;
+        System::start_in(turn().await, options).await
+    }
+
+    /// [`start_with`](Self::start_with) in a turn the test took earlier.
+    pub async fn start_in(turn: Turn, options: Options) -> System {
+        let serial = turn.0;
         let bin_dir = tokio::task::spawn_blocking(binaries)
             .await
             .expect("building the services");
@@ -247,7 +292,10 @@ impl System {
                 std::env::var("E2E_RUST_LOG")
                     .unwrap_or_else(|_| "info,sqlx=warn,rdkafka=warn".to_owned()),
             ),
-        ];
+        ]
+        .into_iter()
+        .chain(options.env.iter().cloned())
+        .collect::<Vec<_>>();
         let mut procs = BTreeMap::new();
         let mut ports = BTreeMap::new();
         for service in Service::ALL {
@@ -291,6 +339,17 @@ impl System {
                     }
                 }
             }
+            let namespaced = options.namespaced.as_ref().filter(|n| n.service == service);
+            if let Some(n) = namespaced {
+                for (name, value) in &mut env {
+                    if name == "HTTP_HOST" {
+                        value.clone_from(&n.address);
+                    }
+                    for (from, to) in &n.rewrite {
+                        *value = value.replace(from, to);
+                    }
+                }
+            }
             procs.insert(
                 (service, 0),
                 Proc {
@@ -299,13 +358,18 @@ impl System {
                     env,
                     log_path: log_dir.join(format!("{}.log", service.name())),
                     child: None,
+                    netns: namespaced.map(|n| n.netns.clone()),
                 },
             );
         }
+        let host = |s: &Service| match &options.namespaced {
+            Some(n) if n.service == *s => n.address.clone(),
+            _ => "127.0.0.1".to_owned(),
+        };
         let api = Api::new(
             ports
                 .iter()
-                .map(|(s, p)| (*s, format!("http://127.0.0.1:{p}")))
+                .map(|(s, p)| (*s, format!("http://{}:{p}", host(s))))
                 .collect(),
         );
         let system = System {
@@ -335,6 +399,21 @@ impl System {
             system.wait_ready(service).await;
         }
         system
+    }
+
+    /// The HTTP port of the service (instance 0).
+    pub fn port(&self, service: Service) -> u16 {
+        self.procs.lock().unwrap()[&(service, 0)].port
+    }
+
+    /// Whether the service (instance 0) has exited, with its status.
+    pub fn exited(&self, service: Service) -> Option<String> {
+        self.procs
+            .lock()
+            .unwrap()
+            .get_mut(&(service, 0))
+            .unwrap()
+            .exited()
     }
 
     pub fn log_path(&self, service: Service) -> PathBuf {
@@ -467,6 +546,7 @@ impl System {
                     env,
                     log_path: self.log_dir.join(format!("{}.2.log", service.name())),
                     child: None,
+                    netns: None,
                 };
                 eprintln!("e2e: starting a second {} on port {port}", service.name());
                 second.spawn(&self.bin_dir);

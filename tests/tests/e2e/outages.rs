@@ -24,7 +24,7 @@ const UNAVAILABLE_RETRIES: &str = "events_unavailable_retries_total";
 
 /// Every dead letter of the run's namespace: there must be none. Returns how many there are
 /// (0), for the scenario's summary line.
-async fn assert_no_dead_letters(kafka: &KafkaConfig) -> usize {
+pub(super) async fn assert_no_dead_letters(kafka: &KafkaConfig) -> usize {
     let letters = shared_events::messaging::dlq_tool::read_all(kafka)
         .await
         .expect("reading the run's dead-letter topics");
@@ -85,7 +85,7 @@ async fn unavailable_retries(api: &Api, services: &[Service]) -> f64 {
 
 /// Holds an outage for its whole length, with a progress line every 15 s. The length is the
 /// scenario's input, not a wait for something to happen.
-async fn hold_outage(what: &str, length: Duration) {
+pub(super) async fn hold_outage(what: &str, length: Duration) {
     let started = Instant::now();
     while started.elapsed() < length {
         let left = length.saturating_sub(started.elapsed());
