@@ -129,13 +129,12 @@ mod tests {
         }
     }
 
-    /// A pool of four on the local server (`TEST_DATABASE_URL`); it needs no tables.
+    /// A pool of four on the test server (the test kit's `admin_database_url`); it needs no
+    /// tables.
     async fn pool_of_four() -> PgPool {
-        let url = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".into());
         PgPoolOptions::new()
             .max_connections(4)
-            .connect(&url)
+            .connect(&crate::kit::testing::admin_database_url())
             .await
             .expect("connecting to PostgreSQL; is the stack up? (scripts/stack up)")
     }
