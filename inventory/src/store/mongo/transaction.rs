@@ -1,64 +1,59 @@
 //! Multi-document transactions for the steps the HTTP API starts (the saga's steps run in the
-//! transaction `MongoIdempotent` opens): begin, commit, abort, what an error means, and running
-//! a step again from the start while it fails in a way that a new attempt can fix (a write
-//! conflict with a concurrent transaction, a failover).
-//!
-//! The runtime's equivalents in `shared_events::messaging::mongo` are private to it, so the few lines are
-//! repeated here with the same settings: snapshot reads, majority writes, the primary.
-
-use std::time::{Duration, Instant};
+//! transaction `MongoIdempotent` opens): what a step's error means, and running it with the
+//! runtime's [`with_transaction`], which runs it again while it conflicts with a concurrent
+//! transaction, as the saga's path does.
 
 use async_trait::async_trait;
 use mongodb::error::Error;
 use mongodb::{ClientSession, Database};
+use shared_events::messaging::mongo::{is_conflict_error, with_transaction, Conflict, Unit};
 use shared_events::HandlerError;
 
 use crate::store::StoreError;
 
-/// How long a step is tried again before its error is returned.
-const RETRY_FOR: Duration = Duration::from_secs(30);
 /// Why a step inside a transaction failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StepError {
+    /// The driver failed: a conflict, an unreachable server, a server error.
     #[error(transparent)]
     Mongo(#[from] Error),
     /// A guarded write found the data changed since the transaction's snapshot.
     #[error("concurrent change: {0}")]
     Conflict(String),
+    /// What the request or event asks contradicts the data (an unknown SKU, too little stock).
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 impl StepError {
-    /// Whether running the whole transaction again may succeed.
+    /// Whether running the whole transaction again may succeed soon: a conflict with a
+    /// concurrent transaction (never an unreachable server, which is waited for elsewhere).
     pub fn retryable(&self) -> bool {
         match self {
-            StepError::Mongo(e) => is_transient(e),
+            StepError::Mongo(e) => is_conflict_error(e),
             StepError::Conflict(_) => true,
             StepError::Store(_) => false,
         }
     }
 
+    /// As the store port's error, for the HTTP handlers.
     pub fn into_store_error(self) -> StoreError {
         match self {
             StepError::Mongo(e) => e.into(),
-            StepError::Conflict(c) => {
-                StoreError::Backend(anyhow::anyhow!("concurrent change: {c}"))
-            }
+            StepError::Conflict(c) => StoreError::Backend(Conflict(c).into()),
             StepError::Store(e) => e,
         }
     }
 
-    /// As a saga handler's error: conflicts are transient (the runner runs the event again);
-    /// a driver error is classified by its labels and kind (an unreachable server is retried
-    /// without limit, see `shared_events::messaging::consumer::classify`); data that contradicts itself
-    /// is permanent.
+    /// As a saga handler's error: a conflict is transient, and `MongoIdempotent` runs the event
+    /// again in place (it finds [`Conflict`] in the chain); a driver error is classified by its
+    /// labels and kind (an unreachable server is retried without limit, see
+    /// `shared_events::messaging::consumer::classify`); data that contradicts itself is
+    /// permanent.
     pub fn into_handler_error(self) -> HandlerError {
         match self {
             StepError::Mongo(e) => e.into(),
-            StepError::Conflict(c) => {
-                HandlerError::Transient(anyhow::anyhow!("concurrent change: {c}"))
-            }
+            StepError::Conflict(c) => HandlerError::Transient(Conflict(c).into()),
             StepError::Store(e) => e.into(),
         }
     }
@@ -88,52 +83,35 @@ pub trait Step: Send + Sync {
     ) -> Result<Self::Output, StepError>;
 }
 
-/// Runs `step` in a transaction and commits it, running it again from the start (new session,
-/// new snapshot) while it fails in a retryable way, for up to [`RETRY_FOR`].
+/// A step with the database it runs on, as the runtime's unit of a transaction.
+struct OnDatabase<'a, S> {
+    db: &'a Database,
+    step: &'a S,
+}
+
+#[async_trait]
+impl<S: Step> Unit for OnDatabase<'_, S> {
+    type Output = S::Output;
+    type Error = StepError;
+
+    async fn run(&self, session: &mut ClientSession) -> Result<S::Output, StepError> {
+        self.step.run(session, self.db).await
+    }
+
+    fn conflicted(error: &StepError) -> bool {
+        error.retryable()
+    }
+}
+
+/// Runs `step` in a transaction and commits it, running it again from the start (new
+/// snapshot) while it conflicts, for up to the runtime's `RETRY_FOR`.
 pub async fn run<S: Step>(db: &Database, step: &S) -> Result<S::Output, StoreError> {
-    let started = Instant::now();
-    let mut attempt: u32 = 0;
-    loop {
-        attempt += 1;
-        let error = match attempt_once(db, step).await {
-            Ok(output) => return Ok(output),
-            Err(e) => e,
-        };
-        if !error.retryable() || started.elapsed() > RETRY_FOR {
-            return Err(error.into_store_error());
-        }
-        tracing::debug!(attempt, error = %error, "MongoDB transaction conflict; running it again");
-        tokio::time::sleep(backoff(attempt)).await;
-    }
+    with_transaction(db.client(), &OnDatabase { db, step })
+        .await
+        .map_err(StepError::into_store_error)
 }
 
-async fn attempt_once<S: Step>(db: &Database, step: &S) -> Result<S::Output, StepError> {
-    let mut session = db.client().start_session().await?;
-    begin(&mut session).await?;
-    match step.run(&mut session, db).await {
-        Ok(output) => {
-            commit(&mut session).await?;
-            Ok(output)
-        }
-        Err(e) => {
-            abort(&mut session).await;
-            Err(e)
-        }
-    }
-}
-
-/// Doubling from 5 ms up to 200 ms, with up to half of it random, so that conflicting
-/// transactions spread out instead of colliding again.
-fn backoff(attempt: u32) -> Duration {
-    let base = Duration::from_millis(5).saturating_mul(1 << attempt.min(6).saturating_sub(1));
-    let base = base.min(Duration::from_millis(200));
-    let jitter = (uuid::Uuid::new_v4().as_u128() % 1000) as f64 / 2000.0;
-    base.mul_f64(1.0 - jitter)
-}
-
-pub use shared_events::messaging::mongo::txn::{
-    abort, begin, commit, is_duplicate_key, is_transient,
-};
+pub use shared_events::messaging::mongo::txn::{is_duplicate_key, is_transient};
 
 #[cfg(test)]
 mod tests {
@@ -165,24 +143,16 @@ mod tests {
             crate::domain::Sku::parse("a").unwrap()
         ))
         .retryable());
-        assert!(matches!(
-            StepError::Conflict("x".into()).into_handler_error(),
-            HandlerError::Transient(_)
-        ));
+        match StepError::Conflict("x".into()).into_handler_error() {
+            HandlerError::Transient(e) => {
+                assert!(shared_events::messaging::mongo::is_conflict(&e), "{e:#}")
+            }
+            other => panic!("a conflict must be transient: {other:?}"),
+        }
         assert!(matches!(
             StepError::Store(StoreError::Stock(crate::domain::StockError::TooLarge))
                 .into_handler_error(),
             HandlerError::Permanent(_)
         ));
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        assert!(backoff(1) <= Duration::from_millis(5));
-        assert!(backoff(1) >= Duration::from_micros(2500));
-        for attempt in 1..50 {
-            assert!(backoff(attempt) <= Duration::from_millis(200));
-        }
-        assert!(backoff(20) >= Duration::from_millis(80));
     }
 }

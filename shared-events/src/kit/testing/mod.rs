@@ -1,5 +1,6 @@
 //! Helpers for integration tests against the real local stack (feature `testing`):
 //! - [`database`]: a fresh PostgreSQL database per test;
+//! - (with feature `mongodb`) [`mongodb`]: a fresh MongoDB database per test;
 //! - [`kafka`]: a topic namespace of its own per test, and readers of its topics;
 //! - [`wait`]: waits on conditions with a deadline instead of fixed sleeps;
 //! - [`client`]: an HTTP client that answers with the status and the JSON body;
@@ -10,11 +11,15 @@ pub mod client;
 pub mod database;
 pub mod errors;
 pub mod kafka;
+#[cfg(feature = "mongodb")]
+pub mod mongodb;
 pub mod ops;
 #[cfg(feature = "http")]
 pub mod service;
 pub mod wait;
 
+#[cfg(feature = "mongodb")]
+pub use self::mongodb::{fresh_mongo_database, mongodb_client, mongodb_url};
 pub use client::TestClient;
 pub use database::{
     admin_database_url, fresh_database, fresh_database_url, fresh_database_url_on,

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use mongodb::bson::{doc, DateTime, Document};
 use mongodb::{ClientSession, Database};
 
+use super::with_transaction::{is_conflict, with_transaction, Unit};
 use super::{txn, INBOX};
 use crate::contracts::envelope::Envelope;
 use crate::messaging::consumer::{Handler, HandlerError, Outcome};
@@ -46,38 +47,84 @@ impl<H: MongoHandler> MongoIdempotent<H> {
 
 #[async_trait]
 impl<H: MongoHandler> Handler for MongoIdempotent<H> {
+    /// One transaction holds the inbox document and the effect. A write conflict (two
+    /// transactions on one hot document) runs it again in place ([`with_transaction`]), so the
+    /// consumer runner sees only what waiting cannot fix that fast.
     async fn handle(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
-        let mut session = self
-            .db
-            .client()
-            .start_session()
-            .await
-            .map_err(|e| txn::store_error(e, "starting a session"))?;
-        txn::begin(&mut session)
-            .await
-            .map_err(|e| txn::store_error(e, "starting a transaction"))?;
-        // A dropped future (shutdown) leaves the transaction to the session's drop, which aborts it.
+        let unit = Apply {
+            db: &self.db,
+            consumer: &self.consumer,
+            inner: &self.inner,
+            event,
+        };
+        match with_transaction(self.db.client(), &unit).await {
+            Ok(()) => Ok(Outcome::Applied),
+            Err(Failure::Duplicate) => Ok(Outcome::Duplicate),
+            Err(Failure::Handler(e)) => Err(e),
+        }
+    }
+}
+
+/// One attempt of an event: its inbox document, then the handler's effect.
+struct Apply<'a, H> {
+    db: &'a Database,
+    consumer: &'a str,
+    inner: &'a H,
+    event: &'a Envelope,
+}
+
+/// Why an attempt did not commit.
+enum Failure {
+    /// The inbox already holds the event: it was applied before.
+    Duplicate,
+    /// The store or the handler failed; classified as any handler's error.
+    Handler(HandlerError),
+}
+
+impl From<mongodb::error::Error> for Failure {
+    fn from(e: mongodb::error::Error) -> Self {
+        Failure::Handler(txn::store_error(e, "running the transaction"))
+    }
+}
+
+#[async_trait]
+impl<H: MongoHandler> Unit for Apply<'_, H> {
+    type Output = ();
+    type Error = Failure;
+
+    async fn run(&self, session: &mut ClientSession) -> Result<(), Failure> {
         let inserted = self
             .db
             .collection::<Document>(INBOX)
-            .insert_one(inbox_document(&self.consumer, event))
-            .session(&mut session)
+            .insert_one(inbox_document(self.consumer, self.event))
+            .session(&mut *session)
             .await;
-        if let Err(e) = inserted {
-            txn::abort(&mut session).await;
-            if !txn::is_transient(&e) && txn::is_duplicate_key(&e) {
-                return Ok(Outcome::Duplicate);
+        match inserted {
+            Ok(_) => {}
+            Err(e) if !txn::is_transient(&e) && txn::is_duplicate_key(&e) => {
+                return Err(Failure::Duplicate)
             }
-            return Err(txn::store_error(e, "recording the event in the inbox"));
+            Err(e) => {
+                return Err(Failure::Handler(txn::store_error(
+                    e,
+                    "recording the event in the inbox",
+                )))
+            }
         }
-        if let Err(e) = self.inner.handle(&mut session, &self.db, event).await {
-            txn::abort(&mut session).await;
-            return Err(txn::handler_error(e));
-        }
-        txn::commit(&mut session)
+        self.inner
+            .handle(session, self.db, self.event)
             .await
-            .map_err(|e| txn::store_error(e, "committing the transaction"))?;
-        Ok(Outcome::Applied)
+            .map_err(|e| Failure::Handler(txn::handler_error(e)))
+    }
+
+    fn conflicted(error: &Failure) -> bool {
+        match error {
+            Failure::Duplicate => false,
+            Failure::Handler(HandlerError::Permanent(e) | HandlerError::Transient(e)) => {
+                is_conflict(e)
+            }
+            Failure::Handler(_) => false,
+        }
     }
 }
 

@@ -4,6 +4,9 @@
 //! upsert that matches it only if it is ours or expired; when it is another's, the upsert's
 //! insert fails on `_id` and the lease is not ours. Expiry is computed on the server's clock
 //! (`$$NOW`), so the instances' clocks do not matter.
+//!
+//! The lease's test against a real server (an expired lease is taken by another instance, an
+//! unexpired one is not) is in `tests/mongo.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -90,7 +93,10 @@ impl Lease {
             "_id": LEASE_ID,
             "$or": [
                 { "owner": &self.owner },
-                { "$expr": { "$lt": ["$expires_at", "$$NOW"] } },
+                // Compared as milliseconds: SecantusDB answers false to any `$lt` of two
+                // dates in an expression (docs/secantusdb.md); MongoDB gives the same answer
+                // either way.
+                { "$expr": { "$lt": [{ "$toLong": "$expires_at" }, { "$toLong": "$$NOW" }] } },
             ],
         };
         let update = vec![doc! {

@@ -2,7 +2,8 @@
 //! and the idempotent handler adapter.
 //!
 //! Needs a replica set (transactions, change streams); a single-node one is enough. Call
-//! [`ensure_indexes`] at start-up.
+//! [`ensure_indexes`] at start-up. Work inside a transaction goes through [`with_transaction`],
+//! which runs it again while it conflicts with another.
 //!
 //! # Collections
 //!
@@ -24,8 +25,7 @@
 //! it increments the key's `outbox_keys` document and gives its records the new numbers. Two
 //! transactions that enqueue for one key both write that document, and MongoDB lets only one of
 //! them: the other fails with a write conflict (label `TransientTransactionError`) and is run
-//! again from the start (by the consumer runner, as a transient error), this time seeing the
-//! first one's number. So the numbers of a key rise in commit order without gaps, and the
+//! again from the start ([`with_transaction`]), this time seeing the first one's number. So the numbers of a key rise in commit order without gaps, and the
 //! transaction holding `n + 1` began after the one holding `n` had committed.
 //!
 //! The relay reads in one snapshot (a read-only transaction): the oldest unsent records by `_id`,
@@ -37,7 +37,7 @@
 //! prefix of its numbers and its head is always the next one due.
 //!
 //! The price is that concurrent transactions enqueuing for one key conflict instead of queueing
-//! (PostgreSQL takes a lock and waits); on a hot key that shows up as transient retries.
+//! (PostgreSQL takes a lock and waits); on a hot key that shows up as attempts run again.
 //!
 //! # One relay at a time
 //!
@@ -56,11 +56,15 @@ mod outbox;
 mod schema;
 mod store;
 pub mod txn;
+mod with_transaction;
 
 pub use inbox::{MongoHandler, MongoIdempotent};
 pub use outbox::enqueue;
 pub use schema::{ensure_indexes, SchemaError};
 pub use store::MongoOutboxStore;
+pub use with_transaction::{
+    is_conflict, is_conflict_error, with_transaction, Conflict, Unit, RETRY_FOR,
+};
 
 /// The collections the runtime keeps in each service's database.
 const INBOX: &str = "inbox";
