@@ -31,20 +31,30 @@ fn broker_pid() -> Option<String> {
     std::fs::read_to_string(repo().join(".stack/kafka/kafka.pid")).ok()
 }
 
+fn mongodb_pid() -> Option<String> {
+    std::fs::read_to_string(repo().join(".stack/mongodb/secantusd.pid")).ok()
+}
+
 #[test]
 fn a_second_stack_up_is_a_no_op() {
     stack_up();
     let pid_before = broker_pid();
+    let mongodb_before = mongodb_pid();
     let second = stack_up();
     let lines: Vec<&str> = second.lines().collect();
-    assert_eq!(lines.len(), 3, "one line per component:\n{second}");
-    for (line, component) in lines.iter().zip(["postgres", "redis", "broker"]) {
+    assert_eq!(lines.len(), 4, "one line per component:\n{second}");
+    for (line, component) in lines.iter().zip(["postgres", "redis", "broker", "mongodb"]) {
         assert!(
             line.starts_with(&format!("{component}: already running")),
             "{component} was touched on the second run: {line}"
         );
     }
     assert_eq!(broker_pid(), pid_before, "the broker was not restarted");
+    assert_eq!(
+        mongodb_pid(),
+        mongodb_before,
+        "the MongoDB-protocol server was not restarted"
+    );
 }
 
 /// A throw-away broker of this test's own: its own `STACK_DIR` and ports.
