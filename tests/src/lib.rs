@@ -1,13 +1,15 @@
 //! What the cross-cutting suites of `tests/tests/` and the saga benchmark (`saga-bench`) share:
 //! a client of the five public HTTP APIs ([`client`]), the actions a scenario takes and records
-//! ([`actions`]), the SPEC §5 invariant checker over the public APIs alone ([`checker`]), and
-//! the mixed workload of customers and SKUs, some bound to fail ([`workload`]), and the
-//! benchmark's loops, CPU sampling and report ([`bench`]).
+//! ([`actions`]), the SPEC §5 invariant checker over the public APIs alone ([`checker`]),
+//! the mixed workload of customers and SKUs, some bound to fail ([`workload`]), the
+//! benchmark's loops, CPU sampling and report ([`bench`]), and the URLs of inventory's MongoDB
+//! store ([`mongodb`]).
 
 pub mod actions;
 pub mod bench;
 pub mod checker;
 pub mod client;
+pub mod mongodb;
 pub mod service;
 pub mod workload;
 

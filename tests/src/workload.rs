@@ -111,7 +111,44 @@ pub async fn burst(
     placed: Arc<AtomicUsize>,
     seed: u64,
 ) -> Burst {
+    let spec = BurstSpec {
+        n,
+        concurrency,
+        new_customer_every,
+        per_second: None,
+        seed,
+    };
+    burst_with(a, mix, &spec, placed).await
+}
+
+/// How a burst places its orders.
+#[derive(Debug, Clone, Copy)]
+pub struct BurstSpec {
+    /// Orders placed.
+    pub n: usize,
+    /// Clients placing them at once.
+    pub concurrency: usize,
+    /// Every `new_customer_every`-th order (if > 0) is for a customer created just before it.
+    pub new_customer_every: usize,
+    /// At most this many orders offered per second (the `i`-th no earlier than `i / rate`
+    /// seconds after the first), for a system slower than its clients; `None`: as fast as
+    /// the clients go.
+    pub per_second: Option<f64>,
+    /// The seed of the orders' customers and lines.
+    pub seed: u64,
+}
+
+/// A burst as `spec` says, counting the orders in `placed` as they are accepted.
+pub async fn burst_with(a: &Actor, mix: &Mix, spec: &BurstSpec, placed: Arc<AtomicUsize>) -> Burst {
+    let &BurstSpec {
+        n,
+        concurrency,
+        new_customer_every,
+        per_second,
+        seed,
+    } = spec;
     let started = Instant::now();
+    let schedule = tokio::time::Instant::now();
     let mut rng = Rng::new(seed);
     type Plan = (Option<Uuid>, Vec<(String, u32)>, bool);
     let plans: Vec<Plan> = (0..n)
@@ -122,12 +159,17 @@ pub async fn burst(
         })
         .collect();
     let new_customers = Arc::new(AtomicUsize::new(0));
-    let results: Vec<Result<_, String>> = futures::stream::iter(plans)
-        .map(|(customer, items, new)| {
+    let results: Vec<Result<_, String>> = futures::stream::iter(plans.into_iter().enumerate())
+        .map(|(i, (customer, items, new))| {
             let a = a.clone();
             let placed = placed.clone();
             let new_customers = new_customers.clone();
             async move {
+                if let Some(rate) = per_second {
+                    // The arrival schedule of the workload, not a wait for a condition.
+                    tokio::time::sleep_until(schedule + Duration::from_secs_f64(i as f64 / rate))
+                        .await;
+                }
                 let customer = if new {
                     match new_customer(&a, money("200.00")).await {
                         Some(c) => {
