@@ -1,4 +1,6 @@
 //! Scenarios 1–5 and 10: the saga's outcomes one order at a time, and poison messages.
+//! Scenarios 1–3 are also run with inventory on MongoDB (`mongo.rs`), through the functions
+//! that take the system's [`Options`].
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -11,7 +13,7 @@ use uuid::Uuid;
 
 use super::actions::{money, Actor};
 use super::client::{Notification, Order};
-use super::harness::{Service, System};
+use super::harness::{Options, Service, System};
 
 const SLACK: Duration = Duration::from_secs(20);
 
@@ -47,7 +49,7 @@ async fn wait_for_notifications(a: &Actor, customer: Uuid, order: Uuid, expected
 }
 
 /// Waits until the stock numbers of `sku` are (available, reserved, sold).
-async fn wait_for_stock(a: &Actor, sku: &str, numbers: (i64, i64, i64)) {
+pub(super) async fn wait_for_stock(a: &Actor, sku: &str, numbers: (i64, i64, i64)) {
     let api = a.api.clone();
     wait_for(
         &format!("stock of {sku} to be (available, reserved, sold) = {numbers:?}"),
@@ -64,7 +66,7 @@ async fn wait_for_stock(a: &Actor, sku: &str, numbers: (i64, i64, i64)) {
 }
 
 /// Waits until the order's payment has `status`.
-async fn wait_for_payment(a: &Actor, order: &Order, status: &str) {
+pub(super) async fn wait_for_payment(a: &Actor, order: &Order, status: &str) {
     let api = a.api.clone();
     let (customer, id) = (order.customer_id, order.id);
     wait_for(
@@ -87,7 +89,7 @@ async fn wait_for_payment(a: &Actor, order: &Order, status: &str) {
 
 /// Waits until notification has seen the SKU's `stock.updated`: proof that inventory published
 /// it (the orders service prices from the same event).
-async fn wait_for_published(a: &Actor, sku: &str) {
+pub(super) async fn wait_for_published(a: &Actor, sku: &str) {
     let api = a.api.clone();
     wait_for(
         &format!("stock.updated of {sku} to be published"),
@@ -111,7 +113,12 @@ async fn wait_for_published(a: &Actor, sku: &str) {
 /// and the customer told: `welcome`, `order_paid`, `order_confirmed`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s01_happy_path() {
-    let sys = System::start().await;
+    happy_path(Options::default()).await;
+}
+
+/// Scenario 1 on a system started with `options`; returns the system, still running.
+pub(super) async fn happy_path(options: Options) -> System {
+    let sys = System::start_with(options).await;
     let a = sys.actor();
     let customer = a.customer(money("1000.00")).await;
     let p1 = a.product("HAPPY", money("12.50"), 10).await;
@@ -155,13 +162,19 @@ async fn s01_happy_path() {
         kinds,
         BTreeSet::from(["welcome", "order_paid", "order_confirmed"])
     );
+    sys
 }
 
 /// 2. Out of stock while the payment succeeds: inventory is held back until billing has
 /// charged, then rejects; the order is cancelled and the charge refunded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s02_out_of_stock_refunds_the_payment() {
-    let sys = System::start().await;
+    out_of_stock_refunds_the_payment(Options::default()).await;
+}
+
+/// Scenario 2 on a system started with `options`; returns the system, still running.
+pub(super) async fn out_of_stock_refunds_the_payment(options: Options) -> System {
+    let sys = System::start_with(options).await;
     let a = sys.actor();
     let customer = a.customer(money("500.00")).await;
     let sku = a.product("SCARCE", money("5.00"), 1).await;
@@ -187,13 +200,19 @@ async fn s02_out_of_stock_refunds_the_payment() {
     let p = &world.products[&sku];
     assert_eq!((p.available, p.reserved, p.sold), (1, 0, 0));
     assert_eq!(world.accounts[&customer].balance, money("500.00"));
+    sys
 }
 
 /// 3. Insufficient funds while the stock is reserved: billing is held back until inventory has
 /// reserved, then fails the payment; the order is cancelled and the stock released.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s03_insufficient_funds_releases_the_stock() {
-    let sys = System::start().await;
+    insufficient_funds_releases_the_stock(Options::default()).await;
+}
+
+/// Scenario 3 on a system started with `options`; returns the system, still running.
+pub(super) async fn insufficient_funds_releases_the_stock(options: Options) -> System {
+    let sys = System::start_with(options).await;
     let a = sys.actor();
     let customer = a.customer(money("10.00")).await;
     let sku = a.product("PRICEY", money("25.00"), 5).await;
@@ -223,6 +242,7 @@ async fn s03_insufficient_funds_releases_the_stock() {
     assert_eq!(payment.status, "FAILED");
     assert_eq!(payment.reason.as_deref(), Some("insufficient_funds"));
     assert_eq!(world.accounts[&customer].balance, money("10.00"));
+    sys
 }
 
 /// 4. Both fail: not enough stock and not enough money. Cancelled once, nothing moved.

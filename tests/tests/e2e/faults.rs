@@ -1,5 +1,7 @@
 //! Scenarios 6–9: the saga under faults: a service down past the deadline, `kill -9` of each
 //! service mid-burst, a broker restart mid-burst, and a replay of every topic from the start.
+//! Scenarios 7 and 9 are also run with inventory on MongoDB (`mongo.rs`), through the
+//! functions that take the system's [`Options`].
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,10 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::actions::{money, Actor};
+use super::checker::World;
 use super::checker::{diff, public_state};
 use super::groups;
 use super::harness::{Options, PrivateBroker, Service, System};
-use super::workload::{self, Burst, MixSpec};
+use super::workload::{self, Burst, BurstSpec, MixSpec};
 
 /// `E2E_BURST`: orders per burst in scenarios 7, 8 and 12–18.
 pub(super) fn burst_size() -> usize {
@@ -47,6 +50,21 @@ pub(super) async fn start_burst(
     new_customer_every: usize,
     seed: u64,
 ) -> (Arc<AtomicUsize>, tokio::task::JoinHandle<Burst>) {
+    let spec = BurstSpec {
+        n,
+        concurrency: 4,
+        new_customer_every,
+        per_second: None,
+        seed,
+    };
+    start_burst_with(actor, spec).await
+}
+
+/// [`start_burst`] with every setting of the burst: its pace, say.
+pub(super) async fn start_burst_with(
+    actor: &Actor,
+    spec: BurstSpec,
+) -> (Arc<AtomicUsize>, tokio::task::JoinHandle<Burst>) {
     let mix = workload::setup(
         actor,
         &MixSpec {
@@ -60,9 +78,7 @@ pub(super) async fn start_burst(
     let placed = Arc::new(AtomicUsize::new(0));
     let burst = {
         let (a, placed) = (actor.clone(), placed.clone());
-        tokio::spawn(async move {
-            workload::burst(&a, &mix, n, 4, new_customer_every, placed, seed).await
-        })
+        tokio::spawn(async move { workload::burst_with(&a, &mix, &spec, placed).await })
     };
     (placed, burst)
 }
@@ -176,10 +192,36 @@ async fn s06_deadline_with_billing_stopped() {
 async fn s07_kill_each_service_mid_burst() {
     let n = burst_size();
     let started = Instant::now();
-    let sys = System::start().await;
-    let (placed, burst) = start_burst(&sys.actor(), n, 10, 7).await;
-    for (i, service) in Service::ALL.into_iter().enumerate() {
-        wait_placed(&placed, (2 * i + 1) * n / 10, &burst).await;
+    let spec = BurstSpec {
+        n,
+        concurrency: 4,
+        new_customer_every: 10,
+        per_second: None,
+        seed: 7,
+    };
+    let (_sys, world) = kill_mid_burst(Options::default(), &Service::ALL, spec).await;
+    eprintln!(
+        "e2e: scenario 7 with {n} orders took {:.1}s; outcomes {:?}",
+        started.elapsed().as_secs_f64(),
+        reasons(&world)
+    );
+}
+
+/// Scenario 7 on a system started with `options`: a burst as `spec` says, during which each
+/// of `services` in turn is killed (`kill -9`) and restarted at once, the `i`-th of `k` when
+/// `(2i + 1) / 2k` of the orders are placed. Returns the system, still running, and what the
+/// invariant checker read.
+pub(super) async fn kill_mid_burst(
+    options: Options,
+    services: &[Service],
+    spec: BurstSpec,
+) -> (System, World) {
+    let n = spec.n;
+    let sys = System::start_with(options).await;
+    let (placed, burst) = start_burst_with(&sys.actor(), spec).await;
+    let k = services.len();
+    for (i, &service) in services.iter().enumerate() {
+        wait_placed(&placed, (2 * i + 1) * n / (2 * k), &burst).await;
         eprintln!(
             "e2e: {} of {n} orders placed; killing {}",
             placed.load(Ordering::Relaxed),
@@ -197,11 +239,7 @@ async fn s07_kill_each_service_mid_burst() {
     finish_burst(n, burst).await;
     let world = sys.check(Duration::from_secs(90)).await;
     assert_eq!(world.orders.len(), n);
-    eprintln!(
-        "e2e: scenario 7 with {n} orders took {:.1}s; outcomes {:?}",
-        started.elapsed().as_secs_f64(),
-        reasons(&world)
-    );
+    (sys, world)
 }
 
 /// 9. Replay: after a mixed workload has settled, every service's consumer groups are reset to
@@ -209,7 +247,12 @@ async fn s07_kill_each_service_mid_burst() {
 /// Nothing visible changes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s09_replay_from_the_beginning_changes_nothing() {
-    let sys = System::start().await;
+    replay_from_the_beginning(Options::default()).await;
+}
+
+/// Scenario 9 on a system started with `options`; returns the system, still running.
+pub(super) async fn replay_from_the_beginning(options: Options) -> System {
+    let sys = System::start_with(options).await;
     let a = sys.actor();
     let mix = workload::setup(
         &a,
@@ -275,6 +318,7 @@ async fn s09_replay_from_the_beginning_changes_nothing() {
         groups.len(),
         before.len()
     );
+    sys
 }
 
 /// 8. Broker restart in the middle of a burst (`scripts/stack restart-broker`, storage kept).

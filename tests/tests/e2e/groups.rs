@@ -1,7 +1,8 @@
 //! The services' consumer groups, seen from the broker: which topics each reads (from the
 //! services' own "consumer started" log lines), how far each has committed, and resetting them
-//! to the beginning (scenario 9). Used to tell when a service has caught up with a backlog whose
-//! effects the public APIs cannot show (a tombstone, a duplicate that changed nothing).
+//! to the beginning (scenario 9) or past what they hold (scenario m04). Used to tell when a
+//! service has caught up with a backlog whose effects the public APIs cannot show (a
+//! tombstone, a duplicate that changed nothing).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -135,6 +136,28 @@ pub fn reset_to_beginning(kafka: &KafkaConfig, groups: &BTreeMap<String, Vec<Str
         consumer
             .commit(&tpl, CommitMode::Sync)
             .unwrap_or_else(|e| panic!("resetting group {group}: {e}"));
+    }
+}
+
+/// Commits the end (the high watermark) for every partition of every topic of each group, so
+/// that the groups skip what those topics hold now. The services must be stopped (the groups
+/// empty).
+pub fn skip_to_end(kafka: &KafkaConfig, groups: &BTreeMap<String, Vec<String>>) {
+    for (group, topics) in groups {
+        let consumer = client(kafka, group);
+        let mut tpl = TopicPartitionList::new();
+        for t in topics {
+            for p in partitions(&consumer, t) {
+                let (_, high) = consumer
+                    .fetch_watermarks(t, p, TIMEOUT)
+                    .expect("watermarks");
+                tpl.add_partition_offset(t, p, Offset::Offset(high))
+                    .expect("an offset");
+            }
+        }
+        consumer
+            .commit(&tpl, CommitMode::Sync)
+            .unwrap_or_else(|e| panic!("moving group {group} to the end: {e}"));
     }
 }
 

@@ -1,6 +1,7 @@
 //! Runs the five services as real OS processes against the local stack, one isolated system per
-//! test: fresh PostgreSQL databases, a fresh Kafka topic namespace (which also namespaces the
-//! consumer groups), a fresh Redis key prefix, free ports. Each service logs to
+//! test: fresh PostgreSQL databases (or, for inventory, a fresh MongoDB database when the test
+//! asks for one), a fresh Kafka topic namespace (which also namespaces the consumer groups), a
+//! fresh Redis key prefix, free ports. Each service logs to
 //! `target/e2e-logs/<run-id>/<service>.log`; when a test fails, the tails are printed.
 
 use std::collections::BTreeMap;
@@ -50,6 +51,16 @@ pub struct Options {
     pub env: Vec<(String, String)>,
     /// One service run inside a network namespace of the test's own (scenarios 17 and 18).
     pub namespaced: Option<Namespaced>,
+    /// The MongoDB server (a replica set's URL, any database in it ignored) inventory keeps
+    /// its data on, in a fresh database `t_<uuid>`, instead of PostgreSQL: [`shared_mongodb`]
+    /// for the stack's, or one of the test's own (the `m…` scenarios).
+    pub inventory_mongodb: Option<String>,
+}
+
+/// The stack's MongoDB-protocol server: `MONGODB_URL` (as for the crates' own MongoDB
+/// tests), or SecantusDB on 127.0.0.1:27017 as `scripts/stack up` runs it.
+pub fn shared_mongodb() -> String {
+    std::env::var("MONGODB_URL").unwrap_or_else(|_| saga_tests::mongodb::STACK_SERVER.into())
 }
 
 /// A service run in a network namespace (`ip netns exec`): it listens on its address there,
@@ -75,6 +86,7 @@ impl Default for Options {
             redis_url: None,
             env: Vec::new(),
             namespaced: None,
+            inventory_mongodb: None,
         }
     }
 }
@@ -245,6 +257,8 @@ pub struct System {
     pub api: Api,
     pub ledger: Arc<Ledger>,
     pub order_timeout: Duration,
+    /// Inventory's store: `postgres` or `mongodb`, the name of its check in `/ready`.
+    pub inventory_store: &'static str,
     bin_dir: PathBuf,
     procs: Mutex<BTreeMap<Instance, Proc>>,
     _serial: MutexGuard<'static, ()>,
@@ -330,7 +344,15 @@ impl System {
                     ));
                 }
                 Service::Inventory => {
-                    env.push(("INVENTORY_STORE_URL".into(), stores_db().await));
+                    let url = match &options.inventory_mongodb {
+                        Some(server) => {
+                            let db = saga_tests::mongodb::fresh_database_name();
+                            saga_tests::mongodb::database_url(server, &db)
+                                .unwrap_or_else(|e| panic!("inventory's MongoDB: {e}"))
+                        }
+                        None => stores_db().await,
+                    };
+                    env.push(("INVENTORY_STORE_URL".into(), url));
                 }
                 Service::Notification => {
                     env.push(("REDIS_KEY_PREFIX".into(), format!("e2e:{run_id}:")));
@@ -379,14 +401,20 @@ impl System {
             api,
             ledger: Arc::new(Ledger::default()),
             order_timeout: Duration::from_secs_f64(options.order_timeout_secs),
+            inventory_store: if options.inventory_mongodb.is_some() {
+                "mongodb"
+            } else {
+                "postgres"
+            },
             bin_dir,
             procs: Mutex::new(procs),
             _serial: serial,
         };
         eprintln!(
-            "e2e: run {} (topic prefix {}), logs in {}",
+            "e2e: run {} (topic prefix {}, inventory on {}), logs in {}",
             system.run_id,
             system.kafka.topic_prefix,
+            system.inventory_store,
             system.log_dir.display()
         );
         {

@@ -52,7 +52,7 @@ pub(super) async fn assert_no_dead_letters(kafka: &KafkaConfig) -> usize {
 
 /// Waits until `service`'s `/ready` answers 503 with the check `check` failing, and returns
 /// its body: `/ready` names the dependency that is down.
-async fn wait_unready(api: &Api, service: Service, check: &str) -> Value {
+pub(super) async fn wait_unready(api: &Api, service: Service, check: &str) -> Value {
     let check = check.to_owned();
     shared_events::kit::testing::wait_for(
         &format!("{}'s /ready to report {check} down", service.name()),
@@ -72,7 +72,7 @@ async fn wait_unready(api: &Api, service: Service, check: &str) -> Value {
 }
 
 /// Attempts retried for an unavailable store, summed over `services`.
-async fn unavailable_retries(api: &Api, services: &[Service]) -> f64 {
+pub(super) async fn unavailable_retries(api: &Api, services: &[Service]) -> f64 {
     let mut total = 0.0;
     for &s in services {
         total += api
