@@ -9,6 +9,10 @@
 //! `E2E_SKIP_BUILD=1` (use the service binaries as built). Scenario 16 runs three Kafka nodes
 //! of its own from the jars `scripts/stack` fetched; 17 and 18 create network namespaces, so
 //! they need root.
+//!
+//! Scenarios `m01`–`m08` run inventory on MongoDB: the stack's SecantusDB (`MONGODB_URL`
+//! to use another replica set), or, in m08, one of the test's own. Knobs: `E2E_MONGO_BURST`,
+//! `E2E_MONGO_RATE`, `E2E_MONGO_HOT` (see `e2e/mongo.rs`).
 
 use saga_tests::{actions, checker, client, workload};
 
@@ -26,6 +30,8 @@ mod harness;
 mod kraft;
 #[path = "e2e/load.rs"]
 mod load;
+#[path = "e2e/mongo.rs"]
+mod mongo;
 #[path = "e2e/netns.rs"]
 mod netns;
 #[path = "e2e/outages.rs"]
@@ -34,5 +40,7 @@ mod outages;
 mod partition;
 #[path = "e2e/relay.rs"]
 mod relay;
+#[path = "e2e/secantus.rs"]
+mod secantus;
 #[path = "e2e/stores.rs"]
 mod stores;
