@@ -1,7 +1,9 @@
 //! CPU time of the system's processes, read from `/proc/<pid>/stat` (user + system time), so
-//! that a run can say how much CPU each part spent per saga. The five services and the broker
-//! are found by the pid files `scripts/start` and `scripts/stack` write; PostgreSQL and Redis
-//! by their process names (every `postgres` process: the server and its backends).
+//! that a run can say how much CPU each part spent per saga. The five services, the broker and
+//! the MongoDB-protocol server (SecantusDB, inventory's store when `scripts/start
+//! --inventory-store=mongodb` ran it) are found by the pid files `scripts/start` and
+//! `scripts/stack` write; PostgreSQL and Redis by their process names (every `postgres`
+//! process: the server and its backends).
 //! A process that exits during the run takes its CPU time with it, so connection pools that
 //! keep their connections are assumed (all of the services' are).
 
@@ -11,7 +13,7 @@ use std::path::Path;
 /// A part of the system and the processes it runs as.
 #[derive(Debug, Clone)]
 pub struct Group {
-    /// What the report calls it: a service's name, `kafka`, `postgres` or `redis`.
+    /// What the report calls it: a service's name, `kafka`, `postgres`, `redis` or `mongodb`.
     pub name: String,
     /// Its processes when the sample was taken.
     pub pids: Vec<u32>,
@@ -25,7 +27,7 @@ pub struct Sample {
 }
 
 /// Every part of the system a run samples, by name.
-pub const PARTS: [&str; 8] = [
+pub const PARTS: [&str; 9] = [
     "customer",
     "orders",
     "inventory",
@@ -34,6 +36,7 @@ pub const PARTS: [&str; 8] = [
     "kafka",
     "postgres",
     "redis",
+    "mongodb",
 ];
 
 /// The groups of the local stack under `stack_dir` (normally `<repo>/.stack`).
@@ -56,6 +59,10 @@ pub fn groups(stack_dir: &Path) -> Vec<Group> {
     groups.push(Group {
         name: "redis".to_owned(),
         pids: by_name("redis-server"),
+    });
+    groups.push(Group {
+        name: "mongodb".to_owned(),
+        pids: pid_file(&stack_dir.join("mongodb/secantusd.pid")),
     });
     groups
 }

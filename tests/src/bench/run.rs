@@ -12,7 +12,7 @@ use crate::service::Service;
 use crate::workload::{self, MixSpec};
 
 use super::report::Report;
-use super::{cpu, drive};
+use super::{cpu, drive, system};
 
 /// How the load is offered.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,6 +94,7 @@ pub async fn run(api: &Api, plan: &Plan, stack_dir: &Path) -> Result<Outcome, St
             .map_err(|e| format!("warm-up order failed: {e}"))?;
     }
 
+    let inventory_store = system::inventory_store(api).await;
     let ticks = cpu::ticks_per_second();
     let before = cpu::sample(stack_dir, ticks);
     let secs = plan.duration.as_secs_f64();
@@ -124,6 +125,7 @@ pub async fn run(api: &Api, plan: &Plan, stack_dir: &Path) -> Result<Outcome, St
         orders,
         failures: placed.failures.len(),
         cpu: cpu::spent(&before, &after),
+        inventory_store,
     };
     let within = plan.order_timeout + Duration::from_secs(30);
     let violations = await_invariants(api, &actor.ledger, within).await.err();

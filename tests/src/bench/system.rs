@@ -1,6 +1,6 @@
 //! Where the running system is: the services' base URLs (`BENCH_HOST`, ports 8001–8005), the
-//! repository, the stack's state directory (`STACK_DIR`) and the saga deadline the services
-//! were started with (`ORDER_TIMEOUT_SECS`).
+//! repository, the stack's state directory (`STACK_DIR`), the saga deadline the services
+//! were started with (`ORDER_TIMEOUT_SECS`) and the store inventory runs on.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -38,4 +38,15 @@ pub fn order_timeout() -> f64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(30.0)
+}
+
+/// The store the running inventory keeps its data on, `postgres` or `mongodb`: the store check
+/// its `/ready` reports (besides `kafka`). `None` if it does not answer or names neither.
+pub async fn inventory_store(api: &Api) -> Option<String> {
+    let (_, body) = api.readiness(Service::Inventory).await?;
+    let checks = body["checks"].as_object()?;
+    ["mongodb", "postgres"]
+        .into_iter()
+        .find(|store| checks.contains_key(*store))
+        .map(str::to_owned)
 }
