@@ -61,6 +61,31 @@ pub enum ConfigError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// `NAME_FILE` names a file that cannot be read (missing, or not readable by the service).
+    #[error("environment variable {name}={path:?}: cannot read the file")]
+    SecretFile {
+        /// The variable (`…_FILE`).
+        name: String,
+        /// The file it names.
+        path: std::path::PathBuf,
+        /// Why it cannot be read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Both `NAME` and `NAME_FILE` are set: which one holds the secret is ambiguous.
+    #[error("both {name} and {name}_FILE are set; set one")]
+    Ambiguous {
+        /// The variable without `_FILE`.
+        name: String,
+    },
+    /// A required secret is not set, and the local stack's default file is not there either.
+    #[error("{name} (or {name}_FILE) is required: {hint}")]
+    Missing {
+        /// The variable.
+        name: String,
+        /// Where the default would have come from, and how to provide one.
+        hint: String,
+    },
 }
 
 impl Default for KafkaConfig {
@@ -226,7 +251,9 @@ mod tests {
         std::env::set_var(name, " eighty ");
         let error = env_or(name, 80u16).unwrap_err();
         std::env::remove_var(name);
-        let ConfigError::Invalid { name: n, value, .. } = &error;
+        let ConfigError::Invalid { name: n, value, .. } = &error else {
+            panic!("not Invalid: {error:?}");
+        };
         assert_eq!((n.as_str(), value.as_str()), (name, " eighty "));
         assert_eq!(
             error.to_string(),

@@ -1,6 +1,7 @@
 //! The messaging runtime: how an event gets from one service's store to another's, once.
 //!
 //! - [`config`]: the Kafka settings ([`KafkaConfig`](config::KafkaConfig));
+//! - [`secret`]: passwords from the environment or a file, and where the local stack keeps them;
 //! - [`topics`]: the topics a service provisions, and their dead-letter topics;
 //! - [`producer`]: the one producer and the one way an event becomes a record;
 //! - [`outbox`]: the transactional outbox and its relay;
@@ -16,6 +17,7 @@ pub mod dlq_tool;
 pub mod metrics;
 pub mod outbox;
 pub mod producer;
+pub mod secret;
 pub mod topics;
 
 #[cfg(feature = "mongodb")]
