@@ -17,7 +17,7 @@ impl Settings {
     pub fn from_env() -> anyhow::Result<Settings> {
         let database_url = database_url("inventory")?;
         Ok(Settings {
-            service: ServiceSettings::from_env(8003)?,
+            service: ServiceSettings::from_env("inventory", 8003)?,
             store_url: env_or("INVENTORY_STORE_URL", database_url)?,
         })
     }

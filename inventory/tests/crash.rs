@@ -15,9 +15,10 @@ use inventory::startup;
 use inventory::store::postgres::PgStore;
 use inventory::store::InventoryStore;
 use rdkafka::Message;
+use shared_events::contracts::services::INVENTORY;
 use shared_events::kit::service::ServiceSettings;
 use shared_events::kit::testing::{
-    fresh_database_url, isolated_kafka, read_until, reader_of, wait_for,
+    fresh_database_url, provisioned_kafka, read_until, reader_of, wait_for,
 };
 use shared_events::messaging::producer::{build_producer, publish};
 use shared_events::{CancellationToken, Envelope, EventPayload, EventType, KafkaConfig};
@@ -64,7 +65,7 @@ async fn reserved(store: &PgStore) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_instance_loses_no_effect_and_its_successor_doubles_none() {
     let store_url = fresh_database_url().await;
-    let kafka = isolated_kafka();
+    let kafka = provisioned_kafka(&INVENTORY).await;
     let (first, port) = start_on_own_runtime(store_url.clone(), kafka.clone()).await;
     let created = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/stock"))

@@ -29,7 +29,7 @@ impl Settings {
         let ttl_secs: u64 = env_or("NOTIFICATION_INBOX_TTL_SECS", DEFAULT_INBOX_TTL_SECS)?;
         anyhow::ensure!(ttl_secs > 0, "NOTIFICATION_INBOX_TTL_SECS must be positive");
         Ok(Settings {
-            service: ServiceSettings::from_env(8005)?,
+            service: ServiceSettings::from_env("notification", 8005)?,
             redis_url: env_or("REDIS_URL", "redis://127.0.0.1:6379".to_owned())?,
             key_prefix: std::env::var("REDIS_KEY_PREFIX").unwrap_or_default(),
             inbox_ttl: Duration::from_secs(ttl_secs),

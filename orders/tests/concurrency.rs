@@ -10,13 +10,14 @@ use std::time::Duration;
 use common::*;
 use futures::future::join_all;
 use serde_json::json;
-use shared_events::kit::testing::{fresh_database_url, isolated_kafka};
+use shared_events::contracts::services::ORDERS;
+use shared_events::kit::testing::{fresh_database_url, provisioned_kafka};
 use shared_events::{Envelope, EventPayload};
 use uuid::Uuid;
 
 /// Two instances of the service in one consumer group, on one database.
 async fn two_instances(order_timeout: Duration) -> (TestApp, TestApp) {
-    let (url, kafka) = (fresh_database_url().await, isolated_kafka());
+    let (url, kafka) = (fresh_database_url().await, provisioned_kafka(&ORDERS).await);
     let a = TestApp::spawn_from(settings(url.clone(), kafka.clone(), order_timeout)).await;
     let b = TestApp::spawn_from(settings(url, kafka, order_timeout)).await;
     (a, b)

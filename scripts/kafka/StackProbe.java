@@ -9,6 +9,8 @@
 
 import java.util.List;
 import java.util.Map;
+import java.io.FileInputStream;
+import java.io.IOException;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +35,7 @@ public final class StackProbe {
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
+        loadClientProperties(props);
         props.put(AdminClientConfig.RETRIES_CONFIG, 0);
         String step = "metadata";
         try (Admin admin = Admin.create(props)) {
@@ -74,5 +77,19 @@ public final class StackProbe {
     private static void fail(String step, String why) {
         System.out.println(step + " failed: " + why.replace('\n', ' '));
         System.exit(1);
+    }
+
+    // The client's security settings (SASL_SSL, the operator's SCRAM credentials, the CA), from
+    // the properties file that KAFKA_CLIENT_PROPERTIES names; scripts/stack writes it (0600).
+    static void loadClientProperties(Properties props) {
+        String path = System.getenv("KAFKA_CLIENT_PROPERTIES");
+        if (path == null || path.isEmpty()) {
+            return;
+        }
+        try (FileInputStream in = new FileInputStream(path)) {
+            props.load(in);
+        } catch (IOException e) {
+            throw new IllegalStateException("reading KAFKA_CLIENT_PROPERTIES=" + path + ": " + e, e);
+        }
     }
 }

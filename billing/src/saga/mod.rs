@@ -16,19 +16,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use shared_events::messaging::postgres::PgHandler;
-use shared_events::EventType::{
-    CustomerCreated, OrderCancelled, OrderCreated, OrderPaid, PaymentFailed, PaymentRefunded,
-};
 use shared_events::{Envelope, EventPayload, EventType, HandlerError};
 use sqlx::PgConnection;
 
 /// The events billing consumes, all in its one consumer group: an order waiting (retrying) for
 /// its account retries on its own partition's worker, so the `customer.created` that opens the
 /// account is never held up behind it.
-pub const CONSUMES: &[EventType] = &[CustomerCreated, OrderCreated, OrderCancelled];
+pub const CONSUMES: &[EventType] = shared_events::contracts::services::BILLING.consumes;
 
 /// The events billing publishes (through its outbox).
-pub const PUBLISHES: &[EventType] = &[OrderPaid, PaymentFailed, PaymentRefunded];
+pub const PUBLISHES: &[EventType] = shared_events::contracts::services::BILLING.publishes;
 
 /// Billing's handler of the events it consumes. It holds no pool: each event is handled on
 /// the one connection the runtime lends it ([`PgHandler`]).

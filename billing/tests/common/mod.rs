@@ -14,8 +14,9 @@ use rdkafka::Message;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use shared_events::contracts::events::{CustomerCreated, OrderCancelled, OrderCreated, OrderLine};
+use shared_events::contracts::services::BILLING;
 use shared_events::kit::testing::{
-    fresh_database_url, isolated_kafka, read_quiet, read_until, wait_for, TestService,
+    fresh_database_url, provisioned_kafka, read_quiet, read_until, wait_for, TestService,
 };
 use shared_events::messaging::postgres::PgServiceSettings;
 use shared_events::{Envelope, EventPayload, EventType, Money};
@@ -30,9 +31,9 @@ pub struct TestApp {
     pub settings: Settings,
 }
 
-pub fn settings(account_wait: Duration) -> Settings {
+pub async fn settings(account_wait: Duration) -> Settings {
     Settings {
-        postgres: PgServiceSettings::loopback(isolated_kafka(), String::new()),
+        postgres: PgServiceSettings::loopback(provisioned_kafka(&BILLING).await, String::new()),
         account_wait,
     }
 }
@@ -44,7 +45,7 @@ impl TestApp {
     }
 
     pub async fn spawn_waiting(account_wait: Duration) -> TestApp {
-        let mut settings = settings(account_wait);
+        let mut settings = settings(account_wait).await;
         settings.postgres.database_url = fresh_database_url().await;
         TestApp::start(settings).await
     }

@@ -13,7 +13,7 @@ pub mod customer_created;
 use shared_events::EventType;
 
 /// The events the customer service consumes: none.
-pub const CONSUMES: &[EventType] = &[];
+pub const CONSUMES: &[EventType] = shared_events::contracts::services::CUSTOMER.consumes;
 
 /// The events the customer service publishes (through its outbox).
-pub const PUBLISHES: &[EventType] = &[EventType::CustomerCreated];
+pub const PUBLISHES: &[EventType] = shared_events::contracts::services::CUSTOMER.publishes;

@@ -7,13 +7,17 @@ use std::ops::Deref;
 
 use customer::configuration::Settings;
 use serde_json::Value;
-use shared_events::kit::testing::{fresh_database_url, isolated_kafka, TestService};
+use shared_events::contracts::services::CUSTOMER;
+use shared_events::kit::testing::{fresh_database_url, provisioned_kafka, TestService};
 use sqlx::PgPool;
 
 pub struct TestApp(TestService<PgPool>);
 
 pub async fn spawn_app() -> TestApp {
-    let settings = Settings::loopback(isolated_kafka(), fresh_database_url().await);
+    let settings = Settings::loopback(
+        provisioned_kafka(&CUSTOMER).await,
+        fresh_database_url().await,
+    );
     let kafka = settings.service.kafka.clone();
     TestApp(
         TestService::start(kafka, |shutdown| {

@@ -26,20 +26,10 @@ use crate::domain::Command;
 use crate::store::{InventoryStore, StoreError};
 
 /// The events inventory consumes, all in its one consumer group.
-pub const CONSUMES: &[EventType] = &[
-    EventType::OrderCreated,
-    EventType::OrderConfirmed,
-    EventType::OrderCancelled,
-];
+pub const CONSUMES: &[EventType] = shared_events::contracts::services::INVENTORY.consumes;
 
 /// The events inventory publishes (through its store's outbox).
-pub const PUBLISHES: &[EventType] = &[
-    EventType::StockUpdated,
-    EventType::LowStock,
-    EventType::StockReserved,
-    EventType::StockRejected,
-    EventType::StockReleased,
-];
+pub const PUBLISHES: &[EventType] = shared_events::contracts::services::INVENTORY.publishes;
 
 /// The consumer runner's handler: every event goes to the store's idempotent step.
 pub struct SagaHandler {

@@ -11,8 +11,9 @@ use inventory::domain::Product;
 use inventory::store::InventoryStore;
 use serde_json::Value;
 use shared_events::contracts::events::{OrderCancelled, OrderConfirmed, OrderCreated, OrderLine};
+use shared_events::contracts::services::INVENTORY;
 use shared_events::kit::service::ServiceSettings;
-use shared_events::kit::testing::{fresh_database_url, isolated_kafka, TestService};
+use shared_events::kit::testing::{fresh_database_url, provisioned_kafka, TestService};
 use shared_events::{Envelope, HandlerError, KafkaConfig, Outcome};
 use uuid::Uuid;
 
@@ -94,7 +95,11 @@ pub struct TestApp {
 impl TestApp {
     /// The service on a fresh PostgreSQL database and topic namespace.
     pub async fn spawn() -> TestApp {
-        TestApp::spawn_on(fresh_database_url().await, isolated_kafka()).await
+        TestApp::spawn_on(
+            fresh_database_url().await,
+            provisioned_kafka(&INVENTORY).await,
+        )
+        .await
     }
 
     /// The service on an existing store and namespace (a restart).

@@ -38,18 +38,10 @@ use crate::store::{Command, Keys, StoreError};
 /// The events the service consumes, all in its one consumer group. An order event waiting for
 /// its customer retries on its own partition's worker, so it never holds up the
 /// `customer.created` it waits for.
-pub const CONSUMES: &[EventType] = &[
-    EventType::CustomerCreated,
-    EventType::OrderPaid,
-    EventType::OrderConfirmed,
-    EventType::OrderCancelled,
-    EventType::PaymentRefunded,
-    EventType::StockUpdated,
-    EventType::LowStock,
-];
+pub const CONSUMES: &[EventType] = shared_events::contracts::services::NOTIFICATION.consumes;
 
 /// The events the service publishes: none (it has no outbox).
-pub const PUBLISHES: &[EventType] = &[];
+pub const PUBLISHES: &[EventType] = shared_events::contracts::services::NOTIFICATION.publishes;
 
 /// What planning one event's writes gives: the writes, or why not (yet).
 pub type Plan = Result<RedisEffect, HandlerError>;

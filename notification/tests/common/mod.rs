@@ -17,8 +17,9 @@ use notification::store::Notification;
 use redis::aio::ConnectionManager;
 use serde_json::Value;
 use shared_events::contracts::events::CustomerCreated;
+use shared_events::contracts::services::NOTIFICATION;
 use shared_events::kit::service::ServiceSettings;
-use shared_events::kit::testing::{isolated_kafka, wait_for, TestService};
+use shared_events::kit::testing::{provisioned_kafka, wait_for, TestService};
 use shared_events::{Envelope, Money};
 use uuid::Uuid;
 
@@ -66,7 +67,7 @@ impl TestApp {
     pub async fn spawn_with_inbox_ttl(inbox_ttl: Duration) -> TestApp {
         let prefix = format!("test:notification:{}:", Uuid::new_v4().simple());
         let settings = Settings {
-            service: ServiceSettings::loopback(isolated_kafka()),
+            service: ServiceSettings::loopback(provisioned_kafka(&NOTIFICATION).await),
             redis_url: std::env::var("REDIS_URL")
                 .unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
             key_prefix: prefix.clone(),

@@ -31,21 +31,10 @@ use crate::domain::SagaInput;
 use crate::store::saga;
 
 /// The events orders consumes (SPEC §1), all in its one consumer group.
-pub const CONSUMES: &[EventType] = &[
-    EventType::CustomerCreated,
-    EventType::StockUpdated,
-    EventType::StockReserved,
-    EventType::StockRejected,
-    EventType::OrderPaid,
-    EventType::PaymentFailed,
-];
+pub const CONSUMES: &[EventType] = shared_events::contracts::services::ORDERS.consumes;
 
 /// The events orders publishes: the saga's start and its two ends.
-pub const PUBLISHES: &[EventType] = &[
-    EventType::OrderCreated,
-    EventType::OrderConfirmed,
-    EventType::OrderCancelled,
-];
+pub const PUBLISHES: &[EventType] = shared_events::contracts::services::ORDERS.publishes;
 
 /// The service's one event handler: feeds the replicas and drives the saga.
 #[derive(Debug, Clone, Copy, Default)]

@@ -14,8 +14,10 @@ use shared_events::contracts::events::{
     CustomerCreated, OrderPaid, PaymentFailed, StockLine, StockRejected, StockReserved,
     StockUpdated,
 };
+use shared_events::contracts::services::ORDERS;
 use shared_events::kit::testing::{
-    fresh_database_url, isolated_kafka, read_quiet, read_until, wait_for, TestClient, TestService,
+    fresh_database_url, provisioned_kafka, read_quiet, read_until, wait_for, TestClient,
+    TestService,
 };
 use shared_events::messaging::postgres::PgServiceSettings;
 use shared_events::{Envelope, EventPayload, EventType, KafkaConfig, Money};
@@ -41,7 +43,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with_timeout(order_timeout: Duration) -> TestApp {
-        let s = settings(fresh_database_url().await, isolated_kafka(), order_timeout);
+        let s = settings(
+            fresh_database_url().await,
+            provisioned_kafka(&ORDERS).await,
+            order_timeout,
+        );
         Self::spawn_from(s).await
     }
 

@@ -11,12 +11,21 @@
 //! | `KAFKA_FETCH_WAIT_MAX_MS` | librdkafka's (500) | consumer `fetch.wait.max.ms`, only if set; Kafka answers a fetch as soon as `fetch.min.bytes` (1) is there, so this wait bounds only an idle fetch |
 //! | `KAFKA_IDEMPOTENCE` | `true` | producer `enable.idempotence`: with it, producer retries keep each partition's order and write no duplicates |
 //! | `KAFKA_GROUP_INSTANCE_ID` | unset | static group membership: a restarted instance with the same id takes its partitions back at once, even after a crash (give each instance its own) |
+//! | `KAFKA_SECURITY_PROTOCOL` | `SASL_SSL` | `security.protocol`: `SASL_SSL`, `SSL`, `SASL_PLAINTEXT` or `PLAINTEXT` |
+//! | `KAFKA_SASL_MECHANISM` | `SCRAM-SHA-512` | `sasl.mechanisms`: `SCRAM-SHA-512`, `SCRAM-SHA-256`, `PLAIN` (Confluent Cloud's API keys), … |
+//! | `KAFKA_SASL_USERNAME` | the principal: the service's name, `operator` for the tools | `sasl.username` |
+//! | `KAFKA_SASL_PASSWORD` / `KAFKA_SASL_PASSWORD_FILE` | the local stack's `.stack/secrets/kafka-<username>.password` | `sasl.password` |
+//! | `KAFKA_SSL_CA_LOCATION` | the local stack's `.stack/tls/ca.crt` if it exists, else the system's CAs | `ssl.ca.location`: the CA that signed the broker's certificate (`probe` for the system's CAs) |
+//! | `LIBRDKAFKA_<NAME>` | | any other librdkafka property, applied last to every client: `<NAME>` lower-cased, `_` read as `.` and `__` as `_`, e.g. `LIBRDKAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM=https` sets `ssl.endpoint.identification.algorithm` |
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::contracts::events::EventType;
+use crate::messaging::secret::{env_secret, LocalStack};
 
 /// How a service reaches the broker and names its topics: the `KAFKA_*` variables of the table
 /// above.
@@ -44,6 +53,188 @@ pub struct KafkaConfig {
     /// Consumer `group.instance.id` (static membership), if set: a restarted instance takes its
     /// partitions back at once.
     pub group_instance_id: Option<String>,
+    /// How the clients authenticate and encrypt: `KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`,
+    /// `KAFKA_SSL_CA_LOCATION`.
+    pub security: KafkaSecurity,
+    /// `LIBRDKAFKA_<NAME>` pass-through properties, applied last to every client.
+    pub extra: Vec<(String, SecretString)>,
+}
+
+/// `security.protocol`: whether the connection is encrypted (SSL) and authenticated (SASL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityProtocol {
+    /// Neither: only for a broker that offers a plaintext listener (never the local stack's).
+    Plaintext,
+    /// TLS, no SASL.
+    Ssl,
+    /// SASL without TLS: credentials and records travel in clear.
+    SaslPlaintext,
+    /// SASL over TLS: the local stack's and compose's broker, and managed Kafka's.
+    SaslSsl,
+}
+
+impl SecurityProtocol {
+    /// The name librdkafka and Kafka use, e.g. `SASL_SSL`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecurityProtocol::Plaintext => "PLAINTEXT",
+            SecurityProtocol::Ssl => "SSL",
+            SecurityProtocol::SaslPlaintext => "SASL_PLAINTEXT",
+            SecurityProtocol::SaslSsl => "SASL_SSL",
+        }
+    }
+
+    /// Whether the client authenticates with SASL.
+    pub fn uses_sasl(self) -> bool {
+        matches!(
+            self,
+            SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl
+        )
+    }
+
+    /// Whether the connection is TLS.
+    pub fn uses_tls(self) -> bool {
+        matches!(self, SecurityProtocol::Ssl | SecurityProtocol::SaslSsl)
+    }
+}
+
+impl std::str::FromStr for SecurityProtocol {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "PLAINTEXT" => Ok(SecurityProtocol::Plaintext),
+            "SSL" => Ok(SecurityProtocol::Ssl),
+            "SASL_PLAINTEXT" => Ok(SecurityProtocol::SaslPlaintext),
+            "SASL_SSL" => Ok(SecurityProtocol::SaslSsl),
+            _ => Err("expected SASL_SSL, SSL, SASL_PLAINTEXT or PLAINTEXT".to_owned()),
+        }
+    }
+}
+
+/// How a client proves who it is and checks the broker: the `KAFKA_SECURITY_PROTOCOL`,
+/// `KAFKA_SASL_*` and `KAFKA_SSL_CA_LOCATION` variables. `Debug` never shows the password.
+#[derive(Debug, Clone)]
+pub struct KafkaSecurity {
+    /// `security.protocol`.
+    pub protocol: SecurityProtocol,
+    /// `sasl.mechanisms`, used with a SASL protocol.
+    pub sasl_mechanism: String,
+    /// `sasl.username`: the principal.
+    pub username: Option<String>,
+    /// `sasl.password`.
+    pub password: Option<SecretString>,
+    /// `ssl.ca.location`; `None` leaves librdkafka's default (the system's CAs).
+    pub ca_location: Option<PathBuf>,
+}
+
+impl Default for KafkaSecurity {
+    /// The local stack's posture, with no principal yet: SASL/SCRAM-SHA-512 over TLS, checked
+    /// against the stack's CA.
+    fn default() -> Self {
+        let ca = LocalStack::default().ca_file();
+        KafkaSecurity {
+            protocol: SecurityProtocol::SaslSsl,
+            sasl_mechanism: "SCRAM-SHA-512".into(),
+            username: None,
+            password: None,
+            ca_location: ca.is_file().then_some(ca),
+        }
+    }
+}
+
+impl KafkaSecurity {
+    /// The local stack's credentials of `principal` (its password read from
+    /// `.stack/secrets/kafka-<principal>.password`, if that file is there).
+    pub fn local(principal: &str) -> KafkaSecurity {
+        KafkaSecurity {
+            username: Some(principal.to_owned()),
+            password: LocalStack::default()
+                .password(&format!("kafka-{principal}"))
+                .ok(),
+            ..KafkaSecurity::default()
+        }
+    }
+
+    /// Reads the security variables; the principal defaults to `principal`, and its password
+    /// to the local stack's file for that principal.
+    pub fn from_env(principal: &str) -> Result<KafkaSecurity, ConfigError> {
+        let d = KafkaSecurity::default();
+        let protocol: SecurityProtocol = env_or("KAFKA_SECURITY_PROTOCOL", d.protocol)?;
+        let username = env_or("KAFKA_SASL_USERNAME", principal.to_owned())?;
+        let password = if protocol.uses_sasl() {
+            Some(match env_secret("KAFKA_SASL_PASSWORD")? {
+                Some(p) => p,
+                None => crate::messaging::secret::env_secret_or_file(
+                    "KAFKA_SASL_PASSWORD",
+                    &LocalStack::default().password_file(&format!("kafka-{username}")),
+                )?,
+            })
+        } else {
+            None
+        };
+        let ca_location = match std::env::var_os("KAFKA_SSL_CA_LOCATION") {
+            Some(v) if !v.is_empty() => Some(PathBuf::from(v)),
+            _ => d.ca_location,
+        };
+        Ok(KafkaSecurity {
+            protocol,
+            sasl_mechanism: env_or("KAFKA_SASL_MECHANISM", d.sasl_mechanism)?,
+            username: Some(username),
+            password,
+            ca_location,
+        })
+    }
+
+    /// Sets these properties on a client's configuration.
+    fn apply(&self, c: &mut ClientConfig) {
+        c.set("security.protocol", self.protocol.as_str());
+        if self.protocol.uses_sasl() {
+            c.set("sasl.mechanisms", &self.sasl_mechanism);
+            if let Some(user) = &self.username {
+                c.set("sasl.username", user);
+            }
+            if let Some(password) = &self.password {
+                c.set("sasl.password", password.expose_secret());
+            }
+        }
+        if self.protocol.uses_tls() {
+            if let Some(ca) = &self.ca_location {
+                c.set("ssl.ca.location", ca.to_string_lossy());
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for SecurityProtocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The librdkafka property a `LIBRDKAFKA_<NAME>` variable sets: `<NAME>` lower-cased, `__`
+/// read as `_` and `_` as `.`.
+pub fn passthrough_property(variable: &str) -> Option<String> {
+    let name = variable.strip_prefix("LIBRDKAFKA_")?;
+    if name.is_empty() {
+        return None;
+    }
+    Some(
+        name.to_ascii_lowercase()
+            .split("__")
+            .map(|part| part.replace('_', "."))
+            .collect::<Vec<_>>()
+            .join("_"),
+    )
+}
+
+/// The `LIBRDKAFKA_*` variables of the environment, as (property, value), sorted by property.
+fn passthrough_from_env() -> Vec<(String, SecretString)> {
+    let mut extra: Vec<(String, SecretString)> = std::env::vars()
+        .filter_map(|(k, v)| passthrough_property(&k).map(|p| (p, SecretString::from(v))))
+        .collect();
+    extra.sort_by(|a, b| a.0.cmp(&b.0));
+    extra
 }
 
 /// A setting read from the environment that cannot be used.
@@ -100,14 +291,40 @@ impl Default for KafkaConfig {
             fetch_wait_max_ms: None,
             idempotence: true,
             group_instance_id: None,
+            security: KafkaSecurity::default(),
+            extra: Vec::new(),
         }
     }
 }
 
 impl KafkaConfig {
-    /// Reads the `KAFKA_*` variables, each defaulting to [`KafkaConfig::default`]'s value (the
-    /// local stack's broker) when unset or empty.
-    pub fn from_env() -> Result<KafkaConfig, ConfigError> {
+    /// The local stack's broker as `principal`, with its password from the stack's secrets.
+    pub fn local(principal: &str) -> KafkaConfig {
+        KafkaConfig {
+            security: KafkaSecurity::local(principal),
+            ..KafkaConfig::default()
+        }
+    }
+
+    /// The same broker and namespace as `principal` of the local stack (a test that runs a
+    /// service under its own name next to the operator's clients).
+    pub fn as_local_principal(&self, principal: &str) -> KafkaConfig {
+        KafkaConfig {
+            security: KafkaSecurity {
+                username: Some(principal.to_owned()),
+                password: LocalStack::default()
+                    .password(&format!("kafka-{principal}"))
+                    .ok(),
+                ..self.security.clone()
+            },
+            ..self.clone()
+        }
+    }
+
+    /// Reads the `KAFKA_*` and `LIBRDKAFKA_*` variables, each defaulting to
+    /// [`KafkaConfig::default`]'s value (the local stack's broker) when unset or empty; the
+    /// SASL principal defaults to `principal` (the service's name, or `operator`).
+    pub fn from_env(principal: &str) -> Result<KafkaConfig, ConfigError> {
         let d = KafkaConfig::default();
         Ok(KafkaConfig {
             brokers: env_or("KAFKA_BROKERS", d.brokers)?,
@@ -121,7 +338,18 @@ impl KafkaConfig {
             group_instance_id: std::env::var("KAFKA_GROUP_INSTANCE_ID")
                 .ok()
                 .filter(|v| !v.trim().is_empty()),
+            security: KafkaSecurity::from_env(principal)?,
+            extra: passthrough_from_env(),
         })
+    }
+
+    /// The security properties and the pass-through ones, applied to a client's settings.
+    fn secure(&self, mut c: ClientConfig) -> ClientConfig {
+        self.security.apply(&mut c);
+        for (property, value) in &self.extra {
+            c.set(property, value.expose_secret());
+        }
+        c
     }
 
     /// The topic that carries `event_type`.
@@ -156,7 +384,7 @@ impl KafkaConfig {
             .set("enable.idempotence", self.idempotence.to_string())
             .set("compression.type", "none")
             .set("message.timeout.ms", "60000");
-        c
+        self.secure(c)
     }
 
     /// The librdkafka settings of a consumer in `group_id`: offsets stored only by the runner,
@@ -179,14 +407,14 @@ impl KafkaConfig {
         if let Some(id) = &self.group_instance_id {
             c.set("group.instance.id", id);
         }
-        c
+        self.secure(c)
     }
 
     /// The librdkafka settings of an admin client (topic provisioning, metadata).
     pub fn admin_config(&self) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.brokers);
-        c
+        self.secure(c)
     }
 }
 
@@ -242,6 +470,63 @@ mod tests {
         assert_eq!(c.event_type_of("order.created"), None);
         assert_eq!(c.event_type_of("t1.order.created.dlq"), None);
         assert_eq!(c.group_id("billing"), "t1.billing");
+    }
+
+    #[test]
+    fn passthrough_variables_name_librdkafka_properties() {
+        assert_eq!(
+            passthrough_property("LIBRDKAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM").as_deref(),
+            Some("ssl.endpoint.identification.algorithm")
+        );
+        assert_eq!(
+            passthrough_property("LIBRDKAFKA_A__B_C").as_deref(),
+            Some("a_b.c")
+        );
+        assert_eq!(passthrough_property("LIBRDKAFKA_"), None);
+        assert_eq!(passthrough_property("KAFKA_BROKERS"), None);
+    }
+
+    #[test]
+    fn clients_carry_the_security_settings_and_never_print_the_password() {
+        let c = KafkaConfig {
+            security: KafkaSecurity {
+                protocol: SecurityProtocol::SaslSsl,
+                sasl_mechanism: "PLAIN".into(),
+                username: Some("key".into()),
+                password: Some(SecretString::from("hunter2".to_owned())),
+                ca_location: Some("/ca.pem".into()),
+            },
+            extra: vec![("client.rack".into(), SecretString::from("r1".to_owned()))],
+            ..KafkaConfig::default()
+        };
+        for client in [
+            c.producer_config(),
+            c.consumer_config("g"),
+            c.admin_config(),
+        ] {
+            assert_eq!(client.get("security.protocol"), Some("SASL_SSL"));
+            assert_eq!(client.get("sasl.mechanisms"), Some("PLAIN"));
+            assert_eq!(client.get("sasl.username"), Some("key"));
+            assert_eq!(client.get("sasl.password"), Some("hunter2"));
+            assert_eq!(client.get("ssl.ca.location"), Some("/ca.pem"));
+            assert_eq!(client.get("client.rack"), Some("r1"));
+        }
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let plain = KafkaConfig {
+            security: KafkaSecurity {
+                protocol: SecurityProtocol::Plaintext,
+                ..c.security.clone()
+            },
+            ..c
+        };
+        let client = plain.admin_config();
+        assert_eq!(client.get("sasl.password"), None);
+        assert_eq!(client.get("ssl.ca.location"), None);
+        assert_eq!(
+            "sasl_ssl".parse::<SecurityProtocol>(),
+            Ok(SecurityProtocol::SaslSsl)
+        );
+        assert!("TLS".parse::<SecurityProtocol>().is_err());
     }
 
     #[test]

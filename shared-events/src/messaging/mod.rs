@@ -2,7 +2,9 @@
 //!
 //! - [`config`]: the Kafka settings ([`KafkaConfig`](config::KafkaConfig));
 //! - [`secret`]: passwords from the environment or a file, and where the local stack keeps them;
-//! - [`topics`]: the topics a service provisions, and their dead-letter topics;
+//! - [`topics`]: the topics a service uses, and their dead-letter topics;
+//! - [`acl`], [`acl_admin`]: each service's access rules on the broker, from the saga's table;
+//! - [`provision`]: the operator's step that creates the topics and the rules;
 //! - [`producer`]: the one producer and the one way an event becomes a record;
 //! - [`outbox`]: the transactional outbox and its relay;
 //! - [`consumer`]: the idempotent consumer runner, its retries and its dead letters;
@@ -11,12 +13,15 @@
 //! - [`metrics`]: the runtime's Prometheus metrics;
 //! - [`dlq_tool`]: the library of the `dlq` binary (list, show and redrive dead letters).
 
+pub mod acl;
+pub mod acl_admin;
 pub mod config;
 pub mod consumer;
 pub mod dlq_tool;
 pub mod metrics;
 pub mod outbox;
 pub mod producer;
+pub mod provision;
 pub mod secret;
 pub mod topics;
 

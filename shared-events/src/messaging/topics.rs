@@ -1,5 +1,7 @@
-//! Topic provisioning: each service creates the topics it uses, and their dead-letter topics,
-//! at start-up. Creating a topic that exists is not an error, so this is idempotent.
+//! Topics: the operator creates them ([`ensure_topics`], from [`crate::messaging::provision`]),
+//! and a service only checks at start-up that the ones it uses are there ([`require_topics`]):
+//! its principal may not create topics. Creating a topic that exists is not an error, so
+//! provisioning is idempotent.
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +32,139 @@ pub enum TopicError {
         #[source]
         last: CreateFailure,
     },
+}
+
+/// Why a service cannot start on its topics.
+#[derive(Debug, thiserror::Error)]
+pub enum RequireError {
+    /// The metadata client could not be created from the configuration; nothing was sent.
+    #[error("creating the Kafka metadata client")]
+    Client(#[source] KafkaError),
+    /// No broker answered a metadata request within [`BROKER_STARTUP_TIMEOUT`] (unreachable,
+    /// or the client's TLS or SASL settings are refused). The source is the last failure.
+    #[error("could not read topic metadata from {brokers} within {timeout:?}")]
+    Unreachable {
+        /// The bootstrap servers asked.
+        brokers: String,
+        /// How long it was retried.
+        timeout: Duration,
+        /// The last failure.
+        #[source]
+        last: KafkaError,
+    },
+    /// The broker answered, and some topics the service uses are not there, or its principal
+    /// may not see them. Topics are the operator's to provision.
+    #[error(
+        "topics missing on {brokers}: [{}]{}; the operator provisions them (scripts/start runs \
+         `provision`; in compose, the provision service)",
+        .missing.join(", "),
+        if .unauthorized.is_empty() { String::new() } else {
+            format!("; not authorized to describe: [{}]", .unauthorized.join(", "))
+        }
+    )]
+    Missing {
+        /// The bootstrap servers asked.
+        brokers: String,
+        /// The topics that do not exist.
+        missing: Vec<String>,
+        /// The topics the service's principal may not describe (its ACLs are not provisioned).
+        unauthorized: Vec<String>,
+    },
+}
+
+/// The topics a service uses: those of the events it publishes and consumes, and the
+/// dead-letter topics of the events it consumes.
+pub fn service_topics(
+    config: &KafkaConfig,
+    publishes: &[EventType],
+    consumes: &[EventType],
+) -> Vec<String> {
+    let mut names: Vec<String> = publishes
+        .iter()
+        .chain(consumes)
+        .map(|&t| config.topic(t))
+        .chain(consumes.iter().map(|&t| config.dlq_topic(t)))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Checks that every topic in `names` exists and is visible to the client's principal, waiting
+/// for the broker while it starts; fails at once (after a short grace for metadata that is
+/// still propagating) naming the topics that are missing.
+pub async fn require_topics(config: &KafkaConfig, names: &[String]) -> Result<(), RequireError> {
+    use rdkafka::consumer::BaseConsumer;
+
+    if names.is_empty() {
+        return Ok(());
+    }
+    let client: BaseConsumer = config
+        .admin_config()
+        .create()
+        .map_err(RequireError::Client)?;
+    let client = std::sync::Arc::new(client);
+    let started = Instant::now();
+    let mut answered_at: Option<Instant> = None;
+    loop {
+        let (c, wanted) = (client.clone(), names.to_vec());
+        let found = tokio::task::spawn_blocking(move || check_topics(&c, &wanted))
+            .await
+            .expect("the metadata task does not panic");
+        match found {
+            Ok((missing, unauthorized)) if missing.is_empty() && unauthorized.is_empty() => {
+                return Ok(())
+            }
+            Ok((missing, unauthorized)) => {
+                let first = *answered_at.get_or_insert_with(Instant::now);
+                if first.elapsed() > MISSING_GRACE {
+                    return Err(RequireError::Missing {
+                        brokers: config.brokers.clone(),
+                        missing,
+                        unauthorized,
+                    });
+                }
+            }
+            Err(last) => {
+                if started.elapsed() > BROKER_STARTUP_TIMEOUT {
+                    return Err(RequireError::Unreachable {
+                        brokers: config.brokers.clone(),
+                        timeout: BROKER_STARTUP_TIMEOUT,
+                        last,
+                    });
+                }
+                tracing::warn!(error = %last, "the broker does not answer yet; retrying");
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// How long a topic may stay missing once the broker answers: topics an operator created just
+/// before may take a moment to reach every broker's metadata.
+const MISSING_GRACE: Duration = Duration::from_secs(3);
+
+/// (missing, unauthorized) among `names`, from one metadata request per topic.
+fn check_topics(
+    client: &rdkafka::consumer::BaseConsumer,
+    names: &[String],
+) -> Result<(Vec<String>, Vec<String>), KafkaError> {
+    use rdkafka::consumer::Consumer;
+    use rdkafka::types::RDKafkaRespErr;
+
+    let (mut missing, mut unauthorized) = (Vec::new(), Vec::new());
+    for name in names {
+        let metadata = client.fetch_metadata(Some(name), Duration::from_secs(5))?;
+        let error = metadata.topics().first().and_then(|t| t.error());
+        match error {
+            None => {}
+            Some(RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) => {
+                unauthorized.push(name.clone())
+            }
+            Some(_) => missing.push(name.clone()),
+        }
+    }
+    Ok((missing, unauthorized))
 }
 
 /// One failed attempt at creating topics.

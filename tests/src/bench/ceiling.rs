@@ -42,7 +42,7 @@ pub async fn measure(records: usize, commits: usize) -> Result<Ceilings, String>
 }
 
 async fn broker(records: usize) -> Result<(f64, f64), String> {
-    let kafka = KafkaConfig::from_env().map_err(|e| e.to_string())?;
+    let kafka = KafkaConfig::from_env("operator").map_err(|e| e.to_string())?;
     let topic = format!("bench-ceiling-{}", Uuid::new_v4().simple());
     let admin: AdminClient<DefaultClientContext> = kafka
         .admin_config()

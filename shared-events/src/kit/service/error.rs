@@ -6,14 +6,15 @@
 //! the [`RunError::Task`]'s source: typed at the boundary, open inside.
 
 use crate::messaging::outbox::RelayError;
-use crate::messaging::topics::TopicError;
+use crate::messaging::topics::RequireError;
 
 /// A step of the start-up sequence failed; the service does not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    /// Step 2: the service's topics (or their dead-letter topics) could not be created.
-    #[error("provisioning the service's topics")]
-    Topics(#[from] TopicError),
+    /// Step 2: the service's topics (or their dead-letter topics) are not there, or the broker
+    /// could not be reached to check them.
+    #[error("checking the service's topics")]
+    Topics(#[from] RequireError),
     /// Step 3: the HTTP server could not listen on `host:port` (the port is taken, or the
     /// host is not an address of this machine).
     #[error("binding the HTTP server to {host}:{port}")]

@@ -25,12 +25,13 @@ pub struct ServiceSettings {
 }
 
 impl ServiceSettings {
-    /// Reads `HTTP_HOST`, `HTTP_PORT` (default `default_port`) and the `KAFKA_*` variables.
-    pub fn from_env(default_port: u16) -> Result<ServiceSettings, ConfigError> {
+    /// Reads `HTTP_HOST`, `HTTP_PORT` (default `default_port`) and the `KAFKA_*` variables (the
+    /// Kafka principal defaults to `service`).
+    pub fn from_env(service: &str, default_port: u16) -> Result<ServiceSettings, ConfigError> {
         Ok(ServiceSettings {
             http_host: env_or("HTTP_HOST", DEFAULT_HTTP_HOST.to_owned())?,
             http_port: env_or("HTTP_PORT", default_port)?,
-            kafka: KafkaConfig::from_env()?,
+            kafka: KafkaConfig::from_env(service)?,
         })
     }
 

@@ -54,16 +54,19 @@ impl<S> Startup<S> {
         self
     }
 
-    /// Step 2: creates the topics of the events the service publishes and consumes (its
-    /// `saga::PUBLISHES` and `saga::CONSUMES`) and their dead-letter topics, retrying while the
-    /// broker starts. This is the one place a service's topics are created.
+    /// Step 2: checks that the topics of the events the service publishes and consumes (its
+    /// `saga::PUBLISHES` and `saga::CONSUMES`) and the dead-letter topics of those it consumes
+    /// exist, waiting for the broker while it starts. A service never creates topics (its
+    /// principal may not): it fails here, naming what is missing, until the operator has
+    /// provisioned them.
     pub async fn topics(
         self,
         publishes: &[EventType],
         consumes: &[EventType],
     ) -> Result<Self, StartupError> {
-        let all: Vec<EventType> = publishes.iter().chain(consumes).copied().collect();
-        crate::messaging::topics::ensure_topics(&self.settings.kafka, &all).await?;
+        let kafka = &self.settings.kafka;
+        let names = crate::messaging::topics::service_topics(kafka, publishes, consumes);
+        crate::messaging::topics::require_topics(kafka, &names).await?;
         Ok(self)
     }
 

@@ -7,13 +7,27 @@ use rdkafka::message::{Headers, Message, OwnedMessage};
 use uuid::Uuid;
 
 use crate::contracts::events::EventType;
+use crate::contracts::services::ServiceEvents;
 use crate::messaging::config::KafkaConfig;
+use crate::messaging::provision::provision;
 
-/// A Kafka configuration whose topics and consumer groups belong to this test alone.
+/// A Kafka configuration whose topics and consumer groups belong to this test alone, as the
+/// operator (who may create its topics: [`crate::messaging::topics::ensure_topics`]).
 pub fn isolated_kafka() -> KafkaConfig {
-    let mut config = KafkaConfig::from_env().expect("valid KAFKA_* variables");
+    let mut config = KafkaConfig::from_env("operator").expect("valid KAFKA_* variables");
     config.topic_prefix = format!("t{}.", &Uuid::new_v4().simple().to_string()[..12]);
     config
+}
+
+/// A namespace of this test's own, provisioned as the operator would for `service` (its
+/// topics, their dead-letter topics, and its access rules), and the configuration of
+/// `service`'s own principal in it: what a test runs the service with.
+pub async fn provisioned_kafka(service: &ServiceEvents) -> KafkaConfig {
+    let operator = isolated_kafka();
+    provision(&operator, std::slice::from_ref(service))
+        .await
+        .expect("provisioning the test's namespace (is the stack up? scripts/stack up)");
+    operator.as_local_principal(service.name)
 }
 
 /// A consumer reading `topics` from the beginning in a group of its own.

@@ -26,7 +26,9 @@ pub use database::{
     TEST_DATABASE_PREFIX,
 };
 pub use errors::assert_error;
-pub use kafka::{header, isolated_kafka, read_quiet, read_until, reader, reader_of};
+pub use kafka::{
+    header, isolated_kafka, provisioned_kafka, read_quiet, read_until, reader, reader_of,
+};
 pub use ops::{assert_ops_endpoints, Ops};
 #[cfg(feature = "http")]
 pub use service::TestService;

@@ -19,8 +19,9 @@ use crate::{CancellationToken, Envelope, EventType, KafkaConfig};
 pub struct TestService<S> {
     /// Requests to the service's HTTP API.
     pub client: TestClient,
-    /// The service's broker settings, whose topic namespace is the test's own: to publish
-    /// what other services would, and to read what this one emits.
+    /// The operator's broker settings in the test's topic namespace: to publish what other
+    /// services would, and to read what this one emits (the service itself runs as its own
+    /// principal, which may do neither).
     pub kafka: KafkaConfig,
     /// The service's store handle, for the tests that look inside the store.
     pub store: S,
@@ -34,7 +35,8 @@ pub struct TestService<S> {
 
 impl<S: Clone + Send + 'static> TestService<S> {
     /// Starts the service that `build` makes on a shutdown token of its own; `kafka` is the
-    /// broker configuration of its settings. Panics if it does not start. Logs go to the test's
+    /// broker configuration of its settings (its namespace is kept, with the operator's
+    /// principal, for the test's own clients). Panics if it does not start. Logs go to the test's
     /// output when `RUST_LOG` is set.
     pub async fn start<F, Fut>(kafka: KafkaConfig, build: F) -> TestService<S>
     where
@@ -53,7 +55,7 @@ impl<S: Clone + Send + 'static> TestService<S> {
         let task = tokio::spawn(app.run_until_stopped());
         TestService {
             client,
-            kafka,
+            kafka: kafka.as_local_principal("operator"),
             store,
             shutdown,
             task: Some(task),

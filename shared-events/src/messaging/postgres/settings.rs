@@ -21,7 +21,7 @@ impl PgServiceSettings {
     /// (default the local database `default_database`).
     pub fn from_env(default_port: u16, default_database: &str) -> Result<Self, ConfigError> {
         Ok(PgServiceSettings {
-            service: ServiceSettings::from_env(default_port)?,
+            service: ServiceSettings::from_env(default_database, default_port)?,
             database_url: database_url(default_database)?,
         })
     }

@@ -84,7 +84,8 @@ pub async fn run(
 pub async fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
     let result = async {
         let command = parse(args)?;
-        let config = KafkaConfig::from_env().map_err(|e| CliError::Usage(format!("{e:#}")))?;
+        let config =
+            KafkaConfig::from_env("operator").map_err(|e| CliError::Usage(format!("{e:#}")))?;
         run(command, &config, &mut std::io::stdout().lock()).await
     }
     .await;
