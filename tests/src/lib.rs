@@ -21,6 +21,15 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The operator's Kafka settings (the local stack's credentials) for the brokers `brokers`: a
+/// broker of a test's own shares the stack's CA and SCRAM credentials.
+pub fn operator_kafka(brokers: &str) -> shared_events::KafkaConfig {
+    shared_events::KafkaConfig {
+        brokers: brokers.to_owned(),
+        ..shared_events::KafkaConfig::local("operator")
+    }
+}
+
 /// Runs `scripts/stack <args>` for a broker of a test's own: its state in `dir` (`STACK_DIR`),
 /// listening on `port` with its KRaft controller on `controller_port`. Returns whether it
 /// succeeded and what it printed (stdout, then stderr).

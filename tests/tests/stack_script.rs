@@ -126,10 +126,8 @@ impl PrivateStack {
 async fn produce(brokers: &str, topic: &str, payload: &str) {
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
     use rdkafka::producer::{FutureProducer, FutureRecord};
-    use rdkafka::ClientConfig;
 
-    let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", brokers);
+    let config = saga_tests::operator_kafka(brokers).admin_config();
     let admin: AdminClient<_> = config.create().expect("an admin client");
     let created = admin
         .create_topics(
@@ -158,10 +156,10 @@ async fn produce(brokers: &str, topic: &str, payload: &str) {
 
 async fn first_record(brokers: &str, topic: &str) -> String {
     use rdkafka::consumer::{Consumer, StreamConsumer};
-    use rdkafka::{ClientConfig, Message};
+    use rdkafka::Message;
 
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+    let consumer: StreamConsumer = saga_tests::operator_kafka(brokers)
+        .admin_config()
         .set("group.id", format!("reader-{}", uuid::Uuid::new_v4()))
         .set("auto.offset.reset", "earliest")
         .create()

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, ConfigSource, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::ClientConfig;
 
 use super::faults::{burst_size, finish_burst, reasons, start_burst, wait_placed};
 use super::harness::{turn, Options, System};
@@ -48,8 +47,8 @@ async fn assert_replicated(cluster: &KraftCluster, prefix: &str) -> usize {
     );
     let mut topics: Vec<String> = parts.iter().map(|p| p.topic.clone()).collect();
     topics.dedup();
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", cluster.brokers())
+    let admin: AdminClient<DefaultClientContext> = saga_tests::operator_kafka(&cluster.brokers())
+        .admin_config()
         .create()
         .expect("an admin client");
     let specifiers: Vec<ResourceSpecifier> =

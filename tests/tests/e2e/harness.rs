@@ -296,6 +296,15 @@ impl System {
         if let Some(brokers) = &options.brokers {
             kafka.brokers = brokers.clone();
         }
+        // The operator's step, as scripts/start takes it: the namespace's topics and each
+        // service's ACLs. The services then run as their own principals (their names, the
+        // local stack's passwords: no variable needed).
+        shared_events::messaging::provision::provision(
+            &kafka,
+            &shared_events::contracts::services::SERVICES,
+        )
+        .await
+        .expect("provisioning the scenario's namespace");
         let common = vec![
             ("KAFKA_BROKERS".to_owned(), kafka.brokers.clone()),
             ("KAFKA_TOPIC_PREFIX".to_owned(), kafka.topic_prefix.clone()),

@@ -16,8 +16,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::ClientConfig;
 use saga_tests::free_port;
+use secrecy::ExposeSecret;
+use shared_events::contracts::services::SERVICES;
+use shared_events::messaging::secret::LocalStack;
 use uuid::Uuid;
 
 use super::harness::workspace_dir;
@@ -90,6 +92,8 @@ impl KraftCluster {
             dir,
         };
         let started = Instant::now();
+        std::fs::create_dir_all(&cluster.dir).expect("the cluster's directory");
+        make_keystore(&cluster.host, &cluster.dir.join("broker.pem"));
         let mut formats = Vec::new();
         for i in 0..cluster.nodes.len() {
             cluster.write_config(i);
@@ -173,12 +177,27 @@ impl KraftCluster {
             "# Written by the e2e suite's KRaft cluster.
 node.id={id}
 process.roles=broker,controller
-listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}
-advertised.listeners=PLAINTEXT://{host}:{port}
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
+# The local stack's posture (scripts/stack): SASL_SSL with SCRAM for clients and brokers,
+# TLS with PLAIN for the controllers, the stack's CA, ACLs with no allow-by-default.
+listeners=SASL_SSL://{host}:{port},CONTROLLER://{host}:{cport}
+advertised.listeners=SASL_SSL://{host}:{port}
+listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SASL_SSL
+inter.broker.listener.name=SASL_SSL
 controller.listener.names=CONTROLLER
 controller.quorum.voters={voters}
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"broker\" password=\"{pw}\";
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"broker\" password=\"{pw}\" user_broker=\"{pw}\";
+ssl.keystore.type=PEM
+ssl.keystore.location={keystore}
+ssl.truststore.type=PEM
+ssl.truststore.location={ca}
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:broker;User:operator
 log.dirs={data}
 auto.create.topics.enable=false
 num.partitions=6
@@ -193,7 +212,10 @@ share.coordinator.state.topic.replication.factor={replicas}
 share.coordinator.state.topic.min.isr={min_isr}
 group.initial.rebalance.delay.ms=0
 ",
-            data = data.display()
+            data = data.display(),
+            pw = password("broker"),
+            keystore = self.dir.join("broker.pem").display(),
+            ca = LocalStack::default().ca_file().display(),
         );
         std::fs::write(node.dir.join("server.properties"), config).expect("server.properties");
         std::fs::write(
@@ -308,8 +330,8 @@ pub struct PartitionState {
 
 /// A metadata client of `brokers`.
 fn metadata_client(brokers: &str) -> BaseConsumer {
-    ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+    saga_tests::operator_kafka(brokers)
+        .admin_config()
         .create()
         .expect("a metadata client")
 }
@@ -342,6 +364,99 @@ fn partitions(brokers: &str, prefix: &str) -> Vec<PartitionState> {
         .collect()
 }
 
+/// The local stack's password of the Kafka principal `name`.
+fn password(name: &str) -> String {
+    LocalStack::default()
+        .password(&format!("kafka-{name}"))
+        .map(|p| p.expose_secret().to_owned())
+        .expect("the local stack's Kafka passwords (scripts/stack up makes them)")
+}
+
+/// `--add-scram` for the broker, the operator and each service, with the stack's passwords.
+fn scram_args() -> Vec<String> {
+    ["broker", "operator"]
+        .into_iter()
+        .chain(SERVICES.iter().map(|s| s.name))
+        .flat_map(|name| {
+            [
+                "--add-scram".to_owned(),
+                format!("SCRAM-SHA-512=[name={name},password={}]", password(name)),
+            ]
+        })
+        .collect()
+}
+
+/// A key and certificate for `host`, signed by the local stack's CA, in one PEM file (Kafka's
+/// PEM keystore) at `path`.
+fn make_keystore(host: &str, path: &Path) {
+    let ca = LocalStack::default().ca_file();
+    let ca_key = ca.with_file_name("ca.key");
+    let dir = path.parent().expect("a directory");
+    let (key, csr, crt, ext) = (
+        dir.join("broker.key"),
+        dir.join("broker.csr"),
+        dir.join("broker.crt"),
+        dir.join("broker.ext"),
+    );
+    std::fs::write(
+        &ext,
+        format!("basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:{host}\n"),
+    )
+    .expect("the certificate's extensions");
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("running openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let p = |p: &Path| p.to_str().expect("a UTF-8 path").to_owned();
+    run(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        &p(&key),
+        "-out",
+        &p(&csr),
+        "-subj",
+        "/CN=e2e broker",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        &p(&csr),
+        "-CA",
+        &p(&ca),
+        "-CAkey",
+        &p(&ca_key),
+        "-set_serial",
+        &format!("0x{}", Uuid::new_v4().simple()),
+        "-days",
+        "2",
+        "-sha256",
+        "-extfile",
+        &p(&ext),
+        "-out",
+        &p(&crt),
+    ]);
+    let pem = format!(
+        "{}{}",
+        std::fs::read_to_string(&key).expect("the key"),
+        std::fs::read_to_string(&crt).expect("the certificate")
+    );
+    std::fs::write(path, pem).expect("the keystore");
+}
+
 /// `kafka-storage format` for the node in `dir`.
 fn format(libs: &Path, dir: &Path) {
     let out = Command::new("java")
@@ -360,6 +475,7 @@ fn format(libs: &Path, dir: &Path) {
             "--config",
         ])
         .arg(dir.join("server.properties"))
+        .args(scram_args())
         .stdin(Stdio::null())
         .output()
         .expect("running Kafka's StorageTool");
