@@ -3,13 +3,14 @@
 //! ([`actions`]), the SPEC §5 invariant checker over the public APIs alone ([`checker`]),
 //! the mixed workload of customers and SKUs, some bound to fail ([`workload`]), the
 //! benchmark's loops, CPU sampling and report ([`bench`]), and the URLs of inventory's MongoDB
-//! store ([`mongodb`]).
+//! store ([`mongodb`]), and the least-privilege probes ([`privilege`]).
 
 pub mod actions;
 pub mod bench;
 pub mod checker;
 pub mod client;
 pub mod mongodb;
+pub mod privilege;
 pub mod service;
 pub mod workload;
 

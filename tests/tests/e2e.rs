@@ -38,6 +38,8 @@ mod netns;
 mod outages;
 #[path = "e2e/partition.rs"]
 mod partition;
+#[path = "e2e/privilege.rs"]
+mod privilege;
 #[path = "e2e/relay.rs"]
 mod relay;
 #[path = "e2e/secantus.rs"]
