@@ -10,7 +10,8 @@ use serde_json::json;
 use shared_events::kit::http::{ApiError, Routes};
 use shared_events::kit::service::{Application, Startup};
 use shared_events::kit::testing::{
-    assert_error, assert_ops_endpoints, fresh_database_url, isolated_kafka, Ops, TestService,
+    assert_error, assert_ops_endpoints, fresh_database_url, isolated_kafka, provisioned_kafka, Ops,
+    TestService,
 };
 use shared_events::messaging::postgres;
 use shared_events::messaging::postgres::PgServiceSettings;
@@ -52,7 +53,11 @@ async fn build(
 }
 
 async fn settings() -> PgServiceSettings {
-    PgServiceSettings::loopback(isolated_kafka(), fresh_database_url().await)
+    // It publishes what the customer service does: it runs as that principal.
+    PgServiceSettings::loopback(
+        provisioned_kafka(&shared_events::contracts::services::CUSTOMER).await,
+        fresh_database_url().await,
+    )
 }
 
 fn partitions(kafka: &KafkaConfig, topic: &str) -> usize {
@@ -123,4 +128,24 @@ async fn cancelling_the_shutdown_token_stops_every_task_gracefully() {
         .expect("every task stops")
         .unwrap();
     assert!(stopped.is_ok(), "{stopped:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_whose_topics_are_not_provisioned_fails_naming_them() {
+    // A namespace nobody provisioned, and the service's own principal, which may not create
+    // topics: it must not start, and must say which topics are missing.
+    let operator = isolated_kafka();
+    let settings = PgServiceSettings::loopback(
+        operator.as_local_principal("customer"),
+        fresh_database_url().await,
+    );
+    let Err(error) = build(settings, CancellationToken::new()).await else {
+        panic!("the service started without its topics");
+    };
+    let text = format!("{error:#}");
+    assert!(text.contains("topics missing"), "{text}");
+    assert!(
+        text.contains(&operator.topic(EventType::CustomerCreated)),
+        "names the topic: {text}"
+    );
 }
