@@ -42,8 +42,16 @@ fn a_second_stack_up_is_a_no_op() {
     let mongodb_before = mongodb_pid();
     let second = stack_up();
     let lines: Vec<&str> = second.lines().collect();
-    assert_eq!(lines.len(), 4, "one line per component:\n{second}");
-    for (line, component) in lines.iter().zip(["postgres", "redis", "broker", "mongodb"]) {
+    assert_eq!(lines.len(), 5, "one line per component:\n{second}");
+    assert!(
+        lines[0].starts_with("credentials: CA, certificates and passwords in"),
+        "nothing made again on the second run: {}",
+        lines[0]
+    );
+    for (line, component) in lines[1..]
+        .iter()
+        .zip(["postgres", "redis", "broker", "mongodb"])
+    {
         assert!(
             line.starts_with(&format!("{component}: already running")),
             "{component} was touched on the second run: {line}"
@@ -236,4 +244,45 @@ async fn a_broker_keeps_its_log_and_is_reported_when_it_cannot_serve() {
     let purged = stack.ok(&["down", "--purge"]);
     assert!(purged.contains("purged"), "{purged}");
     assert!(!stack.dir.join("kafka").exists());
+}
+
+#[test]
+fn credentials_are_private_and_every_certificate_chains_to_the_stack_ca() {
+    use std::os::unix::fs::PermissionsExt;
+
+    stack_up();
+    let secrets = repo().join(".stack/secrets");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&secrets), 0o700, "{}", secrets.display());
+    let mut files = 0;
+    for entry in std::fs::read_dir(&secrets).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(
+            mode(&path),
+            0o600,
+            "{} is readable by others",
+            path.display()
+        );
+        files += 1;
+    }
+    assert!(
+        files >= 7 + 5 + 2,
+        "a password per principal, role and user: {files}"
+    );
+    let tls = repo().join(".stack/tls");
+    assert_eq!(mode(&tls.join("ca.key")), 0o600);
+    for server in ["broker", "postgres", "redis"] {
+        let out = std::process::Command::new("openssl")
+            .arg("verify")
+            .arg("-CAfile")
+            .arg(tls.join("ca.crt"))
+            .arg(tls.join(format!("{server}.crt")))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{server}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
 }
