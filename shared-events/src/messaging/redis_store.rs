@@ -118,10 +118,16 @@ impl RedisSettings {
             .ok()
             .filter(|v| !v.trim().is_empty())
             .unwrap_or_else(|| format!("rediss://{user}@{LOCAL_REDIS}"));
+        RedisSettings::for_url(&url, stack)
+    }
+
+    /// The settings for `url` (as if `REDIS_URL` were `url`): the password and the CA as the
+    /// table above says, from `REDIS_PASSWORD`, `REDIS_CA_FILE` or `stack`.
+    pub fn for_url(url: &str, stack: &LocalStack) -> Result<RedisSettings, ConfigError> {
         let mut info = url
             .trim()
             .into_connection_info()
-            .map_err(|e| invalid("REDIS_URL", &redact_url(&url), e))?;
+            .map_err(|e| invalid("REDIS_URL", &redact_url(url), e))?;
         let in_url = info.redis.password.take().map(SecretString::from);
         let password = match (in_url, env_secret("REDIS_PASSWORD")?) {
             (Some(_), Some(_)) => {
@@ -203,6 +209,11 @@ impl RedisSettings {
     /// Whether a password is sent.
     pub fn has_password(&self) -> bool {
         self.password.is_some()
+    }
+
+    /// The password sent, if any (a test probing the server's refusals sends it by hand).
+    pub fn password(&self) -> Option<&SecretString> {
+        self.password.as_ref()
     }
 
     /// Which certificates the connection trusts.
