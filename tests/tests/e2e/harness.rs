@@ -379,9 +379,19 @@ impl System {
                     env.push(("INVENTORY_STORE_URL".into(), url));
                 }
                 Service::Notification => {
-                    env.push(("REDIS_KEY_PREFIX".into(), format!("e2e:{run_id}:")));
-                    if let Some(url) = &options.redis_url {
-                        env.push(("REDIS_URL".into(), url.clone()));
+                    // Under `notification:`, the keys its ACL user may touch.
+                    env.push((
+                        "REDIS_KEY_PREFIX".into(),
+                        format!("notification:e2e:{run_id}:"),
+                    ));
+                    // A scenario's own Redis, else the test's REDIS_URL (else the default:
+                    // the local stack's, over TLS, as notification).
+                    let url = options
+                        .redis_url
+                        .clone()
+                        .or_else(|| std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()));
+                    if let Some(url) = url {
+                        env.push(("REDIS_URL".into(), url));
                     }
                 }
             }
