@@ -5,23 +5,22 @@ writable primary of a replica set, and a multi-document transaction commits with
 write concern and is read back. Prints one line, "ok <set name>" or what failed; exit status 0
 iff ready.
 
-usage: stack_probe.py <mongodb url> <timeout ms>
+usage: stack_probe.py <mongodb url> <timeout ms>   (TLS and credentials: stack_client.py)
 """
 
 import sys
 import uuid
 
-import pymongo
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
+
+from stack_client import client as stack_client
 
 
 def main() -> int:
     url, timeout_ms = sys.argv[1], int(sys.argv[2])
     try:
-        client = pymongo.MongoClient(
-            url, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms
-        )
+        client = stack_client(url, timeout_ms)
         hello = client.admin.command("hello")
         set_name = hello.get("setName")
         if not set_name or not hello.get("isWritablePrimary"):

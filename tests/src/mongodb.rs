@@ -4,8 +4,79 @@
 
 use std::fmt;
 
-/// The stack's MongoDB-protocol server (`scripts/stack up`), with no database.
-pub const STACK_SERVER: &str = "mongodb://127.0.0.1:27017/?replicaSet=secantus";
+/// The stack's MongoDB-protocol server (`scripts/stack up`) without credentials or database.
+pub const STACK_SERVER_PLAIN: &str = "mongodb://127.0.0.1:27017/?replicaSet=secantus";
+
+/// The stack's MongoDB-protocol server (`scripts/stack up`), with no database: TLS against the
+/// stack's CA (it requires TLS and authentication; [`admin_client`] logs in as the operator).
+pub fn stack_server() -> String {
+    with_tls(STACK_SERVER_PLAIN)
+}
+
+/// `server` with TLS checked against the local stack's CA.
+pub fn with_tls(server: &str) -> String {
+    let ca = shared_events::messaging::secret::LocalStack::default().ca_file();
+    let sep = if server.contains('?') { '&' } else { '?' };
+    format!("{server}{sep}tls=true&tlsCAFile={}", ca.display())
+}
+
+/// The URL inventory is given for `database` on `server`: the user `user` (its password comes
+/// from `INVENTORY_STORE_PASSWORD_FILE`), defined in that database, which is its one right.
+pub fn service_url(server: &str, database: &str, user: &str) -> Result<String, UrlError> {
+    let url = database_url(server, database)?;
+    let rest = url.strip_prefix("mongodb://").expect("database_url keeps the scheme");
+    let url = format!("mongodb://{user}@{rest}");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{sep}authSource={database}"))
+}
+
+/// A client of `server` as the local stack's operator (root), checked with a `ping`.
+pub async fn admin_client(server: &str) -> mongodb::Client {
+    use secrecy::ExposeSecret;
+
+    let mut options = mongodb::options::ClientOptions::parse(server)
+        .await
+        .unwrap_or_else(|e| panic!("{server:?} is not a MongoDB URL: {e}"));
+    if options.credential.is_none() {
+        let password = shared_events::messaging::secret::LocalStack::default()
+            .password("mongodb-operator")
+            .expect("the local stack's MongoDB operator password (scripts/stack up makes it)");
+        options.credential = Some(
+            mongodb::options::Credential::builder()
+                .username("operator".to_owned())
+                .password(password.expose_secret().to_owned())
+                .source("admin".to_owned())
+                .build(),
+        );
+    }
+    let client = mongodb::Client::with_options(options).expect("a MongoDB client");
+    client
+        .database("admin")
+        .run_command(mongodb::bson::doc! { "ping": 1 })
+        .await
+        .unwrap_or_else(|e| panic!("no MongoDB server at {server:?} for the operator: {e}"));
+    client
+}
+
+/// Makes, as the operator, the user `inventory` in `database` with `readWrite` on it alone and
+/// the local stack's inventory password: what inventory logs in as in a test's database.
+pub async fn create_service_user(server: &str, database: &str) {
+    use secrecy::ExposeSecret;
+
+    let password = shared_events::messaging::secret::LocalStack::default()
+        .password("mongodb-inventory")
+        .expect("the local stack's MongoDB inventory password (scripts/stack up makes it)");
+    admin_client(server)
+        .await
+        .database(database)
+        .run_command(mongodb::bson::doc! {
+            "createUser": "inventory",
+            "pwd": password.expose_secret(),
+            "roles": [{ "role": "readWrite", "db": database }],
+        })
+        .await
+        .unwrap_or_else(|e| panic!("creating inventory's user in {database}: {e}"));
+}
 
 /// A connection string that [`database_url`] cannot put a database into.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,12 +138,24 @@ mod tests {
     #[test]
     fn the_database_goes_between_the_hosts_and_the_options() {
         assert_eq!(
-            database_url(STACK_SERVER, "t_1").unwrap(),
+            database_url(STACK_SERVER_PLAIN, "t_1").unwrap(),
             "mongodb://127.0.0.1:27017/t_1?replicaSet=secantus"
         );
         assert_eq!(
             database_url("mongodb://a:1,b:2/?replicaSet=rs0&w=majority", "inventory").unwrap(),
             "mongodb://a:1,b:2/inventory?replicaSet=rs0&w=majority"
+        );
+    }
+
+    #[test]
+    fn a_service_url_names_its_user_and_authenticates_in_its_database() {
+        assert_eq!(
+            service_url("mongodb://h:1/?replicaSet=s&tls=true", "t_2", "inventory").unwrap(),
+            "mongodb://inventory@h:1/t_2?replicaSet=s&tls=true&authSource=t_2"
+        );
+        assert_eq!(
+            service_url("mongodb://h:1", "d", "u").unwrap(),
+            "mongodb://u@h:1/d?authSource=d"
         );
     }
 

@@ -60,7 +60,7 @@ pub struct Options {
 /// The stack's MongoDB-protocol server: `MONGODB_URL` (as for the crates' own MongoDB
 /// tests), or SecantusDB on 127.0.0.1:27017 as `scripts/stack up` runs it.
 pub fn shared_mongodb() -> String {
-    std::env::var("MONGODB_URL").unwrap_or_else(|_| saga_tests::mongodb::STACK_SERVER.into())
+    std::env::var("MONGODB_URL").unwrap_or_else(|_| saga_tests::mongodb::stack_server())
 }
 
 /// A service run in a network namespace (`ip netns exec`): it listens on its address there,
@@ -370,8 +370,18 @@ impl System {
                 Service::Inventory => {
                     let url = match &options.inventory_mongodb {
                         Some(server) => {
+                            // A database of the test's own, and a user of inventory's in it with
+                            // rights on it alone (as compose's inventory has on `inventory`).
                             let db = saga_tests::mongodb::fresh_database_name();
-                            saga_tests::mongodb::database_url(server, &db)
+                            saga_tests::mongodb::create_service_user(server, &db).await;
+                            env.push((
+                                "INVENTORY_STORE_PASSWORD_FILE".into(),
+                                shared_events::messaging::secret::LocalStack::default()
+                                    .password_file("mongodb-inventory")
+                                    .display()
+                                    .to_string(),
+                            ));
+                            saga_tests::mongodb::service_url(server, &db, "inventory")
                                 .unwrap_or_else(|e| panic!("inventory's MongoDB: {e}"))
                         }
                         None => stores_db().await,
