@@ -144,10 +144,7 @@ fn mounts(svc: &Value) -> Vec<Mount> {
             Value::Mapping(_) => Mount {
                 source: m.get("source").map(scalar).unwrap_or_default(),
                 target: m.get("target").map(scalar).unwrap_or_default(),
-                subpath: m
-                    .get("volume")
-                    .and_then(|v| v.get("subpath"))
-                    .map(scalar),
+                subpath: m.get("volume").and_then(|v| v.get("subpath")).map(scalar),
                 read_only: m.get("read_only").and_then(Value::as_bool) == Some(true),
             },
             other => {
@@ -157,7 +154,9 @@ fn mounts(svc: &Value) -> Vec<Mount> {
                     source: parts.first().copied().unwrap_or_default().to_owned(),
                     target: parts.get(1).copied().unwrap_or_default().to_owned(),
                     subpath: None,
-                    read_only: parts.get(2).is_some_and(|o| o.split(',').any(|o| o == "ro")),
+                    read_only: parts
+                        .get(2)
+                        .is_some_and(|o| o.split(',').any(|o| o == "ro")),
                 }
             }
         })
@@ -385,7 +384,10 @@ fn the_scanner_sees_what_each_service_reads() {
         "KAFKA_SASL_PASSWORD_FILE",
         "KAFKA_SSL_CA_LOCATION",
     ] {
-        assert!(inventory.contains(var), "inventory reads {var}: {inventory:?}");
+        assert!(
+            inventory.contains(var),
+            "inventory reads {var}: {inventory:?}"
+        );
     }
     let notification = vars_read_by("notification");
     assert!(notification.contains("REDIS_URL"), "{notification:?}");
@@ -440,7 +442,10 @@ fn every_crate_with_a_binary_is_a_compose_service_and_in_the_image() {
             "the Dockerfile does not copy the {tool} binary"
         );
     }
-    assert_eq!(strings(&service(&doc, "provision")["command"]), ["provision"]);
+    assert_eq!(
+        strings(&service(&doc, "provision")["command"]),
+        ["provision"]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -489,13 +494,21 @@ fn every_service_gets_what_this_deployment_needs() {
         let own = format!("/run/saga/{name}");
         assert_eq!(get("KAFKA_SECURITY_PROTOCOL"), "SASL_SSL", "{name}");
         assert_eq!(get("KAFKA_SASL_MECHANISM"), "SCRAM-SHA-512", "{name}");
-        assert_eq!(get("KAFKA_SASL_USERNAME"), name, "{name}: its own principal");
+        assert_eq!(
+            get("KAFKA_SASL_USERNAME"),
+            name,
+            "{name}: its own principal"
+        );
         assert_eq!(
             get("KAFKA_SASL_PASSWORD_FILE"),
             format!("{own}/kafka.password"),
             "{name}"
         );
-        assert_eq!(get("KAFKA_SSL_CA_LOCATION"), format!("{own}/ca.crt"), "{name}");
+        assert_eq!(
+            get("KAFKA_SSL_CA_LOCATION"),
+            format!("{own}/ca.crt"),
+            "{name}"
+        );
         match store {
             Store::Postgres => {
                 assert_eq!(
@@ -540,7 +553,11 @@ fn every_service_gets_what_this_deployment_needs() {
                 );
             }
             Store::Redis => {
-                assert_eq!(get("REDIS_URL"), "rediss://notification@redis:6379", "{name}");
+                assert_eq!(
+                    get("REDIS_URL"),
+                    "rediss://notification@redis:6379",
+                    "{name}"
+                );
                 assert_eq!(
                     get("REDIS_PASSWORD_FILE"),
                     format!("{own}/redis.password"),
@@ -638,12 +655,22 @@ fn one_shot_containers_run_once_and_their_dependents_wait_for_their_success() {
     for name in ONE_SHOT {
         let svc = service(&doc, name);
         assert_eq!(scalar(&svc["restart"]), "no", "{name} runs once");
-        assert!(svc.get("healthcheck").is_none(), "{name}: a one-shot has no health check");
+        assert!(
+            svc.get("healthcheck").is_none(),
+            "{name}: a one-shot has no health check"
+        );
         assert!(svc.get("ports").is_none(), "{name} publishes nothing");
-        assert_eq!(scalar(&svc["image"]), "saga-services:local", "{name}: the project image");
+        assert_eq!(
+            scalar(&svc["image"]),
+            "saga-services:local",
+            "{name}: the project image"
+        );
         assert_eq!(scalar(&svc["build"]["context"]), ".", "{name}: built here");
     }
-    assert_eq!(strings(&service(&doc, "credentials")["command"])[0], "credentials");
+    assert_eq!(
+        strings(&service(&doc, "credentials")["command"])[0],
+        "credentials"
+    );
     assert_eq!(
         scalar(&service(&doc, "credentials")["user"]),
         "0:0",
@@ -924,7 +951,9 @@ fn postgres_creates_the_databases_of_the_postgres_services() {
     let mounts = mounts(service(&doc, "postgres"));
     let init = mounts
         .iter()
-        .find(|m| m.target.starts_with("/docker-entrypoint-initdb.d/") && m.target.ends_with(".sql"))
+        .find(|m| {
+            m.target.starts_with("/docker-entrypoint-initdb.d/") && m.target.ends_with(".sql")
+        })
         .expect("an init script mounted into /docker-entrypoint-initdb.d");
     let source = init.source.as_str();
     let sql = read(source.trim_start_matches("./"));
@@ -977,7 +1006,10 @@ fn postgres_has_a_role_per_service_tls_and_a_hostssl_only_pg_hba() {
         "password_encryption=scram-sha-256",
         "hba_file=/etc/postgresql/saga/pg_hba.conf",
     ] {
-        assert!(command.iter().any(|a| a == setting), "postgres -c {setting}: {command:?}");
+        assert!(
+            command.iter().any(|a| a == setting),
+            "postgres -c {setting}: {command:?}"
+        );
     }
     let hba_mount = mounts
         .iter()
@@ -999,7 +1031,10 @@ fn postgres_has_a_role_per_service_tls_and_a_hostssl_only_pg_hba() {
         "the unix socket for the OS user postgres only, TCP only with TLS and SCRAM"
     );
     let env = environment(&doc, "postgres");
-    assert!(!env.contains_key("POSTGRES_PASSWORD"), "the superuser's password is a file");
+    assert!(
+        !env.contains_key("POSTGRES_PASSWORD"),
+        "the superuser's password is a file"
+    );
     assert_eq!(
         env["POSTGRES_PASSWORD_FILE"],
         "/run/saga/postgres/postgres.password"
@@ -1016,7 +1051,10 @@ fn bash_array(script: &str, name: &str) -> Vec<String> {
         .map(|(at, _)| at)
         .find(|&at| script[..at].ends_with('\n') || at == 0)
         .unwrap_or_else(|| panic!("no array {name}=(…)"));
-    let body = script[at + decl.len()..].split(')').next().unwrap_or_default();
+    let body = script[at + decl.len()..]
+        .split(')')
+        .next()
+        .unwrap_or_default();
     body.split_whitespace()
         .flat_map(|w| {
             let w = w.trim_matches(['"', '\'']);
@@ -1057,7 +1095,9 @@ fn mongodb_is_a_replica_set_that_inventory_uses() {
         "healthy only once this node is primary (transactions need one): {check}"
     );
     let url = &environment(&doc, "inventory")["INVENTORY_STORE_URL"];
-    assert!(url.contains("replicaSet=rs0") && url.starts_with("mongodb://inventory@mongodb:27017/"));
+    assert!(
+        url.contains("replicaSet=rs0") && url.starts_with("mongodb://inventory@mongodb:27017/")
+    );
 }
 
 #[test]
@@ -1160,7 +1200,10 @@ fn compose_broker_properties(doc: &Value) -> BTreeMap<String, String> {
         .into_iter()
         .filter_map(|(k, v)| {
             let name = k.strip_prefix("KAFKA_")?.to_lowercase();
-            let name = name.replace("___", "-").replace("__", "@").replace('_', ".");
+            let name = name
+                .replace("___", "-")
+                .replace("__", "@")
+                .replace('_', ".");
             Some((name.replace('@', "_"), v))
         })
         .collect()
@@ -1216,7 +1259,10 @@ fn the_broker_is_configured_as_the_local_stack_configures_it() {
     }
     let start = read("docker/kafka/start");
     for key in stack.keys().filter(|k| secret(k)) {
-        assert!(start.contains(&format!("echo \"{key}=")), "docker/kafka/start writes {key}");
+        assert!(
+            start.contains(&format!("echo \"{key}=")),
+            "docker/kafka/start writes {key}"
+        );
     }
     for (key, expected) in [
         ("listeners", "SASL_SSL://:9092,CONTROLLER://:9093"),
@@ -1255,7 +1301,10 @@ fn nothing_listens_or_connects_in_plaintext() {
         let name = listener.split("://").next().unwrap_or_default();
         assert_eq!(map.get(name), Some(&"SASL_SSL"), "listener {listener}");
     }
-    assert_eq!(broker["authorizer.class.name"], "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+    assert_eq!(
+        broker["authorizer.class.name"],
+        "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    );
     assert_eq!(broker["allow.everyone.if.no.acl.found"], "false");
     assert_eq!(broker["super.users"], "User:broker;User:operator");
     assert_eq!(broker["sasl.enabled.mechanisms"], "SCRAM-SHA-512");
@@ -1270,9 +1319,15 @@ fn nothing_listens_or_connects_in_plaintext() {
                 !value.contains("PLAINTEXT"),
                 "{name}: {key}={value} is plaintext"
             );
-            assert!(!value.starts_with("redis://"), "{name}: {key}={value}: rediss:// only");
+            assert!(
+                !value.starts_with("redis://"),
+                "{name}: {key}={value}: rediss:// only"
+            );
             if value.starts_with("postgres://") {
-                assert!(value.contains("sslmode=verify-full"), "{name}: {key}={value}");
+                assert!(
+                    value.contains("sslmode=verify-full"),
+                    "{name}: {key}={value}"
+                );
             }
             if value.starts_with("mongodb://") {
                 assert!(value.contains("tls=true"), "{name}: {key}={value}");
@@ -1343,13 +1398,19 @@ fn each_container_mounts_only_its_own_credentials() {
             .filter(|m| m.source == "credentials")
             .collect();
         let Some((dir, _)) = declared.get(name.as_str()) else {
-            assert!(credentials.is_empty(), "{name} mounts credentials it needs none of");
+            assert!(
+                credentials.is_empty(),
+                "{name} mounts credentials it needs none of"
+            );
             continue;
         };
         assert_eq!(credentials.len(), 1, "{name}: one credentials mount");
         let mount = &credentials[0];
         if dir.is_empty() {
-            assert_eq!((mount.subpath.as_deref(), mount.target.as_str()), (None, "/credentials"));
+            assert_eq!(
+                (mount.subpath.as_deref(), mount.target.as_str()),
+                (None, "/credentials")
+            );
             continue;
         }
         assert_eq!(
@@ -1409,10 +1470,16 @@ fn the_principals_and_roles_are_the_local_stacks() {
     let credentials = read("docker/credentials");
     let start = read("docker/kafka/start");
     let stack_principals = bash_array(&stack, "KAFKA_PRINCIPALS");
-    assert_eq!(bash_array(&credentials, "KAFKA_PRINCIPALS"), stack_principals);
+    assert_eq!(
+        bash_array(&credentials, "KAFKA_PRINCIPALS"),
+        stack_principals
+    );
     assert_eq!(bash_array(&start, "PRINCIPALS"), stack_principals);
     for (name, _, _) in SERVICES {
-        assert!(stack_principals.contains(&name.to_owned()), "no principal {name}");
+        assert!(
+            stack_principals.contains(&name.to_owned()),
+            "no principal {name}"
+        );
     }
     let roles = |s: &str, n: &str| bash_array(s, n).into_iter().collect::<BTreeSet<_>>();
     assert_eq!(
@@ -1429,7 +1496,10 @@ fn the_principals_and_roles_are_the_local_stacks() {
         let mut actual = compose_rights.clone();
         expected.sort();
         actual.sort();
-        assert_eq!(actual, expected, "notification's Redis rights are the local stack's");
+        assert_eq!(
+            actual, expected,
+            "notification's Redis rights are the local stack's"
+        );
     } else {
         assert!(!compose_rights.is_empty());
     }
@@ -1463,21 +1533,34 @@ fn the_credentials_service_makes_every_file_each_container_reads_for_its_uid() {
     let _ = std::fs::remove_dir_all(&tmp);
     let dir = tmp.join("credentials");
     let first = run_credentials(&dir);
-    assert!(first.contains("made CA") && first.contains("development only"), "{first}");
+    assert!(
+        first.contains("made CA") && first.contains("development only"),
+        "{first}"
+    );
     let snapshot = |d: &Path| -> BTreeMap<PathBuf, Vec<u8>> {
         let mut files = Vec::new();
         fn walk(d: &Path, out: &mut Vec<PathBuf>) {
             for e in std::fs::read_dir(d).expect("read_dir") {
                 let p = e.expect("entry").path();
-                if p.is_dir() { walk(&p, out) } else { out.push(p) }
+                if p.is_dir() {
+                    walk(&p, out)
+                } else {
+                    out.push(p)
+                }
             }
         }
         walk(d, &mut files);
-        files.into_iter().map(|f| (f.clone(), std::fs::read(&f).expect("read"))).collect()
+        files
+            .into_iter()
+            .map(|f| (f.clone(), std::fs::read(&f).expect("read")))
+            .collect()
     };
     let before = snapshot(&dir);
     let second = run_credentials(&dir);
-    assert!(second.contains("all present"), "a second run makes nothing: {second}");
+    assert!(
+        second.contains("all present"),
+        "a second run makes nothing: {second}"
+    );
     assert_eq!(snapshot(&dir), before, "a second run changes nothing");
 
     let doc = compose();
@@ -1495,7 +1578,10 @@ fn the_credentials_service_makes_every_file_each_container_reads_for_its_uid() {
                 paths.insert(format!("/run/saga/kafka/scram/{p}.password"));
             }
         }
-        assert!(!paths.is_empty(), "{name} reads nothing from its credentials");
+        assert!(
+            !paths.is_empty(),
+            "{name} reads nothing from its credentials"
+        );
         for path in paths {
             let file = dir.join(path.trim_start_matches("/run/saga/"));
             let meta = std::fs::metadata(&file)
@@ -1505,7 +1591,10 @@ fn the_credentials_service_makes_every_file_each_container_reads_for_its_uid() {
             if path.ends_with(".crt") && !path.ends_with("/server.key") {
                 assert!(mode == 0o644 || mode == 0o600, "{path}: {mode:o}");
             } else {
-                assert!(mode == 0o600 || mode == 0o400, "{path} is a secret: {mode:o}");
+                assert!(
+                    mode == 0o600 || mode == 0o400,
+                    "{path} is a secret: {mode:o}"
+                );
             }
         }
     }
@@ -1515,7 +1604,8 @@ fn the_credentials_service_makes_every_file_each_container_reads_for_its_uid() {
         let pw = std::fs::read_to_string(dir.join(name).join("kafka.password")).expect("pw");
         assert_eq!(
             pw,
-            std::fs::read_to_string(dir.join(format!("kafka/scram/{name}.password"))).expect("scram"),
+            std::fs::read_to_string(dir.join(format!("kafka/scram/{name}.password")))
+                .expect("scram"),
             "{name}: the broker formats its log with the password {name} holds"
         );
         assert!(seen.insert(pw), "{name} shares a password");
@@ -1529,7 +1619,11 @@ fn the_credentials_service_makes_every_file_each_container_reads_for_its_uid() {
             .arg(&cert)
             .output()
             .expect("openssl verify");
-        assert!(verify.status.success(), "{host}: {}", String::from_utf8_lossy(&verify.stdout));
+        assert!(
+            verify.status.success(),
+            "{host}: {}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
         let text = Command::new("openssl")
             .args(["x509", "-noout", "-ext", "subjectAltName", "-in"])
             .arg(&cert)
@@ -1544,17 +1638,25 @@ fn the_credentials_service_makes_every_file_each_container_reads_for_its_uid() {
         .arg(dir.join(".private/ca.crt"))
         .output()
         .expect("subject");
-    assert!(String::from_utf8_lossy(&subject.stdout).contains("development only"), "{ca}");
+    assert!(
+        String::from_utf8_lossy(&subject.stdout).contains("development only"),
+        "{ca}"
+    );
     let private = std::fs::metadata(dir.join(".private")).expect(".private");
     assert_eq!((private.uid(), private.mode() & 0o777), (0, 0o700));
     // Redis holds hashes, not passwords, in its ACL file.
     let acl = std::fs::read_to_string(dir.join("redis/users.acl")).expect("acl");
-    let notification = std::fs::read_to_string(dir.join("notification/redis.password")).expect("pw");
+    let notification =
+        std::fs::read_to_string(dir.join("notification/redis.password")).expect("pw");
     assert!(!acl.contains(notification.trim()));
     assert!(acl.lines().any(|l| l.starts_with("user notification on #")
         && l.contains("resetchannels ~notification:* -@all ")));
     let key = std::fs::metadata(dir.join("mongodb/keyfile")).expect("keyfile");
-    assert_eq!((key.uid(), key.mode() & 0o777), (999, 0o400), "mongod's key file");
+    assert_eq!(
+        (key.uid(), key.mode() & 0o777),
+        (999, 0o400),
+        "mongod's key file"
+    );
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
@@ -1681,7 +1783,8 @@ fn the_dockerfile_caches_dependencies_and_runs_as_a_non_root_user() {
     // librdkafka is built with TLS and SASL against the system OpenSSL (rdkafka's `ssl`).
     let chef = &all[froms[0]..froms[1]];
     assert!(
-        chef.iter().any(|i| i.contains("apt-get install") && i.contains(" libssl-dev")),
+        chef.iter()
+            .any(|i| i.contains("apt-get install") && i.contains(" libssl-dev")),
         "the build stage installs libssl-dev"
     );
     let runtime_install = runtime
@@ -1689,7 +1792,10 @@ fn the_dockerfile_caches_dependencies_and_runs_as_a_non_root_user() {
         .find(|i| i.contains("apt-get install"))
         .expect("the runtime stage installs packages");
     for package in [" libssl3", " openssl", " zlib1g", " ca-certificates"] {
-        assert!(runtime_install.contains(package), "runtime: {package}: {runtime_install}");
+        assert!(
+            runtime_install.contains(package),
+            "runtime: {package}: {runtime_install}"
+        );
     }
 }
 

@@ -57,14 +57,14 @@ pub async fn client_options(url: &str) -> anyhow::Result<ClientOptions> {
 /// Sets `password` on the credential of `options` (parsed from `INVENTORY_STORE_URL`): only
 /// for a URL with a user and no password. A password both in the URL and in the variables, or
 /// a password for a URL with no user, is an error that shows neither.
-fn with_password(options: &mut ClientOptions, password: Option<SecretString>) -> anyhow::Result<()> {
+fn with_password(
+    options: &mut ClientOptions,
+    password: Option<SecretString>,
+) -> anyhow::Result<()> {
     let Some(password) = password else {
         return Ok(());
     };
-    let user = options
-        .credential
-        .as_mut()
-        .filter(|c| c.username.is_some());
+    let user = options.credential.as_mut().filter(|c| c.username.is_some());
     match user {
         None => anyhow::bail!(
             "{PASSWORD_VARIABLE} is set, but INVENTORY_STORE_URL names no user \
@@ -279,9 +279,10 @@ mod password_tests {
 
     #[tokio::test]
     async fn a_url_with_a_user_and_no_password_takes_the_variables_password() {
-        let mut options =
-            parsed("mongodb://inventory@mongodb:27017/inventory?replicaSet=rs0&authSource=inventory")
-                .await;
+        let mut options = parsed(
+            "mongodb://inventory@mongodb:27017/inventory?replicaSet=rs0&authSource=inventory",
+        )
+        .await;
         with_password(&mut options, secret("s3cret-from-file")).expect("accepted");
         let credential = options.credential.as_ref().expect("a credential");
         assert_eq!(credential.username.as_deref(), Some("inventory"));
@@ -308,7 +309,10 @@ mod password_tests {
         let err = with_password(&mut options, secret("from-file")).expect_err("twice");
         let message = format!("{err:#}");
         assert!(message.contains("give it once"), "{message}");
-        assert!(!message.contains("inline") && !message.contains("from-file"), "{message}");
+        assert!(
+            !message.contains("inline") && !message.contains("from-file"),
+            "{message}"
+        );
 
         let mut options = parsed("mongodb://mongodb:27017/inventory").await;
         let err = with_password(&mut options, secret("from-file")).expect_err("no user");
