@@ -4,6 +4,11 @@ use std::time::Duration;
 
 use shared_events::kit::service::ServiceSettings;
 use shared_events::messaging::config::env_or;
+use shared_events::messaging::redis_store::RedisSettings;
+
+/// The key prefix when `REDIS_KEY_PREFIX` is not set. Notification's ACL user may touch only
+/// keys that start with it (`~notification:*`, scripts/stack), so any prefix must too.
+pub const DEFAULT_KEY_PREFIX: &str = "notification:";
 
 /// Seven days: see the README ("How long inbox keys live").
 pub const DEFAULT_INBOX_TTL_SECS: u64 = 7 * 24 * 60 * 60;
@@ -13,10 +18,12 @@ pub const DEFAULT_INBOX_TTL_SECS: u64 = 7 * 24 * 60 * 60;
 pub struct Settings {
     /// `HTTP_HOST`, `HTTP_PORT` (default 8005) and the broker, as every service reads them.
     pub service: ServiceSettings,
-    /// `REDIS_URL` (default the local Redis).
-    pub redis_url: String,
-    /// `REDIS_KEY_PREFIX` (default empty): prepended to every key, so that tests (or several
-    /// deployments sharing one Redis) do not see each other's data.
+    /// `REDIS_URL`, `REDIS_PASSWORD`/`REDIS_PASSWORD_FILE`, `REDIS_CA_FILE` (default the local
+    /// stack's Redis over TLS, as the ACL user `notification`).
+    pub redis: RedisSettings,
+    /// `REDIS_KEY_PREFIX` (default [`DEFAULT_KEY_PREFIX`]): prepended to every key, so that tests
+    /// (or several deployments sharing one Redis) do not see each other's data. The service's
+    /// ACL user is limited to keys under `notification:`.
     pub key_prefix: String,
     /// `NOTIFICATION_INBOX_TTL_SECS` (default 7 days): how long a handled event id is
     /// remembered. The once-guards never expire, so a later replay is still caught.
@@ -30,8 +37,8 @@ impl Settings {
         anyhow::ensure!(ttl_secs > 0, "NOTIFICATION_INBOX_TTL_SECS must be positive");
         Ok(Settings {
             service: ServiceSettings::from_env("notification", 8005)?,
-            redis_url: env_or("REDIS_URL", "redis://127.0.0.1:6379".to_owned())?,
-            key_prefix: std::env::var("REDIS_KEY_PREFIX").unwrap_or_default(),
+            redis: RedisSettings::from_env(crate::SERVICE)?,
+            key_prefix: env_or("REDIS_KEY_PREFIX", DEFAULT_KEY_PREFIX.to_owned())?,
             inbox_ttl: Duration::from_secs(ttl_secs),
         })
     }

@@ -33,7 +33,7 @@ pub async fn build_with_notifier(
     notifier: Arc<dyn Notifier>,
 ) -> anyhow::Result<Application> {
     crate::metrics::register();
-    let conn = redis_store::connect(&settings.redis_url).await?;
+    let conn = redis_store::connect(&settings.redis).await?;
     let keys = Keys::new(settings.key_prefix.clone());
     let kick = Arc::new(Notify::new());
     let data = web::Data::new(AppState {
@@ -46,13 +46,13 @@ pub async fn build_with_notifier(
         .await?
         .bind(routes::openapi(), data, routes::configure)?;
 
-    let inbox = keys.inbox_consumer();
     let handler = RedisIdempotent::new(
         conn.clone(),
-        inbox,
+        SERVICE,
         settings.inbox_ttl,
         SagaHandler::new(keys.clone()),
-    );
+    )
+    .under(keys.prefix());
     let handler = Kicking::new(handler, kick.clone());
     let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler);
     app.spawn("consumer", |shutdown| async move {

@@ -1,16 +1,23 @@
 //! The Redis idempotent step against the real local Redis: the inbox key, the guarded
-//! once-per-key effect, and concurrent deliveries of one event.
+//! once-per-key effect, and concurrent deliveries of one event. The step runs as notification's
+//! ACL user, under its key prefix, over TLS (its script and its writes need no other right);
+//! the tests read back as the operator.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use shared_events::contracts::events::OrderCancelled;
+use shared_events::kit::testing::{
+    delete_keys_blocking, redis_admin_settings, redis_connection, redis_server_command,
+    redis_settings,
+};
 use shared_events::messaging::redis_store::{RedisEffect, RedisHandler, RedisIdempotent};
 use shared_events::{Envelope, EventPayload, Handler, HandlerError, Outcome};
 use uuid::Uuid;
 
-/// Appends every event to a log list, and a notification once per order.
+/// Adds every event to a log list, and a notification once per order (with LPUSH, a command
+/// notification's ACL user has).
 struct Notifier {
     ns: String,
 }
@@ -27,11 +34,11 @@ impl RedisHandler for Notifier {
         };
         let ns = &self.ns;
         Ok(RedisEffect::new()
-            .command(["RPUSH", &format!("{ns}:log"), &event.event_id.to_string()])
+            .command(["LPUSH", &format!("{ns}:log"), &event.event_id.to_string()])
             .once(
                 format!("{ns}:once:{}:order_cancelled", c.order_id),
                 vec![vec![
-                    "RPUSH".into(),
+                    "LPUSH".into(),
                     format!("{ns}:notifications"),
                     c.order_id.to_string(),
                 ]],
@@ -39,12 +46,29 @@ impl RedisHandler for Notifier {
     }
 }
 
-async fn connect() -> ConnectionManager {
-    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let client = redis::Client::open(url).unwrap();
-    ConnectionManager::new(client)
-        .await
-        .expect("connecting to Redis; is the stack up? (scripts/stack up)")
+/// Notification's connection, and the operator's.
+async fn connect() -> (ConnectionManager, ConnectionManager) {
+    (
+        redis_connection(&redis_settings()).await,
+        redis_connection(&redis_admin_settings()).await,
+    )
+}
+
+/// A namespace of the test's own under notification's prefix; its keys go when it drops.
+struct Ns(String);
+
+impl Ns {
+    fn new() -> Ns {
+        Ns(format!("notification:test:{}", Uuid::new_v4().simple()))
+    }
+}
+
+impl Drop for Ns {
+    fn drop(&mut self) {
+        if let Err(e) = delete_keys_blocking(&self.0) {
+            eprintln!("could not delete the test's keys {}*: {e}", self.0);
+        }
+    }
 }
 
 async fn len(conn: &mut ConnectionManager, key: &str) -> i64 {
@@ -64,15 +88,16 @@ fn cancelled(order_id: Uuid) -> Envelope {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn effects_apply_once_per_event_and_guards_once_per_key() {
-    let mut conn = connect().await;
-    let ns = format!("test:{}", Uuid::new_v4().simple());
-    let consumer = format!("{ns}-consumer");
+    let (service, mut conn) = connect().await;
+    let keys = Ns::new();
+    let ns = &keys.0;
     let handler = RedisIdempotent::new(
-        conn.clone(),
-        consumer,
+        service,
+        "consumer",
         Duration::from_secs(600),
         Notifier { ns: ns.clone() },
-    );
+    )
+    .under(format!("{ns}:"));
     let order = Uuid::now_v7();
     let first = cancelled(order);
     assert_eq!(handler.handle(&first).await.unwrap(), Outcome::Applied);
@@ -96,14 +121,18 @@ async fn effects_apply_once_per_event_and_guards_once_per_key() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_deliveries_of_one_event_apply_it_once() {
-    let mut conn = connect().await;
-    let ns = format!("test:{}", Uuid::new_v4().simple());
-    let handler = std::sync::Arc::new(RedisIdempotent::new(
-        conn.clone(),
-        format!("{ns}-consumer"),
-        Duration::from_secs(600),
-        Notifier { ns: ns.clone() },
-    ));
+    let (service, mut conn) = connect().await;
+    let keys = Ns::new();
+    let ns = &keys.0;
+    let handler = std::sync::Arc::new(
+        RedisIdempotent::new(
+            service,
+            "consumer",
+            Duration::from_secs(600),
+            Notifier { ns: ns.clone() },
+        )
+        .under(format!("{ns}:")),
+    );
     let event = cancelled(Uuid::now_v7());
     let mut tasks = Vec::new();
     for _ in 0..20 {
@@ -121,7 +150,7 @@ async fn concurrent_deliveries_of_one_event_apply_it_once() {
 }
 
 /// A `redis-server` of the test's own on a free port, without persistence, so that the test
-/// can stop it without disturbing the shared one.
+/// can stop it without disturbing the shared one; TLS only, with the stack's ACL users.
 struct OwnRedis {
     port: u16,
     child: std::process::Child,
@@ -129,8 +158,7 @@ struct OwnRedis {
 
 impl OwnRedis {
     fn start(port: u16) -> OwnRedis {
-        let child = std::process::Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        let child = redis_server_command(port, &std::env::temp_dir())
             .args(["--save", "", "--appendonly", "no"])
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -155,7 +183,7 @@ impl Drop for OwnRedis {
 /// A `SET` through `conn`, given at most 3 s.
 async fn set_soon(conn: &mut ConnectionManager) -> Result<(), String> {
     let mut set = redis::cmd("SET");
-    set.arg("k").arg("v");
+    set.arg("notification:reconnect-test").arg("v");
     let command = set.query_async::<()>(conn);
     match tokio::time::timeout(Duration::from_secs(3), command).await {
         Ok(result) => result.map_err(|e| e.to_string()),
@@ -174,14 +202,15 @@ async fn reconnects_within_seconds_once_redis_is_back() {
         .unwrap()
         .port();
     let redis = OwnRedis::start(port);
-    let url = format!("redis://127.0.0.1:{port}");
+    // Notification's user and TLS, on the test's own server.
+    let settings = redis_settings().on_port(port);
     let mut conn = shared_events::kit::testing::wait_for(
         "the test's own Redis to answer",
         Duration::from_secs(20),
         || {
-            let url = url.clone();
+            let settings = settings.clone();
             async move {
-                shared_events::messaging::redis_store::connect(&url)
+                shared_events::messaging::redis_store::connect(&settings)
                     .await
                     .ok()
             }

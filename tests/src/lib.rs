@@ -2,8 +2,9 @@
 //! a client of the five public HTTP APIs ([`client`]), the actions a scenario takes and records
 //! ([`actions`]), the SPEC §5 invariant checker over the public APIs alone ([`checker`]),
 //! the mixed workload of customers and SKUs, some bound to fail ([`workload`]), the
-//! benchmark's loops, CPU sampling and report ([`bench`]), and the URLs of inventory's MongoDB
-//! store ([`mongodb`]), and the least-privilege probes ([`privilege`]).
+//! benchmark's loops, CPU sampling and report ([`bench`]), the URLs of inventory's MongoDB
+//! store ([`mongodb`]), the least-privilege probes of the broker ([`privilege`]), and Redis's
+//! refusals of notification's credentials outside their rights ([`redis_rights`]).
 
 pub mod actions;
 pub mod bench;
@@ -11,6 +12,7 @@ pub mod checker;
 pub mod client;
 pub mod mongodb;
 pub mod privilege;
+pub mod redis_rights;
 pub mod service;
 pub mod workload;
 

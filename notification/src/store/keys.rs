@@ -11,7 +11,10 @@
 //! | `alerts` | list | low-stock alerts as JSON, newest first, capped |
 //! | `stock:{sku}` | hash | the latest `stock.updated` numbers of a SKU |
 //! | `skus` | set | the SKUs that have a `stock:{sku}` hash |
-//! | `inbox:{prefix}notification:{event_id}` | string | handled events (written by the runtime) |
+//! | `inbox:notification:{event_id}` | string | handled events (written by the runtime, [`shared_events::messaging::redis_store::inbox_key`]) |
+//!
+//! Every key starts with the prefix (`REDIS_KEY_PREFIX`, default `notification:`), and the
+//! service's ACL user may touch no other key: a prefix must start with `notification:`.
 
 use uuid::Uuid;
 
@@ -21,7 +24,7 @@ use crate::domain::Kind;
 /// a Redis do not see each other's data.
 #[derive(Debug, Clone)]
 pub struct Keys {
-    /// Prepended to every key but the inbox keys, whose format the runtime owns.
+    /// Prepended to every key, the inbox keys included.
     prefix: String,
 }
 
@@ -93,8 +96,9 @@ impl Keys {
         format!("{}skus", self.prefix)
     }
 
-    /// The consumer name under which the runtime writes inbox keys.
-    pub fn inbox_consumer(&self) -> String {
-        format!("{}{}", self.prefix, crate::SERVICE)
+    /// The key that records that the consumer handled the event `event_id` (the runtime
+    /// writes it).
+    pub fn inbox(&self, event_id: Uuid) -> String {
+        shared_events::messaging::redis_store::inbox_key(&self.prefix, crate::SERVICE, event_id)
     }
 }

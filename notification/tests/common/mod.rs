@@ -1,5 +1,5 @@
-//! A notification service spawned per test against the real Redis (under a key prefix of its
-//! own) and the real broker (in a topic namespace of its own), with a notifier that records
+//! A notification service spawned per test against the real Redis (over TLS, as the ACL user
+//! `notification`, under a key prefix of its own) and the real broker (in a topic namespace of its own), with a notifier that records
 //! what it is asked to deliver.
 
 #![allow(dead_code)]
@@ -19,7 +19,9 @@ use serde_json::Value;
 use shared_events::contracts::events::CustomerCreated;
 use shared_events::contracts::services::NOTIFICATION;
 use shared_events::kit::service::ServiceSettings;
-use shared_events::kit::testing::{provisioned_kafka, wait_for, TestService};
+use shared_events::kit::testing::{
+    delete_keys_blocking, provisioned_kafka, redis_settings, wait_for, TestService,
+};
 use shared_events::{Envelope, Money};
 use uuid::Uuid;
 
@@ -53,8 +55,6 @@ pub struct TestApp {
     pub keys: Keys,
     /// What the service was asked to deliver.
     pub recorder: Arc<Recorder>,
-    /// Where this test's keys are deleted from when it ends.
-    redis_url: String,
 }
 
 impl TestApp {
@@ -65,16 +65,15 @@ impl TestApp {
 
     /// The service remembering handled events for `inbox_ttl` only.
     pub async fn spawn_with_inbox_ttl(inbox_ttl: Duration) -> TestApp {
-        let prefix = format!("test:notification:{}:", Uuid::new_v4().simple());
+        // Under `notification:`, the only keys the service's ACL user may touch.
+        let prefix = format!("notification:test:{}:", Uuid::new_v4().simple());
         let settings = Settings {
             service: ServiceSettings::loopback(provisioned_kafka(&NOTIFICATION).await),
-            redis_url: std::env::var("REDIS_URL")
-                .unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+            redis: redis_settings(),
             key_prefix: prefix.clone(),
             inbox_ttl,
         };
         let kafka = settings.service.kafka.clone();
-        let redis_url = settings.redis_url.clone();
         let recorder = Arc::new(Recorder::default());
         let notifier = recorder.clone();
         let build = |shutdown| build_with_notifier(settings, shutdown, notifier);
@@ -82,7 +81,6 @@ impl TestApp {
             service: TestService::start(kafka, build).await,
             keys: Keys::new(prefix),
             recorder,
-            redis_url,
         }
     }
 
@@ -117,7 +115,7 @@ impl TestApp {
 
     /// Whether the service's consumer has handled (applied) the event with this id.
     pub async fn handled(&self, event_id: Uuid) -> bool {
-        let key = format!("inbox:{}:{event_id}", self.keys.inbox_consumer());
+        let key = self.keys.inbox(event_id);
         let mut conn = self.store.clone();
         redis::cmd("EXISTS")
             .arg(key)
@@ -145,22 +143,15 @@ impl Deref for TestApp {
 }
 
 impl Drop for TestApp {
-    /// Stops the service and deletes this test's keys, also when the test failed (inbox and
-    /// guard keys expire on their own).
+    /// Stops the service and deletes this test's keys, also when the test failed, as the
+    /// operator (the service's user may not scan or delete).
     fn drop(&mut self) {
         self.service.shutdown.cancel();
-        let pattern = format!("{}*", self.keys.prefix());
-        let cleanup = redis::Client::open(self.redis_url.as_str())
-            .and_then(|c| c.get_connection())
-            .and_then(|mut conn| {
-                let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut conn)?;
-                if keys.is_empty() {
-                    return Ok(());
-                }
-                redis::cmd("DEL").arg(keys).query::<()>(&mut conn)
-            });
-        if let Err(e) = cleanup {
-            eprintln!("could not delete the test's Redis keys {pattern}: {e}");
+        if let Err(e) = delete_keys_blocking(self.keys.prefix()) {
+            eprintln!(
+                "could not delete the test's Redis keys {}*: {e}",
+                self.keys.prefix()
+            );
         }
     }
 }

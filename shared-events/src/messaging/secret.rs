@@ -92,6 +92,23 @@ impl LocalStack {
         self.dir.join("secrets").join(format!("{name}.password"))
     }
 
+    /// The certificate of the stack's server `name` (`broker`, `postgres`, `redis`), signed by
+    /// [`ca_file`](Self::ca_file).
+    pub fn server_cert_file(&self, name: &str) -> PathBuf {
+        self.dir.join("tls").join(format!("{name}.crt"))
+    }
+
+    /// The private key of the stack's server `name`.
+    pub fn server_key_file(&self, name: &str) -> PathBuf {
+        self.dir.join("tls").join(format!("{name}.key"))
+    }
+
+    /// Redis's ACL users (`default` and `notification`, passwords as SHA-256), the file that
+    /// `scripts/stack up` writes and every Redis of the stack (and of a test) loads.
+    pub fn redis_acl_file(&self) -> PathBuf {
+        self.dir.join("redis/users.acl")
+    }
+
     /// The password `name`, read now.
     pub fn password(&self, name: &str) -> Result<SecretString, ConfigError> {
         let path = self.password_file(name);

@@ -296,6 +296,21 @@ impl System {
         if let Some(brokers) = &options.brokers {
             kafka.brokers = brokers.clone();
         }
+        // Topics are made with the scenario's settings (a cluster's replication), as the
+        // operator would be given them.
+        for (name, value) in &options.env {
+            match name.as_str() {
+                "KAFKA_REPLICATION_FACTOR" => {
+                    kafka.replication_factor = value.parse().expect("KAFKA_REPLICATION_FACTOR")
+                }
+                "KAFKA_MIN_INSYNC_REPLICAS" => {
+                    kafka.min_insync_replicas =
+                        Some(value.parse().expect("KAFKA_MIN_INSYNC_REPLICAS"))
+                }
+                "KAFKA_PARTITIONS" => kafka.partitions = value.parse().expect("KAFKA_PARTITIONS"),
+                _ => {}
+            }
+        }
         // The operator's step, as scripts/start takes it: the namespace's topics and each
         // service's ACLs. The services then run as their own principals (their names, the
         // local stack's passwords: no variable needed).
@@ -364,9 +379,19 @@ impl System {
                     env.push(("INVENTORY_STORE_URL".into(), url));
                 }
                 Service::Notification => {
-                    env.push(("REDIS_KEY_PREFIX".into(), format!("e2e:{run_id}:")));
-                    if let Some(url) = &options.redis_url {
-                        env.push(("REDIS_URL".into(), url.clone()));
+                    // Under `notification:`, the keys its ACL user may touch.
+                    env.push((
+                        "REDIS_KEY_PREFIX".into(),
+                        format!("notification:e2e:{run_id}:"),
+                    ));
+                    // A scenario's own Redis, else the test's REDIS_URL (else the default:
+                    // the local stack's, over TLS, as notification).
+                    let url = options
+                        .redis_url
+                        .clone()
+                        .or_else(|| std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()));
+                    if let Some(url) = url {
+                        env.push(("REDIS_URL".into(), url));
                     }
                 }
             }

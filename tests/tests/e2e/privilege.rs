@@ -5,6 +5,7 @@
 
 use saga_tests::privilege::{kafka_anonymous_probes, kafka_probes, table, Breach, Refusal};
 use shared_events::contracts::services::SERVICES;
+use shared_events::kit::testing::redis_settings;
 
 use crate::basic;
 use crate::harness::Options;
@@ -18,6 +19,26 @@ async fn s19_least_privilege() {
         probes.extend(kafka_probes(&sys.kafka, &service).await);
     }
     probes.extend(kafka_anonymous_probes(&sys.kafka.brokers).await);
+    let kafka_rows = probes.len();
+    // Redis: notification's own credentials outside its keys, commands and transport.
+    let redis = saga_tests::redis_rights::redis_refusals(&redis_settings(), "notification:s19:")
+        .await
+        .map_err(|e| format!("{e:#}"));
+    match redis {
+        Ok(rows) => probes.extend(rows.into_iter().map(|r| {
+            Ok(Refusal {
+                who: "notification".into(),
+                resource: "redis",
+                attempt: r.attempt,
+                seen: r.error,
+            })
+        })),
+        Err(e) => probes.push(Err(Breach {
+            who: "notification".into(),
+            attempt: "redis".into(),
+            outcome: e,
+        })),
+    }
     let (refused, breaches): (Vec<_>, Vec<_>) = probes.into_iter().partition(Result::is_ok);
     let refused: Vec<Refusal> = refused.into_iter().map(Result::unwrap).collect();
     let breaches: Vec<Breach> = breaches.into_iter().map(|b| b.unwrap_err()).collect();
@@ -26,5 +47,15 @@ async fn s19_least_privilege() {
         breaches.is_empty(),
         "attempts outside a principal's rights that were not refused: {breaches:#?}"
     );
-    assert_eq!(refused.len(), 5 * SERVICES.len() + 2, "one row per probe");
+    assert_eq!(
+        kafka_rows,
+        5 * SERVICES.len() + 2,
+        "one Kafka row per probe"
+    );
+    for resource in ["kafka", "redis"] {
+        assert!(
+            refused.iter().any(|r| r.resource == resource),
+            "no {resource} refusal recorded"
+        );
+    }
 }

@@ -2,7 +2,8 @@
 //! can stop a store for a while without disturbing any other test (the shared servers of
 //! `scripts/stack` stay up). Both keep their data across a stop, as a real deployment's would:
 //! PostgreSQL with its defaults (fsync, `synchronous_commit`), Redis with an append-only file
-//! fsynced on every write.
+//! fsynced on every write. Redis has the stack's posture: TLS only, and its ACL users, so that
+//! notification connects to it with the same credentials as to the stack's.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -187,7 +188,9 @@ impl Drop for PrivatePostgres {
     }
 }
 
-/// A Redis server in a temporary directory, with an append-only file fsynced on every write.
+/// A Redis server in a temporary directory, with an append-only file fsynced on every write;
+/// TLS only, with the stack's certificate and ACL users
+/// ([`shared_events::kit::testing::redis_server_command`]).
 pub struct PrivateRedis {
     pub port: u16,
     dir: PathBuf,
@@ -206,8 +209,10 @@ impl PrivateRedis {
         redis
     }
 
+    /// Notification's `REDIS_URL` for this server: its ACL user over TLS (the password and
+    /// the CA are the local stack's, as for the stack's Redis).
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        format!("rediss://notification@127.0.0.1:{}", self.port)
     }
 
     /// Starts `redis-server` on its directory (reloading its append-only file) and waits
@@ -219,12 +224,8 @@ impl PrivateRedis {
             .append(true)
             .open(self.dir.join("redis.log"))
             .expect("opening Redis's log");
-        let child = Command::new("redis-server")
+        let child = shared_events::kit::testing::redis_server_command(self.port, &self.dir)
             .args([
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                &self.port.to_string(),
                 "--save",
                 "",
                 "--appendonly",
@@ -232,8 +233,6 @@ impl PrivateRedis {
                 "--appendfsync",
                 "always",
             ])
-            .arg("--dir")
-            .arg(&self.dir)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("cloning a log handle"))
             .stderr(log)
@@ -253,16 +252,24 @@ impl PrivateRedis {
         }
     }
 
-    /// Whether the server answers `PING` (inline command, RESP reply `+PONG`).
+    /// Whether the server answers `PING` over TLS as notification.
     async fn pong(&self) -> bool {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let Ok(mut conn) = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await else {
+        let stack = shared_events::messaging::secret::LocalStack::default();
+        let Ok(settings) =
+            shared_events::messaging::redis_store::RedisSettings::for_url(&self.url(), &stack)
+        else {
             return false;
         };
-        let mut reply = [0u8; 7];
-        conn.write_all(b"PING\r\n").await.is_ok()
-            && conn.read_exact(&mut reply).await.is_ok()
-            && &reply == b"+PONG\r\n"
+        let Ok(client) = settings.client() else {
+            return false;
+        };
+        let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
+            return false;
+        };
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .is_ok_and(|pong| pong == "PONG")
     }
 
     /// SIGTERM and wait for the exit: every client is disconnected and the port refuses

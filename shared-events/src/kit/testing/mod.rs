@@ -5,7 +5,9 @@
 //! - [`wait`]: waits on conditions with a deadline instead of fixed sleeps;
 //! - [`client`]: an HTTP client that answers with the status and the JSON body;
 //! - [`errors`] and [`ops`]: assertions on SPEC §4's error body and operational endpoints;
-//! - (with feature `http`) [`service`]: a service started on a free port for one test.
+//! - (with feature `http`) [`service`]: a service started on a free port for one test;
+//! - (with feature `redis`) [`redis`]: Redis as notification and as the operator, and a
+//!   `redis-server` of a test's own with the stack's TLS and ACL users.
 
 pub mod client;
 pub mod database;
@@ -14,12 +16,19 @@ pub mod kafka;
 #[cfg(feature = "mongodb")]
 pub mod mongodb;
 pub mod ops;
+#[cfg(feature = "redis")]
+pub mod redis;
 #[cfg(feature = "http")]
 pub mod service;
 pub mod wait;
 
 #[cfg(feature = "mongodb")]
 pub use self::mongodb::{fresh_mongo_database, mongodb_client, mongodb_url};
+#[cfg(feature = "redis")]
+pub use self::redis::{
+    delete_keys_blocking, redis_admin_settings, redis_connection, redis_server_command,
+    redis_settings,
+};
 pub use client::TestClient;
 pub use database::{
     admin_database_url, fresh_database, fresh_database_url, fresh_database_url_on,
