@@ -1660,6 +1660,48 @@ fn the_credentials_service_makes_every_file_each_container_reads_for_its_uid() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// The Go toolchain: `go` on PATH, or where its installer puts it.
+fn go_command() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("go"))
+            .find(|g| g.is_file())
+    });
+    on_path.or_else(|| Some(PathBuf::from("/usr/local/go/bin/go")).filter(|g| g.is_file()))
+}
+
+/// compose-go, the parser of Docker Compose itself, loads the file without an error: the
+/// compose schema (`volume: subpath`, `depends_on` conditions, …), merges, interpolation,
+/// references to services and volumes (tests/compose-check). Skipped without Go.
+#[test]
+fn compose_go_loads_the_file() {
+    let Some(go) = go_command() else {
+        eprintln!("skipped: no Go toolchain to run tests/compose-check (compose-go)");
+        return;
+    };
+    let out = Command::new(go)
+        .current_dir(repo().join("tests/compose-check"))
+        .args(["run", ".", "../../docker-compose.yml"])
+        .env("GOFLAGS", "-mod=readonly")
+        .output()
+        .expect("go run ./tests/compose-check");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "compose-go rejects docker-compose.yml: {}{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("is valid: 11 services"), "{stdout}");
+    for (name, _, _) in SERVICES {
+        assert!(
+            stdout.contains(&format!(
+                "{name}: credentials subpath \"{name}\" on /run/saga/{name} (read-only true)"
+            )),
+            "compose-go resolves {name}'s own credentials mount: {stdout}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The Dockerfile.
 
