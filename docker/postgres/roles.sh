@@ -6,6 +6,9 @@
 #     its password from the credentials volume (sent to psql on stdin, never on argv);
 #   - the database of its name, owned by it; CONNECT and TEMPORARY on it, and every right on
 #     its schema public, revoked from PUBLIC, so no other role may even connect.
+# The image executes it (it is executable in git) or, where the mode was lost, sources it: the
+# subshell keeps its shell options out of the image's entrypoint either way.
+(
 set -euo pipefail
 
 CREDS="${SAGA_POSTGRES_CREDENTIALS:-/run/saga/postgres}"
@@ -36,3 +39,4 @@ REVOKE ALL ON SCHEMA public FROM PUBLIC;
 SQL
   echo "roles.sh: role $role owns database $role; CONNECT revoked from PUBLIC"
 done
+)
