@@ -3,7 +3,8 @@
 # postgres image once, on first start, after 10-databases.sql, as the OS user postgres over the
 # unix socket:
 #   - the role (LOGIN, not superuser, no CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS) with
-#     its password from the credentials volume (sent to psql on stdin, never on argv);
+#     its password as the SCRAM-SHA-256 verifier docker/credentials computed (<role>.scram):
+#     the password itself never reaches this container, the server, a log or argv;
 #   - the database of its name, owned by it; CONNECT and TEMPORARY on it, and every right on
 #     its schema public, revoked from PUBLIC, so no other role may even connect.
 # The image executes it (it is executable in git) or, where the mode was lost, sources it: the
@@ -15,9 +16,9 @@ CREDS="${SAGA_POSTGRES_CREDENTIALS:-/run/saga/postgres}"
 ROLES=(customer orders billing inventory)
 
 for role in "${ROLES[@]}"; do
-  password="$(tr -d '\n' <"$CREDS/$role.password")"
-  [[ "$password" =~ ^[0-9a-f]{32}$ ]] || {
-    echo "roles.sh: $CREDS/$role.password is not what docker/credentials makes" >&2
+  verifier="$(tr -d '\n' <"$CREDS/$role.scram")"
+  [[ "$verifier" =~ ^SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$ ]] || {
+    echo "roles.sh: $CREDS/$role.scram is not a SCRAM-SHA-256 verifier" >&2
     exit 1
   }
   psql -v ON_ERROR_STOP=1 -X -q --username "${POSTGRES_USER:-postgres}" --no-password \
@@ -26,7 +27,7 @@ SELECT format('CREATE ROLE %I', '$role')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role')
 \gexec
 ALTER ROLE "$role" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
-  PASSWORD '$password';
+  PASSWORD '$verifier';
 SELECT format('CREATE DATABASE %I OWNER %I', '$role', '$role')
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$role')
 \gexec

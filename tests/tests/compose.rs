@@ -1644,6 +1644,28 @@ fn the_credentials_service_makes_every_file_each_container_reads_for_its_uid() {
     );
     let private = std::fs::metadata(dir.join(".private")).expect(".private");
     assert_eq!((private.uid(), private.mode() & 0o777), (0, 0o700));
+    // PostgreSQL gets the verifiers of the services' roles, not their passwords.
+    for (name, _, store) in SERVICES {
+        if !matches!(store, Store::Postgres) {
+            continue;
+        }
+        let pw = std::fs::read_to_string(dir.join(name).join("postgres.password")).expect("pw");
+        let verifier =
+            std::fs::read_to_string(dir.join(format!("postgres/{name}.scram"))).expect("scram");
+        assert!(
+            verifier.starts_with("SCRAM-SHA-256$4096:") && !verifier.contains(pw.trim()),
+            "postgres/{name}.scram is a verifier: {verifier}"
+        );
+        for entry in std::fs::read_dir(dir.join("postgres")).expect("postgres/") {
+            let file = entry.expect("entry").path();
+            let text = std::fs::read(&file).expect("read");
+            assert!(
+                !String::from_utf8_lossy(&text).contains(pw.trim()),
+                "{} holds {name}'s password",
+                file.display()
+            );
+        }
+    }
     // Redis holds hashes, not passwords, in its ACL file.
     let acl = std::fs::read_to_string(dir.join("redis/users.acl")).expect("acl");
     let notification =
