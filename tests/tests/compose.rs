@@ -467,6 +467,37 @@ fn every_variable_set_for_a_service_is_one_its_binary_reads() {
 }
 
 #[test]
+fn provision_runs_as_the_operator_with_settings_it_reads() {
+    let doc = compose();
+    let env = environment(&doc, "provision");
+    // provision and dlq read the broker settings of KafkaConfig::from_env.
+    let mut files = Vec::new();
+    rust_sources(&repo().join("shared-events/src/bin"), &mut files);
+    rust_sources(
+        &repo().join("shared-events/src/messaging/dlq_tool"),
+        &mut files,
+    );
+    for f in ["config.rs", "secret.rs", "provision.rs"] {
+        files.push(repo().join("shared-events/src/messaging").join(f));
+    }
+    let reads = env_literals(&read_all(&files));
+    for key in env.keys() {
+        assert!(
+            reads.contains(key),
+            "provision never reads {key} (it reads {reads:?})"
+        );
+    }
+    assert_eq!(env["KAFKA_BROKERS"], "kafka:9092");
+    assert_eq!(env["KAFKA_SECURITY_PROTOCOL"], "SASL_SSL");
+    assert_eq!(env["KAFKA_SASL_USERNAME"], "operator");
+    assert_eq!(
+        env["KAFKA_SASL_PASSWORD_FILE"],
+        "/run/saga/operator/kafka.password"
+    );
+    assert_eq!(env["KAFKA_SSL_CA_LOCATION"], "/run/saga/operator/ca.crt");
+}
+
+#[test]
 fn every_service_gets_what_this_deployment_needs() {
     let doc = compose();
     for (name, port, store) in SERVICES {
