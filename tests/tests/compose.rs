@@ -1560,9 +1560,18 @@ fn the_credentials_service_makes_every_file_each_container_reads_for_its_uid() {
         eprintln!("skipped: docker/credentials chowns files, which needs root");
         return;
     }
-    let tmp = std::env::temp_dir().join(format!("saga-compose-credentials-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let dir = tmp.join("credentials");
+    /// Removed when the test ends, passed or not: it holds a CA key and passwords.
+    struct Scratch(PathBuf);
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let tmp = Scratch(
+        std::env::temp_dir().join(format!("saga-compose-credentials-{}", std::process::id())),
+    );
+    let _ = std::fs::remove_dir_all(&tmp.0);
+    let dir = tmp.0.join("credentials");
     let first = run_credentials(&dir);
     assert!(
         first.contains("made CA") && first.contains("development only"),
@@ -1710,7 +1719,7 @@ fn the_credentials_service_makes_every_file_each_container_reads_for_its_uid() {
         (999, 0o400),
         "mongod's key file"
     );
-    let _ = std::fs::remove_dir_all(&tmp);
+    drop(tmp);
 }
 
 /// The Go toolchain: `go` on PATH, or where its installer puts it.
