@@ -9,7 +9,9 @@ pub struct Settings {
     /// `HTTP_HOST`, `HTTP_PORT` (default 8003) and the broker, as every service reads them.
     pub service: ServiceSettings,
     /// `INVENTORY_STORE_URL`: `postgres://…` (database created if missing) or `mongodb://…`
-    /// (a replica set). Falls back to `DATABASE_URL`, then to the local `inventory` database.
+    /// (a replica set; a user in the URL with no password logs in with `INVENTORY_STORE_PASSWORD`
+    /// or the file `INVENTORY_STORE_PASSWORD_FILE` names, TLS options such as `tls=true&tlsCAFile=…`
+    /// in the URL). Falls back to `DATABASE_URL`, then to the local `inventory` database.
     pub store_url: String,
 }
 

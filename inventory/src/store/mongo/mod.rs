@@ -18,9 +18,12 @@ use anyhow::Context;
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
+use mongodb::options::ClientOptions;
 use mongodb::{Client, ClientSession, Database};
 use rdkafka::producer::FutureProducer;
+use secrecy::{ExposeSecret, SecretString};
 use shared_events::messaging::mongo::{MongoHandler, MongoIdempotent, MongoOutboxStore};
+use shared_events::messaging::secret::env_secret;
 use shared_events::{Envelope, Handler, HandlerError, KafkaConfig, Outcome, TraceParent};
 use uuid::Uuid;
 
@@ -35,6 +38,48 @@ use crate::saga;
 /// The database used when the URL names none.
 pub const DEFAULT_DATABASE: &str = "inventory";
 
+/// The variable (or, with `_FILE`, the file it names) of the password inventory logs in with
+/// when `INVENTORY_STORE_URL` names a user and holds no password
+/// (`mongodb://inventory@mongodb:27017/inventory?…&authSource=inventory`).
+pub const PASSWORD_VARIABLE: &str = "INVENTORY_STORE_PASSWORD";
+
+/// The driver's options for `url`, with the password from `INVENTORY_STORE_PASSWORD` (or the
+/// file `INVENTORY_STORE_PASSWORD_FILE` names) when the URL names a user and has none.
+pub async fn client_options(url: &str) -> anyhow::Result<ClientOptions> {
+    let password = env_secret(PASSWORD_VARIABLE)?;
+    let mut options = ClientOptions::parse(url)
+        .await
+        .context("INVENTORY_STORE_URL is not a valid MongoDB URL")?;
+    with_password(&mut options, password)?;
+    Ok(options)
+}
+
+/// Sets `password` on the credential of `options` (parsed from `INVENTORY_STORE_URL`): only
+/// for a URL with a user and no password. A password both in the URL and in the variables, or
+/// a password for a URL with no user, is an error that shows neither.
+fn with_password(
+    options: &mut ClientOptions,
+    password: Option<SecretString>,
+) -> anyhow::Result<()> {
+    let Some(password) = password else {
+        return Ok(());
+    };
+    let user = options.credential.as_mut().filter(|c| c.username.is_some());
+    match user {
+        None => anyhow::bail!(
+            "{PASSWORD_VARIABLE} is set, but INVENTORY_STORE_URL names no user \
+             (mongodb://<user>@host/…)"
+        ),
+        Some(c) if c.password.is_some() => anyhow::bail!(
+            "INVENTORY_STORE_URL holds a password and {PASSWORD_VARIABLE} is set too; give it once"
+        ),
+        Some(c) => {
+            c.password = Some(password.expose_secret().to_owned());
+            Ok(())
+        }
+    }
+}
+
 /// The store on one MongoDB database.
 pub struct MongoStore {
     /// The database of every collection.
@@ -45,11 +90,11 @@ pub struct MongoStore {
 
 impl MongoStore {
     /// Connects to the database the URL names (`mongodb://host/inventory?replicaSet=rs0`), or
-    /// [`DEFAULT_DATABASE`], and prepares its collections and indexes.
+    /// [`DEFAULT_DATABASE`], and prepares its collections and indexes. A URL with a user and no
+    /// password logs in with [`PASSWORD_VARIABLE`]'s ([`client_options`]).
     pub async fn connect(url: &str) -> anyhow::Result<MongoStore> {
-        let client = Client::with_uri_str(url)
-            .await
-            .context("INVENTORY_STORE_URL is not a valid MongoDB URL")?;
+        let client = Client::with_options(client_options(url).await?)
+            .context("INVENTORY_STORE_URL: cannot make a MongoDB client")?;
         let db = client
             .default_database()
             .unwrap_or_else(|| client.database(DEFAULT_DATABASE));
@@ -217,5 +262,62 @@ impl InventoryStore for MongoStore {
 
     fn outbox_relay(&self, producer: FutureProducer, kafka: KafkaConfig) -> Relay {
         relay(MongoOutboxStore::new(self.db.clone()), producer, kafka)
+    }
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::*;
+
+    async fn parsed(url: &str) -> ClientOptions {
+        ClientOptions::parse(url).await.expect("a valid URL")
+    }
+
+    fn secret(s: &str) -> Option<SecretString> {
+        Some(SecretString::from(s.to_owned()))
+    }
+
+    #[tokio::test]
+    async fn a_url_with_a_user_and_no_password_takes_the_variables_password() {
+        let mut options = parsed(
+            "mongodb://inventory@mongodb:27017/inventory?replicaSet=rs0&authSource=inventory",
+        )
+        .await;
+        with_password(&mut options, secret("s3cret-from-file")).expect("accepted");
+        let credential = options.credential.as_ref().expect("a credential");
+        assert_eq!(credential.username.as_deref(), Some("inventory"));
+        assert_eq!(credential.password.as_deref(), Some("s3cret-from-file"));
+        assert_eq!(credential.source.as_deref(), Some("inventory"));
+        assert_eq!(options.default_database.as_deref(), Some("inventory"));
+    }
+
+    #[tokio::test]
+    async fn without_the_variable_the_url_is_left_as_it_is() {
+        let mut options = parsed("mongodb://inventory:inline@mongodb:27017/inventory").await;
+        with_password(&mut options, None).expect("nothing to do");
+        let credential = options.credential.as_ref().expect("a credential");
+        assert_eq!(credential.password.as_deref(), Some("inline"));
+
+        let mut options = parsed("mongodb://mongodb:27017/inventory?replicaSet=rs0").await;
+        with_password(&mut options, None).expect("nothing to do");
+        assert!(options.credential.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_password_twice_or_for_no_user_is_refused_without_showing_it() {
+        let mut options = parsed("mongodb://inventory:inline@mongodb:27017/inventory").await;
+        let err = with_password(&mut options, secret("from-file")).expect_err("twice");
+        let message = format!("{err:#}");
+        assert!(message.contains("give it once"), "{message}");
+        assert!(
+            !message.contains("inline") && !message.contains("from-file"),
+            "{message}"
+        );
+
+        let mut options = parsed("mongodb://mongodb:27017/inventory").await;
+        let err = with_password(&mut options, secret("from-file")).expect_err("no user");
+        let message = format!("{err:#}");
+        assert!(message.contains("names no user"), "{message}");
+        assert!(!message.contains("from-file"), "{message}");
     }
 }
