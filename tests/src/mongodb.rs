@@ -24,7 +24,9 @@ pub fn with_tls(server: &str) -> String {
 /// from `INVENTORY_STORE_PASSWORD_FILE`), defined in that database, which is its one right.
 pub fn service_url(server: &str, database: &str, user: &str) -> Result<String, UrlError> {
     let url = database_url(server, database)?;
-    let rest = url.strip_prefix("mongodb://").expect("database_url keeps the scheme");
+    let rest = url
+        .strip_prefix("mongodb://")
+        .expect("database_url keeps the scheme");
     let url = format!("mongodb://{user}@{rest}");
     let sep = if url.contains('?') { '&' } else { '?' };
     Ok(format!("{url}{sep}authSource={database}"))
@@ -194,11 +196,11 @@ mod tests {
             Err(UrlError::NoHost(_))
         ));
         assert!(matches!(
-            database_url(STACK_SERVER, "a.b"),
+            database_url(STACK_SERVER_PLAIN, "a.b"),
             Err(UrlError::DatabaseName(_))
         ));
         assert!(matches!(
-            database_url(STACK_SERVER, ""),
+            database_url(STACK_SERVER_PLAIN, ""),
             Err(UrlError::DatabaseName(_))
         ));
     }
@@ -208,6 +210,6 @@ mod tests {
         let (a, b) = (fresh_database_name(), fresh_database_name());
         assert!(a.starts_with("t_") && a.len() == 34, "{a}");
         assert_ne!(a, b);
-        assert!(database_url(STACK_SERVER, &a).is_ok());
+        assert!(database_url(STACK_SERVER_PLAIN, &a).is_ok());
     }
 }
