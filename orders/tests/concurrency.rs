@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 /// Two instances of the service in one consumer group, on one database.
 async fn two_instances(order_timeout: Duration) -> (TestApp, TestApp) {
-    let (url, kafka) = (fresh_database_url().await, isolated_kafka());
+    let (url, kafka) = (fresh_database_url("orders").await, isolated_kafka());
     let a = TestApp::spawn_from(settings(url.clone(), kafka.clone(), order_timeout)).await;
     let b = TestApp::spawn_from(settings(url, kafka, order_timeout)).await;
     (a, b)

@@ -52,7 +52,7 @@ async fn build(
 }
 
 async fn settings() -> PgServiceSettings {
-    PgServiceSettings::loopback(isolated_kafka(), fresh_database_url().await)
+    PgServiceSettings::loopback(isolated_kafka(), fresh_database_url("customer").await)
 }
 
 fn partitions(kafka: &KafkaConfig, topic: &str) -> usize {

@@ -2,14 +2,16 @@
 //! a client of the five public HTTP APIs ([`client`]), the actions a scenario takes and records
 //! ([`actions`]), the SPEC §5 invariant checker over the public APIs alone ([`checker`]),
 //! the mixed workload of customers and SKUs, some bound to fail ([`workload`]), the
-//! benchmark's loops, CPU sampling and report ([`bench`]), and the URLs of inventory's MongoDB
-//! store ([`mongodb`]).
+//! benchmark's loops, CPU sampling and report ([`bench`]), the URLs of inventory's MongoDB
+//! store ([`mongodb`]), and probes of what PostgreSQL refuses a service's role
+//! ([`pg_refusals`]).
 
 pub mod actions;
 pub mod bench;
 pub mod checker;
 pub mod client;
 pub mod mongodb;
+pub mod pg_refusals;
 pub mod service;
 pub mod workload;
 

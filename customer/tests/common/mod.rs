@@ -13,7 +13,7 @@ use sqlx::PgPool;
 pub struct TestApp(TestService<PgPool>);
 
 pub async fn spawn_app() -> TestApp {
-    let settings = Settings::loopback(isolated_kafka(), fresh_database_url().await);
+    let settings = Settings::loopback(isolated_kafka(), fresh_database_url("customer").await);
     let kafka = settings.service.kafka.clone();
     TestApp(
         TestService::start(kafka, |shutdown| {

@@ -94,7 +94,7 @@ pub struct TestApp {
 impl TestApp {
     /// The service on a fresh PostgreSQL database and topic namespace.
     pub async fn spawn() -> TestApp {
-        TestApp::spawn_on(fresh_database_url().await, isolated_kafka()).await
+        TestApp::spawn_on(fresh_database_url("inventory").await, isolated_kafka()).await
     }
 
     /// The service on an existing store and namespace (a restart).

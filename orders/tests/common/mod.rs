@@ -41,7 +41,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with_timeout(order_timeout: Duration) -> TestApp {
-        let s = settings(fresh_database_url().await, isolated_kafka(), order_timeout);
+        let s = settings(
+            fresh_database_url("orders").await,
+            isolated_kafka(),
+            order_timeout,
+        );
         Self::spawn_from(s).await
     }
 

@@ -317,17 +317,21 @@ impl System {
             ports.insert(service, port);
             let mut env = common.clone();
             env.push(("HTTP_PORT".into(), port.to_string()));
+            // Each service's database is owned by its own role, which it logs in as.
+            let role = service.name();
             let stores_db = || async {
                 match &options.stores_postgres {
-                    Some(admin) => shared_events::kit::testing::fresh_database_url_on(admin).await,
-                    None => shared_events::kit::testing::fresh_database_url().await,
+                    Some(admin) => {
+                        shared_events::kit::testing::fresh_database_url_on(admin, role).await
+                    }
+                    None => shared_events::kit::testing::fresh_database_url(role).await,
                 }
             };
             match service {
                 Service::Customer => {
                     env.push((
                         "DATABASE_URL".into(),
-                        shared_events::kit::testing::fresh_database_url().await,
+                        shared_events::kit::testing::fresh_database_url(role).await,
                     ));
                 }
                 Service::Billing => {
@@ -336,7 +340,7 @@ impl System {
                 Service::Orders => {
                     env.push((
                         "DATABASE_URL".into(),
-                        shared_events::kit::testing::fresh_database_url().await,
+                        shared_events::kit::testing::fresh_database_url(role).await,
                     ));
                     env.push((
                         "ORDER_TIMEOUT_SECS".into(),
