@@ -211,6 +211,8 @@ impl Proc {
         };
         for var in [
             "DATABASE_URL",
+            "DATABASE_PASSWORD",
+            "DATABASE_PASSWORD_FILE",
             "INVENTORY_STORE_URL",
             "REDIS_KEY_PREFIX",
             "ORDER_TIMEOUT_SECS",
@@ -374,6 +376,13 @@ impl System {
                     for (from, to) in &n.rewrite {
                         *value = value.replace(from, to);
                     }
+                }
+                // Reached through a relay, the server is no longer on loopback, where a
+                // service finds its role's password in the local stack: it is given here.
+                if service != Service::Notification {
+                    let file = shared_events::messaging::secret::LocalStack::default()
+                        .password_file(&format!("postgres-{role}"));
+                    env.push(("DATABASE_PASSWORD_FILE".into(), file.display().to_string()));
                 }
             }
             procs.insert(
