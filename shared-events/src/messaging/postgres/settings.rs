@@ -142,7 +142,14 @@ pub fn redacted_url(options: &PgConnectOptions) -> String {
     let pairs: Vec<(String, String)> = url
         .query_pairs()
         .filter(|(k, _)| k != "password")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .map(|(k, v)| {
+            // The driver renders a certificate file as "file: <path>"; the URL takes the path.
+            let v = match v.strip_prefix("file: ") {
+                Some(path) if k.starts_with("ssl") => path.to_owned(),
+                _ => v.into_owned(),
+            };
+            (k.into_owned(), v)
+        })
         .collect();
     url.query_pairs_mut().clear().extend_pairs(pairs);
     url.to_string()
@@ -198,6 +205,13 @@ mod tests {
         let options =
             connect_options_with("postgres://u@db.example/d?password=p4ss", variable).unwrap();
         assert!(!redacted_url(&options).contains("p4ss"));
+
+        let local = connect_options_with(&local_database_url("billing"), variable).unwrap();
+        let shown = redacted_url(&local);
+        assert!(
+            shown.contains("sslmode=verify-full&sslrootcert=%2F"),
+            "a URL that parses back to the same CA file: {shown}"
+        );
     }
 
     #[test]
