@@ -49,7 +49,12 @@ async fn orders_waiting_for_their_accounts_leave_connections_for_http() {
     // The test's own connection, so that its checks never compete for the service's pool.
     let own = PgPoolOptions::new()
         .max_connections(1)
-        .connect(&app.settings.postgres.database_url)
+        .connect_with(
+            shared_events::messaging::postgres::connect_options(
+                &app.settings.postgres.database_url,
+            )
+            .unwrap(),
+        )
         .await
         .unwrap();
     let mut out = emitted(&app);

@@ -8,10 +8,12 @@ use shared_events::messaging::postgres::database_url;
 pub struct Settings {
     /// `HTTP_HOST`, `HTTP_PORT` (default 8003) and the broker, as every service reads them.
     pub service: ServiceSettings,
-    /// `INVENTORY_STORE_URL`: `postgres://…` (database created if missing) or `mongodb://…`
-    /// (a replica set; a user in the URL with no password logs in with `INVENTORY_STORE_PASSWORD`
-    /// or the file `INVENTORY_STORE_PASSWORD_FILE` names, TLS options such as `tls=true&tlsCAFile=…`
-    /// in the URL). Falls back to `DATABASE_URL`, then to the local `inventory` database.
+    /// `INVENTORY_STORE_URL`: `postgres://…` (an existing database; its password as for
+    /// `DATABASE_URL`: in the URL, `DATABASE_PASSWORD`(`_FILE`), or the local stack's file of
+    /// its user) or `mongodb://…` (a replica set; a user in the URL with no password logs in
+    /// with `INVENTORY_STORE_PASSWORD` or the file `INVENTORY_STORE_PASSWORD_FILE` names, TLS
+    /// options such as `tls=true&tlsCAFile=…` in the URL). Falls back to `DATABASE_URL`, then
+    /// to the local `inventory` database as the role `inventory` over verified TLS.
     pub store_url: String,
 }
 

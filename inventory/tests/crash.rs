@@ -64,7 +64,7 @@ async fn reserved(store: &PgStore) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_instance_loses_no_effect_and_its_successor_doubles_none() {
-    let store_url = fresh_database_url().await;
+    let store_url = fresh_database_url("inventory").await;
     let kafka = provisioned_kafka(&INVENTORY).await;
     let (first, port) = start_on_own_runtime(store_url.clone(), kafka.clone()).await;
     let created = reqwest::Client::new()

@@ -128,7 +128,11 @@ async fn the_saga_reserves_sells_releases_and_rejects_through_the_topics() {
 async fn every_event_twice_and_in_the_worst_order_changes_nothing_twice() {
     let app = TestApp::spawn().await;
     app.create("P", 10, 0).await;
-    let inbox = sqlx::PgPool::connect(&app.store_url).await.unwrap();
+    let inbox = sqlx::PgPool::connect_with(
+        shared_events::messaging::postgres::connect_options(&app.store_url).unwrap(),
+    )
+    .await
+    .unwrap();
     let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
 
     // C's cancel overtakes its creation: delivered twice, it leaves a tombstone.

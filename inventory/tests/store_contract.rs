@@ -591,7 +591,7 @@ contract!(
 
 async fn postgres_store() -> Store {
     Arc::new(
-        PgStore::connect(&fresh_database_url().await)
+        PgStore::connect(&fresh_database_url("inventory").await)
             .await
             .expect("the PostgreSQL store opens"),
     )

@@ -17,7 +17,10 @@ use uuid::Uuid;
 
 /// Two instances of the service in one consumer group, on one database.
 async fn two_instances(order_timeout: Duration) -> (TestApp, TestApp) {
-    let (url, kafka) = (fresh_database_url().await, provisioned_kafka(&ORDERS).await);
+    let (url, kafka) = (
+        fresh_database_url("orders").await,
+        provisioned_kafka(&ORDERS).await,
+    );
     let a = TestApp::spawn_from(settings(url.clone(), kafka.clone(), order_timeout)).await;
     let b = TestApp::spawn_from(settings(url, kafka, order_timeout)).await;
     (a, b)

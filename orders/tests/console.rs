@@ -583,8 +583,12 @@ async fn the_summary_stays_equal_to_the_real_counts_without_reading_the_orders()
 /// starts them from the orders already there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_counters_start_from_the_orders_already_there() {
-    let url = shared_events::kit::testing::fresh_database_url().await;
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let url = shared_events::kit::testing::fresh_database_url("orders").await;
+    let pool = sqlx::PgPool::connect_with(
+        shared_events::messaging::postgres::connect_options(&url).unwrap(),
+    )
+    .await
+    .unwrap();
     let all = &orders::store::MIGRATIONS;
     let before_counters = sqlx::migrate::Migrator {
         migrations: all

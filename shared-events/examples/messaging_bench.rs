@@ -76,7 +76,7 @@ async fn main() -> anyhow::Result<()> {
     shared_events::kit::telemetry::init("messaging-bench");
     let n = env_num("BENCH_EVENTS", 20_000) as usize;
     let steady_rate = env_num("BENCH_RATE", 500);
-    let pool = fresh_database().await;
+    let pool = fresh_database("orders").await;
     shared_events::messaging::postgres::migrate(&pool).await?;
     sqlx::query("CREATE TABLE applied (event_id UUID PRIMARY KEY)")
         .execute(&pool)

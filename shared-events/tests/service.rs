@@ -56,7 +56,7 @@ async fn settings() -> PgServiceSettings {
     // It publishes what the customer service does: it runs as that principal.
     PgServiceSettings::loopback(
         provisioned_kafka(&shared_events::contracts::services::CUSTOMER).await,
-        fresh_database_url().await,
+        fresh_database_url("customer").await,
     )
 }
 
@@ -137,7 +137,7 @@ async fn a_service_whose_topics_are_not_provisioned_fails_naming_them() {
     let operator = isolated_kafka();
     let settings = PgServiceSettings::loopback(
         operator.as_local_principal("customer"),
-        fresh_database_url().await,
+        fresh_database_url("customer").await,
     );
     let Err(error) = build(settings, CancellationToken::new()).await else {
         panic!("the service started without its topics");

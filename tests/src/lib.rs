@@ -3,14 +3,16 @@
 //! ([`actions`]), the SPEC §5 invariant checker over the public APIs alone ([`checker`]),
 //! the mixed workload of customers and SKUs, some bound to fail ([`workload`]), the
 //! benchmark's loops, CPU sampling and report ([`bench`]), the URLs of inventory's MongoDB
-//! store ([`mongodb`]), the least-privilege probes of the broker ([`privilege`]), and Redis's
-//! refusals of notification's credentials outside their rights ([`redis_rights`]).
+//! store ([`mongodb`]), the least-privilege probes of the broker ([`privilege`]), Redis's
+//! refusals of notification's credentials outside their rights ([`redis_rights`]), and
+//! PostgreSQL's refusals of a service's role ([`pg_refusals`]).
 
 pub mod actions;
 pub mod bench;
 pub mod checker;
 pub mod client;
 pub mod mongodb;
+pub mod pg_refusals;
 pub mod privilege;
 pub mod redis_rights;
 pub mod service;

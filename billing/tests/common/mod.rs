@@ -46,7 +46,7 @@ impl TestApp {
 
     pub async fn spawn_waiting(account_wait: Duration) -> TestApp {
         let mut settings = settings(account_wait).await;
-        settings.postgres.database_url = fresh_database_url().await;
+        settings.postgres.database_url = fresh_database_url("billing").await;
         TestApp::start(settings).await
     }
 

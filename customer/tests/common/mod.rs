@@ -16,7 +16,7 @@ pub struct TestApp(TestService<PgPool>);
 pub async fn spawn_app() -> TestApp {
     let settings = Settings::loopback(
         provisioned_kafka(&CUSTOMER).await,
-        fresh_database_url().await,
+        fresh_database_url("customer").await,
     );
     let kafka = settings.service.kafka.clone();
     TestApp(

@@ -96,7 +96,7 @@ impl TestApp {
     /// The service on a fresh PostgreSQL database and topic namespace.
     pub async fn spawn() -> TestApp {
         TestApp::spawn_on(
-            fresh_database_url().await,
+            fresh_database_url("inventory").await,
             provisioned_kafka(&INVENTORY).await,
         )
         .await

@@ -44,7 +44,7 @@ impl TestApp {
 
     pub async fn spawn_with_timeout(order_timeout: Duration) -> TestApp {
         let s = settings(
-            fresh_database_url().await,
+            fresh_database_url("orders").await,
             provisioned_kafka(&ORDERS).await,
             order_timeout,
         );

@@ -22,7 +22,8 @@ pub async fn env(topics: &[EventType]) -> Env {
         )
         .with_test_writer()
         .try_init();
-    let pool = fresh_database().await;
+    // As a service's role, as the runtime runs in every service (any of them would do).
+    let pool = fresh_database("orders").await;
     shared_events::messaging::postgres::migrate(&pool)
         .await
         .unwrap();

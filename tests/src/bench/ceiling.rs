@@ -114,12 +114,14 @@ async fn broker(records: usize) -> Result<(f64, f64), String> {
 }
 
 async fn postgres(commits: usize, connections: usize) -> Result<f64, String> {
-    let url = shared_events::kit::testing::admin_database_url();
+    // As the superuser: the probe's table goes in the server's postgres database.
+    let options = shared_events::kit::testing::admin_connect_options();
+    let shown = shared_events::messaging::postgres::redacted_url(&options);
     let pool = PgPoolOptions::new()
         .max_connections(connections as u32)
-        .connect(&url)
+        .connect_with(options)
         .await
-        .map_err(|e| format!("connecting to {url}: {e}"))?;
+        .map_err(|e| format!("connecting to {shown}: {e}"))?;
     let table = format!("bench_commit_probe_{}", Uuid::new_v4().simple());
     sqlx::query(&format!(
         "CREATE TABLE {table} (id BIGINT PRIMARY KEY, at TIMESTAMPTZ NOT NULL)"

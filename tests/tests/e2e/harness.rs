@@ -211,6 +211,8 @@ impl Proc {
         };
         for var in [
             "DATABASE_URL",
+            "DATABASE_PASSWORD",
+            "DATABASE_PASSWORD_FILE",
             "INVENTORY_STORE_URL",
             "REDIS_KEY_PREFIX",
             "ORDER_TIMEOUT_SECS",
@@ -341,17 +343,21 @@ impl System {
             ports.insert(service, port);
             let mut env = common.clone();
             env.push(("HTTP_PORT".into(), port.to_string()));
+            // Each service's database is owned by its own role, which it logs in as.
+            let role = service.name();
             let stores_db = || async {
                 match &options.stores_postgres {
-                    Some(admin) => shared_events::kit::testing::fresh_database_url_on(admin).await,
-                    None => shared_events::kit::testing::fresh_database_url().await,
+                    Some(admin) => {
+                        shared_events::kit::testing::fresh_database_url_on(admin, role).await
+                    }
+                    None => shared_events::kit::testing::fresh_database_url(role).await,
                 }
             };
             match service {
                 Service::Customer => {
                     env.push((
                         "DATABASE_URL".into(),
-                        shared_events::kit::testing::fresh_database_url().await,
+                        shared_events::kit::testing::fresh_database_url(role).await,
                     ));
                 }
                 Service::Billing => {
@@ -360,7 +366,7 @@ impl System {
                 Service::Orders => {
                     env.push((
                         "DATABASE_URL".into(),
-                        shared_events::kit::testing::fresh_database_url().await,
+                        shared_events::kit::testing::fresh_database_url(role).await,
                     ));
                     env.push((
                         "ORDER_TIMEOUT_SECS".into(),
@@ -414,6 +420,13 @@ impl System {
                     for (from, to) in &n.rewrite {
                         *value = value.replace(from, to);
                     }
+                }
+                // Reached through a relay, the server is no longer on loopback, where a
+                // service finds its role's password in the local stack: it is given here.
+                if service != Service::Notification {
+                    let file = shared_events::messaging::secret::LocalStack::default()
+                        .password_file(&format!("postgres-{role}"));
+                    env.push(("DATABASE_PASSWORD_FILE".into(), file.display().to_string()));
                 }
             }
             procs.insert(

@@ -2,7 +2,12 @@
 //! can stop a store for a while without disturbing any other test (the shared servers of
 //! `scripts/stack` stay up). Both keep their data across a stop, as a real deployment's would:
 //! PostgreSQL with its defaults (fsync, `synchronous_commit`), Redis with an append-only file
-//! fsynced on every write. Redis has the stack's posture: TLS only, and its ACL users, so that
+//! fsynced on every write.
+//!
+//! The PostgreSQL server has the local stack's posture (`scripts/stack`): TLS with the stack's
+//! certificate, SCRAM, TCP without TLS rejected, the superuser `postgres` and one login role
+//! per service with the stack's passwords, so the services log in to it exactly as to the
+//! shared server. Redis has the stack's posture too: TLS only, and its ACL users, so that
 //! notification connects to it with the same credentials as to the stack's.
 
 use std::path::{Path, PathBuf};
@@ -10,6 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use saga_tests::free_port;
+use shared_events::messaging::secret::LocalStack;
 use uuid::Uuid;
 
 /// How long a server has to come up or go down.
@@ -71,11 +77,47 @@ fn postgres_bin() -> PathBuf {
         .1
 }
 
-/// A PostgreSQL cluster in a temporary directory, trust authentication on 127.0.0.1.
+/// The roles `scripts/stack` makes, one per PostgreSQL service.
+const SERVICE_ROLES: [&str; 4] = ["customer", "orders", "inventory", "billing"];
+
+/// The local stack's client-authentication rules (scripts/stack writes the same).
+const PG_HBA: &str = "\
+local     all  postgres               peer
+hostssl   all  all       127.0.0.1/32 scram-sha-256
+hostssl   all  all       ::1/128      scram-sha-256
+hostnossl all  all       all          reject
+";
+
+/// Copies `from` to `to` with `mode`, owned by the `postgres` user when this process is root.
+fn install_for_postgres(from: &Path, to: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::copy(from, to)
+        .unwrap_or_else(|e| panic!("copying {} to {}: {e}", from.display(), to.display()));
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    if is_root() {
+        let status = Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(to)
+            .status()
+            .expect("chown");
+        assert!(status.success(), "chown postgres {}", to.display());
+    }
+}
+
+/// A PostgreSQL cluster in a temporary directory, with the local stack's posture on 127.0.0.1.
 pub struct PrivatePostgres {
     pub port: u16,
     bin: PathBuf,
     dir: PathBuf,
+}
+
+/// A file of the local stack's TLS directory (next to its CA).
+fn stack_tls(stack: &LocalStack, name: &str) -> PathBuf {
+    stack
+        .ca_file()
+        .parent()
+        .expect("the CA's directory")
+        .join(name)
 }
 
 impl PrivatePostgres {
@@ -95,7 +137,11 @@ impl PrivatePostgres {
                 .expect("chown");
             assert!(status.success(), "chown postgres {}", pg.dir.display());
         }
-        let (bin, data) = (pg.bin.clone(), pg.data());
+        let stack = LocalStack::default();
+        // initdb reads the superuser's password from a file the postgres user can read.
+        let pwfile = pg.dir.join("superuser.password");
+        install_for_postgres(&stack.password_file("postgres-postgres"), &pwfile, 0o600);
+        let (bin, data, pw) = (pg.bin.clone(), pg.data(), pwfile.display().to_string());
         tokio::task::spawn_blocking(move || {
             run_as_postgres(
                 &bin.join("initdb"),
@@ -104,8 +150,10 @@ impl PrivatePostgres {
                     &data,
                     "-U",
                     "postgres",
-                    "-A",
-                    "trust",
+                    "--auth-local=peer",
+                    "--auth-host=scram-sha-256",
+                    "--pwfile",
+                    &pw,
                     "--no-sync",
                     "-E",
                     "UTF8",
@@ -114,17 +162,76 @@ impl PrivatePostgres {
         })
         .await
         .expect("initdb");
+        std::fs::remove_file(&pwfile).expect("removing the password file");
+        let data = pg.dir.join("data");
+        install_for_postgres(
+            &stack_tls(&stack, "postgres.crt"),
+            &data.join("server.crt"),
+            0o644,
+        );
+        install_for_postgres(
+            &stack_tls(&stack, "postgres.key"),
+            &data.join("server.key"),
+            0o600,
+        );
+        std::fs::write(data.join("pg_hba.conf"), PG_HBA).expect("writing pg_hba.conf");
+        let mut conf = std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("postgresql.conf"))
+            .expect("opening postgresql.conf");
+        std::io::Write::write_all(
+            &mut conf,
+            b"\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n\
+              password_encryption = scram-sha-256\n",
+        )
+        .expect("writing postgresql.conf");
         pg.start_server().await;
+        pg.create_roles(&stack).await;
         pg
+    }
+
+    /// One login role per service, with the local stack's password (over TLS, as the
+    /// superuser), as `scripts/stack` makes them.
+    async fn create_roles(&self, stack: &LocalStack) {
+        use secrecy::ExposeSecret;
+        use sqlx::{ConnectOptions, Connection};
+        let admin = shared_events::messaging::postgres::connect_options_with(
+            &self.admin_url(),
+            shared_events::kit::testing::ADMIN_PASSWORD_VARIABLE,
+        )
+        .expect("the private server's superuser");
+        let mut admin = admin
+            .connect()
+            .await
+            .expect("connecting to the private PostgreSQL as its superuser");
+        for role in SERVICE_ROLES {
+            let password = stack
+                .password(&format!("postgres-{role}"))
+                .expect("the local stack's role passwords (scripts/stack up)");
+            sqlx::query(&format!(
+                r#"CREATE ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{}'"#,
+                password.expose_secret().replace('\'', "''")
+            ))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("creating role {role} on the private PostgreSQL: {e}"));
+        }
+        let _ = admin.close().await;
     }
 
     fn data(&self) -> String {
         self.dir.join("data").display().to_string()
     }
 
-    /// The superuser's URL, for [`shared_events::kit::testing::fresh_database_url_on`].
+    /// The superuser's URL (over TLS, verified; the password is the local stack's), for
+    /// [`shared_events::kit::testing::fresh_database_url_on`].
     pub fn admin_url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+        shared_events::messaging::postgres::server_url(
+            &format!("127.0.0.1:{}", self.port),
+            "postgres",
+            "postgres",
+            &LocalStack::default().ca_file(),
+        )
     }
 
     /// `pg_ctl start`, waiting until it accepts connections.

@@ -32,7 +32,7 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    /// Connects (creating the database if missing) and migrates.
+    /// Connects (as the URL's role, to a database that must exist) and migrates.
     pub async fn connect(url: &str) -> anyhow::Result<PgStore> {
         let pool = shared_events::messaging::postgres::connect(url).await?;
         sqlx::migrate!("./migrations")

@@ -1,5 +1,5 @@
 //! Helpers for integration tests against the real local stack (feature `testing`):
-//! - [`database`]: a fresh PostgreSQL database per test;
+//! - [`database`]: a fresh PostgreSQL database per test, owned by the test's service role;
 //! - (with feature `mongodb`) [`mongodb`]: a fresh MongoDB database per test;
 //! - [`kafka`]: a topic namespace of its own per test, and readers of its topics;
 //! - [`wait`]: waits on conditions with a deadline instead of fixed sleeps;
@@ -31,8 +31,8 @@ pub use self::redis::{
 };
 pub use client::TestClient;
 pub use database::{
-    admin_database_url, fresh_database, fresh_database_url, fresh_database_url_on,
-    TEST_DATABASE_PREFIX,
+    admin_connect_options, admin_connection, admin_database_url, fresh_database,
+    fresh_database_url, fresh_database_url_on, ADMIN_PASSWORD_VARIABLE, TEST_DATABASE_PREFIX,
 };
 pub use errors::assert_error;
 pub use kafka::{

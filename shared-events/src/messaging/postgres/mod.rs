@@ -1,5 +1,6 @@
 //! PostgreSQL side of the runtime: the outbox and inbox tables, `enqueue`, the relay's store,
-//! the idempotent handler adapter, and a PostgreSQL service's settings (`DATABASE_URL`).
+//! the idempotent handler adapter, and a PostgreSQL service's settings (`DATABASE_URL`) and
+//! credentials (`DATABASE_PASSWORD`, or the local stack's).
 
 mod inbox;
 mod outbox;
@@ -10,7 +11,10 @@ mod warm;
 pub use inbox::{PgHandler, PgIdempotent};
 pub use outbox::{enqueue, enqueue_all, OutboxBatch, PgOutboxStore};
 pub use schema::migrate;
-pub use settings::{database_url, local_database_url, PgServiceSettings};
+pub use settings::{
+    connect_options, connect_options_with, database_url, local_database_url, redacted_url,
+    server_url, PgServiceSettings, LOCAL_SERVER, PASSWORD_VARIABLE,
+};
 pub use warm::{Loan, Warm};
 
 use crate::messaging::config::ConfigError;
@@ -25,36 +29,37 @@ pub enum OpenError {
     /// `DATABASE_URL` parses but names no database to use.
     #[error("DATABASE_URL names no database")]
     NoDatabase,
-    /// The first connection to the service's database failed for a reason other than the
-    /// database being missing: the server is down, or the credentials are wrong.
-    #[error("connecting to {url}")]
-    Connect {
-        /// The URL connected to, as the driver renders its options.
-        url: String,
-        /// The driver's error.
-        #[source]
-        source: sqlx::Error,
-    },
-    /// The database is missing, and the server's `postgres` database, through which it would
-    /// be created, could not be reached.
-    #[error("connecting to the postgres database to create the service's database")]
-    ConnectAdmin(#[source] sqlx::Error),
-    /// The database is missing and `CREATE DATABASE` failed (other than because another
-    /// instance created it meanwhile), e.g. for lack of the privilege.
-    #[error("creating database {database}")]
-    CreateDatabase {
+    /// The server has no such database. A service does not create its database (its role
+    /// may not): `scripts/stack up` makes the local ones, an administrator any other.
+    #[error(
+        "database {database:?} does not exist on {url}; a service does not create its database \
+         (role {role:?} may not): run scripts/stack up, or have an administrator run \
+         CREATE DATABASE \"{database}\" OWNER \"{role}\""
+    )]
+    MissingDatabase {
         /// The database's name.
         database: String,
-        /// The server's error.
+        /// The role the service logs in as.
+        role: String,
+        /// The server, as a URL without the password.
+        url: String,
+    },
+    /// The first connection to the service's database failed: the server is down, refuses the
+    /// credentials, the TLS handshake, or the role's access to the database.
+    #[error("connecting to {url} as role {role:?}")]
+    Connect {
+        /// The URL connected to, as the driver renders its options, without the password.
+        url: String,
+        /// The role the service logs in as.
+        role: String,
+        /// The driver's error (the server's, when it refused).
         #[source]
         source: sqlx::Error,
     },
-    /// `DATABASE_MAX_CONNECTIONS` is set but is not a number.
+    /// `DATABASE_MAX_CONNECTIONS` is set but is not a number, or the password's variables are
+    /// both set or name a file that cannot be read.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The pool of the service's database could not open its first connection.
-    #[error("connecting to the service's database")]
-    Pool(#[source] sqlx::Error),
     /// One of the service's own migrations failed, or they disagree with those already applied.
     #[error("applying the service's migrations")]
     Migrations(#[source] sqlx::migrate::MigrateError),
@@ -89,58 +94,19 @@ pub async fn open(
     Ok(pool)
 }
 
-/// Connects to `url`, creating its database first if the server does not have it yet, so a
-/// service starts against a bare local PostgreSQL with no set-up step. The pool holds at most
-/// `DATABASE_MAX_CONNECTIONS` (default 10) connections; the outbox relay's lease and LISTEN
-/// connections come on top.
+/// Connects to `url` (its password found by [`connect_options`]), as the role it names, to
+/// a database that must exist: a service's role owns its database but may not create one. The
+/// pool holds at most `DATABASE_MAX_CONNECTIONS` (default 10) connections; the outbox relay's
+/// lease and LISTEN connections come on top. Nothing it logs or returns holds the password.
 pub async fn connect(url: &str) -> Result<sqlx::PgPool, OpenError> {
-    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-    use sqlx::{ConnectOptions, Connection};
+    use sqlx::postgres::PgPoolOptions;
 
-    let options: PgConnectOptions = url.parse().map_err(OpenError::InvalidUrl)?;
+    let options = connect_options(url)?;
     let database = options
         .get_database()
         .ok_or(OpenError::NoDatabase)?
         .to_owned();
-    let exists = match PgPoolOptions::new()
-        .max_connections(1)
-        .connect_with(options.clone())
-        .await
-    {
-        Ok(pool) => {
-            pool.close().await;
-            true
-        }
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => false,
-        Err(source) => {
-            return Err(OpenError::Connect {
-                url: options.to_url_lossy().to_string(),
-                source,
-            })
-        }
-    };
-    if !exists {
-        let mut admin = options
-            .clone()
-            .database("postgres")
-            .connect()
-            .await
-            .map_err(OpenError::ConnectAdmin)?;
-        let created = sqlx::query(&format!(
-            r#"CREATE DATABASE "{}""#,
-            database.replace('"', "\"\"")
-        ))
-        .execute(&mut admin)
-        .await;
-        match created {
-            Ok(_) => tracing::info!(%database, "created database"),
-            // Another instance created it meanwhile.
-            Err(sqlx::Error::Database(e))
-                if matches!(e.code().as_deref(), Some("42P04" | "23505")) => {}
-            Err(source) => return Err(OpenError::CreateDatabase { database, source }),
-        }
-        let _ = admin.close().await;
-    }
+    let role = options.get_username().to_owned();
     let max_connections = crate::messaging::config::env_or("DATABASE_MAX_CONNECTIONS", 10u32)?;
     PgPoolOptions::new()
         .max_connections(max_connections)
@@ -148,7 +114,20 @@ pub async fn connect(url: &str) -> Result<sqlx::PgPool, OpenError> {
         // first statement, a transient error the caller retries, and the pool replaces it.
         .test_before_acquire(false)
         .acquire_timeout(std::time::Duration::from_secs(10))
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
-        .map_err(OpenError::Pool)
+        .map_err(|source| match &source {
+            sqlx::Error::Database(e) if e.code().as_deref() == Some("3D000") => {
+                OpenError::MissingDatabase {
+                    database,
+                    role: role.clone(),
+                    url: redacted_url(&options),
+                }
+            }
+            _ => OpenError::Connect {
+                url: redacted_url(&options),
+                role,
+                source,
+            },
+        })
 }

@@ -129,12 +129,11 @@ mod tests {
         }
     }
 
-    /// A pool of four on the test server (the test kit's `admin_database_url`); it needs no
-    /// tables.
+    /// A pool of four on the test server (as the test kit's superuser); it needs no tables.
     async fn pool_of_four() -> PgPool {
         PgPoolOptions::new()
             .max_connections(4)
-            .connect(&crate::kit::testing::admin_database_url())
+            .connect_with(crate::kit::testing::admin_connect_options())
             .await
             .expect("connecting to PostgreSQL; is the stack up? (scripts/stack up)")
     }
