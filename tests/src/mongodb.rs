@@ -34,30 +34,7 @@ pub fn service_url(server: &str, database: &str, user: &str) -> Result<String, U
 
 /// A client of `server` as the local stack's operator (root), checked with a `ping`.
 pub async fn admin_client(server: &str) -> mongodb::Client {
-    use secrecy::ExposeSecret;
-
-    let mut options = mongodb::options::ClientOptions::parse(server)
-        .await
-        .unwrap_or_else(|e| panic!("{server:?} is not a MongoDB URL: {e}"));
-    if options.credential.is_none() {
-        let password = shared_events::messaging::secret::LocalStack::default()
-            .password("mongodb-operator")
-            .expect("the local stack's MongoDB operator password (scripts/stack up makes it)");
-        options.credential = Some(
-            mongodb::options::Credential::builder()
-                .username("operator".to_owned())
-                .password(password.expose_secret().to_owned())
-                .source("admin".to_owned())
-                .build(),
-        );
-    }
-    let client = mongodb::Client::with_options(options).expect("a MongoDB client");
-    client
-        .database("admin")
-        .run_command(mongodb::bson::doc! { "ping": 1 })
-        .await
-        .unwrap_or_else(|e| panic!("no MongoDB server at {server:?} for the operator: {e}"));
-    client
+    shared_events::kit::testing::operator_client(server).await
 }
 
 /// Makes, as the operator, the user `inventory` in `database` with `readWrite` on it alone and

@@ -114,6 +114,29 @@ impl LocalStack {
         let path = self.password_file(name);
         read_secret_file(&format!("(local stack) {name}"), &path)
     }
+
+    /// The password `name` for a client of a server on `host`: only when `host` is loopback
+    /// (the local stack's servers) and the stack has that password; `None` otherwise, so a
+    /// remote server is never sent a local password.
+    pub fn password_for_host(
+        &self,
+        host: &str,
+        name: &str,
+    ) -> Result<Option<SecretString>, ConfigError> {
+        if !is_loopback(host) || !self.password_file(name).is_file() {
+            return Ok(None);
+        }
+        self.password(name).map(Some)
+    }
+}
+
+/// Whether `host` (a name or an address, IPv6 with or without brackets) is this machine.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

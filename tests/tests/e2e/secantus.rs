@@ -3,13 +3,16 @@
 //! directory, so that a scenario can stop it for a while without disturbing any other test. It
 //! advertises itself as the primary of a one-node replica set named `secantus`, fsyncs at
 //! every commit (`--sync-on-commit`) and keeps its data across a stop, as a real deployment's
-//! would.
+//! would. It has the stack's posture: TLS only with the stack's `mongodb` certificate, and
+//! `--auth` with the stack's users `operator` and `inventory`, made as `scripts/stack` makes
+//! them (`scripts/mongodb/users.py` on a first start without `--auth`).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use saga_tests::free_port;
+use shared_events::messaging::secret::LocalStack;
 use uuid::Uuid;
 
 use super::harness::workspace_dir;
@@ -27,6 +30,8 @@ pub struct PrivateSecantus {
     pub port: u16,
     dir: PathBuf,
     child: Option<Child>,
+    /// Whether the server runs with `--auth` (all but its first start).
+    auth: bool,
 }
 
 impl PrivateSecantus {
@@ -36,17 +41,75 @@ impl PrivateSecantus {
             port: free_port(),
             dir: std::env::temp_dir().join(format!("e2e-secantus-{}", Uuid::new_v4().simple())),
             child: None,
+            auth: false,
         };
         std::fs::create_dir_all(server.dir.join("data")).expect("creating the server's directory");
         // An empty configuration file: without `--config` the server reads `secantusd.toml`
         // from the working directory or the home directory, whatever they hold.
         std::fs::write(server.dir.join("secantusd.toml"), "").expect("writing its config");
+        // The users, made on a first start without --auth (the stack's bootstrap), then the
+        // server as the test uses it: with --auth.
+        server.auth = false;
+        server.start_server().await;
+        server.make_users().await;
+        server.stop_server().await;
+        server.auth = true;
         server.start_server().await;
         server
     }
 
-    /// The server's URL, without a database (for [`super::harness::Options`]).
+    /// The server's URL, without a database (for [`super::harness::Options`]): TLS checked
+    /// against the stack's CA, and no credential (the harness logs in as the operator).
     pub fn url(&self) -> String {
+        let ca = LocalStack::default().ca_file();
+        format!(
+            "mongodb://127.0.0.1:{}/?replicaSet=secantus&tls=true&tlsCAFile={}",
+            self.port,
+            ca.display()
+        )
+    }
+
+    /// The environment of the stack's Python scripts (`scripts/mongodb/stack_client.py`): TLS
+    /// with the stack's CA, and the operator's password once the server runs with `--auth`.
+    fn script_env(&self) -> Vec<(&'static str, PathBuf)> {
+        let stack = LocalStack::default();
+        let mut env = vec![
+            ("MONGO_TLS_CA_FILE", stack.ca_file()),
+            ("PYTHONPATH", workspace_dir().join("scripts/mongodb")),
+        ];
+        if self.auth {
+            env.push((
+                "MONGO_PASSWORD_FILE",
+                stack.password_file("mongodb-operator"),
+            ));
+        }
+        env
+    }
+
+    /// Makes the users `operator` and `inventory` with the stack's passwords, as
+    /// `scripts/stack up` does on its server.
+    async fn make_users(&self) {
+        let stack = LocalStack::default();
+        let mut cmd = Command::new(venv().join("bin/python"));
+        cmd.arg(workspace_dir().join("scripts/mongodb/users.py"))
+            .arg(self.url_without_tls())
+            .arg(stack.password_file("mongodb-operator"))
+            .arg(stack.password_file("mongodb-inventory"))
+            .envs(self.script_env());
+        let out = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .expect("the users script")
+            .expect("running scripts/mongodb/users.py");
+        assert!(
+            out.status.success(),
+            "making the private SecantusDB's users: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The URL the Python scripts take (they add TLS from their environment).
+    fn url_without_tls(&self) -> String {
         format!("mongodb://127.0.0.1:{}/?replicaSet=secantus", self.port)
     }
 
@@ -63,13 +126,23 @@ impl PrivateSecantus {
             .append(true)
             .open(self.dir.join("secantusd.log"))
             .expect("opening the server's log");
-        let child = Command::new(venv().join("bin/secantusd-py"))
+        let stack = LocalStack::default();
+        let mut command = Command::new(venv().join("bin/secantusd-py"));
+        command
             .arg("--config")
             .arg(self.dir.join("secantusd.toml"))
             .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
             .arg("--storage-path")
             .arg(self.dir.join("data"))
-            .args(["--sync-on-commit", "--log-level", "WARNING"])
+            .arg("--tls-cert-file")
+            .arg(stack.server_cert_file("mongodb"))
+            .arg("--tls-key-file")
+            .arg(stack.server_key_file("mongodb"))
+            .args(["--sync-on-commit", "--log-level", "WARNING"]);
+        if self.auth {
+            command.arg("--auth");
+        }
+        let child = command
             .current_dir(&self.dir)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("cloning a log handle"))
@@ -110,11 +183,13 @@ impl PrivateSecantus {
     async fn probe(&self) -> (bool, String) {
         let python = venv().join("bin/python");
         let script = workspace_dir().join("scripts/mongodb/stack_probe.py");
-        let url = self.url();
+        let url = self.url_without_tls();
+        let env = self.script_env();
         tokio::task::spawn_blocking(move || {
             match Command::new(python)
                 .arg(script)
                 .args([&url, "2000"])
+                .envs(env)
                 .output()
             {
                 Ok(out) => (

@@ -18,12 +18,12 @@ use anyhow::Context;
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
-use mongodb::options::ClientOptions;
+use mongodb::options::{ClientOptions, ServerAddress};
 use mongodb::{Client, ClientSession, Database};
 use rdkafka::producer::FutureProducer;
 use secrecy::{ExposeSecret, SecretString};
 use shared_events::messaging::mongo::{MongoHandler, MongoIdempotent, MongoOutboxStore};
-use shared_events::messaging::secret::env_secret;
+use shared_events::messaging::secret::{self, env_secret, LocalStack};
 use shared_events::{Envelope, Handler, HandlerError, KafkaConfig, Outcome, TraceParent};
 use uuid::Uuid;
 
@@ -44,14 +44,47 @@ pub const DEFAULT_DATABASE: &str = "inventory";
 pub const PASSWORD_VARIABLE: &str = "INVENTORY_STORE_PASSWORD";
 
 /// The driver's options for `url`, with the password from `INVENTORY_STORE_PASSWORD` (or the
-/// file `INVENTORY_STORE_PASSWORD_FILE` names) when the URL names a user and has none.
+/// file `INVENTORY_STORE_PASSWORD_FILE` names) when the URL names a user and has none. With
+/// neither, a URL whose user has no password and whose hosts are all loopback logs in with the
+/// local stack's `mongodb-<user>` password, as the other services do on the local stack.
 pub async fn client_options(url: &str) -> anyhow::Result<ClientOptions> {
-    let password = env_secret(PASSWORD_VARIABLE)?;
+    let mut password = env_secret(PASSWORD_VARIABLE)?;
     let mut options = ClientOptions::parse(url)
         .await
         .context("INVENTORY_STORE_URL is not a valid MongoDB URL")?;
+    if password.is_none() {
+        password = local_stack_password(&options)?;
+    }
     with_password(&mut options, password)?;
     Ok(options)
+}
+
+/// The local stack's password of the URL's user, when the URL gives a user and no password and
+/// names only loopback hosts (a remote server is never sent a local password).
+fn local_stack_password(options: &ClientOptions) -> anyhow::Result<Option<SecretString>> {
+    let Some(user) = options
+        .credential
+        .as_ref()
+        .filter(|c| c.password.is_none())
+        .and_then(|c| c.username.as_deref())
+    else {
+        return Ok(None);
+    };
+    let hosts: Option<Vec<&str>> = options
+        .hosts
+        .iter()
+        .map(|a| match a {
+            ServerAddress::Tcp { host, .. } => Some(host.as_str()),
+            _ => None,
+        })
+        .collect();
+    let Some(host) = hosts
+        .filter(|hs| hs.iter().all(|h| secret::is_loopback(h)))
+        .and_then(|hs| hs.first().copied())
+    else {
+        return Ok(None);
+    };
+    Ok(LocalStack::default().password_for_host(host, &format!("mongodb-{user}"))?)
 }
 
 /// Sets `password` on the credential of `options` (parsed from `INVENTORY_STORE_URL`): only
@@ -319,5 +352,26 @@ mod password_tests {
         let message = format!("{err:#}");
         assert!(message.contains("names no user"), "{message}");
         assert!(!message.contains("from-file"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn only_a_loopback_url_with_a_user_and_no_password_takes_the_local_stacks() {
+        let remote = parsed("mongodb://inventory@mongodb:27017/inventory?replicaSet=rs0").await;
+        assert!(local_stack_password(&remote).expect("no error").is_none());
+        let mixed = parsed("mongodb://inventory@127.0.0.1:27017,mongodb:27017/inventory").await;
+        assert!(local_stack_password(&mixed).expect("no error").is_none());
+        let inline = parsed("mongodb://inventory:inline@127.0.0.1:27017/inventory").await;
+        assert!(local_stack_password(&inline).expect("no error").is_none());
+        let no_user = parsed("mongodb://127.0.0.1:27017/inventory").await;
+        assert!(local_stack_password(&no_user).expect("no error").is_none());
+
+        // The stack's file, when there is one (`scripts/stack up` writes it), is what is used.
+        let local = parsed("mongodb://inventory@127.0.0.1:27017/inventory").await;
+        let expected = LocalStack::default().password("mongodb-inventory").ok();
+        let found = local_stack_password(&local).expect("a readable file or none");
+        assert_eq!(
+            found.as_ref().map(|s| s.expose_secret().to_owned()),
+            expected.as_ref().map(|s| s.expose_secret().to_owned())
+        );
     }
 }

@@ -23,7 +23,7 @@ pub mod service;
 pub mod wait;
 
 #[cfg(feature = "mongodb")]
-pub use self::mongodb::{fresh_mongo_database, mongodb_client, mongodb_url};
+pub use self::mongodb::{fresh_mongo_database, mongodb_client, mongodb_url, operator_client};
 #[cfg(feature = "redis")]
 pub use self::redis::{
     delete_keys_blocking, redis_admin_settings, redis_connection, redis_server_command,

@@ -10,13 +10,13 @@
 
 use std::path::Path;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::ConnectOptions;
 
 use crate::kit::service::ServiceSettings;
 use crate::messaging::config::{env_or, ConfigError};
-use crate::messaging::secret::{env_secret, read_secret_file, LocalStack};
+use crate::messaging::secret::{env_secret, LocalStack};
 use crate::KafkaConfig;
 
 use super::OpenError;
@@ -107,12 +107,11 @@ pub fn connect_options_with(
     if let Some(password) = env_secret(password_variable)? {
         return Ok(options.password(password.expose_secret()));
     }
-    if is_loopback(options.get_host()) && options.get_socket().is_none() {
-        let stack = LocalStack::default();
+    if options.get_socket().is_none() {
         let name = format!("postgres-{}", options.get_username());
-        let file = stack.password_file(&name);
-        if file.is_file() {
-            let password: SecretString = read_secret_file(&format!("(local stack) {name}"), &file)?;
+        if let Some(password) =
+            LocalStack::default().password_for_host(options.get_host(), &name)?
+        {
             return Ok(options.password(password.expose_secret()));
         }
     }
@@ -125,14 +124,6 @@ fn url_has_password(url: &str) -> bool {
         Ok(u) => u.password().is_some() || u.query_pairs().any(|(k, _)| k == "password"),
         Err(_) => false,
     }
-}
-
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `options` as a URL without its password, for messages and logs.
@@ -158,6 +149,7 @@ pub fn redacted_url(options: &PgConnectOptions) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::messaging::secret::read_secret_file;
 
     #[test]
     fn the_local_database_is_the_services_own_as_its_role_over_verified_tls() {
