@@ -5,13 +5,15 @@
 //! benchmark's loops, CPU sampling and report ([`bench`]), the URLs of inventory's MongoDB
 //! store ([`mongodb`]), the least-privilege probes of the broker ([`privilege`]), Redis's
 //! refusals of notification's credentials outside their rights ([`redis_rights`]), and
-//! PostgreSQL's refusals of a service's role ([`pg_refusals`]).
+//! PostgreSQL's and MongoDB's refusals of a service's role or user ([`pg_refusals`],
+//! [`mongodb_rights`]).
 
 pub mod actions;
 pub mod bench;
 pub mod checker;
 pub mod client;
 pub mod mongodb;
+pub mod mongodb_rights;
 pub mod pg_refusals;
 pub mod privilege;
 pub mod redis_rights;

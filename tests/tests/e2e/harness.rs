@@ -491,6 +491,15 @@ impl System {
         self.procs.lock().unwrap()[&(service, 0)].port
     }
 
+    /// The value of the variable `name` the service (instance 0) was started with.
+    pub fn env(&self, service: Service, name: &str) -> Option<String> {
+        self.procs.lock().unwrap()[&(service, 0)]
+            .env
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
     /// Whether the service (instance 0) has exited, with its status.
     pub fn exited(&self, service: Service) -> Option<String> {
         self.procs
