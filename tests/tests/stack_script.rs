@@ -35,14 +35,19 @@ fn mongodb_pid() -> Option<String> {
     std::fs::read_to_string(repo().join(".stack/mongodb/secantusd.pid")).ok()
 }
 
+fn keycloak_pid() -> Option<String> {
+    std::fs::read_to_string(repo().join(".stack/keycloak/keycloak.pid")).ok()
+}
+
 #[test]
 fn a_second_stack_up_is_a_no_op() {
     stack_up();
     let pid_before = broker_pid();
     let mongodb_before = mongodb_pid();
+    let keycloak_before = keycloak_pid();
     let second = stack_up();
     let lines: Vec<&str> = second.lines().collect();
-    assert_eq!(lines.len(), 5, "one line per component:\n{second}");
+    assert_eq!(lines.len(), 6, "one line per component:\n{second}");
     assert!(
         lines[0].starts_with("credentials: CA, certificates and passwords in"),
         "nothing made again on the second run: {}",
@@ -50,7 +55,7 @@ fn a_second_stack_up_is_a_no_op() {
     );
     for (line, component) in lines[1..]
         .iter()
-        .zip(["postgres", "redis", "broker", "mongodb"])
+        .zip(["postgres", "redis", "broker", "mongodb", "keycloak"])
     {
         assert!(
             line.starts_with(&format!("{component}: already running")),
@@ -62,6 +67,11 @@ fn a_second_stack_up_is_a_no_op() {
         mongodb_pid(),
         mongodb_before,
         "the MongoDB-protocol server was not restarted"
+    );
+    assert_eq!(
+        keycloak_pid(),
+        keycloak_before,
+        "Keycloak was not restarted (its realm was not imported again)"
     );
 }
 
