@@ -43,11 +43,12 @@ const SERVICES: [(&str, u16, Store); 5] = [
 ];
 
 /// The infrastructure containers and the image (repository, major version) each must run.
-const INFRA: [(&str, &str, &str); 4] = [
+const INFRA: [(&str, &str, &str); 5] = [
     ("kafka", "apache/kafka", "4"),
     ("postgres", "postgres", "16"),
     ("mongodb", "mongo", "7"),
     ("redis", "redis", "7"),
+    ("keycloak", "quay.io/keycloak/keycloak", "26"),
 ];
 
 /// The Kafka version `scripts/stack` runs locally (`KAFKA_VERSION=…`): compose must run the same.
@@ -57,6 +58,15 @@ fn stack_kafka_version() -> String {
         .find_map(|l| l.strip_prefix("KAFKA_VERSION="))
         .map(|v| v.trim().to_owned())
         .expect("scripts/stack pins KAFKA_VERSION")
+}
+
+/// The Keycloak version `scripts/stack` runs locally (`KEYCLOAK_VERSION=…`).
+fn stack_keycloak_version() -> String {
+    read("scripts/stack")
+        .lines()
+        .find_map(|l| l.strip_prefix("KEYCLOAK_VERSION="))
+        .map(|v| v.trim().to_owned())
+        .expect("scripts/stack pins KEYCLOAK_VERSION")
 }
 
 fn repo() -> PathBuf {
@@ -676,6 +686,100 @@ fn compose_runs_the_kafka_version_of_the_local_stack() {
     );
 }
 
+#[test]
+fn compose_runs_the_keycloak_version_of_the_local_stack() {
+    let doc = compose();
+    let image = scalar(
+        service(&doc, "keycloak")
+            .get("image")
+            .expect("keycloak image"),
+    );
+    assert_eq!(
+        image,
+        format!("quay.io/keycloak/keycloak:{}", stack_keycloak_version()),
+        "docker-compose.yml and scripts/stack must run one Keycloak version"
+    );
+}
+
+/// Keycloak imports the realm file `scripts/stack` imports, says the issuer the local stack
+/// says (SPEC §7) whoever asks, and takes its secrets from the credentials volume through
+/// docker/keycloak/start, which hands them over in the environment.
+#[test]
+fn keycloak_imports_the_local_realm_with_a_fixed_issuer_and_secrets_from_files() {
+    let doc = compose();
+    let keycloak = service(&doc, "keycloak");
+    assert_eq!(
+        strings(&keycloak["entrypoint"]),
+        ["bash", "/opt/saga/keycloak-start"]
+    );
+    let mounted = mounts(keycloak);
+    for (source, target) in [
+        ("./docker/keycloak/start", "/opt/saga/keycloak-start"),
+        (
+            "./scripts/keycloak/realm-saga.json",
+            "/opt/keycloak/data/import/realm-saga.json",
+        ),
+    ] {
+        assert!(
+            mounted.contains(&Mount {
+                source: source.to_owned(),
+                target: target.to_owned(),
+                subpath: None,
+                read_only: true,
+            }),
+            "keycloak mounts {source} read-only on {target}: {mounted:?}"
+        );
+    }
+    assert!(
+        read("scripts/stack")
+            .contains("KEYCLOAK_REALM_FILE=\"$SCRIPT_DIR/keycloak/realm-saga.json\""),
+        "scripts/stack imports the same realm file"
+    );
+    let env = environment(&doc, "keycloak");
+    assert_eq!(env["KC_HOSTNAME"], "http://127.0.0.1:8080");
+    assert_eq!(env["KC_HOSTNAME_BACKCHANNEL_DYNAMIC"], "true");
+    assert_eq!(
+        env["KEYCLOAK_ADMIN_PASSWORD_FILE"],
+        "/run/saga/keycloak/admin.password"
+    );
+    assert_eq!(
+        env["SAGA_TOOLS_CLIENT_SECRET_FILE"],
+        "/run/saga/keycloak/saga-tools.password"
+    );
+    let start = read("docker/keycloak/start");
+    for needle in [
+        "KEYCLOAK_ADMIN_PASSWORD_FILE",
+        "SAGA_TOOLS_CLIENT_SECRET_FILE",
+        "export KC_BOOTSTRAP_ADMIN_PASSWORD SAGA_TOOLS_CLIENT_SECRET",
+        "start-dev --import-realm",
+    ] {
+        assert!(start.contains(needle), "docker/keycloak/start: {needle}");
+    }
+    // The realm's saga-tools secret is the placeholder both starters fill.
+    assert!(
+        read("scripts/keycloak/realm-saga.json")
+            .contains("\"secret\": \"${SAGA_TOOLS_CLIENT_SECRET}\""),
+        "the realm file holds a placeholder, not saga-tools's secret"
+    );
+    assert!(read("scripts/stack")
+        .contains("SAGA_TOOLS_CLIENT_SECRET=\"$(secret keycloak-saga-tools)\""));
+    // The issuer's address is the one published on the host.
+    let ports = strings(&keycloak["ports"]);
+    assert_eq!(ports, ["127.0.0.1:8080:8080"]);
+    // The services' verifier settings, kept beside the services until they read them.
+    let auth = doc
+        .get("x-auth-env")
+        .and_then(Value::as_mapping)
+        .expect("x-auth-env");
+    let get = |k: &str| auth.get(k).map(scalar).unwrap_or_default();
+    assert_eq!(get("AUTH_ISSUER"), "http://127.0.0.1:8080/realms/saga");
+    assert_eq!(get("AUTH_AUDIENCE"), "saga-api");
+    assert_eq!(
+        get("AUTH_DISCOVERY_URL"),
+        "http://keycloak:8080/realms/saga/.well-known/openid-configuration"
+    );
+}
+
 /// The one-shot containers: they run to completion before what needs them starts
 /// (`service_completed_successfully`), so they have no health check and are not restarted.
 const ONE_SHOT: [&str; 2] = ["credentials", "provision"];
@@ -814,6 +918,14 @@ fn every_container_has_a_health_check() {
             && mongodb.contains(".auth('operator'"),
         "mongodb: logs in over TLS: {mongodb}"
     );
+    // Keycloak: its realm's discovery document, naming the issuer.
+    let keycloak = strings(&service(&doc, "keycloak")["healthcheck"]["test"]).join(" ");
+    assert!(
+        keycloak.contains("/dev/tcp/127.0.0.1/8080")
+            && keycloak.contains("GET /realms/saga/.well-known/openid-configuration")
+            && keycloak.contains("\"issuer\":\"http://127.0.0.1:8080/realms/saga\""),
+        "keycloak: the realm's discovery document with the issuer: {keycloak}"
+    );
 }
 
 #[test]
@@ -905,6 +1017,13 @@ fn ports_8001_to_8005_reach_the_right_service() {
             "{port} must map to {name}'s port {port}"
         );
     }
+    // Keycloak is published where the issuer says it is (SPEC §7), for browsers and the host's
+    // tools.
+    assert_eq!(
+        published.remove(&8080),
+        Some(("keycloak".to_owned(), 8080)),
+        "8080 must map to keycloak's port 8080"
+    );
     // The stores and the broker stay inside the compose network, so the demo does not clash
     // with a local stack (scripts/stack) on 5432, 6379 and 9092.
     assert!(
@@ -1209,11 +1328,13 @@ fn redis_keeps_an_append_only_file() {
 /// The directory of the credentials volume each container mounts, and the uid it reads it as
 /// (the image's own user: apache/kafka's appuser, the stores' service users, the project
 /// image's 10001).
-const CREDENTIAL_MOUNTS: [(&str, &str, u32); 11] = [
+const CREDENTIAL_MOUNTS: [(&str, &str, u32); 12] = [
     ("kafka", "kafka", 1000),
     ("postgres", "postgres", 999),
     ("redis", "redis", 999),
     ("mongodb", "mongodb", 999),
+    // quay.io/keycloak/keycloak runs as 1000.
+    ("keycloak", "keycloak", 1000),
     ("provision", "operator", 10001),
     ("customer", "customer", 10001),
     ("orders", "orders", 10001),
@@ -1753,7 +1874,7 @@ fn compose_go_loads_the_file() {
         "compose-go rejects docker-compose.yml: {}{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("is valid: 11 services"), "{stdout}");
+    assert!(stdout.contains("is valid: 12 services"), "{stdout}");
     for (name, _, _) in SERVICES {
         assert!(
             stdout.contains(&format!(
@@ -2022,6 +2143,7 @@ fn the_demo_and_health_check_scripts_are_valid_bash() {
         "docker/healthcheck",
         "docker/credentials",
         "docker/kafka/start",
+        "docker/keycloak/start",
         "docker/postgres/roles.sh",
     ] {
         let out = Command::new("bash")

@@ -35,14 +35,19 @@ fn mongodb_pid() -> Option<String> {
     std::fs::read_to_string(repo().join(".stack/mongodb/secantusd.pid")).ok()
 }
 
+fn keycloak_pid() -> Option<String> {
+    std::fs::read_to_string(repo().join(".stack/keycloak/keycloak.pid")).ok()
+}
+
 #[test]
 fn a_second_stack_up_is_a_no_op() {
     stack_up();
     let pid_before = broker_pid();
     let mongodb_before = mongodb_pid();
+    let keycloak_before = keycloak_pid();
     let second = stack_up();
     let lines: Vec<&str> = second.lines().collect();
-    assert_eq!(lines.len(), 5, "one line per component:\n{second}");
+    assert_eq!(lines.len(), 6, "one line per component:\n{second}");
     assert!(
         lines[0].starts_with("credentials: CA, certificates and passwords in"),
         "nothing made again on the second run: {}",
@@ -50,7 +55,7 @@ fn a_second_stack_up_is_a_no_op() {
     );
     for (line, component) in lines[1..]
         .iter()
-        .zip(["postgres", "redis", "broker", "mongodb"])
+        .zip(["postgres", "redis", "broker", "mongodb", "keycloak"])
     {
         assert!(
             line.starts_with(&format!("{component}: already running")),
@@ -62,6 +67,11 @@ fn a_second_stack_up_is_a_no_op() {
         mongodb_pid(),
         mongodb_before,
         "the MongoDB-protocol server was not restarted"
+    );
+    assert_eq!(
+        keycloak_pid(),
+        keycloak_before,
+        "Keycloak was not restarted (its realm was not imported again)"
     );
 }
 
@@ -285,4 +295,109 @@ fn credentials_are_private_and_every_certificate_chains_to_the_stack_ca() {
             String::from_utf8_lossy(&out.stdout)
         );
     }
+}
+
+/// `scripts/token ARGS` with extra environment.
+fn token(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    let mut command = Command::new(repo().join("scripts/token"));
+    command.args(args);
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    command.output().expect("running scripts/token")
+}
+
+/// base64url without padding, as in a JWT.
+fn base64url_decode(text: &str) -> Vec<u8> {
+    let mut bits: u32 = 0;
+    let mut held: u32 = 0;
+    let mut out = Vec::new();
+    for c in text.bytes() {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            other => panic!("not base64url: {other}"),
+        };
+        bits = (bits << 6) | u32::from(value);
+        held += 6;
+        if held >= 8 {
+            held -= 8;
+            out.push((bits >> held) as u8);
+            bits &= (1 << held) - 1;
+        }
+    }
+    out
+}
+
+/// The claims of a JWT (not verified: the services' verifier has its own tests).
+fn claims(token: &str) -> serde_json::Value {
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    serde_json::from_slice(&base64url_decode(payload)).expect("the payload is JSON")
+}
+
+/// The stack's Keycloak issues the development accounts' tokens as SPEC §7 says (the issuer,
+/// `aud` = saga-api, the fixed ids as `sub`, the realm role), `scripts/token` prints one line,
+/// and it fails with Keycloak's reason when the grant is refused or nobody answers.
+#[test]
+fn scripts_token_prints_the_realms_access_tokens_and_fails_clearly() {
+    stack_up();
+    for (user, role, id) in [
+        (
+            "operator",
+            "operator",
+            "2c598215-9663-4012-bb19-9ac193d0f3e7",
+        ),
+        ("alice", "customer", "7c5f1269-908e-4cef-a5af-90e6107b32af"),
+        ("bob", "customer", "a1390ae0-60db-49d7-ab4c-a7adeafea4ee"),
+    ] {
+        let out = token(&[user], &[]);
+        assert!(
+            out.status.success(),
+            "scripts/token {user}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).expect("UTF-8");
+        assert_eq!(stdout.lines().count(), 1, "one line: {stdout}");
+        let claims = claims(stdout.trim());
+        assert_eq!(claims["iss"], "http://127.0.0.1:8080/realms/saga", "{user}");
+        assert_eq!(claims["aud"], "saga-api", "{user}");
+        assert_eq!(claims["sub"], id, "{user}");
+        assert_eq!(claims["azp"], "saga-cli", "{user}");
+        assert_eq!(
+            claims["realm_access"]["roles"],
+            serde_json::json!([role]),
+            "{user}"
+        );
+    }
+
+    let out = token(&["--client"], &[]);
+    assert!(
+        out.status.success(),
+        "scripts/token --client: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let claims = claims(String::from_utf8_lossy(&out.stdout).trim());
+    assert_eq!(claims["azp"], "saga-tools");
+    assert_eq!(claims["aud"], "saga-api");
+    assert_eq!(claims["sub"], "afea51e9-e58b-46c4-8191-aefe0170fbb5");
+    assert_eq!(
+        claims["realm_access"]["roles"],
+        serde_json::json!(["operator"])
+    );
+
+    let refused = token(&["alice"], &[("TOKEN_PASSWORD", "not-alice")]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(refused.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("Invalid user credentials"), "{stderr}");
+
+    let issuer = format!("http://127.0.0.1:{}/realms/saga", free_port());
+    let down = token(&["alice"], &[("AUTH_ISSUER", issuer.as_str())]);
+    assert_eq!(down.status.code(), Some(1));
+    assert!(down.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&down.stderr);
+    assert!(stderr.contains("does not answer"), "{stderr}");
 }
