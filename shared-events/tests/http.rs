@@ -1,9 +1,12 @@
-//! The shared HTTP plumbing: SPEC §4's error bodies and status codes for bad input, and the
-//! operational endpoints, on an in-process actix app.
+//! The shared HTTP plumbing: SPEC §4's error bodies and status codes for bad input, the
+//! operational endpoints, and which routes the authentication middleware lets through without a
+//! token, on an in-process actix app. (Tokens of the real issuer: `tests/auth.rs`.)
 
 use actix_web::http::Method;
+use actix_web::HttpMessage;
 use actix_web::{middleware::from_fn, test, web, App, HttpResponse};
 use serde::Deserialize;
+use shared_events::kit::auth::{authenticate, AuthSettings, Caller, Verifier};
 use shared_events::kit::http::{
     configure_app, document, observe, ApiError, Readiness, Routes, Site,
 };
@@ -45,21 +48,31 @@ fn routes(routes: &mut Routes) {
 #[openapi(paths(create_doc, first_doc, get_doc))]
 struct ThingsDoc;
 
-#[utoipa::path(post, path = "/things", responses((status = 201, description = "Created")))]
+#[utoipa::path(post, path = "/things", security(("bearer" = ["operator"])), responses((status = 201, description = "Created")))]
 #[allow(dead_code)]
 fn create_doc() {}
 
-#[utoipa::path(put, path = "/things/first", responses((status = 200, description = "Done")))]
+#[utoipa::path(put, path = "/things/first", security(("bearer" = ["operator"])), responses((status = 200, description = "Done")))]
 #[allow(dead_code)]
 fn first_doc() {}
 
-#[utoipa::path(get, path = "/things/{id}", responses((status = 404, description = "None")))]
+#[utoipa::path(get, path = "/things/{id}", security(("bearer" = ["operator"])), responses((status = 404, description = "None")))]
 #[allow(dead_code)]
 fn get_doc() {}
 
+/// A verifier that knows no key: no token passes it.
+fn verifier() -> Verifier {
+    Verifier::with_fixed_keys(&AuthSettings::local(), &serde_json::json!({ "keys": [] }))
+}
+
 fn site(readiness: Readiness) -> Site<fn(&mut Routes)> {
     use utoipa::OpenApi;
-    Site::new(readiness, document(ThingsDoc::openapi()), routes)
+    Site::new(
+        readiness,
+        document(ThingsDoc::openapi()),
+        verifier(),
+        routes,
+    )
 }
 
 macro_rules! app {
@@ -228,7 +241,17 @@ async fn operational_endpoints() {
     }
     assert!(doc["components"]["schemas"]["Error"].is_object(), "{doc}");
 
-    let resp = test::call_service(&app, get("/metrics")).await;
+    let as_caller = |roles: &[&str]| {
+        let req = test::TestRequest::get().uri("/metrics").to_request();
+        let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+        req.extensions_mut()
+            .insert(Caller::new(Uuid::now_v7().to_string(), &roles));
+        req
+    };
+    let resp = test::call_service(&app, as_caller(&["customer"])).await;
+    assert_eq!(error_of(resp).await, (403, "forbidden".to_owned()));
+    let resp = test::call_service(&app, as_caller(&["operator"])).await;
+    assert_eq!(resp.status().as_u16(), 200);
     let text = String::from_utf8(test::read_body(resp).await.to_vec()).unwrap();
     assert!(
         text.contains("http_requests_total{method=\"GET\",route=\"/ready\",status=\"503\"} 1"),
@@ -247,15 +270,136 @@ async fn the_route_table_and_the_document_must_agree() {
     assert_eq!(site.table().undocumented(&doc), Vec::<String>::new());
 
     // A route registered without its documentation, and a documented one never registered.
-    let fewer = Site::new(Readiness::new(), doc.clone(), |r: &mut Routes| {
-        r.post("/things", create).get("/other", empty);
-    });
+    let fewer = Site::new(
+        Readiness::new(),
+        doc.clone(),
+        verifier(),
+        |r: &mut Routes| {
+            r.post("/things", create).get("/other", empty);
+        },
+    );
     assert_eq!(
         fewer.table().undocumented(&doc),
         vec![
             "GET /other is served but not documented".to_owned(),
             "PUT /things/first is documented but not served".to_owned(),
             "GET /things/{id} is documented but not served".to_owned(),
+        ]
+    );
+}
+
+/// The app with [`authenticate`] in front, as every service runs it.
+macro_rules! closed_app {
+    () => {{
+        let site = site(Readiness::new().check("store", || async { Ok(()) }));
+        test::init_service(
+            App::new()
+                .wrap(from_fn(authenticate))
+                .wrap(from_fn(observe))
+                .configure(|cfg| configure_app(cfg, &site)),
+        )
+        .await
+    }};
+}
+
+#[actix_web::test]
+async fn only_health_readiness_and_the_document_are_open() {
+    let app = closed_app!();
+    for path in ["/health", "/ready", "/openapi.json"] {
+        let resp = test::call_service(&app, test::TestRequest::get().uri(path).to_request()).await;
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+    }
+    let requests = [
+        test::TestRequest::get().uri("/metrics"),
+        test::TestRequest::post().uri("/things"),
+        test::TestRequest::put().uri("/things/first"),
+        test::TestRequest::get().uri(&format!("/things/{}", Uuid::now_v7())),
+        // Neither a route nor a public one: closed too, rather than telling what exists.
+        test::TestRequest::get().uri("/nothing/here"),
+    ];
+    for request in requests {
+        let req = request.to_request();
+        let what = format!("{} {}", req.method(), req.path());
+        let resp = test::call_service(&app, req).await;
+        let challenge = resp
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(
+            error_of(resp).await,
+            (401, "unauthorized".to_owned()),
+            "{what}"
+        );
+        assert_eq!(
+            challenge.as_deref(),
+            Some("Bearer realm=\"saga\""),
+            "{what}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_token_that_does_not_verify_is_an_invalid_token_challenge() {
+    let app = closed_app!();
+    for authorization in [
+        "Bearer not.a.jwt",
+        "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
+        "bearer eyJhbGciOiJSUzI1NiIsImtpZCI6Im5vLXN1Y2gta2V5In0.eyJzdWIiOiJ4In0.c2ln",
+    ] {
+        let req = test::TestRequest::get()
+            .uri("/metrics")
+            .insert_header(("authorization", authorization))
+            .to_request();
+        let resp = test::call_service(&app, req).await;
+        let challenge = resp.headers().get("www-authenticate").cloned();
+        assert_eq!(
+            error_of(resp).await,
+            (401, "unauthorized".to_owned()),
+            "{authorization}"
+        );
+        assert_eq!(
+            challenge.unwrap().to_str().unwrap(),
+            "Bearer realm=\"saga\", error=\"invalid_token\"",
+            "{authorization}"
+        );
+    }
+    // Another scheme is no bearer token at all.
+    let req = test::TestRequest::get()
+        .uri("/metrics")
+        .insert_header(("authorization", "Basic b3BlcmF0b3I6b3BlcmF0b3I="))
+        .to_request();
+    let resp = test::call_service(&app, req).await;
+    assert_eq!(error_of(resp).await, (401, "unauthorized".to_owned()));
+}
+
+#[actix_web::test]
+async fn the_document_declares_the_bearer_scheme_and_each_closed_operation_its_roles() {
+    let doc = document(<ThingsDoc as utoipa::OpenApi>::openapi());
+    let json: serde_json::Value = serde_json::from_str(doc.json()).unwrap();
+    let scheme = &json["components"]["securitySchemes"]["bearer"];
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(scheme["scheme"], "bearer");
+    assert_eq!(scheme["bearerFormat"], "JWT");
+    assert_eq!(
+        json["paths"]["/metrics"]["get"]["security"][0]["bearer"][0],
+        "operator"
+    );
+    assert!(json["paths"]["/health"]["get"].get("security").is_none());
+
+    // A closed route documented without its requirement, and a public one with one, are told.
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(create_doc, first_doc, open_get_doc))]
+    struct Unsecured;
+    #[utoipa::path(get, path = "/things/{id}", responses((status = 200, description = "Ok")))]
+    #[allow(dead_code)]
+    fn open_get_doc() {}
+    let unsecured = document(<Unsecured as utoipa::OpenApi>::openapi());
+    assert_eq!(
+        site(Readiness::new()).table().undocumented(&unsecured),
+        vec![
+            "GET /things/{id} needs a bearer token but its document does not say so \
+              (security((\"bearer\" = [roles])))"
+                .to_owned()
         ]
     );
 }

@@ -17,11 +17,32 @@ pub struct Document {
     json: String,
 }
 
-/// The document of a service whose own paths are `service`'s: the operational paths and the
-/// shared `Error` schema are added.
+/// The name of the security scheme every closed operation lists: an OpenID Connect access
+/// token (a JWT) as `Authorization: Bearer`. Each operation's requirement names the realm roles
+/// that may call it (`security(("bearer" = ["operator", "customer"]))`), as OpenAPI 3.1 allows
+/// for schemes other than OAuth.
+pub const BEARER: &str = "bearer";
+
+/// The document of a service whose own paths are `service`'s: the operational paths, the
+/// shared `Error` schema and the `bearer` security scheme are added.
 pub fn document(service: utoipa::openapi::OpenApi) -> Document {
+    use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
     let mut doc = service;
     doc.merge(OpsDoc::openapi());
+    let scheme = HttpBuilder::new()
+        .scheme(HttpAuthScheme::Bearer)
+        .bearer_format("JWT")
+        .description(Some(
+            "An access token of the OpenID Connect issuer (AUTH_ISSUER) for the audience \
+             AUTH_AUDIENCE (saga-api). Roles: operator may do everything; customer acts as \
+             itself (its token's sub is its customer id). Each operation lists the roles that \
+             may call it.",
+        ))
+        .build();
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(BEARER, SecurityScheme::Http(scheme));
     let json = doc
         .to_pretty_json()
         .expect("an OpenAPI document always serialises");
@@ -37,6 +58,28 @@ impl Document {
     /// The document itself.
     pub fn openapi(&self) -> &utoipa::openapi::OpenApi {
         &self.doc
+    }
+
+    /// The roles the `bearer` requirement of the operation `method` `path` names, or `None`
+    /// if it has no such requirement (or there is no such operation).
+    pub fn bearer_roles(&self, method: &Method, path: &str) -> Option<Vec<String>> {
+        let item = serde_json::to_value(self.doc.paths.paths.get(path)?).ok()?;
+        let operation = item.get(method.as_str().to_ascii_lowercase())?;
+        operation
+            .get("security")?
+            .as_array()?
+            .iter()
+            .find_map(|requirement| requirement.get(BEARER))
+            .map(|roles| {
+                roles
+                    .as_array()
+                    .map(|r| {
+                        r.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
     }
 
     /// Every documented operation: its method and path template.

@@ -20,10 +20,10 @@ pub(super) struct OpsDoc;
 /// Registers the operational endpoints.
 pub fn configure(routes: &mut Routes) {
     routes
-        .get("/health", health)
-        .get("/ready", ready)
+        .public_get("/health", health)
+        .public_get("/ready", ready)
         .get("/metrics", metrics)
-        .get("/openapi.json", openapi_doc);
+        .public_get("/openapi.json", openapi_doc);
 }
 
 /// The service is alive.
@@ -48,13 +48,18 @@ async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics, in the text format.
+/// Prometheus metrics, in the text format (operators only).
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-async fn metrics() -> HttpResponse {
-    HttpResponse::Ok()
+    security(("bearer" = ["operator"])),
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain"),
+        super::responses::Unauthorized, super::responses::Forbidden,
+    ))]
+async fn metrics(caller: crate::kit::auth::Caller) -> Result<HttpResponse, ApiError> {
+    caller.require_operator("read the metrics")?;
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(crate::messaging::metrics::render())
+        .body(crate::messaging::metrics::render()))
 }
 
 /// This document.

@@ -47,3 +47,31 @@ impl utoipa::IntoResponses for Unavailable {
         error_response("503", "unavailable: the store is unreachable; try again")
     }
 }
+
+/// 401 `unauthorized`: no bearer token, or one that fails verification
+/// ([`crate::kit::auth::authenticate`]); the response carries `WWW-Authenticate: Bearer`.
+pub struct Unauthorized;
+
+impl utoipa::IntoResponses for Unauthorized {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_response(
+            "401",
+            "unauthorized: no bearer token, or one that is expired, not yet valid, for another \
+             issuer or audience, or not signed by the issuer's keys",
+        )
+    }
+}
+
+/// 403 `forbidden`: a valid token whose holder may not do this (a customer acting on another
+/// customer's data, or on an operator's operation).
+pub struct Forbidden;
+
+impl utoipa::IntoResponses for Forbidden {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_response(
+            "403",
+            "forbidden: the token's holder may not do this (another customer's data, or an \
+             operator's operation)",
+        )
+    }
+}

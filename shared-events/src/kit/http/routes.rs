@@ -6,6 +6,10 @@
 //! path with 405 and `Allow` from it, and [`RouteTable::undocumented`] compares it with the
 //! OpenAPI document, so a route added without its documentation (or documented but never
 //! registered) fails a test rather than reaching a user.
+//!
+//! Every route needs a bearer token ([`crate::kit::auth::authenticate`]) unless it is
+//! registered with [`Routes::public_get`]; the document must say so the same way (a `bearer`
+//! security requirement on each closed operation, none on a public one).
 
 use actix_web::dev::ResourceDef;
 use actix_web::http::Method;
@@ -39,6 +43,18 @@ impl<'a> Routes<'a> {
         self.table.routes.push((method.clone(), path));
         self.cfg.route(path, web::method(method).to(handler));
         self
+    }
+
+    /// A `GET` route that needs no token: health, readiness, the document, the console's
+    /// page and assets. Everything else is closed.
+    pub fn public_get<F, Args>(&mut self, path: &'static str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.table.public.push(self.table.routes.len());
+        self.route(Method::GET, path, handler)
     }
 
     /// A `GET` route.
@@ -93,6 +109,8 @@ impl<'a> Routes<'a> {
 pub struct RouteTable {
     /// Each registered route, in registration order (which is actix's matching order).
     routes: Vec<(Method, &'static str)>,
+    /// The indices in `routes` of the public ones.
+    public: Vec<usize>,
 }
 
 /// The methods a path can be given, in the order an `Allow` header lists them.
@@ -123,6 +141,15 @@ impl RouteTable {
         self.routes.iter().map(|(m, p)| (m, *p))
     }
 
+    /// Whether `method` on `path` reaches a public route: the first registered route that
+    /// matches (as actix would pick it) was registered with [`Routes::public_get`].
+    pub fn is_public(&self, method: &Method, path: &str) -> bool {
+        self.routes
+            .iter()
+            .position(|(m, pattern)| m == method && ResourceDef::new(*pattern).is_match(path))
+            .is_some_and(|i| self.public.contains(&i))
+    }
+
     /// The methods of every registered path that `path` matches, in `Allow` order (every
     /// pattern that matches counts: `/stock/reserve` is also a `/stock/{sku}`).
     pub fn methods_for(&self, path: &str) -> Vec<Method> {
@@ -140,13 +167,27 @@ impl RouteTable {
     }
 
     /// Where the table and `doc` disagree, one sentence each: a route served but not
-    /// documented, or documented but not served. Empty when they agree exactly.
+    /// documented, or documented but not served, or whose access the document states
+    /// otherwise than it is served (a closed route without a `bearer` requirement, a public
+    /// one with one). Empty when they agree exactly.
     pub fn undocumented(&self, doc: &Document) -> Vec<String> {
         let documented = doc.operations();
         let mut problems = Vec::new();
-        for (method, path) in &self.routes {
+        for (i, (method, path)) in self.routes.iter().enumerate() {
             if !documented.iter().any(|(m, p)| m == method && p == path) {
                 problems.push(format!("{method} {path} is served but not documented"));
+                continue;
+            }
+            let public = self.public.contains(&i);
+            match (public, doc.bearer_roles(method, path)) {
+                (true, Some(_)) => problems.push(format!(
+                    "{method} {path} is public but documented as needing a bearer token"
+                )),
+                (false, None) => problems.push(format!(
+                    "{method} {path} needs a bearer token but its document does not say so \
+                     (security((\"bearer\" = [roles])))"
+                )),
+                _ => {}
             }
         }
         for (method, path) in &documented {

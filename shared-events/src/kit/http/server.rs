@@ -1,11 +1,12 @@
 //! The HTTP server every service runs: [`bind`] builds it from an [`HttpServer`] (where, what
-//! `/ready` probes, the document, the service's routes), [`serve`] runs it until shutdown.
+//! `/ready` probes, the document, the token verifier, the service's routes), [`serve`] runs it until shutdown.
 //! [`configure_app`] is the app itself, for tests that call it in-process.
 
 use actix_web::{web, HttpServer as ActixServer};
 
 use super::extract::{json_config, path_config, query_config, DEFAULT_BODY_LIMIT};
 use super::{ops, Document, Readiness, RouteTable, Routes};
+use crate::kit::auth::Verifier;
 
 /// What a service's HTTP server is made of.
 pub struct HttpServer<F> {
@@ -17,6 +18,8 @@ pub struct HttpServer<F> {
     pub readiness: Readiness,
     /// The service's OpenAPI document, served at `/openapi.json`.
     pub document: Document,
+    /// Checks the bearer token of every request to a route that is not public.
+    pub verifier: Verifier,
     /// Registers the service's own routes: usually its `routes::configure`; a closure may add
     /// app data of its own first.
     pub routes: F,
@@ -29,6 +32,8 @@ pub struct Site<F> {
     readiness: web::Data<Readiness>,
     /// What `/openapi.json` serves.
     document: web::Data<Document>,
+    /// What [`crate::kit::auth::authenticate`] checks tokens with.
+    verifier: web::Data<Verifier>,
     /// Every route served, the operational ones included, for [`ops::unrouted`].
     table: web::Data<RouteTable>,
     /// The service's own routes.
@@ -40,7 +45,7 @@ where
     F: Fn(&mut Routes),
 {
     /// The site of a service: its routes' table is taken here, once.
-    pub fn new(readiness: Readiness, document: Document, routes: F) -> Self {
+    pub fn new(readiness: Readiness, document: Document, verifier: Verifier, routes: F) -> Self {
         let table = RouteTable::of(|r| {
             ops::configure(r);
             routes(r);
@@ -48,6 +53,7 @@ where
         Site {
             readiness: web::Data::new(readiness),
             document: web::Data::new(document),
+            verifier: web::Data::new(verifier),
             table: web::Data::new(table),
             routes,
         }
@@ -70,6 +76,7 @@ where
         .app_data(query_config())
         .app_data(site.readiness.clone())
         .app_data(site.document.clone())
+        .app_data(site.verifier.clone())
         .app_data(site.table.clone())
         .default_service(web::to(ops::unrouted));
     // Each worker registers anew; what it records is already in the site's table.
@@ -79,7 +86,8 @@ where
     (site.routes)(&mut routes);
 }
 
-/// Binds `host:port` and builds the server: [`super::observe`] around [`configure_app`].
+/// Binds `host:port` and builds the server: [`super::observe`] around
+/// [`crate::kit::auth::authenticate`] around [`configure_app`].
 /// Returns the bound port and the server; run it with [`serve`].
 pub fn bind<F>(server: HttpServer<F>) -> std::io::Result<(u16, actix_web::dev::Server)>
 where
@@ -89,9 +97,15 @@ where
 
     let listener = std::net::TcpListener::bind((server.host.as_str(), server.port))?;
     let port = listener.local_addr()?.port();
-    let site = Site::new(server.readiness, server.document, server.routes);
+    let site = Site::new(
+        server.readiness,
+        server.document,
+        server.verifier,
+        server.routes,
+    );
     let server = ActixServer::new(move || {
         App::new()
+            .wrap(from_fn(crate::kit::auth::authenticate))
             .wrap(from_fn(super::observe))
             .configure(|cfg| configure_app(cfg, &site))
     })

@@ -27,6 +27,10 @@ pub enum StartupError {
         #[source]
         source: std::io::Error,
     },
+    /// Step 3: the token verifier could not be built (`AUTH_CA_FILE` unreadable).
+    #[cfg(feature = "http")]
+    #[error("setting up token verification")]
+    Auth(#[from] crate::kit::auth::AuthError),
     /// Step 4: the outbox relay could not be built (its producer).
     #[error("starting the outbox relay")]
     Relay(#[from] RelayError),

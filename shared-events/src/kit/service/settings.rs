@@ -3,6 +3,8 @@
 //! embeds [`ServiceSettings`] next to what is its alone (its store's URL, its timeouts). A
 //! PostgreSQL service's settings are [`crate::messaging::postgres::PgServiceSettings`].
 
+#[cfg(feature = "http")]
+use crate::kit::auth::AuthSettings;
 use crate::messaging::config::{env_or, ConfigError};
 use crate::KafkaConfig;
 
@@ -22,6 +24,9 @@ pub struct ServiceSettings {
     /// `KAFKA_*` ([`KafkaConfig`]): the broker, and the namespace that the service's topics and
     /// consumer group live in.
     pub kafka: KafkaConfig,
+    /// `AUTH_*` ([`AuthSettings`]): the identity provider whose tokens the API accepts.
+    #[cfg(feature = "http")]
+    pub auth: AuthSettings,
 }
 
 impl ServiceSettings {
@@ -32,15 +37,20 @@ impl ServiceSettings {
             http_host: env_or("HTTP_HOST", DEFAULT_HTTP_HOST.to_owned())?,
             http_port: env_or("HTTP_PORT", default_port)?,
             kafka: KafkaConfig::from_env(service)?,
+            #[cfg(feature = "http")]
+            auth: AuthSettings::from_env()?,
         })
     }
 
-    /// A free port on the loopback interface, with `kafka`: how a test runs a service.
+    /// A free port on the loopback interface, with `kafka`, trusting the local stack's
+    /// identity provider: how a test runs a service.
     pub fn loopback(kafka: KafkaConfig) -> ServiceSettings {
         ServiceSettings {
             http_host: "127.0.0.1".into(),
             http_port: 0,
             kafka,
+            #[cfg(feature = "http")]
+            auth: AuthSettings::local(),
         }
     }
 }

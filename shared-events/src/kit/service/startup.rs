@@ -11,6 +11,7 @@ use std::future::Future;
 use actix_web::web;
 
 use crate::contracts::events::EventType;
+use crate::kit::auth::Verifier;
 use crate::kit::http::{bind, document, serve, HttpServer, Readiness, Routes};
 use crate::kit::service::{Application, ServiceSettings, StartupError};
 use crate::kit::tasks::Tasks;
@@ -86,11 +87,13 @@ impl<S> Startup<S> {
         R: Fn(&mut Routes) + Clone + Send + 'static,
     {
         let settings = self.settings;
+        let verifier = Verifier::new(&settings.auth)?;
         let bound = bind(HttpServer {
             host: settings.http_host.clone(),
             port: settings.http_port,
             readiness: self.readiness.kafka(&settings.kafka),
             document: document(openapi),
+            verifier,
             routes: move |r: &mut Routes| {
                 r.app_data(data.clone());
                 routes(r);

@@ -1,25 +1,68 @@
 //! An HTTP client for a service under test: a method per verb the services serve, each
 //! answering with the status and the JSON body. Every response of the services is JSON
 //! (SPEC §4), so a body that is not JSON fails the test.
+//!
+//! Every request carries a bearer token (SPEC §7): the operator's unless the client was made
+//! for another [`Account`], for a raw token, or anonymous.
 
 use serde_json::Value;
+
+use super::identity::{self, Account};
+
+/// Who a [`TestClient`]'s requests claim to be.
+#[derive(Debug, Clone)]
+pub enum Bearer {
+    /// No `Authorization` header.
+    Anonymous,
+    /// A fresh token of a development account, fetched (and renewed) from the provider.
+    Account(Account),
+    /// This token, as it is (expired, forged, for another audience…).
+    Token(String),
+}
 
 /// Requests to one service, by path.
 #[derive(Debug, Clone)]
 pub struct TestClient {
     /// `http://127.0.0.1:<port>`: where the service listens.
     pub base_url: String,
-    /// The underlying client, for what the helpers do not cover (headers, raw responses);
-    /// cloning it is cheap, so concurrent requests can each take one.
+    /// The underlying client, for what the helpers do not cover (raw responses); cloning it is
+    /// cheap, so concurrent requests can each take one. Requests made on it directly carry no
+    /// token: start them with [`TestClient::request`].
     pub http: reqwest::Client,
+    /// Who the requests claim to be.
+    pub bearer: Bearer,
 }
 
 impl TestClient {
-    /// A client of the service listening on `port` of the loopback interface.
+    /// A client of the service listening on `port` of the loopback interface, as the operator.
     pub fn new(port: u16) -> TestClient {
         TestClient {
             base_url: format!("http://127.0.0.1:{port}"),
             http: reqwest::Client::new(),
+            bearer: Bearer::Account(Account::Operator),
+        }
+    }
+
+    /// The same service, as `account`.
+    pub fn as_account(&self, account: Account) -> TestClient {
+        self.with_bearer(Bearer::Account(account))
+    }
+
+    /// The same service, with no token.
+    pub fn anonymous(&self) -> TestClient {
+        self.with_bearer(Bearer::Anonymous)
+    }
+
+    /// The same service, sending `token` as it is.
+    pub fn with_token(&self, token: impl Into<String>) -> TestClient {
+        self.with_bearer(Bearer::Token(token.into()))
+    }
+
+    /// The same service, as `bearer`.
+    fn with_bearer(&self, bearer: Bearer) -> TestClient {
+        TestClient {
+            bearer,
+            ..self.clone()
         }
     }
 
@@ -28,14 +71,25 @@ impl TestClient {
         format!("{}{path}", self.base_url)
     }
 
+    /// A `method` request to `path` with the client's token, for requests with headers of
+    /// their own.
+    pub async fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, self.url(path));
+        match &self.bearer {
+            Bearer::Anonymous => request,
+            Bearer::Account(account) => request.bearer_auth(identity::token(*account).await),
+            Bearer::Token(token) => request.bearer_auth(token),
+        }
+    }
+
     /// GETs `path`.
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        Self::send(self.http.get(self.url(path))).await
+        Self::send(self.request(reqwest::Method::GET, path).await).await
     }
 
     /// DELETEs `path`.
     pub async fn delete(&self, path: &str) -> (u16, Value) {
-        Self::send(self.http.delete(self.url(path))).await
+        Self::send(self.request(reqwest::Method::DELETE, path).await).await
     }
 
     /// POSTs `body` as JSON.
@@ -45,19 +99,25 @@ impl TestClient {
 
     /// POSTs `body` as it is (malformed or oversized JSON, say), labelled as JSON.
     pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-        Self::send(self.post_request(path).body(body)).await
+        Self::send(self.post_request(path).await.body(body)).await
     }
 
-    /// A POST to `path` labelled as JSON, for requests with headers of their own.
-    pub fn post_request(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .post(self.url(path))
+    /// A POST to `path` labelled as JSON, with the client's token, for requests with headers
+    /// of their own.
+    pub async fn post_request(&self, path: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::POST, path)
+            .await
             .header("content-type", "application/json")
     }
 
     /// GETs `path` as text (`/metrics`).
     pub async fn get_text(&self, path: &str) -> (u16, String) {
-        let response = self.http.get(self.url(path)).send().await.unwrap();
+        let response = self
+            .request(reqwest::Method::GET, path)
+            .await
+            .send()
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         (status, response.text().await.unwrap())
     }

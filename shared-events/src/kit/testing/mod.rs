@@ -3,7 +3,9 @@
 //! - (with feature `mongodb`) [`mongodb`]: a fresh MongoDB database per test;
 //! - [`kafka`]: a topic namespace of its own per test, and readers of its topics;
 //! - [`wait`]: waits on conditions with a deadline instead of fixed sleeps;
-//! - [`client`]: an HTTP client that answers with the status and the JSON body;
+//! - [`client`]: an HTTP client that answers with the status and the JSON body, carrying a
+//!   bearer token (the operator's unless told otherwise);
+//! - [`identity`]: access tokens of the realm's development accounts from the stack's Keycloak;
 //! - [`errors`] and [`ops`]: assertions on SPEC §4's error body and operational endpoints;
 //! - (with feature `http`) [`service`]: a service started on a free port for one test;
 //! - (with feature `redis`) [`redis`]: Redis as notification and as the operator, and a
@@ -12,6 +14,7 @@
 pub mod client;
 pub mod database;
 pub mod errors;
+pub mod identity;
 pub mod kafka;
 #[cfg(feature = "mongodb")]
 pub mod mongodb;
@@ -29,12 +32,13 @@ pub use self::redis::{
     delete_keys_blocking, redis_admin_settings, redis_connection, redis_server_command,
     redis_settings,
 };
-pub use client::TestClient;
+pub use client::{Bearer, TestClient};
 pub use database::{
     admin_connect_options, admin_connection, admin_database_url, fresh_database,
     fresh_database_url, fresh_database_url_on, ADMIN_PASSWORD_VARIABLE, TEST_DATABASE_PREFIX,
 };
 pub use errors::assert_error;
+pub use identity::Account;
 pub use kafka::{
     header, isolated_kafka, provisioned_kafka, read_quiet, read_until, reader, reader_of,
 };
