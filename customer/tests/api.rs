@@ -154,3 +154,72 @@ async fn operational_endpoints_answer() {
     };
     assert_ops_endpoints(&app.client, ops).await;
 }
+
+/// SPEC §7 for both operations: no token is 401; a customer registers only itself, with no
+/// credit, and reads only itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_operation_needs_a_token_and_a_customer_acts_only_as_itself() {
+    use reqwest::Method;
+    use shared_events::kit::testing::{assert_closed, assert_forbidden, Account};
+
+    let app = spawn_app().await;
+    let alice = Account::Alice.id();
+    let (status, other) = app.post_customer(&ada("other@example.com")).await;
+    assert_eq!(status, 201, "{other}");
+    let other_id = other["id"].as_str().unwrap().to_owned();
+
+    let other_path = format!("/customers/{other_id}");
+    assert_closed(
+        &app,
+        &[
+            (Method::POST, "/customers", Some(ada("anon@example.com"))),
+            (Method::GET, &other_path, None),
+        ],
+    )
+    .await;
+
+    // Alice registers herself: the id is her token's subject, and credit is the operator's.
+    let as_alice = app.as_account(Account::Alice);
+    let with_credit =
+        json!({ "name": "Alice", "email": "alice@example.com", "credit_limit": "10.00" });
+    assert_forbidden(
+        &app,
+        Account::Alice,
+        &[(Method::POST, "/customers", Some(with_credit))],
+    )
+    .await;
+    let herself = json!({ "name": "Alice", "email": "alice@example.com", "credit_limit": "0.00" });
+    let (status, created) = as_alice.post("/customers", &herself).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["id"], alice.to_string());
+    assert_eq!(created["credit_limit"], "0.00");
+    let again = json!({ "name": "Alice", "email": "alice2@example.com", "credit_limit": "0.00" });
+    assert_error(
+        &as_alice.post("/customers", &again).await,
+        409,
+        "customer_exists",
+        "a second time",
+    );
+
+    // She reads herself, and nobody else, whether or not they exist.
+    let (status, read) = as_alice.get(&format!("/customers/{alice}")).await;
+    assert_eq!((status, &read), (200, &created));
+    let missing = format!("/customers/{}", uuid::Uuid::now_v7());
+    assert_forbidden(
+        &app,
+        Account::Alice,
+        &[
+            (Method::GET, &other_path, None),
+            (Method::GET, &missing, None),
+        ],
+    )
+    .await;
+    assert_forbidden(
+        &app,
+        Account::Bob,
+        &[(Method::GET, &format!("/customers/{alice}"), None)],
+    )
+    .await;
+    // The operator reads anyone.
+    assert_eq!(app.get_customer(&alice.to_string()).await.0, 200);
+}

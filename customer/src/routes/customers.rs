@@ -1,9 +1,12 @@
-//! `POST /customers` (register) and `GET /customers/{id}`.
+//! `POST /customers` (register) and `GET /customers/{id}`, and who may (SPEC §7): an operator
+//! registers anyone, under a new id; a customer registers itself, under its token's `sub`, with
+//! no credit (money is the operator's); each customer reads only itself.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use shared_events::kit::auth::Caller;
 use shared_events::kit::http::{
-    responses::{MalformedJson, PayloadTooLarge, Unavailable},
+    responses::{Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable},
     traceparent, ApiError, ErrorBody, Json,
 };
 use shared_events::Money;
@@ -47,42 +50,69 @@ impl TryFrom<CreateCustomer> for NewCustomer {
     }
 }
 
+/// The id a registration by `caller` gets: a new one for an operator; for a customer its own
+/// (its token's `sub`), and only with a credit limit of zero.
+fn registration_id(caller: &Caller, new: &NewCustomer) -> Result<Uuid, ApiError> {
+    if caller.is_operator() {
+        return Ok(Uuid::now_v7());
+    }
+    let id = caller.own_customer_id()?;
+    if !new.credit_limit.amount().is_zero() {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "a customer registering itself gets credit_limit \"0.00\"; only an operator gives credit",
+        ));
+    }
+    Ok(id)
+}
+
 /// Register a customer
 ///
-/// Stores the customer and emits `customer.created` in one transaction.
+/// Stores the customer and emits `customer.created` in one transaction. An operator registers
+/// anyone, under a new id. A customer registers itself: the id is its token's `sub`, and
+/// `credit_limit` must be `"0.00"` (403 otherwise); a second time is 409 `customer_exists`.
 #[utoipa::path(post, path = "/customers", tag = "customers",
     request_body = CreateCustomer,
+    security(("bearer" = ["operator", "customer"])),
     responses(
         (status = 201, description = "Registered", body = Customer),
-        (status = 409, description = "email_taken: a customer has this email", body = ErrorBody),
+        (status = 409, description = "email_taken: a customer has this email; customer_exists: the calling customer is already registered", body = ErrorBody),
         (status = 422, description = "invalid_name, invalid_email, invalid_credit_limit or invalid_request", body = ErrorBody),
-        MalformedJson, PayloadTooLarge, Unavailable,
+        MalformedJson, Unauthorized, Forbidden, PayloadTooLarge, Unavailable,
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn create_customer(
     req: HttpRequest,
+    caller: Caller,
     body: Json<CreateCustomer>,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
     let new = NewCustomer::try_from(body.into_inner())?;
-    let customer = store::customers::insert(&pool, new, traceparent(&req)).await?;
+    let id = registration_id(&caller, &new)?;
+    let customer = store::customers::insert(&pool, id, new, traceparent(&req)).await?;
     tracing::info!(customer_id = %customer.id, "customer registered");
     Ok(HttpResponse::Created().json(customer))
 }
 
 /// A customer by id
+///
+/// An operator reads any customer; a customer reads only itself (403 for another id).
 #[utoipa::path(get, path = "/customers/{id}", tag = "customers",
     params(("id" = Uuid, Path, description = "The customer's id")),
+    security(("bearer" = ["operator", "customer"])),
     responses(
         (status = 200, description = "The customer", body = Customer),
         (status = 404, description = "customer_not_found (or an id that is not a UUID)", body = ErrorBody),
-        Unavailable,
+        Unauthorized, Forbidden, Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(customer_id = %id))]
 pub async fn get_customer(
     id: web::Path<Uuid>,
+    caller: Caller,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require_customer(*id)?;
     let customer = store::customers::find(&pool, *id).await?;
     Ok(HttpResponse::Ok().json(customer))
 }

@@ -10,6 +10,7 @@ impl From<StoreError> for ApiError {
         let message = error.to_string();
         match error {
             StoreError::EmailTaken => ApiError::conflict("email_taken", message),
+            StoreError::Exists(_) => ApiError::conflict("customer_exists", message),
             StoreError::NotFound(_) => ApiError::not_found("customer_not_found", message),
             // 503 `unavailable` if the database is unreachable, else 500 `internal`.
             StoreError::Database(e) => ApiError::store(e),

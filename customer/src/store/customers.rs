@@ -26,16 +26,18 @@ pub struct Customer {
     pub created_at: DateTime<Utc>,
 }
 
-/// Inserts the customer and enqueues its `customer.created` in one transaction: the event is
-/// published if and only if the customer exists.
+/// Inserts the customer under `id` and enqueues its `customer.created` in one transaction: the
+/// event is published if and only if the customer exists. A second customer with the id is
+/// [`StoreError::Exists`], with the email [`StoreError::EmailTaken`].
 #[tracing::instrument(level = "debug", skip_all, fields(customer_id = Empty))]
 pub async fn insert(
     pool: &PgPool,
+    id: Uuid,
     new: NewCustomer,
     trace: Option<TraceParent>,
 ) -> Result<Customer, StoreError> {
     let customer = Customer {
-        id: Uuid::now_v7(),
+        id,
         name: new.name.as_str().to_owned(),
         email: new.email.as_str().to_owned(),
         credit_limit: new.credit_limit,
@@ -55,7 +57,13 @@ pub async fn insert(
     .execute(&mut *tx)
     .await
     .map_err(|e| match e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::EmailTaken,
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            if db.constraint() == Some("customers_pkey") {
+                StoreError::Exists(id)
+            } else {
+                StoreError::EmailTaken
+            }
+        }
         other => StoreError::Database(other),
     })?;
     let event = customer_created::envelope(&customer, trace);

@@ -17,6 +17,9 @@ pub enum StoreError {
     /// The email's unique index refused the row: someone registered it first.
     #[error("a customer with this email already exists")]
     EmailTaken,
+    /// A customer with this id is already registered (a customer registering itself twice).
+    #[error("customer {0} is already registered")]
+    Exists(Uuid),
     /// No customer has this id.
     #[error("no customer {0}")]
     NotFound(Uuid),

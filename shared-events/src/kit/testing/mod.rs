@@ -6,11 +6,14 @@
 //! - [`client`]: an HTTP client that answers with the status and the JSON body, carrying a
 //!   bearer token (the operator's unless told otherwise);
 //! - [`identity`]: access tokens of the realm's development accounts from the stack's Keycloak;
+//! - [`access`]: assertions that a request is refused 401 without a valid token, or 403 for
+//!   an account that may not make it;
 //! - [`errors`] and [`ops`]: assertions on SPEC §4's error body and operational endpoints;
 //! - (with feature `http`) [`service`]: a service started on a free port for one test;
 //! - (with feature `redis`) [`redis`]: Redis as notification and as the operator, and a
 //!   `redis-server` of a test's own with the stack's TLS and ACL users.
 
+pub mod access;
 pub mod client;
 pub mod database;
 pub mod errors;
@@ -32,6 +35,7 @@ pub use self::redis::{
     delete_keys_blocking, redis_admin_settings, redis_connection, redis_server_command,
     redis_settings,
 };
+pub use access::{assert_closed, assert_forbidden, Call};
 pub use client::{Bearer, TestClient};
 pub use database::{
     admin_connect_options, admin_connection, admin_database_url, fresh_database,
