@@ -39,10 +39,11 @@ async fn an_account_opened_by_customer_created_takes_deposits_atomically() {
 
     // Twenty deposits at once: none lost to a read-modify-write race.
     let deposits = (0..20).map(|_| {
-        let http = app.http.clone();
-        let url = app.url("/billing");
+        let client = app.client.clone();
         async move {
-            http.post(url)
+            client
+                .post_request("/billing")
+                .await
                 .json(&json!({ "customer_id": customer, "amount": "1.25" }))
                 .send()
                 .await
@@ -179,4 +180,54 @@ async fn operational_endpoints_answer() {
         ..Ops::default()
     };
     assert_ops_endpoints(&app.client, ops).await;
+}
+
+/// SPEC §7: no token is 401; only an operator deposits; a customer reads its own statement and
+/// no other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_operation_needs_a_token_deposits_are_the_operators_and_statements_their_owners() {
+    use reqwest::Method;
+    use shared_events::kit::testing::{assert_closed, assert_forbidden, Account};
+
+    let app = TestApp::spawn().await;
+    let alice = Account::Alice.id();
+    app.publish(&common::customer_created_for(alice, "0")).await;
+    app.wait_account(alice).await;
+    let other = app.open_account("50").await;
+
+    let deposit = |customer: Uuid| json!({ "customer_id": customer, "amount": "10.00" });
+    let alice_path = format!("/billing/{alice}");
+    let other_path = format!("/billing/{other}");
+    assert_closed(
+        &app,
+        &[
+            (Method::POST, "/billing", Some(deposit(alice))),
+            (Method::GET, &alice_path, None),
+        ],
+    )
+    .await;
+    // Money is the operator's: not even into her own account, and not with a body that would
+    // fail anyway.
+    assert_forbidden(
+        &app,
+        Account::Alice,
+        &[
+            (Method::POST, "/billing", Some(deposit(alice))),
+            (Method::POST, "/billing", Some(json!({ "amount": "x" }))),
+            (Method::GET, &other_path, None),
+        ],
+    )
+    .await;
+    assert_forbidden(&app, Account::Bob, &[(Method::GET, &alice_path, None)]).await;
+    assert_eq!(app.balance(alice).await, "0.00", "no deposit got through");
+
+    let (status, statement) = app.as_account(Account::Alice).get(&alice_path).await;
+    assert_eq!(status, 200, "{statement}");
+    assert_eq!(statement["customer_id"], alice.to_string());
+    assert_eq!(
+        app.post_deposit(&deposit(alice)).await.0,
+        200,
+        "the operator deposits"
+    );
+    assert_eq!(app.balance(alice).await, "10.00");
 }

@@ -1,9 +1,11 @@
-//! `POST /billing` (a deposit) and `GET /billing/{customer_id}` (the account's statement).
+//! `POST /billing` (a deposit: money is the operator's) and `GET /billing/{customer_id}` (the
+//! account's statement: an operator's, or the customer's own).
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use shared_events::kit::auth::{Caller, Operator};
 use shared_events::kit::http::{
-    responses::{MalformedJson, PayloadTooLarge, Unavailable},
+    responses::{Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable},
     ApiError, ErrorBody, Json,
 };
 use sqlx::PgPool;
@@ -36,16 +38,20 @@ pub struct DepositResponse {
 }
 
 /// Deposit into a customer's account
+///
+/// Operators only.
 #[utoipa::path(post, path = "/billing", tag = "billing",
     request_body = DepositRequest,
+    security(("bearer" = ["operator"])),
     responses(
         (status = 200, description = "Deposited; the new balance", body = DepositResponse),
         (status = 404, description = "account_not_found: billing has no account for this customer", body = ErrorBody),
         (status = 422, description = "invalid_amount (not a positive amount with at most two places), invalid_customer_id, invalid_request, balance_limit_exceeded", body = ErrorBody),
-        MalformedJson, PayloadTooLarge, Unavailable,
+        MalformedJson, Unauthorized, Forbidden, PayloadTooLarge, Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(customer_id = tracing::field::Empty))]
 pub async fn deposit(
+    _operator: Operator,
     body: Json<DepositRequest>,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
@@ -64,17 +70,22 @@ pub async fn deposit(
 }
 
 /// A customer's account: balance and one payment entry per order, newest first
+///
+/// An operator reads any account; a customer only its own (403 for another).
 #[utoipa::path(get, path = "/billing/{customer_id}", tag = "billing",
     params(("customer_id" = Uuid, Path, description = "Whose account")),
+    security(("bearer" = ["operator", "customer"])),
     responses(
         (status = 200, description = "The account", body = Statement),
         (status = 404, description = "account_not_found (or an id that is not a UUID)", body = ErrorBody),
-        Unavailable,
+        Unauthorized, Forbidden, Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 pub async fn statement(
     customer_id: web::Path<Uuid>,
+    caller: Caller,
     pool: web::Data<PgPool>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require_customer(*customer_id)?;
     Ok(HttpResponse::Ok().json(statement::find(&pool, *customer_id).await?))
 }

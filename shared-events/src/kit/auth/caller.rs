@@ -5,7 +5,9 @@
 //! - a token with neither role may do nothing.
 //!
 //! The [`super::authenticate`] middleware puts the caller into the request; a handler takes it
-//! as an argument (`caller: Caller`), and the extractor answers 401 if it is not there.
+//! as an argument (`caller: Caller`), and the extractor answers 401 if it is not there. An
+//! operator-only handler takes [`Operator`] first instead, which also answers 403 for anyone
+//! else before the body is read.
 
 use std::future::{ready, Ready};
 
@@ -114,6 +116,29 @@ impl Caller {
         } else {
             Ok(())
         }
+    }
+}
+
+/// A caller that is an operator: as a handler's first argument, it answers 403 before the
+/// body is read, so an operator-only operation refuses a customer whatever it sent.
+#[derive(Debug, Clone)]
+pub struct Operator(pub Caller);
+
+impl FromRequest for Operator {
+    type Error = AuthError;
+    type Future = Ready<Result<Operator, AuthError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let caller = req.extensions().get::<Caller>().cloned();
+        ready(match caller {
+            None => Err(AuthError::Missing),
+            Some(c) if c.is_operator() => Ok(Operator(c)),
+            Some(_) => Err(AuthError::forbidden(format!(
+                "only an operator may {} {}",
+                req.method(),
+                req.match_pattern().unwrap_or_else(|| req.path().to_owned())
+            ))),
+        })
     }
 }
 

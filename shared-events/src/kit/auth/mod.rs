@@ -19,7 +19,7 @@ pub mod middleware;
 pub mod settings;
 pub mod verifier;
 
-pub use caller::{Caller, Role};
+pub use caller::{Caller, Operator, Role};
 pub use error::AuthError;
 pub use middleware::authenticate;
 pub use settings::{AuthSettings, DEFAULT_AUDIENCE, DEFAULT_ISSUER};
