@@ -162,3 +162,58 @@ async fn operational_endpoints_answer(app: &TestApp) {
     let (status, empty) = app.get("/stock-alerts").await;
     assert_eq!((status, empty), (200, json!({"alerts": [], "stock": []})));
 }
+
+/// SPEC §7: no token is 401; manual notifications and stock alerts are the operator's; a
+/// customer lists its own notifications (without `customer_id` too) and no other's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_operation_needs_a_token_and_a_customer_reads_only_its_own_notifications() {
+    use reqwest::Method;
+    use shared_events::kit::testing::{assert_closed, assert_forbidden, Account};
+
+    let app = TestApp::spawn().await;
+    let (alice, bob) = (Account::Alice.id(), Account::Bob.id());
+    let note = |to: Uuid| json!({ "customer_id": to, "subject": "Hi", "body": "Hello" });
+    let alice_list = format!("/notifications?customer_id={alice}");
+    let bob_list = format!("/notifications?customer_id={bob}");
+    assert_closed(
+        &app,
+        &[
+            (Method::POST, "/notify", Some(note(alice))),
+            (Method::GET, &alice_list, None),
+            (Method::GET, "/stock-alerts", None),
+        ],
+    )
+    .await;
+    assert_forbidden(
+        &app,
+        Account::Alice,
+        &[
+            (Method::POST, "/notify", Some(note(alice))),
+            (Method::GET, "/stock-alerts", None),
+            (Method::GET, &bob_list, None),
+        ],
+    )
+    .await;
+
+    let (status, body) = app.post_notify(note(alice)).await;
+    assert_eq!(status, 202, "{body}");
+    app.wait_delivered(alice, 1).await;
+    let as_alice = app.as_account(Account::Alice);
+    let (status, own) = as_alice.get("/notifications").await;
+    assert_eq!(status, 200, "{own}");
+    assert_eq!(own.as_array().map(Vec::len), Some(1), "{own}");
+    assert_eq!(own[0]["id"], body["id"]);
+    assert_eq!(as_alice.get(&alice_list).await, (200, own));
+    // Bob has none, and sees none of hers.
+    assert_eq!(
+        app.as_account(Account::Bob).get("/notifications").await,
+        (200, json!([]))
+    );
+    // An operator names whose.
+    assert_error(
+        &app.get("/notifications").await,
+        422,
+        "invalid_customer_id",
+        "no customer_id",
+    );
+}

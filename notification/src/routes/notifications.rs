@@ -1,8 +1,13 @@
-//! `GET /notifications?customer_id=&limit=`: a customer's notifications, newest first.
+//! `GET /notifications?customer_id=&limit=`: a customer's notifications, newest first; an
+//! operator's for anyone, a customer's for itself only (without `customer_id`, its own).
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use shared_events::kit::http::{responses::Unavailable, ApiError, ErrorBody};
+use shared_events::kit::auth::Caller;
+use shared_events::kit::http::{
+    responses::{Forbidden, Unauthorized, Unavailable},
+    ApiError, ErrorBody,
+};
 
 use super::{parse_customer_id, AppState};
 use crate::store::{self, Notification};
@@ -16,8 +21,9 @@ pub const MAX_LIMIT: usize = 500;
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Whose notifications.
-    #[param(required = true, value_type = String, format = Uuid)]
+    /// Whose notifications: required of an operator; a customer may leave it out (its own) or
+    /// name itself.
+    #[param(required = false, value_type = String, format = Uuid)]
     customer_id: Option<String>,
     /// How many, newest first.
     #[param(required = false, value_type = i64, minimum = 1, maximum = 500, default = 50)]
@@ -39,19 +45,28 @@ fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
 }
 
 /// A customer's notifications, newest first
+///
+/// An operator names the customer; a customer reads only its own (403 for another), and
+/// without `customer_id` gets its own.
 #[utoipa::path(get, path = "/notifications", tag = "notifications",
     params(ListQuery),
+    security(("bearer" = ["operator", "customer"])),
     responses(
         (status = 200, description = "Newest first; an unknown customer has none", body = Vec<Notification>),
-        (status = 422, description = "invalid_customer_id or invalid_limit", body = ErrorBody),
-        Unavailable,
+        (status = 422, description = "invalid_customer_id (an operator must name a customer) or invalid_limit", body = ErrorBody),
+        Unauthorized, Forbidden, Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(customer_id))]
 pub async fn list_notifications(
+    caller: Caller,
     query: web::Query<ListQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let customer_id = parse_customer_id(query.customer_id.as_deref())?;
+    let customer_id = match (query.customer_id.as_deref(), caller.customer_id()) {
+        (None, Some(own)) => own,
+        (named, _) => parse_customer_id(named)?,
+    };
+    caller.require_customer(customer_id)?;
     tracing::Span::current().record("customer_id", tracing::field::display(customer_id));
     let limit = parse_limit(query.limit.as_deref())?;
     let mut conn = state.conn.clone();

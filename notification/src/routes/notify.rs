@@ -2,8 +2,9 @@
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use shared_events::kit::auth::Operator;
 use shared_events::kit::http::{
-    responses::{MalformedJson, PayloadTooLarge, Unavailable},
+    responses::{Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable},
     ApiError, ErrorBody, Json,
 };
 use uuid::Uuid;
@@ -36,16 +37,19 @@ pub struct Accepted {
 
 /// Send a manual notification to a customer
 ///
-/// Stored at once (kind manual) and delivered asynchronously through the notifier.
+/// Stored at once (kind manual) and delivered asynchronously through the notifier. Operators
+/// only.
 #[utoipa::path(post, path = "/notify", tag = "notifications",
+    security(("bearer" = ["operator"])),
     request_body = NotifyRequest,
     responses(
         (status = 202, description = "Accepted for delivery", body = Accepted),
         (status = 422, description = "invalid_customer_id, invalid_subject, invalid_body or invalid_request", body = ErrorBody),
-        MalformedJson, PayloadTooLarge, Unavailable,
+        MalformedJson, Unauthorized, Forbidden, PayloadTooLarge, Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(customer_id, notification_id))]
 pub async fn notify(
+    _operator: Operator,
     request: Json<NotifyRequest>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {

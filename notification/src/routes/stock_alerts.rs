@@ -2,7 +2,11 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
-use shared_events::kit::http::{responses::Unavailable, ApiError};
+use shared_events::kit::auth::Operator;
+use shared_events::kit::http::{
+    responses::{Forbidden, Unauthorized, Unavailable},
+    ApiError,
+};
 
 use super::AppState;
 use crate::store::{self, StockAlert, StockNumbers};
@@ -17,13 +21,19 @@ pub struct StockAlerts {
 }
 
 /// Low-stock alerts (newest first) and the latest stock numbers per SKU
+///
+/// Operators only.
 #[utoipa::path(get, path = "/stock-alerts", tag = "stock alerts",
+    security(("bearer" = ["operator"])),
     responses(
         (status = 200, description = "Alerts and numbers", body = StockAlerts),
-        Unavailable,
+        Unauthorized, Forbidden, Unavailable,
     ))]
 #[tracing::instrument(skip_all)]
-pub async fn stock_alerts(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn stock_alerts(
+    _operator: Operator,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn.clone();
     let alerts = store::list_alerts(&mut conn, &state.keys).await?;
     let stock = store::list_stock(&mut conn, &state.keys).await?;
