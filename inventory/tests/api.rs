@@ -351,3 +351,60 @@ async fn operational_endpoints_answer() {
         (404, Some("not_found"))
     );
 }
+
+/// SPEC §7: no token is 401; products, stock and manual reservations are the operator's (403
+/// for a customer, whatever it sends); a customer reads a product.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_operation_needs_a_token_and_only_reading_a_product_is_a_customers() {
+    use reqwest::Method;
+    use shared_events::kit::testing::{assert_closed, assert_forbidden, Account};
+
+    let app = TestApp::spawn().await;
+    let product = json!({"sku": "A-1", "name": "A", "price": "1.00", "quantity": 5});
+    let (status, created) = app.post_stock(product.clone()).await;
+    assert_eq!(status, 201, "{created}");
+    let order = Uuid::now_v7();
+    let release = format!("/stock/reserve/{order}");
+    let calls = [
+        (
+            Method::POST,
+            "/stock",
+            Some(json!({"sku": "B-1", "name": "B", "price": "1.00", "quantity": 5})),
+        ),
+        (
+            Method::POST,
+            "/stock/A-1/restock",
+            Some(json!({"quantity": 5})),
+        ),
+        (
+            Method::POST,
+            "/stock/reserve",
+            Some(reserve_body(order, &[("A-1", 1)])),
+        ),
+        (Method::DELETE, &release, None),
+    ];
+    assert_closed(&app, &calls).await;
+    assert_closed(&app, &[(Method::GET, "/stock/A-1", None)]).await;
+    for customer in [Account::Alice, Account::Bob] {
+        assert_forbidden(&app, customer, &calls).await;
+        assert_forbidden(
+            &app,
+            customer,
+            &[(Method::POST, "/stock/A-1/restock", Some(json!({})))],
+        )
+        .await;
+    }
+    // Nothing a refused request asked for happened.
+    let (status, read) = app.as_account(Account::Alice).get("/stock/A-1").await;
+    assert_eq!(
+        (status, &read),
+        (200, &created),
+        "a customer reads a product, unchanged"
+    );
+    assert_error(
+        &app.as_account(Account::Bob).get("/stock/B-1").await,
+        404,
+        "sku_not_found",
+        "B-1 was never created",
+    );
+}

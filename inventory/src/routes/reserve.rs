@@ -10,8 +10,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared_events::contracts::events::StockLine;
+use shared_events::kit::auth::Operator;
 use shared_events::kit::http::{
-    responses::{MalformedJson, PayloadTooLarge, Unavailable},
+    responses::{Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable},
     traceparent, ApiError, ErrorBody, Json,
 };
 use utoipa::ToSchema;
@@ -149,6 +150,7 @@ impl TryFrom<ReserveBody> for ReservationRequest {
 /// events. Idempotent per order_id: a repeat returns the first answer and reserves nothing
 /// again; a refused order_id stays refused.
 #[utoipa::path(post, path = "/stock/reserve", tag = "reservations",
+    security(("bearer" = ["operator"])),
     request_body = ReserveBody,
     responses(
         (status = 200, description = "Reserved (status RESERVED, or SOLD once the order was confirmed)",
@@ -156,10 +158,11 @@ impl TryFrom<ReserveBody> for ReservationRequest {
             links(("Release" = (operation_id = "release", parameters(("order_id" = "$response.body#/order_id")))))),
         (status = 409, description = "insufficient_stock (error.short_skus lists the short SKUs), or order_cancelled", body = RefusalBody),
         (status = 422, description = "unknown_sku (error.short_skus lists them), invalid_order_id, invalid_sku, invalid_quantity, invalid_items, too_many_items, invalid_request", body = RefusalBody),
-        MalformedJson, PayloadTooLarge, Unavailable,
+        MalformedJson, Unauthorized, Forbidden, PayloadTooLarge, Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(order_id = tracing::field::Empty))]
 pub async fn reserve(
+    _operator: Operator,
     req: HttpRequest,
     body: Json<ReserveBody>,
     store: web::Data<dyn InventoryStore>,
@@ -177,15 +180,17 @@ pub async fn reserve(
 /// nothing) answers 200 as it stands. The saga's own reservations are refused: they end with
 /// their order.
 #[utoipa::path(delete, path = "/stock/reserve/{order_id}", tag = "reservations", operation_id = "release",
+    security(("bearer" = ["operator"])),
     params(("order_id" = Uuid, Path, description = "The order whose reservation is released")),
     responses(
         (status = 200, description = "Released (status RELEASED; REJECTED or SOLD when there was nothing to give back)", body = ReleasedView),
         (status = 404, description = "reservation_not_found, or not_found for an order_id that is not a UUID", body = ErrorBody),
         (status = 409, description = "reservation_owned_by_saga", body = ErrorBody),
-        Unavailable,
+        Unauthorized, Forbidden, Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(order_id = %order_id.as_ref()))]
 pub async fn release(
+    _operator: Operator,
     req: HttpRequest,
     order_id: web::Path<Uuid>,
     store: web::Data<dyn InventoryStore>,

@@ -1,10 +1,12 @@
-//! `POST /stock`, `GET /stock/{sku}` and `POST /stock/{sku}/restock`.
+//! `POST /stock`, `GET /stock/{sku}` and `POST /stock/{sku}/restock`: products and stock are
+//! the operator's; anyone with a role reads a product.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use shared_events::kit::auth::{Caller, Operator};
 use shared_events::kit::http::{
-    responses::{MalformedJson, PayloadTooLarge, Unavailable},
+    responses::{Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable},
     traceparent, ApiError, ErrorBody, Json,
 };
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
@@ -118,8 +120,11 @@ impl TryFrom<CreateStock> for NewProduct {
 }
 
 /// Create a product with its initial stock
+///
+/// Operators only.
 #[utoipa::path(post, path = "/stock", tag = "stock",
     request_body = CreateStock,
+    security(("bearer" = ["operator"])),
     responses(
         (status = 201, description = "Created", body = ProductView,
             links(
@@ -128,10 +133,11 @@ impl TryFrom<CreateStock> for NewProduct {
             )),
         (status = 409, description = "sku_exists", body = ErrorBody),
         (status = 422, description = "invalid_sku, invalid_name, invalid_price, invalid_quantity, invalid_threshold, invalid_request", body = ErrorBody),
-        MalformedJson, PayloadTooLarge, Unavailable,
+        MalformedJson, Unauthorized, Forbidden, PayloadTooLarge, Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(sku = tracing::field::Empty))]
 pub async fn create_stock(
+    _operator: Operator,
     req: HttpRequest,
     body: Json<CreateStock>,
     store: web::Data<dyn InventoryStore>,
@@ -144,18 +150,23 @@ pub async fn create_stock(
 }
 
 /// A product and its stock numbers
+///
+/// Operators and customers.
 #[utoipa::path(get, path = "/stock/{sku}", tag = "stock", operation_id = "getStock",
     params(("sku" = Sku, Path, description = "The product's SKU")),
+    security(("bearer" = ["operator", "customer"])),
     responses(
         (status = 200, description = "The product", body = ProductView),
         (status = 404, description = "sku_not_found", body = ErrorBody),
-        Unavailable,
+        Unauthorized, Forbidden, Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(sku = %path.as_str()))]
 pub async fn get_stock(
+    caller: Caller,
     path: web::Path<String>,
     store: web::Data<dyn InventoryStore>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require_any_role()?;
     let sku = path_sku(&path)?;
     let product = store
         .product(&sku)
@@ -173,17 +184,21 @@ pub struct Restock {
 }
 
 /// Add stock to a product
+///
+/// Operators only.
 #[utoipa::path(post, path = "/stock/{sku}/restock", tag = "stock", operation_id = "restock",
     params(("sku" = Sku, Path, description = "The product's SKU")),
+    security(("bearer" = ["operator"])),
     request_body = inline(Restock),
     responses(
         (status = 200, description = "The new numbers", body = ProductView),
         (status = 404, description = "sku_not_found", body = ErrorBody),
         (status = 422, description = "invalid_quantity (also when available would exceed 1000000000), invalid_request", body = ErrorBody),
-        MalformedJson, PayloadTooLarge, Unavailable,
+        MalformedJson, Unauthorized, Forbidden, PayloadTooLarge, Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(sku = %path.as_str()))]
 pub async fn restock(
+    _operator: Operator,
     req: HttpRequest,
     path: web::Path<String>,
     body: Json<Restock>,
