@@ -18,7 +18,7 @@ use rdkafka::Message;
 use shared_events::contracts::services::INVENTORY;
 use shared_events::kit::service::ServiceSettings;
 use shared_events::kit::testing::{
-    fresh_database_url, provisioned_kafka, read_until, reader_of, wait_for,
+    fresh_database_url, provisioned_kafka, read_until, reader_of, wait_for, TestClient,
 };
 use shared_events::messaging::producer::{build_producer, publish};
 use shared_events::{CancellationToken, Envelope, EventPayload, EventType, KafkaConfig};
@@ -67,13 +67,13 @@ async fn a_killed_instance_loses_no_effect_and_its_successor_doubles_none() {
     let store_url = fresh_database_url("inventory").await;
     let kafka = provisioned_kafka(&INVENTORY).await;
     let (first, port) = start_on_own_runtime(store_url.clone(), kafka.clone()).await;
-    let created = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/stock"))
-        .json(&serde_json::json!({"sku": "P", "name": "P", "price": "1", "quantity": 1000}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status().as_u16(), 201);
+    let created = TestClient::new(port)
+        .post(
+            "/stock",
+            &serde_json::json!({"sku": "P", "name": "P", "price": "1", "quantity": 1000}),
+        )
+        .await;
+    assert_eq!(created.0, 201, "{}", created.1);
     let store = PgStore::connect(&store_url).await.unwrap();
 
     let orders: Vec<Uuid> = (0..60).map(|_| Uuid::now_v7()).collect();
