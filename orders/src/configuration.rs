@@ -15,6 +15,9 @@ pub struct Settings {
     pub order_timeout: Duration,
     /// `DEADLINE_POLL_MS` (default 500): how often the deadline sweep runs.
     pub deadline_poll: Duration,
+    /// `STREAM_MAX_AGE_SECS` (default 300, the realm's access token lifetime): how long a saga
+    /// feed stream lasts before it ends and its client proves itself again.
+    pub stream_max_age: Duration,
 }
 
 impl Settings {
@@ -25,10 +28,19 @@ impl Settings {
             timeout.is_finite() && timeout >= 0.0,
             "ORDER_TIMEOUT_SECS must be a non-negative number of seconds"
         );
+        let stream_max_age: u64 = env_or(
+            "STREAM_MAX_AGE_SECS",
+            crate::routes::DEFAULT_STREAM_MAX_AGE.as_secs(),
+        )?;
+        anyhow::ensure!(
+            stream_max_age > 0,
+            "STREAM_MAX_AGE_SECS must be a positive number of seconds"
+        );
         Ok(Settings {
             postgres: PgServiceSettings::from_env(8002, "orders")?,
             order_timeout: Duration::from_secs_f64(timeout),
             deadline_poll: Duration::from_millis(env_or("DEADLINE_POLL_MS", 500)?),
+            stream_max_age: Duration::from_secs(stream_max_age),
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Builds the running service on the shared start-up sequence
 //! ([`shared_events::kit::service::Startup`]), in billing's order: its database, its topics, its
-//! routes (with the saga feed's state), then the relay of its outbox, the event consumer and
+//! routes (with the saga feed's state and the console's identity provider), then the relay of its outbox, the event consumer and
 //! the deadline sweep, all stopped by one shutdown token.
 
 use actix_web::web;
@@ -22,12 +22,13 @@ pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     let pool = postgres::open(&settings.postgres.database_url, &store::MIGRATIONS).await?;
     let data = web::Data::new(pool.clone());
     // The feed's streams end with the service, so they hold its shutdown token.
-    let feed = web::Data::new(routes::Feed::new(shutdown.clone()));
+    let feed = web::Data::new(routes::Feed::new(shutdown.clone(), settings.stream_max_age));
+    let console = web::Data::new(routes::Console::new(&settings.postgres.service.auth));
     let mut app = Startup::postgres(settings.postgres.service, shutdown, pool.clone())
         .topics(saga::PUBLISHES, saga::CONSUMES)
         .await?
         .bind(routes::openapi(), data, move |r: &mut Routes| {
-            routes::configure(r.app_data(feed.clone()))
+            routes::configure(r.app_data(feed.clone()).app_data(console.clone()))
         })?;
 
     app.spawn_outbox_relay()?;

@@ -1,6 +1,7 @@
 //! The saga console's endpoints: the feed (`GET /orders/stream`, Server-Sent Events, resumed
-//! with `Last-Event-ID`), its cursor under concurrent commits, the paged `GET /orders`, the
-//! summary, and the page itself.
+//! with `Last-Event-ID`), its cursor under concurrent commits, who may open it (an operator's
+//! token, or a single-use ticket of `POST /console/ticket`) and how long it lasts, the paged
+//! `GET /orders`, the summary, and the page itself with its configuration.
 
 mod common;
 
@@ -9,10 +10,12 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use common::*;
-use orders::routes::{MAX_STREAMS, MAX_STREAMS_PER_CLIENT};
+use orders::routes::{MAX_STREAMS, MAX_STREAMS_PER_CLIENT, TICKET_TTL};
 use orders::store::feed;
 use serde_json::{json, Value};
-use shared_events::kit::testing::wait_for;
+use shared_events::contracts::services::ORDERS;
+use shared_events::kit::testing::identity::token;
+use shared_events::kit::testing::{fresh_database_url, provisioned_kafka, wait_for, Account};
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
@@ -31,17 +34,30 @@ struct Event {
 }
 
 impl Sse {
+    /// A stream opened with the operator's token.
     async fn open(app: &TestApp, last_event_id: Option<&str>) -> Sse {
-        let mut request = reqwest::Client::new().get(app.url("/orders/stream"));
+        let mut request = app.request(reqwest::Method::GET, "/orders/stream").await;
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id);
         }
         Sse::opened(request).await
     }
 
+    /// A stream opened with `ticket` and no token, as a browser's `EventSource` opens it.
+    async fn open_with_ticket(app: &TestApp, ticket: &str, last_event_id: Option<&str>) -> Sse {
+        let mut query = vec![("ticket", ticket)];
+        query.extend(last_event_id.map(|id| ("last_event_id", id)));
+        Sse::opened(
+            reqwest::Client::new()
+                .get(app.url("/orders/stream"))
+                .query(&query),
+        )
+        .await
+    }
+
     /// A stream opened by a client at `address` (any of 127.0.0.0/8 reaches the service).
     async fn open_from(app: &TestApp, address: IpAddr) -> Sse {
-        let mut sse = Sse::opened(client_at(address).get(app.url("/orders/stream"))).await;
+        let mut sse = Sse::opened(stream_from(address, app).await).await;
         assert_eq!(sse.next().await.kind, "ready");
         sse
     }
@@ -89,6 +105,21 @@ impl Sse {
         }
     }
 
+    /// Reads until the service ends the stream, which it must within `PATIENCE`; the events
+    /// read on the way.
+    async fn until_ended(&mut self) -> String {
+        loop {
+            let chunk = tokio::time::timeout(PATIENCE, self.response.chunk())
+                .await
+                .expect("the stream ends within PATIENCE")
+                .expect("reading the stream");
+            match chunk {
+                Some(chunk) => self.buffer.push_str(std::str::from_utf8(&chunk).unwrap()),
+                None => return std::mem::take(&mut self.buffer),
+            }
+        }
+    }
+
     /// The next `transition` event about `order`.
     async fn next_about(&mut self, order: Uuid) -> Event {
         loop {
@@ -108,10 +139,17 @@ fn client_at(address: IpAddr) -> reqwest::Client {
         .expect("a client")
 }
 
+/// `GET /orders/stream` from `address`, with the operator's token.
+async fn stream_from(address: IpAddr, app: &TestApp) -> reqwest::RequestBuilder {
+    client_at(address)
+        .get(app.url("/orders/stream"))
+        .bearer_auth(token(Account::Operator).await)
+}
+
 /// `GET /orders/stream` from `address`, expected to be refused: the status and error body,
 /// which must come while the feed's table is locked, so before any read of it.
 async fn refused_stream(app: &TestApp, address: IpAddr) -> (u16, Value) {
-    let request = client_at(address).get(app.url("/orders/stream")).send();
+    let request = stream_from(address, app).await.send();
     let response = tokio::time::timeout(UNBLOCKED, request)
         .await
         .expect("the refusal comes without waiting on the locked feed")
@@ -196,14 +234,17 @@ async fn the_stream_sends_every_transition_and_resumes_after_last_event_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_last_event_id_is_refused() {
     let app = TestApp::spawn().await;
+    let operator = token(Account::Operator).await;
     let header = |value: reqwest::header::HeaderValue| {
         reqwest::Client::new()
             .get(app.url("/orders/stream"))
+            .bearer_auth(&operator)
             .header("Last-Event-ID", value)
     };
     let query = |value: &str| {
         reqwest::Client::new()
             .get(app.url("/orders/stream"))
+            .bearer_auth(&operator)
             .query(&[("last_event_id", value)])
     };
     let mut requests = Vec::new();
@@ -342,7 +383,7 @@ async fn the_console_is_one_page_with_its_script_and_style() {
         (
             "/console/console.js",
             "text/javascript",
-            "EventSource(\"/orders/stream\")",
+            "code_challenge_method: \"S256\"",
         ),
         ("/console/console.css", "text/css", "#timeline"),
     ] {
@@ -356,7 +397,11 @@ async fn the_console_is_one_page_with_its_script_and_style() {
                 .starts_with(content_type),
             "{path}: {headers:?}"
         );
-        assert!(headers.contains_key("content-security-policy"), "{path}");
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            policy.contains("connect-src 'self' http://127.0.0.1:8080;"),
+            "{path}: the page may reach its own origin and the issuer's only: {policy}"
+        );
         let text = response.text().await.unwrap();
         assert!(text.contains(needle), "{path} lacks {needle:?}");
         // Nothing from another origin (the machines reach no CDN); SVG's namespace is a name.
@@ -404,8 +449,8 @@ async fn streams_are_refused_beyond_their_limits_before_any_read() {
     open.get_mut(&loopback(2)).unwrap().pop();
     let mut newcomers = vec![
         wait_for("a freed permit", PATIENCE, || async {
-            let response = client_at(newcomer)
-                .get(app.url("/orders/stream"))
+            let response = stream_from(newcomer, &app)
+                .await
                 .send()
                 .await
                 .expect("GET /orders/stream");
@@ -417,8 +462,8 @@ async fn streams_are_refused_beyond_their_limits_before_any_read() {
     assert_eq!(status, 503, "the newcomer took the freed permit");
     newcomers.pop();
     wait_for("the newcomer's permit back", PATIENCE, || async {
-        let response = client_at(loopback(2))
-            .get(app.url("/orders/stream"))
+        let response = stream_from(loopback(2), &app)
+            .await
             .send()
             .await
             .expect("GET /orders/stream");
@@ -634,4 +679,202 @@ async fn the_counters_start_from_the_orders_already_there() {
         ]
     );
     assert_eq!(recent, 6);
+}
+
+/// A `GET /orders/stream` refused at the door: its status, its `WWW-Authenticate` challenge
+/// (if any) and its error code. The status comes first, so a stream that opened by mistake
+/// fails the test instead of hanging it.
+async fn refused(request: reqwest::RequestBuilder) -> (u16, Option<String>, Value) {
+    let response = request.send().await.expect("GET /orders/stream");
+    let status = response.status().as_u16();
+    assert_ne!(status, 200, "a stream opened");
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body: Value = response.json().await.expect("a JSON error body");
+    (status, challenge, body["error"]["code"].clone())
+}
+
+/// A ticket from `POST /console/ticket`, as `client` asks for it.
+async fn new_ticket(client: &shared_events::kit::testing::TestClient) -> (u16, Value) {
+    client.post_raw("/console/ticket", "").await
+}
+
+/// Only an operator follows the feed: with its bearer token (no ticket spent), or with a ticket
+/// that opens one stream. No token, another scheme, a bad token, a used, unknown or empty
+/// ticket are the kit's 401 with its challenge; a customer's token is 403, and a customer gets
+/// no ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feed_opens_for_an_operators_token_or_once_per_ticket() {
+    let app = TestApp::spawn().await;
+    let stream = || reqwest::Client::new().get(app.url("/orders/stream"));
+    let unauthorized = |what: &str, (status, challenge, code): (u16, Option<String>, Value)| {
+        assert_eq!((status, &code), (401, &json!("unauthorized")), "{what}");
+        let challenge = challenge.unwrap_or_else(|| panic!("{what}: no WWW-Authenticate"));
+        assert!(
+            challenge.starts_with("Bearer realm=\"saga\""),
+            "{what}: {challenge}"
+        );
+        challenge
+    };
+
+    // Nothing, or not a bearer token, or not a valid one.
+    let challenge = unauthorized("no token", refused(stream()).await);
+    assert!(!challenge.contains("invalid_token"), "{challenge}");
+    unauthorized(
+        "basic",
+        refused(stream().header("authorization", "Basic b3BlcmF0b3I6b3BlcmF0b3I=")).await,
+    );
+    let challenge = unauthorized(
+        "a forged token",
+        refused(stream().bearer_auth("x.y.z")).await,
+    );
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+
+    // A customer may neither follow the feed nor get a ticket for it.
+    let alice = token(Account::Alice).await;
+    let (status, _, code) = refused(stream().bearer_auth(&alice)).await;
+    assert_eq!((status, code), (403, json!("forbidden")));
+    let (status, body) = new_ticket(&app.as_account(Account::Alice)).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (403, &json!("forbidden")),
+        "{body}"
+    );
+    let (status, body) = new_ticket(&app.anonymous()).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (401, &json!("unauthorized")),
+        "{body}"
+    );
+
+    // An operator's ticket: random, short-lived, not to be cached.
+    let response = app
+        .post_request("/console/ticket")
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let issued: Value = response.json().await.unwrap();
+    let ticket = issued["ticket"].as_str().unwrap().to_owned();
+    assert_eq!(issued["expires_in"], TICKET_TTL.as_secs());
+    assert!(
+        ticket.len() == 64 && ticket.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{ticket}"
+    );
+    let (_, other) = new_ticket(&app).await;
+    assert_ne!(other["ticket"], issued["ticket"]);
+
+    // It opens one stream, without a token; then it is spent, open stream or not.
+    let mut opened = Sse::open_with_ticket(&app, &ticket, None).await;
+    let ready = opened.next().await;
+    assert_eq!(ready.kind, "ready");
+    let again = refused(stream().query(&[("ticket", &ticket)])).await;
+    assert!(unauthorized("a used ticket", again).contains("invalid_token"));
+    drop(opened);
+    unauthorized(
+        "a used ticket, its stream closed",
+        refused(stream().query(&[("ticket", &ticket)])).await,
+    );
+    let (made_up, upper) = ("ab".repeat(32), ticket.to_uppercase());
+    for wrong in ["", "0", made_up.as_str(), upper.as_str()] {
+        unauthorized(
+            &format!("ticket {wrong:?}"),
+            refused(stream().query(&[("ticket", wrong)])).await,
+        );
+    }
+
+    // With a token, the ticket is neither needed nor spent: a bad token is refused even with
+    // a good ticket, which still opens a stream afterwards.
+    let (_, spare) = new_ticket(&app).await;
+    let spare = spare["ticket"].as_str().unwrap();
+    let (status, _, _) = refused(stream().bearer_auth(&alice).query(&[("ticket", spare)])).await;
+    assert_eq!(status, 403, "a customer's token with an operator's ticket");
+    // A ticket resumes like a token does: from the id it is given.
+    let mut resumed = Sse::open_with_ticket(&app, spare, ready.id.as_deref()).await;
+    let again = resumed.next().await;
+    assert_eq!((again.kind.as_str(), &again.id), ("ready", &ready.id));
+}
+
+/// Tickets live in the memory of the instance that issued them: another instance of the
+/// service, on the same database, does not take them (README, "Saga console").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_opens_a_stream_on_its_own_instance_only() {
+    let (url, kafka) = (
+        fresh_database_url("orders").await,
+        provisioned_kafka(&ORDERS).await,
+    );
+    let timeout = Duration::from_secs(600);
+    let a = TestApp::spawn_from(settings(url.clone(), kafka.clone(), timeout)).await;
+    let b = TestApp::spawn_from(settings(url, kafka, timeout)).await;
+    let (_, issued) = new_ticket(&a).await;
+    let ticket = issued["ticket"].as_str().unwrap();
+    let (status, challenge, _) = refused(
+        reqwest::Client::new()
+            .get(b.url("/orders/stream"))
+            .query(&[("ticket", ticket)]),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(challenge.is_some());
+    let mut sse = Sse::open_with_ticket(&a, ticket, None).await;
+    assert_eq!(sse.next().await.kind, "ready");
+}
+
+/// A stream ends once it has lasted `STREAM_MAX_AGE_SECS`, however it was opened, so that it
+/// never outlives by long what proved its client; the client resumes from its last id with a
+/// new ticket and misses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_ends_after_its_max_age_and_resumes_from_its_last_id() {
+    let mut s = settings(
+        fresh_database_url("orders").await,
+        provisioned_kafka(&ORDERS).await,
+        Duration::from_secs(600),
+    );
+    s.stream_max_age = Duration::from_secs(1);
+    let app = TestApp::spawn_from(s).await;
+    let sku = unique_sku();
+    let (customer, _) = app.seed(&sku, "2.00").await;
+
+    let (_, issued) = new_ticket(&app).await;
+    let mut first = Sse::open_with_ticket(&app, issued["ticket"].as_str().unwrap(), None).await;
+    let ready = first.next().await;
+    assert_eq!(ready.kind, "ready");
+    let rest = first.until_ended().await;
+    let last = rest
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .next_back()
+        .map(str::to_owned)
+        .or(ready.id.clone());
+    let mut by_token = Sse::open(&app, None).await;
+    assert_eq!(by_token.next().await.kind, "ready");
+    by_token.until_ended().await;
+
+    // What happens while no stream is open comes on the next one, resumed from the last id.
+    let placed = app
+        .place_when_ready(&json!({"customer_id": customer, "items": [{"sku": sku, "quantity": 1}]}))
+        .await;
+    let (_, issued) = new_ticket(&app).await;
+    let mut second =
+        Sse::open_with_ticket(&app, issued["ticket"].as_str().unwrap(), last.as_deref()).await;
+    assert_eq!(second.next().await.id, last);
+    let created = second.next_about(order_id_of(&placed)).await;
+    assert_eq!(created.data["event_type"], "order.created");
+}
+
+/// The page learns where to sign in from `GET /console/config.json`, which needs no token:
+/// the issuer the service trusts and the public client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_is_told_its_issuer_and_client_without_a_token() {
+    let app = TestApp::spawn().await;
+    let (status, config) = app.anonymous().get("/console/config.json").await;
+    assert_eq!(status, 200, "{config}");
+    assert_eq!(
+        config,
+        json!({"issuer": "http://127.0.0.1:8080/realms/saga", "client_id": "saga-cli"})
+    );
 }

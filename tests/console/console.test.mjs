@@ -1,18 +1,28 @@
-// The saga console in a real browser (issue 13): Debian's chromium, driven headless by
-// playwright-core, against the running system. Run it with scripts/console-test, which
-// installs both.
+// The saga console in a real browser (issues 13 and 23): Debian's chromium, driven headless
+// by playwright-core, against the running system and the stack's Keycloak. Run it with
+// scripts/console-test, which installs both.
 //
-// It opens orders' GET /console, places two orders through the public APIs (one that
-// confirms, one for more than the stock), sees each appear on the page and reach its final
-// status without a reload, opens both timelines and checks them against GET /orders/{id},
-// and saves a full-page screenshot to <out>/console.png. On a failure it saves
+// It opens orders' GET /console, which shows nothing but a sign-in button; signs in through
+// Keycloak's real login page as operator/operator (the authorization code flow with PKCE),
+// comes back with the code and the state gone from the URL; places two orders through the
+// APIs (one that confirms, one for more than the stock), sees each appear on the page and
+// reach its final status without a reload, opens both timelines and checks them against
+// GET /orders/{id}, and saves a full-page screenshot to <out>/console.png. It checks that
+// every API request of the page carries the bearer token and no URL carries it, that the feed
+// is refused (401) without a ticket and with a ticket already used (the page's own, replayed),
+// that a token the API refuses is renewed with the refresh token, and that a session that
+// cannot be renewed asks to sign in again (and signing in again passes through Keycloak's
+// session). Then alice (a customer) signs in, in a browser of her own, and sees the forbidden
+// message rather than data; she signs out, which ends her Keycloak session too. Its own API calls carry the operator's token, from a password
+// grant at the issuer's token endpoint (client saga-cli). On a failure it saves
 // <out>/failure.png, <out>/failure.html and the page's console messages
 // (<out>/console-messages.log, also printed), and exits 1.
 //
 // Settings (environment): ORDERS_URL CUSTOMER_URL INVENTORY_URL (default
 // http://127.0.0.1:8002, :8001, :8003), CHROMIUM (default /usr/bin/chromium), CONSOLE_OUT_DIR
 // (default <repo>/target/console), CONSOLE_WAIT_SECS (default 60): how long to wait for each
-// service, the page and each outcome.
+// service, the page and each outcome. The issuer is the one orders names in
+// GET /console/config.json; the development accounts' passwords are their names.
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -78,6 +88,45 @@ async function http(method, url, body, headers = {}) {
   return { status: response.status, json, text };
 }
 
+// ---- tokens: the stack's Keycloak, as the console's own configuration names it -----------
+
+const identity = { issuer: null, clientId: null, tokenEndpoint: null };
+const tokens = new Map(); // user → { token, renewAt }
+
+// Reads the issuer and client that orders gives the console, and the issuer's token endpoint.
+async function discoverIdentity() {
+  const config = expectStatus('GET /console/config.json', await http('GET', `${ORDERS_URL}/console/config.json`), 200);
+  assert.ok(config.issuer && config.client_id, `GET /console/config.json: ${JSON.stringify(config)}`);
+  const url = `${config.issuer}/.well-known/openid-configuration`;
+  const doc = expectStatus(`GET ${url}`, await http('GET', url), 200);
+  assert.equal(doc.issuer, config.issuer, `${url} names another issuer`);
+  Object.assign(identity, { issuer: config.issuer, clientId: config.client_id, tokenEndpoint: doc.token_endpoint });
+}
+
+// An access token of `user` (password grant; the development passwords are the names), kept
+// until 30 s before it expires.
+async function tokenOf(user) {
+  const known = tokens.get(user);
+  if (known && Date.now() < known.renewAt) return known.token;
+  const response = await fetch(identity.tokenEndpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', client_id: identity.clientId, username: user, password: user, scope: 'openid' }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok || !body.access_token) {
+    throw new Error(`a token for ${user} from ${identity.tokenEndpoint}: ${response.status} ${body.error ?? ''} ${body.error_description ?? ''}`);
+  }
+  tokens.set(user, { token: body.access_token, renewAt: Date.now() + (body.expires_in - 30) * 1000 });
+  return body.access_token;
+}
+
+// A request to the APIs as the operator.
+async function api(method, url, body, headers = {}) {
+  return http(method, url, body, { authorization: `Bearer ${await tokenOf('operator')}`, ...headers });
+}
+
 function expectStatus(what, response, ...codes) {
   if (!codes.includes(response.status)) {
     throw new Error(`${what}: expected HTTP ${codes.join(' or ')}, got ${response.status}: ${response.text}`);
@@ -122,7 +171,7 @@ async function placeOrder(customerId, sku, quantity) {
   const order = await pollUntil(
     `acceptance of an order for ${quantity} x ${sku}`,
     async () => {
-      const r = await http('POST', `${ORDERS_URL}/orders`, { customer_id: customerId, items: [{ sku, quantity }] }, {
+      const r = await api('POST', `${ORDERS_URL}/orders`, { customer_id: customerId, items: [{ sku, quantity }] }, {
         'Idempotency-Key': key,
       });
       if (r.status === 202) return r.json;
@@ -140,7 +189,7 @@ async function placeOrder(customerId, sku, quantity) {
 }
 
 async function apiOrder(id) {
-  return expectStatus(`GET /orders/${id}`, await http('GET', `${ORDERS_URL}/orders/${id}`), 200);
+  return expectStatus(`GET /orders/${id}`, await api('GET', `${ORDERS_URL}/orders/${id}`), 200);
 }
 
 // The history as GET /orders/{id} gives it, sorted by `at` (stable, so equal times keep the
@@ -280,15 +329,13 @@ async function counts(page) {
   );
 }
 
-// ---- the test -------------------------------------------------------------------------------
+// ---- signing in, and what the page sends ---------------------------------------------------
 
-async function main() {
-  await fs.mkdir(OUT_DIR, { recursive: true });
-  for (const [name, url] of [['customer', CUSTOMER_URL], ['orders', ORDERS_URL], ['inventory', INVENTORY_URL]]) {
-    await waitReady(name, url);
-  }
-  ok('customer, orders and inventory are ready');
+const messages = [];
 
+// A browser of its own (a fresh user-data dir, so no session of another user), with `label`'s
+// console messages, failed responses and every request kept.
+async function launch(label) {
   const userDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'console-test-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -310,39 +357,144 @@ async function main() {
     viewport: { width: 1280, height: 800 },
     deviceScaleFactor: 1,
   });
-  const messages = [];
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(WAIT_MS);
+  const requests = [];
+  page.on('console', (m) => messages.push(`${label} [${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => messages.push(`${label} [pageerror] ${e.stack || e.message}`));
+  page.on('request', (r) => requests.push(r));
+  page.on('response', (r) => {
+    if (r.status() >= 400) messages.push(`${label} [http ${r.status()}] ${r.request().method()} ${r.url()}`);
+  });
+  page.on('requestfailed', (r) => {
+    // The feed's request is aborted when the page closes; anything else is worth seeing.
+    messages.push(`${label} [requestfailed] ${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
+  });
+  return { context, page, requests, userDataDir };
+}
+
+async function close(browser) {
+  if (!browser) return;
+  await browser.context.close().catch(() => {});
+  await fs.rm(browser.userDataDir, { recursive: true, force: true }).catch(() => {});
+}
+
+// Opens the console signed out: a sign-in button and nothing else.
+async function openSignedOut(page) {
+  const response = await page.goto(`${ORDERS_URL}/console`, { waitUntil: 'load' });
+  assert.ok(response, `GET ${ORDERS_URL}/console gave no response`);
+  assert.equal(response.status(), 200, `GET ${ORDERS_URL}/console answered ${response.status()}`);
+  const contentType = response.headers()['content-type'] ?? '';
+  assert.match(contentType, /^text\/html/, `GET /console has content-type "${contentType}", not text/html`);
+  await page.waitForSelector('#sign-in', { state: 'visible', timeout: WAIT_MS }).catch(() => {
+    throw new Error(`GET /console shows no #sign-in button within ${WAIT_MS / 1000}s`);
+  });
+  assert.equal(await page.isVisible('#orders'), false, 'the signed-out page shows #orders');
+  assert.equal(await page.isVisible('#counts'), false, 'the signed-out page shows #counts');
+  assert.equal(await page.getAttribute('#conn', 'data-state'), 'signed-out');
+}
+
+// Clicks "Sign in", logs in on Keycloak's own login page as `user` (password = name), and
+// waits until the console has the code exchanged and taken out of the URL.
+async function signIn(page, user) {
+  await page.click('#sign-in');
+  await page.waitForURL((url) => url.href.startsWith(`${identity.issuer}/`), { timeout: WAIT_MS }).catch(() => {
+    throw new Error(`"Sign in" did not lead to ${identity.issuer} within ${WAIT_MS / 1000}s (at ${page.url()})`);
+  });
+  const login = new URL(page.url());
+  assert.equal(login.searchParams.get('code_challenge_method'), 'S256', `the login URL asks no S256 PKCE challenge: ${login}`);
+  assert.match(login.searchParams.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/, 'the PKCE challenge is not a SHA-256 in base64url');
+  assert.ok(login.searchParams.get('state'), 'the login URL has no state');
+  assert.equal(login.searchParams.get('redirect_uri'), `${ORDERS_URL}/console`);
+  await page.waitForSelector('#username', { state: 'visible' });
+  await page.fill('#username', user);
+  await page.fill('#password', user);
+  const submit = await page.$('#kc-login');
+  if (submit) await submit.click();
+  else await page.press('#password', 'Enter');
+  await page.waitForURL((url) => url.href.startsWith(`${ORDERS_URL}/console`), { timeout: WAIT_MS }).catch(async () => {
+    const error = await page.textContent('#input-error, .kc-feedback-text, .alert-error').catch(() => null);
+    throw new Error(`logging in as ${user} did not come back to the console within ${WAIT_MS / 1000}s (at ${page.url()}${error ? `: ${error.trim()}` : ''})`);
+  });
+  await page.waitForFunction(() => location.search === '' && location.pathname === '/console', null, { timeout: WAIT_MS }).catch(() => {
+    throw new Error(`the console left the code and state in its URL: ${page.url()}`);
+  });
+  assert.equal(
+    await page.evaluate(() => sessionStorage.getItem('saga-console.login')),
+    null,
+    'the PKCE verifier and state stayed in sessionStorage after the exchange',
+  );
+}
+
+async function waitLive(page, what) {
+  try {
+    await page.waitForSelector('#conn[data-state="open"]', { state: 'attached', timeout: WAIT_MS });
+  } catch {
+    const state = await page.getAttribute('#conn', 'data-state').catch(() => null);
+    const notice = await page.textContent('#notice').catch(() => null);
+    throw new Error(`${what}: #conn never reached data-state="open" within ${WAIT_MS / 1000}s (it is ${JSON.stringify(state)}; #notice says ${JSON.stringify(notice)})`);
+  }
+}
+
+// GET /orders/stream with `ticket` (or none): the status, the challenge, and for a 200 the
+// first chunk, after which the stream is closed.
+async function streamWith(ticket) {
+  const url = new URL(`${ORDERS_URL}/orders/stream`);
+  if (ticket !== undefined) url.searchParams.set('ticket', ticket);
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 10_000);
+  try {
+    const response = await fetch(url, { signal: abort.signal });
+    const challenge = response.headers.get('www-authenticate');
+    if (response.status !== 200) {
+      return { status: response.status, challenge, body: await response.text() };
+    }
+    const { value } = await response.body.getReader().read();
+    return { status: 200, challenge, body: new TextDecoder().decode(value) };
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
+}
+
+function assertRefusedStream(what, r) {
+  assert.equal(r.status, 401, `${what}: GET /orders/stream answered ${r.status}: ${r.body}`);
+  assert.match(r.challenge ?? '', /^Bearer /, `${what}: the 401 has no Bearer challenge`);
+  assert.equal(JSON.parse(r.body).error?.code, 'unauthorized', `${what}: ${r.body}`);
+}
+
+// ---- the test -------------------------------------------------------------------------------
+
+async function main() {
+  await fs.mkdir(OUT_DIR, { recursive: true });
+  for (const [name, url] of [['customer', CUSTOMER_URL], ['orders', ORDERS_URL], ['inventory', INVENTORY_URL]]) {
+    await waitReady(name, url);
+  }
+  ok('customer, orders and inventory are ready');
+  await discoverIdentity();
+  ok(`GET /console/config.json: issuer ${identity.issuer}, client ${identity.clientId}`);
+  assertRefusedStream('no ticket, no token', await streamWith());
+  ok('GET /orders/stream without a ticket or a token: 401 with a Bearer challenge');
+
+  let operator;
+  let alice;
   let page;
   try {
-    page = context.pages()[0] ?? (await context.newPage());
-    const { product: browserVersion } = await (await context.newCDPSession(page)).send('Browser.getVersion');
-    page.setDefaultTimeout(WAIT_MS);
-    page.on('console', (m) => messages.push(`[${m.type()}] ${m.text()}`));
-    page.on('pageerror', (e) => messages.push(`[pageerror] ${e.stack || e.message}`));
-    page.on('response', (r) => {
-      if (r.status() >= 400) messages.push(`[http ${r.status()}] ${r.request().method()} ${r.url()}`);
-    });
-    page.on('requestfailed', (r) => {
-      // The feed's request is aborted when the page closes; anything else is worth seeing.
-      messages.push(`[requestfailed] ${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
-    });
-    say(`${browserVersion} (${CHROMIUM}), user-data dir ${userDataDir}`);
+    operator = await launch('operator');
+    page = operator.page;
+    const { product: browserVersion } = await (await operator.context.newCDPSession(page)).send('Browser.getVersion');
+    say(`${browserVersion} (${CHROMIUM})`);
 
-    // ---- the console, live ----
-    const response = await page.goto(`${ORDERS_URL}/console`, { waitUntil: 'load' });
-    assert.ok(response, `GET ${ORDERS_URL}/console gave no response`);
-    assert.equal(response.status(), 200, `GET ${ORDERS_URL}/console answered ${response.status()}`);
-    const contentType = response.headers()['content-type'] ?? '';
-    assert.match(contentType, /^text\/html/, `GET /console has content-type "${contentType}", not text/html`);
-    try {
-      await page.waitForSelector('#conn[data-state="open"]', { state: 'attached', timeout: WAIT_MS });
-    } catch {
-      const state = await page.getAttribute('#conn', 'data-state').catch(() => null);
-      throw new Error(`#conn never reached data-state="open" within ${WAIT_MS / 1000}s (it is ${JSON.stringify(state)})`);
-    }
+    // ---- signed out, then signed in through Keycloak's login page ----
+    await openSignedOut(page);
+    ok('GET /console loaded signed out: a "Sign in" button, no orders, no counts');
+    await signIn(page, 'operator');
+    await waitLive(page, 'signed in as operator');
+    assert.equal((await page.textContent('#user')).trim(), 'operator', 'the page does not say who is signed in');
     for (const selector of ['#orders', '#counts', '#rate']) {
-      assert.ok(await page.$(selector), `the page has no ${selector}`);
+      assert.ok(await page.isVisible(selector), `the signed-in page does not show ${selector}`);
     }
-    ok(`GET /console loaded; the feed is open (#conn data-state="open")`);
+    ok(`signed in as operator on Keycloak's login page (PKCE S256); back on ${page.url()} with the code and state gone; the feed is open`);
 
     // Anything that loads the document again (a reload, a navigation) loses this marker and
     // fires another load event.
@@ -360,20 +512,20 @@ async function main() {
     for (const [sku, name, quantity] of [[inStock, 'Mug', 100], [scarce, 'Lamp', 2]]) {
       expectStatus(
         `POST /stock ${sku}`,
-        await http('POST', `${INVENTORY_URL}/stock`, { sku, name, price: '5.00', quantity, low_stock_threshold: 0 }),
+        await api('POST', `${INVENTORY_URL}/stock`, { sku, name, price: '5.00', quantity, low_stock_threshold: 0 }),
         201,
       );
     }
     const customer = expectStatus(
       'POST /customers',
-      await http('POST', `${CUSTOMER_URL}/customers`, {
+      await api('POST', `${CUSTOMER_URL}/customers`, {
         name: 'Console Test',
         email: `console-${run}@example.com`,
         credit_limit: '1000.00',
       }),
       201,
     );
-    ok(`created ${inStock} (100 in stock), ${scarce} (2 in stock) and customer ${customer.id} (credit 1000.00)`);
+    ok(`created ${inStock} (100 in stock), ${scarce} (2 in stock) and customer ${customer.id} (credit 1000.00), as the operator`);
 
     const a = await placeOrder(customer.id, inStock, 2);
     ok(`placed order A ${a.id}: 2 x ${inStock}, in stock (should confirm)`);
@@ -466,19 +618,119 @@ async function main() {
     const shot = path.join(OUT_DIR, 'console.png');
     await page.screenshot({ path: shot, fullPage: true });
     ok(`screenshot (A's timeline open): ${shortPath(shot)}`);
+
+    // ---- what the page sent: the token in headers only, the feed on tickets ----
+    const token = await page.evaluate(() => auth.access);
+    assert.match(token ?? '', /^[\w-]+\.[\w-]+\.[\w-]+$/, 'the page holds no access token');
+    const sent = operator.requests.filter((r) => r.url().startsWith(`${ORDERS_URL}/`));
+    for (const r of operator.requests) {
+      assert.ok(!r.url().includes(token), `the access token is in the URL of ${r.method()} ${r.url().split('?')[0]}`);
+    }
+    const apiCalls = sent.filter((r) => /^\/(orders(?!\/stream)|console\/ticket)/.test(new URL(r.url()).pathname));
+    assert.ok(apiCalls.length >= 4, `the page made only ${apiCalls.length} API requests`);
+    for (const r of apiCalls) {
+      const authorization = (await r.allHeaders()).authorization ?? '';
+      assert.match(authorization, /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/, `${r.method()} ${r.url()} carries no bearer token`);
+    }
+    const streams = sent.filter((r) => new URL(r.url()).pathname === '/orders/stream');
+    assert.ok(streams.length >= 1, 'the page never opened GET /orders/stream');
+    const pageTickets = streams.map((r) => new URL(r.url()).searchParams.get('ticket'));
+    for (const [i, r] of streams.entries()) {
+      assert.match(pageTickets[i] ?? '', /^[0-9a-f]{64}$/, `the page opened ${r.url()} without a ticket`);
+      assert.equal((await r.allHeaders()).authorization, undefined, 'the feed request carries an Authorization header');
+    }
+    assert.equal(new Set(pageTickets).size, pageTickets.length, 'the page presented a ticket twice');
+    ok(`${apiCalls.length} API requests of the page, each with its bearer token; no URL with the token; ${streams.length} feed request(s), each with a ticket of its own`);
+
+    assertRefusedStream("the page's own ticket, replayed", await streamWith(pageTickets[0]));
+    const issued = expectStatus('POST /console/ticket', await api('POST', `${ORDERS_URL}/console/ticket`), 200);
+    const fresh = await streamWith(issued.ticket);
+    assert.equal(fresh.status, 200, `a fresh ticket: GET /orders/stream answered ${fresh.status}: ${fresh.body}`);
+    assert.match(fresh.body, /event: ready/, `a fresh ticket's stream began with ${JSON.stringify(fresh.body)}`);
+    assertRefusedStream('a used ticket', await streamWith(issued.ticket));
+    assertRefusedStream('a made-up ticket', await streamWith('0'.repeat(64)));
+    ok('the feed: the page\'s ticket replayed, a used one and a made-up one are 401; a fresh one opens once');
+
+    // ---- a token the API refuses is renewed; a session that cannot be, signs in again ----
+    await page.evaluate(() => {
+      auth.access = 'x.y.z';
+    });
+    await page.waitForResponse((r) => r.url() === `${ORDERS_URL}/orders/summary` && r.status() === 401, { timeout: WAIT_MS });
+    await page.waitForResponse((r) => r.url() === `${ORDERS_URL}/orders/summary` && r.status() === 200, { timeout: WAIT_MS });
+    const renewed = await page.evaluate(() => auth.access);
+    assert.ok(renewed !== 'x.y.z' && renewed !== token, 'the page did not renew its token');
+    assert.equal(await page.isVisible('#notice'), false, 'a renewed session shows a notice');
+    assert.equal(await page.getAttribute('#conn', 'data-state'), 'open', 'the renewal closed the feed');
+    ok('a token the API refused (401) was renewed with the refresh token; the summary went on, the feed stayed open');
+
+    await page.evaluate(() => {
+      auth.access = 'x.y.z';
+      auth.refresh = 'not-a-refresh-token';
+    });
+    await page.waitForSelector('#notice[data-kind="expired"]', { state: 'visible', timeout: WAIT_MS }).catch(() => {
+      throw new Error(`a session that cannot be renewed shows no #notice[data-kind="expired"] within ${WAIT_MS / 1000}s`);
+    });
+    assert.ok(await page.isVisible('#sign-in'), 'an ended session offers no "Sign in"');
+    assert.equal(await page.isVisible('#orders'), false, 'an ended session still shows #orders');
+    ok(`an ended session: "${(await page.textContent('#notice')).trim()}", and the "Sign in" button`);
+    // Keycloak still has the operator's session: it answers with a code at once, and the page
+    // exchanges it without its login form being filled again.
+    const exchanged = page.waitForResponse((r) => r.url() === identity.tokenEndpoint && r.request().method() === 'POST', { timeout: WAIT_MS });
+    await page.click('#sign-in');
+    const exchange = await exchanged;
+    assert.equal(exchange.status(), 200, `signing in again: the code exchange answered ${exchange.status()}`);
+    assert.match(exchange.request().postData() ?? '', /grant_type=authorization_code/, 'signing in again did not exchange a code');
+    await waitLive(page, 'signed in again');
+    ok("signing in again went through Keycloak's session (no login form), exchanged a new code; the feed is open again");
+
+    // ---- a customer sees no data ----
+    alice = await launch('alice');
+    await openSignedOut(alice.page);
+    await signIn(alice.page, 'alice');
+    await alice.page.waitForSelector('#notice[data-kind="forbidden"]', { state: 'visible', timeout: WAIT_MS }).catch(async () => {
+      const notice = await alice.page.textContent('#notice').catch(() => null);
+      throw new Error(`alice signed in but sees no #notice[data-kind="forbidden"] within ${WAIT_MS / 1000}s (#notice: ${JSON.stringify(notice)})`);
+    });
+    const forbidden = (await alice.page.textContent('#notice')).trim();
+    assert.match(forbidden, /alice/, `the forbidden message does not name alice: ${forbidden}`);
+    assert.match(forbidden, /operators/, `the forbidden message does not say who may: ${forbidden}`);
+    for (const selector of ['#orders', '#counts', '#timeline']) {
+      assert.equal(await alice.page.isVisible(selector), false, `alice sees ${selector}`);
+    }
+    assert.equal(await alice.page.$$eval('#orders tbody tr', (trs) => trs.length), 0, 'alice has rows of orders on her page');
+    assert.notEqual(await alice.page.getAttribute('#conn', 'data-state'), 'open', "alice's page has the feed open");
+    const alicesCalls = alice.requests
+      .map((r) => `${r.method()} ${new URL(r.url()).pathname}`)
+      .filter((call) => /^(GET|POST) \/(orders|console\/ticket)/.test(call));
+    assert.deepEqual(alicesCalls, ['POST /console/ticket'], `alice's page asked for ${JSON.stringify(alicesCalls)}`);
+    ok(`alice signed in and sees "${forbidden}", and no data (her page asked POST /console/ticket only, which was 403)`);
+
+    // ---- signing out ends Keycloak's session too ----
+    await alice.page.click('#sign-out');
+    await alice.page.waitForURL((url) => url.href === `${ORDERS_URL}/console`, { timeout: WAIT_MS }).catch(() => {
+      throw new Error(`"Sign out" did not come back to the console within ${WAIT_MS / 1000}s (at ${alice.page.url()})`);
+    });
+    await alice.page.waitForSelector('#sign-in', { state: 'visible', timeout: WAIT_MS });
+    assert.equal(await alice.page.isVisible('#user'), false, 'signed out, the page still names a user');
+    await alice.page.click('#sign-in');
+    await alice.page.waitForSelector('#username', { state: 'visible', timeout: WAIT_MS }).catch(() => {
+      throw new Error(`after "Sign out", "Sign in" did not ask for a password again (at ${alice.page.url()})`);
+    });
+    ok('"Sign out" came back signed out, and ended the Keycloak session: signing in asks for the password again');
   } catch (e) {
-    if (page) {
-      await page.screenshot({ path: path.join(OUT_DIR, 'failure.png'), fullPage: true }).catch(() => {});
-      await fs.writeFile(path.join(OUT_DIR, 'failure.html'), await page.content().catch(() => '')).catch(() => {});
+    for (const [label, browser] of [['', operator], ['alice-', alice]]) {
+      if (!browser) continue;
+      await browser.page.screenshot({ path: path.join(OUT_DIR, `${label}failure.png`), fullPage: true }).catch(() => {});
+      await fs.writeFile(path.join(OUT_DIR, `${label}failure.html`), await browser.page.content().catch(() => '')).catch(() => {});
     }
     await fs.writeFile(path.join(OUT_DIR, 'console-messages.log'), messages.join('\n') + '\n').catch(() => {});
-    console.error(`\nconsole: the page's console (${messages.length} messages, also in ${shortPath(path.join(OUT_DIR, 'console-messages.log'))}):`);
+    console.error(`\nconsole: the pages' console (${messages.length} messages, also in ${shortPath(path.join(OUT_DIR, 'console-messages.log'))}):`);
     for (const m of messages) console.error(`  ${m}`);
-    console.error(`console: failure screenshot and page: ${shortPath(path.join(OUT_DIR, 'failure.png'))}, failure.html`);
+    console.error(`console: failure screenshot and page: ${shortPath(path.join(OUT_DIR, 'failure.png'))}, failure.html (alice-failure.* for alice's)`);
     throw e;
   } finally {
-    await context.close().catch(() => {});
-    await fs.rm(userDataDir, { recursive: true, force: true }).catch(() => {});
+    await close(operator);
+    await close(alice);
   }
 }
 

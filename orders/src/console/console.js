@@ -1,12 +1,16 @@
-// The saga console. It loads the newest orders and the counts, then follows the saga feed
-// (GET /orders/stream, Server-Sent Events). The browser's EventSource reconnects by itself and
-// sends Last-Event-ID, so a reconnection misses nothing. Lists stay bounded: at most MAX_ROWS
-// orders are kept, and each row is updated in place.
+// The saga console. It signs its user in at the identity provider (OpenID Connect: the
+// authorization code flow with PKCE), then, for an operator, loads the newest orders and the
+// counts and follows the saga feed (GET /orders/stream, Server-Sent Events). Every request to
+// the API carries the access token as `Authorization: Bearer`; the feed, which a browser's
+// EventSource opens without headers, is opened with a single-use ticket that the token buys
+// (POST /console/ticket), never with the token in its URL. Lists stay bounded: at most
+// MAX_ROWS orders are kept, and each row is updated in place.
 "use strict";
 
 const MAX_ROWS = 200;          // orders kept on the page
 const STUCK_MS = 5000;         // a PENDING order older than this is highlighted
 const SUMMARY_EVERY_MS = 2000; // how often the counts are read again
+const REOPEN_AFTER_MS = 1000;  // how long after the feed fails it is opened again
 const GOOD = new Set(["stock.reserved", "order.paid", "order.confirmed"]);
 const BAD = new Set(["stock.rejected", "payment.failed", "order.cancelled"]);
 
@@ -22,6 +26,261 @@ $("#stuck-after").textContent = STUCK_MS / 1000;
 const terminal = (status) => status === "CONFIRMED" || status === "CANCELLED";
 const short = (id) => id.slice(0, 8) + "…" + id.slice(-4);
 const clock = (ms) => new Date(ms).toISOString().slice(11, 23);
+
+// ---- signing in -----------------------------------------------------------------------
+//
+// GET /console/config.json names the issuer and the client; the issuer's discovery document
+// names its endpoints. Signing in sends the browser to the provider's login page with a PKCE
+// challenge (S256) and a random state, both kept in sessionStorage until it comes back with a
+// code; the state must match, and the code is exchanged for tokens with the verifier, which
+// only this tab holds. The tokens are kept in this page's memory only: a reload signs in again
+// (silently, while the provider's own session lasts). The access token is renewed with the
+// refresh token before it expires, or when the API says 401; when that fails, the page asks
+// its user to sign in again.
+
+const LOGIN_KEY = "saga-console.login";      // sessionStorage: {state, verifier} of a sign-in under way
+const SIGNED_IN_KEY = "saga-console.signed-in"; // sessionStorage: "1" while signed in (no secret)
+const RENEW_BEFORE_MS = 30000;               // how long before its expiry a token is renewed
+
+const auth = {
+  provider: null,  // {issuer, authorization_endpoint, token_endpoint, end_session_endpoint}
+  clientId: null,
+  access: null,    // the access token
+  refresh: null,   // the refresh token
+  idToken: null,   // the ID token: only a hint for signing out
+  expiresAt: 0,    // when the access token expires (ms since the epoch)
+  renewing: null,  // the renewal under way, shared by whoever needs it
+  renewTimer: null,
+};
+
+/** The console's own URL, which the provider sends the browser back to. */
+const redirectUri = () => `${location.origin}/console`;
+
+/** Bytes as base64url without padding (RFC 7636). */
+function base64url(bytes) {
+  let text = "";
+  for (const b of bytes) text += String.fromCharCode(b);
+  return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+const randomText = (n) => base64url(crypto.getRandomValues(new Uint8Array(n)));
+
+async function challengeOf(verifier) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+  return base64url(new Uint8Array(digest));
+}
+
+/** A refusal already shown to the user (a 401 that could not be mended, a 403). */
+class Refused extends Error {}
+
+/** Reads where to sign in: the service's config, then the issuer's discovery document. */
+async function discover() {
+  const response = await fetch("/console/config.json", { headers: { accept: "application/json" } });
+  if (!response.ok) throw new Error(`GET /console/config.json: ${response.status}`);
+  const config = await response.json();
+  const url = `${config.issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`;
+  let doc;
+  try {
+    const found = await fetch(url, { headers: { accept: "application/json" } });
+    if (!found.ok) throw new Error(`${found.status}`);
+    doc = await found.json();
+  } catch (e) {
+    throw new Error(`the identity provider's discovery document (${url}) cannot be read: ${e.message}`);
+  }
+  if (doc.issuer !== config.issuer) {
+    throw new Error(`the discovery document names the issuer ${doc.issuer}, not ${config.issuer}`);
+  }
+  auth.provider = doc;
+  auth.clientId = config.client_id;
+}
+
+/** Sends the browser to the provider's login page. */
+async function signIn() {
+  if (!window.crypto || !crypto.subtle) {
+    notice("error", "Signing in needs a secure context: open the console on 127.0.0.1 or localhost (or over https).");
+    return;
+  }
+  const verifier = randomText(32);
+  const state = randomText(16);
+  sessionStorage.setItem(LOGIN_KEY, JSON.stringify({ state, verifier }));
+  sessionStorage.removeItem(SIGNED_IN_KEY);
+  const url = new URL(auth.provider.authorization_endpoint);
+  url.search = new URLSearchParams({
+    response_type: "code",
+    client_id: auth.clientId,
+    redirect_uri: redirectUri(),
+    scope: "openid",
+    state,
+    code_challenge: await challengeOf(verifier),
+    code_challenge_method: "S256",
+  });
+  location.assign(url);
+}
+
+/** Finishes a sign-in from the provider's answer in the URL: checks it, exchanges the code. */
+async function completeSignIn(params) {
+  // The code and the state leave the URL (and so the history) before anything else.
+  history.replaceState(null, "", location.pathname);
+  const saved = JSON.parse(sessionStorage.getItem(LOGIN_KEY) || "null");
+  sessionStorage.removeItem(LOGIN_KEY);
+  if (params.has("error")) {
+    throw new Error(`the identity provider answered ${params.get("error")}` +
+      (params.get("error_description") ? `: ${params.get("error_description")}` : ""));
+  }
+  if (!saved || !params.get("state") || params.get("state") !== saved.state) {
+    throw new Error("the answer does not match a sign-in that this tab started (state)");
+  }
+  if (params.has("iss") && params.get("iss") !== auth.provider.issuer) {
+    throw new Error(`the answer comes from ${params.get("iss")}, not ${auth.provider.issuer}`);
+  }
+  accept(await tokenRequest({
+    grant_type: "authorization_code",
+    code: params.get("code"),
+    redirect_uri: redirectUri(),
+    code_verifier: saved.verifier,
+  }));
+}
+
+/** A request to the provider's token endpoint; the grant, or why it was refused. */
+async function tokenRequest(params) {
+  const response = await fetch(auth.provider.token_endpoint, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+    body: new URLSearchParams({ client_id: auth.clientId, ...params }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok || !body.access_token) {
+    throw new Error(`the token endpoint answered ${response.status}` +
+      (body.error ? ` ${body.error}${body.error_description ? `: ${body.error_description}` : ""}` : ""));
+  }
+  return body;
+}
+
+/** Takes the tokens of `grant`, and plans their renewal. */
+function accept(grant) {
+  auth.access = grant.access_token;
+  auth.refresh = grant.refresh_token || auth.refresh;
+  auth.idToken = grant.id_token || auth.idToken;
+  const lifetime = Number(grant.expires_in || 60) * 1000;
+  auth.expiresAt = Date.now() + lifetime;
+  clearTimeout(auth.renewTimer);
+  auth.renewTimer = setTimeout(() => renew().catch(() => {}), Math.max(5000, lifetime - RENEW_BEFORE_MS));
+  sessionStorage.setItem(SIGNED_IN_KEY, "1");
+  showAccount();
+}
+
+/** A new access token from the refresh token; when that fails, the user must sign in again. */
+function renew() {
+  if (!auth.renewing) {
+    auth.renewing = (async () => {
+      try {
+        if (!auth.refresh) throw new Error("no refresh token");
+        accept(await tokenRequest({ grant_type: "refresh_token", refresh_token: auth.refresh }));
+      } catch (e) {
+        console.warn("console: renewing the session failed", e.message);
+        expired();
+        throw new Refused("the session has ended");
+      } finally {
+        auth.renewing = null;
+      }
+    })();
+  }
+  return auth.renewing;
+}
+
+/** The claims of a JWT's payload, for display only: the API checks the token, not the page. */
+function claims(token) {
+  try {
+    const part = atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"));
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(part, (c) => c.charCodeAt(0))));
+  } catch {
+    return {};
+  }
+}
+
+/** Forgets the tokens and sends the browser to the provider to end its session too. */
+function signOut() {
+  stop();
+  const hint = auth.idToken;
+  forget();
+  sessionStorage.removeItem(SIGNED_IN_KEY);
+  if (!auth.provider || !auth.provider.end_session_endpoint) {
+    signedOut("Signed out.");
+    return;
+  }
+  const url = new URL(auth.provider.end_session_endpoint);
+  url.search = new URLSearchParams({
+    client_id: auth.clientId,
+    post_logout_redirect_uri: redirectUri(),
+    ...(hint ? { id_token_hint: hint } : {}),
+  });
+  location.assign(url);
+}
+
+function forget() {
+  clearTimeout(auth.renewTimer);
+  auth.access = auth.refresh = auth.idToken = null;
+  auth.expiresAt = 0;
+}
+
+// ---- what the page shows about it -----------------------------------------------------
+
+/** A message above the console; `kind` is info, expired, forbidden or error. */
+function notice(kind, text) {
+  const p = $("#notice");
+  p.dataset.kind = kind;
+  p.textContent = text;
+  p.hidden = false;
+}
+
+function showAccount() {
+  const who = claims(auth.access);
+  $("#user").textContent = who.preferred_username || who.sub || "signed in";
+  $("#user").hidden = false;
+  $("#sign-in").hidden = true;
+  $("#sign-out").hidden = false;
+}
+
+/** Nothing to show: the sign-in button, and why if there is a reason. */
+function signedOut(reason, kind = "info") {
+  showData(false);
+  setConn("signed-out", "signed out");
+  $("#user").hidden = true;
+  $("#sign-out").hidden = true;
+  $("#sign-in").hidden = false;
+  if (reason) notice(kind, reason);
+  else $("#notice").hidden = true;
+}
+
+/** The token expired and could not be renewed. */
+function expired() {
+  stop();
+  forget();
+  sessionStorage.removeItem(SIGNED_IN_KEY);
+  signedOut("Your session has ended. Sign in again to go on watching the sagas.", "expired");
+}
+
+/** Signed in, but not as an operator: say so, and show nothing. */
+function forbidden(message) {
+  stop();
+  showData(false);
+  setConn("closed", "not allowed");
+  const who = $("#user").textContent;
+  notice("forbidden", `Signed in as ${who}, who may not use the saga console: it shows every ` +
+    `customer's orders, so it is for operators only (403 forbidden${message ? `: ${message}` : ""}). ` +
+    "Sign out and sign in as an operator.");
+}
+
+function showData(visible) {
+  $("#summary").hidden = !visible;
+  $("main").hidden = !visible;
+}
+
+function setConn(state, text) {
+  const conn = $("#conn");
+  conn.dataset.state = state;
+  conn.textContent = text;
+}
 
 // ---- the order table ------------------------------------------------------------------
 
@@ -108,10 +367,34 @@ function markStuck() {
   $("#stuck-count").textContent = n;
 }
 
-// ---- loading and the live feed --------------------------------------------------------
+// ---- the API, loading and the live feed -----------------------------------------------
 
-async function getJson(path) {
-  const response = await fetch(path, { headers: { accept: "application/json" } });
+/**
+ * A request to the API with the access token; the JSON body. A 401 renews the token once and
+ * tries again; a 401 after that ends the session, and a 403 shows the forbidden message: both
+ * throw Refused.
+ */
+async function api(path, init = {}) {
+  if (!auth.access) throw new Refused("signed out");
+  if (Date.now() > auth.expiresAt - 5000) await renew();
+  const send = () => fetch(path, {
+    ...init,
+    headers: { accept: "application/json", ...(init.headers || {}), authorization: `Bearer ${auth.access}` },
+  });
+  let response = await send();
+  if (response.status === 401) {
+    await renew();
+    response = await send();
+    if (response.status === 401) {
+      expired();
+      throw new Refused(`${path}: 401`);
+    }
+  }
+  if (response.status === 403) {
+    const body = await response.json().catch(() => ({}));
+    forbidden(body.error && body.error.message);
+    throw new Refused(`${path}: 403`);
+  }
   if (!response.ok) throw new Error(`${path}: ${response.status}`);
   return response.json();
 }
@@ -125,16 +408,16 @@ function fromApi(order) {
 
 let loadStarted = false;
 async function firstLoad() {
-  if (loadStarted) return;
+  if (loadStarted || !running) return;
   loadStarted = true;
   try {
     const [newest, pending] = await Promise.all([
-      getJson(`/orders?limit=${MAX_ROWS}`),
-      getJson("/orders?status=PENDING&limit=50"),
+      api(`/orders?limit=${MAX_ROWS}`),
+      api("/orders?status=PENDING&limit=50"),
     ]);
     for (const o of [...newest, ...pending]) upsert(fromApi(o));
   } catch (e) {
-    console.warn("console: loading the orders failed", e);
+    if (!(e instanceof Refused)) console.warn("console: loading the orders failed", e);
   }
   connected = true;
   markStuck();
@@ -142,36 +425,104 @@ async function firstLoad() {
 
 async function refreshSummary() {
   try {
-    const s = await getJson("/orders/summary");
+    const s = await api("/orders/summary");
     for (const status of ["PENDING", "CONFIRMED", "CANCELLED"]) {
       $(`#counts [data-count="${status}"]`).textContent = s.counts[status] ?? 0;
     }
     $("#rate").textContent = s.completed_per_second.toFixed(1);
   } catch (e) {
-    console.warn("console: reading the summary failed", e);
+    if (!(e instanceof Refused)) console.warn("console: reading the summary failed", e);
   }
 }
 
-function follow() {
-  const conn = $("#conn");
-  const feed = new EventSource("/orders/stream");
-  feed.addEventListener("open", () => {
-    conn.dataset.state = "open";
-    conn.textContent = "live";
-  });
+let running = false;     // signed in as an operator, showing the sagas
+let feed = null;         // the open EventSource
+let lastEventId = "";    // the id of the last event the feed sent: where to resume
+let timers = [];         // what stop() clears
+
+/** A ticket for one stream (operators only: a 403 here is the forbidden message). */
+async function ticket() {
+  return (await api("/console/ticket", { method: "POST" })).ticket;
+}
+
+/**
+ * Opens the feed with `pass` (a ticket), resuming after the last event seen. A ticket opens
+ * one stream only, so the browser's own reconnection (which would present it again) is not
+ * used: on any failure the page closes the stream and opens another with a new ticket.
+ */
+function follow(pass) {
+  if (!running) return;
+  const query = new URLSearchParams({ ticket: pass });
+  if (lastEventId) query.set("last_event_id", lastEventId);
+  feed = new EventSource(`/orders/stream?${query}`);
+  const seen = (message) => {
+    if (message.lastEventId) lastEventId = message.lastEventId;
+  };
+  feed.addEventListener("open", () => setConn("open", "live"));
   feed.addEventListener("error", () => {
-    const closed = feed.readyState === EventSource.CLOSED;
-    conn.dataset.state = closed ? "closed" : "connecting";
-    conn.textContent = closed ? "disconnected" : "reconnecting…";
+    feed.close();
+    feed = null;
+    if (!running) return;
+    setConn("connecting", "reconnecting…");
+    timers.push(setTimeout(reopen, REOPEN_AFTER_MS));
   });
   // The stream's first event: from here on nothing is missed, so the list can load.
-  feed.addEventListener("ready", () => {
+  feed.addEventListener("ready", (message) => {
+    seen(message);
     if (!connected) firstLoad();
   });
   feed.addEventListener("transition", (message) => {
+    seen(message);
     queued.push(JSON.parse(message.data));
     if (!flushTimer) flushTimer = setTimeout(flush, FLUSH_EVERY_MS);
   });
+}
+
+async function reopen() {
+  if (!running) return;
+  try {
+    follow(await ticket());
+  } catch (e) {
+    if (e instanceof Refused || !running) return;
+    console.warn("console: asking for a feed ticket failed", e);
+    timers.push(setTimeout(reopen, REOPEN_AFTER_MS));
+  }
+}
+
+/** Signed in: the first ticket says whether this user may watch; then everything starts. */
+async function start() {
+  running = true;
+  setConn("connecting", "connecting…");
+  let pass;
+  try {
+    pass = await ticket();
+  } catch (e) {
+    if (e instanceof Refused) return;
+    running = false;
+    notice("error", `The orders service cannot be reached: ${e.message}`);
+    setConn("closed", "disconnected");
+    return;
+  }
+  $("#notice").hidden = true;
+  showData(true);
+  follow(pass);
+  // Should the stream not open (too many open, say), the list still loads.
+  timers.push(setTimeout(firstLoad, 3000));
+  refreshSummary();
+  timers.push(setInterval(refreshSummary, SUMMARY_EVERY_MS));
+  timers.push(setInterval(markStuck, 1000));
+}
+
+/** Stops the feed and every timer. */
+function stop() {
+  running = false;
+  if (feed) feed.close();
+  feed = null;
+  for (const t of timers) {
+    clearTimeout(t);
+    clearInterval(t);
+  }
+  timers = [];
 }
 
 // Transitions are applied in batches, so that a busy system (hundreds a second) costs the
@@ -204,9 +555,9 @@ async function openTimeline(id) {
   for (const o of orders.values()) o.row.classList.toggle("selected", o.id === id);
   let order;
   try {
-    order = await getJson(`/orders/${id}`);
+    order = await api(`/orders/${id}`);
   } catch (e) {
-    console.warn("console: reading the order failed", e);
+    if (!(e instanceof Refused)) console.warn("console: reading the order failed", e);
     return;
   }
   if (selected !== id) return;
@@ -270,9 +621,38 @@ $("#close").addEventListener("click", () => {
   for (const o of orders.values()) o.row.classList.remove("selected");
 });
 
-follow();
-// Should the stream not open (too many open, say), the list still loads.
-setTimeout(firstLoad, 3000);
-refreshSummary();
-setInterval(refreshSummary, SUMMARY_EVERY_MS);
-setInterval(markStuck, 1000);
+$("#close").addEventListener("click", () => {
+  selected = null;
+  $("#timeline").hidden = true;
+  for (const o of orders.values()) o.row.classList.remove("selected");
+});
+$("#sign-in").addEventListener("click", () => signIn());
+$("#sign-out").addEventListener("click", () => signOut());
+
+/** The page's start: back from the provider with a code, signed in before this reload, or not. */
+async function boot() {
+  try {
+    await discover();
+  } catch (e) {
+    signedOut(`Signing in is not possible: ${e.message}`, "error");
+    $("#sign-in").hidden = true;
+    return;
+  }
+  const params = new URLSearchParams(location.search);
+  if (params.has("code") || params.has("error")) {
+    try {
+      await completeSignIn(params);
+    } catch (e) {
+      signedOut(`Signing in failed: ${e.message}`, "error");
+      return;
+    }
+    start();
+  } else if (sessionStorage.getItem(SIGNED_IN_KEY)) {
+    // Signed in before a reload: sign in again, through the provider's session if it lasts.
+    signIn();
+  } else {
+    signedOut();
+  }
+}
+
+boot();

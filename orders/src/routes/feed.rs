@@ -10,21 +10,36 @@
 //! A stream takes its permit ([`super::stream_permits`]) before it reads anything: a request
 //! beyond the instance's limit, or beyond one client's share of it, is refused with 503
 //! `too_many_streams` at no cost to the database.
+//!
+//! Only operators follow the feed (SPEC §7), proving it in one of two ways, checked here first:
+//! an operator's bearer token in `Authorization` (curl, tools), or, from a browser, whose
+//! `EventSource` sends no headers, a ticket of `POST /console/ticket` ([`super::tickets`]) as
+//! `?ticket=`, good for one stream. The route is public to the kit's middleware only so that a
+//! request with a ticket and no header reaches this check; anything else is the kit's 401 with
+//! its `WWW-Authenticate` challenge (or 403 for a token without the role). A stream ends after
+//! the feed's `max_age` (`STREAM_MAX_AGE_SECS`, 5 minutes), so that it never outlives by long
+//! the token or ticket that opened it; the client opens another from its last id and misses
+//! nothing.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 use serde_json::json;
-use shared_events::kit::http::{ApiError, ErrorBody};
+use shared_events::kit::auth::{AuthError, Verifier};
+use shared_events::kit::http::{
+    responses::{Forbidden, Unauthorized},
+    ApiError, ErrorBody,
+};
 use shared_events::CancellationToken;
 use sqlx::PgPool;
 
 use super::feed_event::FeedEvent;
 use super::stream_permits::{StreamPermit, StreamPermits};
+use super::tickets::Tickets;
 use crate::store::feed::{self, Cursor};
 
 /// How often a stream at the end of the feed looks again.
@@ -41,6 +56,9 @@ const STORE_RETRY: Duration = Duration::from_secs(1);
 /// How long the browser waits before reconnecting (SSE `retry:`).
 const CLIENT_RETRY_MS: u64 = 1000;
 
+/// How long a stream lasts unless told otherwise: the lifetime of the realm's access tokens.
+pub const DEFAULT_STREAM_MAX_AGE: Duration = Duration::from_secs(300);
+
 /// The feed's shared state: app data of the orders routes.
 pub struct Feed {
     /// The service's shutdown: every stream ends with it, so a graceful stop does not wait
@@ -48,16 +66,63 @@ pub struct Feed {
     shutdown: CancellationToken,
     /// Bounds the streams open at once, in all and per client.
     streams: StreamPermits,
+    /// The tickets that open a stream once ([`super::tickets`]).
+    pub(super) tickets: Tickets,
+    /// How long a stream lasts before it ends and its client must prove itself again.
+    max_age: Duration,
 }
 
 impl Feed {
-    /// The feed of a service that stops with `shutdown`.
-    pub fn new(shutdown: CancellationToken) -> Feed {
+    /// The feed of a service that stops with `shutdown`, whose streams last `max_age`.
+    pub fn new(shutdown: CancellationToken, max_age: Duration) -> Feed {
         Feed {
             shutdown,
             streams: StreamPermits::new(),
+            tickets: Tickets::new(),
+            max_age,
         }
     }
+}
+
+/// `GET /orders/stream`'s ticket, read apart from [`StreamQuery`] so that the document gives it
+/// as the `ticket` security scheme rather than as a parameter.
+#[derive(Deserialize)]
+pub struct TicketQuery {
+    /// A ticket of `POST /console/ticket`.
+    ticket: Option<String>,
+}
+
+/// Whether the request may open a stream: with an `Authorization` header, only if it is an
+/// operator's bearer token (the ticket is then not looked at, nor spent); without one, only
+/// with a ticket issued here, unused and unexpired.
+async fn admit(
+    req: &HttpRequest,
+    ticket: Option<&str>,
+    verifier: &Verifier,
+    tickets: &Tickets,
+) -> Result<(), AuthError> {
+    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+        let token = bearer(value).ok_or(AuthError::Missing)?;
+        return verifier
+            .verify(token)
+            .await?
+            .require_operator("follow the saga feed");
+    }
+    match ticket.filter(|t| !t.is_empty()) {
+        None => Err(AuthError::Missing),
+        Some(ticket) if tickets.redeem(ticket) => Ok(()),
+        Some(_) => Err(AuthError::Invalid(
+            "the ticket is unknown, used or expired; ask POST /console/ticket for another".into(),
+        )),
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (the scheme in any case), as the
+/// kit's middleware reads it.
+fn bearer(value: &HeaderValue) -> Option<&str> {
+    let (scheme, token) = value.to_str().ok()?.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// `GET /orders/stream`'s query.
@@ -70,19 +135,22 @@ pub struct StreamQuery {
     last_event_id: Option<String>,
 }
 
-/// `GET /orders/stream`: from the `Last-Event-ID` cursor if one is given, else from now. An
-/// empty one is none (what a browser's `EventSource` means by it); any other that is not a
-/// cursor, a header of bytes that are not text included, is 422 rather than ignored. The
-/// stream's permit comes before any read (503 `too_many_streams` without one).
+/// `GET /orders/stream`: for an operator ([`admit`]: its bearer token, or a ticket), from the
+/// `Last-Event-ID` cursor if one is given, else from now. An empty one is none (what a
+/// browser's `EventSource` means by it); any other that is not a cursor, a header of bytes
+/// that are not text included, is 422 rather than ignored. The stream's permit comes before any
+/// read (503 `too_many_streams` without one).
 #[utoipa::path(get, path = "/orders/stream", tag = "saga feed",
     summary = "The saga feed: Server-Sent Events, one per saga transition",
-    description = "text/event-stream. First an event `ready` (data {cursor}), whose id is where the stream starts; then one event `transition` per saga event an order sees or emits, in feed order, with id <xid>-<seq>. A client that reconnects with Last-Event-ID (the header, or the last_event_id parameter) gets every transition after it, once; without one the stream starts at the current end. Comment lines keep a quiet stream alive. 422 invalid_last_event_id for an id not of the form <xid>-<seq>; 503 too_many_streams when 64 streams are open on the instance, or 8 from the client's address (or unavailable when the store is).",
+    description = "text/event-stream, for operators. Either an operator's bearer token in Authorization, or, for a client that cannot send headers (a browser's EventSource), a ticket of POST /console/ticket as the ticket parameter (the `ticket` security scheme): it opens one stream, within 30 s, on the instance that issued it. Without either, or with a used, expired or unknown ticket, 401 with WWW-Authenticate; a token without the operator role is 403. First an event `ready` (data {cursor}), whose id is where the stream starts; then one event `transition` per saga event an order sees or emits, in feed order, with id <xid>-<seq>. A client that reconnects with Last-Event-ID (the header, or the last_event_id parameter) gets every transition after it, once; without one the stream starts at the current end. Comment lines keep a quiet stream alive. A stream ends after 5 minutes (STREAM_MAX_AGE_SECS), so that it never outlives by long the token or ticket that opened it: reconnect with the last id and a token or a new ticket. 422 invalid_last_event_id for an id not of the form <xid>-<seq>; 503 too_many_streams when 64 streams are open on the instance, or 8 from the client's address (or unavailable when the store is).",
+    security(("ticket" = [])),
     params(
         ("Last-Event-ID" = Option<String>, Header, description = "Empty is none", nullable = false, pattern = "^([0-9]+-[0-9]+)?$"),
         StreamQuery,
     ),
     responses(
         (status = 200, description = "The stream; each transition event's data is a Transition", content_type = "text/event-stream", body = FeedEvent),
+        Unauthorized, Forbidden,
         (status = 422, description = "invalid_last_event_id", body = ErrorBody),
         (status = 503, description = "too_many_streams, or the store is unavailable", body = ErrorBody),
     ))]
@@ -90,9 +158,16 @@ pub struct StreamQuery {
 pub async fn stream(
     req: HttpRequest,
     query: web::Query<StreamQuery>,
+    ticket: web::Query<TicketQuery>,
     pool: web::Data<PgPool>,
     feed: web::Data<Feed>,
+    verifier: web::Data<Verifier>,
 ) -> Result<HttpResponse, ApiError> {
+    let ticket = ticket.into_inner().ticket;
+    if let Err(refused) = admit(&req, ticket.as_deref(), &verifier, &feed.tickets).await {
+        tracing::info!(reason = %refused, "saga feed stream refused");
+        return Ok(refused.error_response());
+    }
     let header = match req.headers().get("last-event-id") {
         None => None,
         Some(v) => Some(v.to_str().map(str::to_owned).map_err(|_| {
@@ -136,6 +211,7 @@ pub async fn stream(
         pool: pool.into_inner(),
         cursor,
         shutdown: feed.shutdown.clone(),
+        ends_at: Instant::now() + feed.max_age,
         first: true,
         quiet_since: Instant::now(),
         _permit: permit,
@@ -157,6 +233,8 @@ struct StreamState {
     /// The last transition sent (or the start).
     cursor: Cursor,
     shutdown: CancellationToken,
+    /// When the stream ends, so that its client proves itself again.
+    ends_at: Instant,
     /// Whether the opening chunk is still to be sent.
     first: bool,
     /// When the last chunk was sent, for the heartbeat.
@@ -166,7 +244,7 @@ struct StreamState {
 }
 
 impl StreamState {
-    /// The next chunk to send, or `None` at shutdown.
+    /// The next chunk to send, or `None` at shutdown or when the stream has lasted its time.
     async fn next_chunk(&mut self) -> Option<Bytes> {
         if self.first {
             self.first = false;
@@ -179,7 +257,7 @@ impl StreamState {
             )));
         }
         loop {
-            if self.shutdown.is_cancelled() {
+            if self.shutdown.is_cancelled() || Instant::now() >= self.ends_at {
                 return None;
             }
             let pause = match feed::after(&self.pool, self.cursor, BATCH).await {

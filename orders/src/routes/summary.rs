@@ -1,12 +1,17 @@
 //! `GET /orders/summary`: the counts the console shows, every 2 s per open console. They come
 //! from the counters the database keeps ([`crate::store::counts`]), never from a scan of the
-//! orders, so a poll costs the same however many orders there are.
+//! orders, so a poll costs the same however many orders there are. Operators only: the counts
+//! are of everyone's orders.
 
 use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
-use shared_events::kit::http::{responses::Unavailable, ApiError};
+use shared_events::kit::auth::Caller;
+use shared_events::kit::http::{
+    responses::{Forbidden, Unauthorized, Unavailable},
+    ApiError,
+};
 
 use sqlx::PgPool;
 
@@ -41,14 +46,16 @@ struct Counts {
     cancelled: i64,
 }
 
-/// Orders per status, and sagas completed in the last minute.
+/// Orders per status, and sagas completed in the last minute (operators only).
 #[utoipa::path(get, path = "/orders/summary", tag = "saga feed",
+    security(("bearer" = ["operator"])),
     responses(
         (status = 200, description = "The counts", body = Summary),
-        Unavailable,
+        Unauthorized, Forbidden, Unavailable,
     ))]
 #[tracing::instrument(skip_all)]
-pub async fn summary(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
+pub async fn summary(caller: Caller, pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
+    caller.require_operator("read the counts of everyone's orders")?;
     let (by_status, recent) = store::counts::summary(&pool, RATE_WINDOW).await?;
     let mut counts = Counts::default();
     for (status, n) in by_status {

@@ -33,6 +33,7 @@ pub fn settings(database_url: String, kafka: KafkaConfig, order_timeout: Duratio
         postgres: PgServiceSettings::loopback(kafka, database_url),
         order_timeout,
         deadline_poll: Duration::from_millis(200),
+        stream_max_age: orders::routes::DEFAULT_STREAM_MAX_AGE,
     }
 }
 
@@ -63,7 +64,7 @@ impl TestApp {
         body: impl Into<reqwest::Body>,
         key: Option<&str>,
     ) -> (u16, Value) {
-        let mut req = self.post_request("/orders").body(body);
+        let mut req = self.post_request("/orders").await.body(body);
         if let Some(key) = key {
             req = req.header("Idempotency-Key", key);
         }
