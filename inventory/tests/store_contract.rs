@@ -298,7 +298,13 @@ async fn a_manual_reservation_is_never_adopted_by_the_saga(store: Store) {
         assert_eq!(r.status, ReservationStatus::Reserved);
     }
     assert_eq!(numbers(&product(&store, "M").await), (4, 6, 0));
-    let before_saga = events(&store).await.len();
+    // Their stock.reserved are caused by no event, which tells the orders service that they
+    // are no order's answer.
+    let by_hand = events(&store).await;
+    let answered_by_hand = of_type(&by_hand, EventType::StockReserved);
+    assert_eq!(answered_by_hand.len(), 3);
+    assert!(answered_by_hand.iter().all(|e| e.causation_id.is_none()));
+    let before_saga = by_hand.len();
 
     // 4 + 5 of S reserved, then 2 more than the 1 left: rejected on S, whatever M holds.
     let created = [
