@@ -239,21 +239,34 @@ async fn manual_reservations_answer_as_documented() {
     );
 }
 
+/// SPEC §7: an order id the saga has seen, cancelled (a tombstone) or reserved, is the saga's
+/// alone: reserving under it by hand is a 409 that reserves nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cancelled_order_cannot_be_reserved_by_hand() {
+async fn an_order_id_the_saga_has_seen_cannot_be_reserved_by_hand() {
     let app = TestApp::spawn().await;
     app.create("A", 5, 0).await;
-    let order = Uuid::now_v7();
-    app.store
-        .handle_event(&common::order_cancelled(order))
-        .await
-        .unwrap();
-    let (status, body) = app.reserve(reserve_body(order, &[("A", 1)])).await;
+    let (cancelled, reserved) = (Uuid::now_v7(), Uuid::now_v7());
+    common::deliver(app.store.as_ref(), &common::order_cancelled(cancelled)).await;
+    common::deliver(
+        app.store.as_ref(),
+        &common::order_created(reserved, &[("A", 2)]),
+    )
+    .await;
+    for order in [cancelled, reserved] {
+        let (status, body) = app.reserve(reserve_body(order, &[("A", 1)])).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (409, Some("order_belongs_to_saga")),
+            "{body}"
+        );
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(&order.to_string()), "{body}");
+    }
+    let stock = app.stock("A").await;
     assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (409, Some("order_cancelled"))
+        (&stock["available"], &stock["reserved"]),
+        (&json!(3), &json!(2))
     );
-    assert_eq!(app.stock("A").await["available"], 5);
 }
 
 /// A reservation made by hand is given back by hand, once (SPEC §5.2: `reserved` returns to

@@ -20,6 +20,7 @@ use inventory::domain::{
 use inventory::store::mongo::MongoStore;
 use inventory::store::postgres::PgStore;
 use inventory::store::{InventoryStore, StoreError};
+use shared_events::kit::http::ApiError;
 use shared_events::kit::testing::{fresh_database_url, fresh_mongo_database};
 use shared_events::{Envelope, EventPayload, EventType, Outcome};
 use uuid::Uuid;
@@ -80,6 +81,12 @@ async fn events(store: &Store) -> Vec<Envelope> {
 
 fn of_type(events: &[Envelope], t: EventType) -> Vec<&Envelope> {
     events.iter().filter(|e| e.event_type() == t).collect()
+}
+
+/// The status and code a store's refusal answers over HTTP (SPEC §4).
+fn answered(e: StoreError) -> (u16, String) {
+    let e = ApiError::from(e);
+    (e.status.as_u16(), e.code)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,11 +262,11 @@ async fn a_manual_reservation_is_released_once_and_a_saga_one_is_refused(store: 
         store.release(saga, None).await,
         Err(StoreError::ReservationOwnedBySaga(_))
     ));
-    // A repeated manual request for the saga's order id does not make it releasable.
-    store
-        .reserve(request(saga, &[("A", 2)]), None)
-        .await
-        .unwrap();
+    // A manual request for the saga's order id is refused, and does not make it releasable.
+    assert!(matches!(
+        store.reserve(request(saga, &[("A", 2)]), None).await,
+        Err(StoreError::OrderBelongsToSaga(id)) if id == saga
+    ));
     assert!(matches!(
         store.release(saga, None).await,
         Err(StoreError::ReservationOwnedBySaga(_))
@@ -271,6 +278,185 @@ async fn a_manual_reservation_is_released_once_and_a_saga_one_is_refused(store: 
     assert_eq!(numbers(&product(&store, "A").await), (3, 2, 0));
     let all = events(&store).await;
     assert_eq!(of_type(&all, EventType::StockReleased).len(), 1);
+}
+
+/// SPEC §7: a manual reservation under an order id the saga has not seen yet is the
+/// operator's, not the order's. When the order's `order.created` arrives, the saga reserves the
+/// order's own items (or rejects them on its own stock), caused by that event; the order's
+/// confirmation sells exactly those and its cancellation releases exactly those. The manual
+/// reservations stay as they were, for `DELETE /stock/reserve` to give back.
+async fn a_manual_reservation_is_never_adopted_by_the_saga(store: Store) {
+    create(&store, "M", 10, 0).await; // held by the manual reservations
+    create(&store, "S", 10, 0).await; // ordered by the saga's orders
+    let (sold, released, rejected) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let manual = [(sold, 3), (released, 2), (rejected, 1)];
+    for (order, quantity) in manual {
+        let r = store
+            .reserve(request(order, &[("M", quantity)]), None)
+            .await
+            .unwrap();
+        assert_eq!(r.status, ReservationStatus::Reserved);
+    }
+    assert_eq!(numbers(&product(&store, "M").await), (4, 6, 0));
+    // Their stock.reserved are caused by no event, which tells the orders service that they
+    // are no order's answer.
+    let by_hand = events(&store).await;
+    let answered_by_hand = of_type(&by_hand, EventType::StockReserved);
+    assert_eq!(answered_by_hand.len(), 3);
+    assert!(answered_by_hand.iter().all(|e| e.causation_id.is_none()));
+    let before_saga = by_hand.len();
+
+    // 4 + 5 of S reserved, then 2 more than the 1 left: rejected on S, whatever M holds.
+    let created = [
+        order_created(sold, &[("S", 4)]),
+        order_created(released, &[("S", 5)]),
+        order_created(rejected, &[("S", 2)]),
+    ];
+    for e in &created {
+        assert_eq!(deliver(&*store, e).await, Outcome::Applied);
+    }
+    assert_eq!(numbers(&product(&store, "S").await), (1, 9, 0));
+    assert_eq!(numbers(&product(&store, "M").await), (4, 6, 0));
+    let saga_sold = store.reservation(sold).await.unwrap().unwrap();
+    assert_eq!(saga_sold.status, ReservationStatus::Reserved);
+    assert_eq!(
+        saga_sold.lines,
+        [Line {
+            sku: sku("S"),
+            quantity: 4
+        }]
+    );
+    let saga_rejected = store.reservation(rejected).await.unwrap().unwrap();
+    assert_eq!(saga_rejected.status, ReservationStatus::Rejected);
+    assert_eq!(saga_rejected.rejection.unwrap().short_skus, ["S"]);
+
+    // The saga's answers: one per order, caused by its order.created, about its own items.
+    let all = events(&store).await;
+    let answers: Vec<(Uuid, Option<Uuid>, String)> = all[before_saga..]
+        .iter()
+        .filter_map(|e| match &e.payload {
+            EventPayload::StockReserved(r) => {
+                let items: Vec<String> = r
+                    .items
+                    .iter()
+                    .map(|l| format!("{}x{}", l.quantity, l.sku))
+                    .collect();
+                Some((r.order_id, e.causation_id, items.join(",")))
+            }
+            EventPayload::StockRejected(r) => Some((
+                r.order_id,
+                e.causation_id,
+                format!("{} {:?}", r.reason, r.short_skus),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            (sold, Some(created[0].event_id), "4xS".to_owned()),
+            (released, Some(created[1].event_id), "5xS".to_owned()),
+            (
+                rejected,
+                Some(created[2].event_id),
+                "out_of_stock [\"S\"]".to_owned()
+            ),
+        ]
+    );
+
+    let cancels = [order_cancelled(released), order_cancelled(rejected)];
+    assert_eq!(
+        deliver(&*store, &order_confirmed(sold)).await,
+        Outcome::Applied
+    );
+    for e in &cancels {
+        assert_eq!(deliver(&*store, e).await, Outcome::Applied);
+    }
+    assert_eq!(numbers(&product(&store, "S").await), (6, 0, 4));
+    assert_eq!(numbers(&product(&store, "M").await), (4, 6, 0));
+    let all = events(&store).await;
+    let released_by_saga: Vec<(Uuid, Option<Uuid>, String)> =
+        of_type(&all, EventType::StockReleased)
+            .iter()
+            .map(|e| match &e.payload {
+                EventPayload::StockReleased(r) => {
+                    let [line] = &r.items[..] else {
+                        panic!("{:?}", r.items)
+                    };
+                    let items = format!("{}x{}", line.quantity, line.sku);
+                    (r.order_id, e.causation_id, items)
+                }
+                _ => unreachable!(),
+            })
+            .collect();
+    assert_eq!(
+        released_by_saga,
+        [(released, Some(cancels[0].event_id), "5xS".to_owned())]
+    );
+
+    // The manual reservations are still the operator's to give back, each once.
+    for (order, quantity) in manual {
+        let r = store.release(order, None).await.unwrap();
+        assert_eq!(r.status, ReservationStatus::Released);
+        assert_eq!(
+            r.lines,
+            [Line {
+                sku: sku("M"),
+                quantity
+            }]
+        );
+    }
+    assert_eq!(numbers(&product(&store, "M").await), (10, 0, 0));
+    assert_eq!(numbers(&product(&store, "S").await), (6, 0, 4));
+    assert_eq!(
+        store.reservation(sold).await.unwrap().unwrap().status,
+        ReservationStatus::Sold
+    );
+}
+
+/// SPEC §7: an order id the saga has seen (an order reserved, sold, released or rejected, or a
+/// cancel's tombstone) is the saga's alone. A manual reservation under it is refused with 409
+/// `order_belongs_to_saga`, and so is a manual release (409 `reservation_owned_by_saga`);
+/// neither changes a number or a reservation, nor emits anything.
+async fn an_order_id_the_saga_has_seen_is_refused_by_hand(store: Store) {
+    create(&store, "A", 10, 0).await;
+    let ids: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
+    let [reserved, sold, released, rejected, tombstone] = ids[..] else {
+        unreachable!()
+    };
+    for e in [
+        order_created(reserved, &[("A", 1)]),
+        order_created(sold, &[("A", 2)]),
+        order_confirmed(sold),
+        order_created(released, &[("A", 3)]),
+        order_cancelled(released),
+        order_created(rejected, &[("A", 100)]),
+        order_cancelled(tombstone),
+    ] {
+        assert_eq!(deliver(&*store, &e).await, Outcome::Applied);
+    }
+    let stock = numbers(&product(&store, "A").await);
+    assert_eq!(stock, (7, 1, 2));
+    let emitted = events(&store).await.len();
+    let mut records = Vec::new();
+    for &id in &ids {
+        records.push(store.reservation(id).await.unwrap().expect("the saga's"));
+    }
+
+    for &id in &ids {
+        let refused = store
+            .reserve(request(id, &[("A", 1)]), None)
+            .await
+            .expect_err("the saga's order id");
+        assert_eq!(answered(refused), (409, "order_belongs_to_saga".into()));
+        let refused = store.release(id, None).await.expect_err("the saga's");
+        assert_eq!(answered(refused), (409, "reservation_owned_by_saga".into()));
+    }
+    assert_eq!(numbers(&product(&store, "A").await), stock);
+    assert_eq!(events(&store).await.len(), emitted, "nothing emitted");
+    for (&id, record) in ids.iter().zip(&records) {
+        assert_eq!(&store.reservation(id).await.unwrap().unwrap(), record);
+    }
 }
 
 async fn low_stock_is_announced_once_per_crossing(store: Store) {
@@ -297,11 +483,8 @@ async fn low_stock_is_announced_once_per_crossing(store: Store) {
     };
     assert_eq!(low(&events(&store).await), [(4, 5)]);
 
-    // Back up to 7 (cancel of the 4), then down across 5 again.
-    assert_eq!(
-        deliver(&*store, &order_cancelled(orders[0])).await,
-        Outcome::Applied
-    );
+    // Back up to 7 (release of the 4), then down across 5 again.
+    store.release(orders[0], None).await.unwrap();
     assert_eq!(numbers(&product(&store, "L").await), (7, 3, 0));
     store
         .reserve(request(Uuid::now_v7(), &[("L", 3)]), None)
@@ -391,11 +574,11 @@ async fn a_cancel_before_its_order_leaves_a_tombstone(store: Store) {
     );
     assert_eq!(numbers(&product(&store, "T").await), (4, 0, 0));
     assert_eq!(events(&store).await.len(), before, "nothing emitted");
-    let manual = store
-        .reserve(request(order, &[("T", 1)]), None)
-        .await
-        .unwrap();
-    assert_eq!(manual.status, ReservationStatus::Tombstone);
+    // The tombstone's order id is the saga's: a manual reservation under it is refused.
+    assert!(matches!(
+        store.reserve(request(order, &[("T", 1)]), None).await,
+        Err(StoreError::OrderBelongsToSaga(_))
+    ));
     assert_eq!(numbers(&product(&store, "T").await), (4, 0, 0));
     // A confirm for an order never reserved here is acknowledged and ignored.
     let stranger = Uuid::now_v7();
@@ -581,6 +764,8 @@ contract!(
     a_reservation_is_all_or_nothing_and_names_what_is_short,
     a_reservation_is_idempotent_per_order,
     a_manual_reservation_is_released_once_and_a_saga_one_is_refused,
+    a_manual_reservation_is_never_adopted_by_the_saga,
+    an_order_id_the_saga_has_seen_is_refused_by_hand,
     low_stock_is_announced_once_per_crossing,
     saga_events_reserve_sell_and_release_once_each,
     a_cancel_before_its_order_leaves_a_tombstone,
@@ -588,6 +773,42 @@ contract!(
     concurrent_saga_reservations_never_oversell,
     duplicates_and_the_worst_order_keep_the_books_balanced,
 );
+
+/// Manual reservations that an earlier version kept among the saga's (`manual: true` in
+/// `reservations`) move to their own collection when the store opens: the saga no longer sees
+/// them, and they stay the operator's to release. Opening again moves nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongodb_manual_reservations_kept_among_the_sagas_move_to_their_own() {
+    use ::mongodb::bson::{doc, Document};
+    let (store, db) = mongodb_store().await;
+    create(&store, "A", 5, 0).await;
+    let order = Uuid::now_v7();
+    store
+        .reserve(request(order, &[("A", 2)]), None)
+        .await
+        .unwrap();
+    let saga = db.collection::<Document>("reservations");
+    let manual = db.collection::<Document>("manual_reservations");
+    // Back where an earlier version kept it.
+    let mut legacy = manual
+        .find_one_and_delete(doc! { "_id": order.to_string() })
+        .await
+        .unwrap()
+        .expect("the manual reservation");
+    legacy.insert("manual", true);
+    saga.insert_one(legacy).await.unwrap();
+    assert!(store.reservation(order).await.unwrap().is_some());
+
+    let reopened: Store = Arc::new(MongoStore::open(db.clone()).await.unwrap());
+    assert_eq!(reopened.reservation(order).await.unwrap(), None);
+    MongoStore::open(db.clone()).await.unwrap();
+    assert_eq!(saga.count_documents(doc! {}).await.unwrap(), 0);
+    assert_eq!(manual.count_documents(doc! {}).await.unwrap(), 1);
+    let released = reopened.release(order, None).await.unwrap();
+    assert_eq!(released.status, ReservationStatus::Released);
+    assert_eq!(numbers(&product(&reopened, "A").await), (5, 0, 0));
+    db.drop().await.expect("dropping the test database");
+}
 
 async fn postgres_store() -> Store {
     Arc::new(

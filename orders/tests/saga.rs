@@ -285,6 +285,44 @@ async fn the_deadline_cancels_what_is_still_pending_and_only_that() {
     assert_eq!(timeout.correlation_id, silent.to_string());
 }
 
+/// SPEC §7: inventory's answer to an order is caused by the order's `order.created`. A
+/// `stock.reserved` or `stock.rejected` caused by no event (a manual `POST /stock/reserve`
+/// under the order's id) is not the saga's answer: it is acknowledged and ignored, and the
+/// order waits for inventory's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stock_answer_that_no_order_event_caused_is_ignored() {
+    let app = TestApp::spawn().await;
+    let (paid, customer, _) = new_order(&app).await;
+    let (waiting, _, _) = new_order(&app).await;
+    let manual = [
+        by_hand(stock_reserved(paid)),
+        by_hand(stock_rejected(waiting)),
+    ];
+    let payment = order_paid(paid, customer);
+    for e in manual.iter().chain([&payment]) {
+        app.publish(e).await;
+    }
+    app.wait_consumed(&manual.iter().chain([&payment]).collect::<Vec<_>>())
+        .await;
+    let order = app.order(paid).await;
+    assert_eq!(order["status"], "PENDING", "{order}");
+    assert_eq!(history(&order), ["order.created", "order.paid"]);
+    let order = app.order(waiting).await;
+    assert_eq!(order["status"], "PENDING", "{order}");
+    assert_eq!(history(&order), ["order.created"]);
+    for id in [paid, waiting] {
+        assert_eq!(app.outbox_of(id).await, ["order.created"]);
+    }
+
+    // Inventory's own answers decide.
+    let (reserved, rejected) = (stock_reserved(paid), stock_rejected(waiting));
+    app.publish(&reserved).await;
+    app.publish(&rejected).await;
+    app.wait_status(paid, "CONFIRMED").await;
+    let cancelled = app.wait_status(waiting, "CANCELLED").await;
+    assert_eq!(cancelled["reason"], "out_of_stock");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_about_unknown_orders_are_acknowledged_not_dead_lettered() {
     let app = TestApp::spawn().await;

@@ -6,7 +6,10 @@ mod product;
 pub mod quantity;
 mod reservation;
 
-pub use decision::{decide, skus_to_load, stock_lines, Command, Decision, ProductChange, Repeats};
+pub use decision::{
+    decide, skus_to_load, stock_lines, Book, Command, Decision, ProductChange, Refusal, Repeats,
+    SagaRecord,
+};
 pub use product::{change_events, NewProduct, Product, StockError};
 pub use reservation::{
     Line, RejectReason, Rejection, RequestError, Reservation, ReservationRequest, ReservationStatus,

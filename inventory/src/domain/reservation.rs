@@ -1,7 +1,7 @@
 //! A reservation: what inventory holds for one order, and the request that makes one.
 //!
-//! There is at most one reservation per order id, whatever asked for it (the saga or
-//! `POST /stock/reserve`); its status only moves forward:
+//! There is at most one reservation per order id in each book (the saga's, and the manual
+//! one of `POST /stock/reserve`, [`super::Book`]); its status only moves forward:
 //!
 //! ```text
 //! (none) ──reserve──▶ RESERVED ──confirm──▶ SOLD
@@ -9,6 +9,9 @@
 //!    │        └─short/unknown─▶ REJECTED
 //!    └──cancel──▶ TOMBSTONE   (a cancel seen first: a later reserve does nothing)
 //! ```
+//!
+//! A manual reservation is only ever `RESERVED`, `REJECTED` or `RELEASED` (released by hand):
+//! the saga's confirmations and cancellations act on the saga's book alone.
 
 use std::collections::BTreeMap;
 

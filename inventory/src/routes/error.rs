@@ -17,6 +17,9 @@ impl From<StoreError> for ApiError {
                 format!("a product with sku {:?} already exists", sku.as_str()),
             ),
             StoreError::SkuNotFound(sku) => sku_not_found(sku.as_str()),
+            e @ StoreError::OrderBelongsToSaga(_) => {
+                ApiError::conflict("order_belongs_to_saga", e.to_string())
+            }
             StoreError::ReservationNotFound(order_id) => ApiError::not_found(
                 "reservation_not_found",
                 format!("no reservation for order {order_id}"),
@@ -52,6 +55,11 @@ mod tests {
         let cases = [
             (StoreError::SkuExists(sku()), 409, "sku_exists"),
             (StoreError::SkuNotFound(sku()), 404, "sku_not_found"),
+            (
+                StoreError::OrderBelongsToSaga(Uuid::nil()),
+                409,
+                "order_belongs_to_saga",
+            ),
             (
                 StoreError::ReservationNotFound(Uuid::nil()),
                 404,

@@ -1,6 +1,10 @@
 //! `POST /stock/reserve`: the saga's all-or-nothing, idempotent-per-order reservation, by hand,
 //! and `DELETE /stock/reserve/{order_id}`, which gives such a reservation back.
 //!
+//! A manual reservation is kept apart from the saga's (SPEC §7): the saga never adopts, sells
+//! or releases it, and an order id the saga has seen (an order, or a cancel's tombstone) is
+//! the saga's alone: reserving under it is refused, 409 `order_belongs_to_saga`.
+//!
 //! The first answer for an order id is its answer for good: a repeat returns the same
 //! reservation (200) or the same refusal, and reserves nothing again. A refused order id stays
 //! refused; reserve under a new order id after restocking. A released order id stays released.
@@ -33,7 +37,8 @@ pub const MAX_ITEMS: usize = 100;
 #[derive(Deserialize, ToSchema)]
 #[schema(as = ReserveRequest)]
 pub struct ReserveBody {
-    /// The order the reservation is for: one reservation per order id, ever.
+    /// An order id of the caller's own: one manual reservation per order id, ever. An order id
+    /// the order saga has seen is refused (409 order_belongs_to_saga).
     #[schema(value_type = Uuid)]
     order_id: Value,
     /// What to reserve; a SKU named twice is reserved once, summed.
@@ -41,12 +46,11 @@ pub struct ReserveBody {
     items: Vec<StockLineBody>,
 }
 
-/// What a reservation that holds (or held and sold) stock answers.
+/// What a reservation that holds stock answers.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 enum Held {
     Reserved,
-    Sold,
 }
 
 /// A reservation as `POST /stock/reserve` answers it.
@@ -55,7 +59,7 @@ enum Held {
 struct ReservationView {
     /// The order it is for.
     order_id: Uuid,
-    /// `RESERVED`, or `SOLD` once the order was confirmed.
+    /// `RESERVED` (a manual reservation is never sold: it holds stock until released).
     #[schema(inline)]
     status: Held,
     /// One line per SKU (repeated SKUs are summed), sorted by SKU.
@@ -63,13 +67,12 @@ struct ReservationView {
     items: Vec<StockLine>,
 }
 
-/// What a release answers: `RELEASED`, or what holds nothing to give back.
+/// What a release answers: `RELEASED`, or `REJECTED`, which holds nothing to give back.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 enum AfterRelease {
     Released,
     Rejected,
-    Sold,
 }
 
 /// A reservation as `DELETE /stock/reserve/{order_id}` leaves it.
@@ -78,7 +81,7 @@ enum AfterRelease {
 struct ReleasedView {
     /// The order it was for.
     order_id: Uuid,
-    /// `RELEASED`; `REJECTED` or `SOLD` when there was nothing to give back.
+    /// `RELEASED`; `REJECTED` when there was nothing to give back.
     #[schema(inline)]
     status: AfterRelease,
     /// The lines the reservation was for, one per SKU, sorted by SKU.
@@ -98,7 +101,8 @@ struct RefusalBody {
 /// The inside of a refusal's body: `Error`'s fields, and the SKUs.
 #[derive(Serialize, ToSchema)]
 struct Refusal {
-    /// `insufficient_stock`, `unknown_sku` or `order_cancelled` (or any code of `Error`).
+    /// `insufficient_stock`, `unknown_sku`, `order_belongs_to_saga` or `reservation_released`
+    /// (or any code of `Error`).
     code: &'static str,
     /// A human sentence.
     message: String,
@@ -147,16 +151,19 @@ impl TryFrom<ReserveBody> for ReservationRequest {
 /// Reserve every line for an order, or nothing
 ///
 /// The same all-or-nothing reservation the saga makes on order.created, emitting the same
-/// events. Idempotent per order_id: a repeat returns the first answer and reserves nothing
-/// again; a refused order_id stays refused.
+/// events (stock.reserved or stock.rejected caused by no event, which the orders service
+/// ignores), but kept apart from the saga's: the saga never adopts, sells or releases it.
+/// Idempotent per order_id: a repeat returns the first answer and reserves nothing again; a
+/// refused order_id stays refused. An order_id the order saga has seen (an order, or a
+/// cancellation) is the saga's alone: 409 order_belongs_to_saga, and nothing changes.
 #[utoipa::path(post, path = "/stock/reserve", tag = "reservations",
     security(("bearer" = ["operator"])),
     request_body = ReserveBody,
     responses(
-        (status = 200, description = "Reserved (status RESERVED, or SOLD once the order was confirmed)",
+        (status = 200, description = "Reserved (status RESERVED)",
             body = ReservationView,
             links(("Release" = (operation_id = "release", parameters(("order_id" = "$response.body#/order_id")))))),
-        (status = 409, description = "insufficient_stock (error.short_skus lists the short SKUs), or order_cancelled", body = RefusalBody),
+        (status = 409, description = "insufficient_stock (error.short_skus lists the short SKUs); order_belongs_to_saga (the order saga has seen this order_id, which is then its alone: nothing reserved, nothing emitted); or reservation_released (this order_id's manual reservation was released)", body = RefusalBody),
         (status = 422, description = "unknown_sku (error.short_skus lists them), invalid_order_id, invalid_sku, invalid_quantity, invalid_items, too_many_items, invalid_request", body = RefusalBody),
         MalformedJson, Unauthorized, Forbidden, PayloadTooLarge, Unavailable,
     ))]
@@ -175,15 +182,16 @@ pub async fn reserve(
 
 /// Release a reservation made with POST /stock/reserve
 ///
-/// Gives back the stock the reservation holds and emits stock.released, as an order's
+/// Gives back the stock the manual reservation holds and emits stock.released, as an order's
 /// cancellation does. Idempotent: a released reservation (or a rejected one, which holds
-/// nothing) answers 200 as it stands. The saga's own reservations are refused: they end with
-/// their order.
+/// nothing) answers 200 as it stands. The saga's reservation of the same order_id, if any, is
+/// never touched; an order_id with the saga's reservation only is refused: it ends with its
+/// order.
 #[utoipa::path(delete, path = "/stock/reserve/{order_id}", tag = "reservations", operation_id = "release",
     security(("bearer" = ["operator"])),
     params(("order_id" = Uuid, Path, description = "The order whose reservation is released")),
     responses(
-        (status = 200, description = "Released (status RELEASED; REJECTED or SOLD when there was nothing to give back)", body = ReleasedView),
+        (status = 200, description = "Released (status RELEASED; REJECTED when there was nothing to give back)", body = ReleasedView),
         (status = 404, description = "reservation_not_found, or not_found for an order_id that is not a UUID", body = ErrorBody),
         (status = 409, description = "reservation_owned_by_saga", body = ErrorBody),
         Unauthorized, Forbidden, Unavailable,
@@ -199,7 +207,6 @@ pub async fn release(
     let status = match r.status {
         ReservationStatus::Released => AfterRelease::Released,
         ReservationStatus::Rejected => AfterRelease::Rejected,
-        ReservationStatus::Sold => AfterRelease::Sold,
         other => {
             return Err(ApiError::internal(anyhow::anyhow!(
                 "a release left the reservation of order {} {}",
@@ -215,17 +222,12 @@ pub async fn release(
     }))
 }
 
-/// The HTTP answer for an order's reservation as it stands.
+/// The HTTP answer for an order's manual reservation as it stands.
 fn answer(r: &Reservation) -> HttpResponse {
-    let held = match r.status {
-        ReservationStatus::Reserved => Some(Held::Reserved),
-        ReservationStatus::Sold => Some(Held::Sold),
-        _ => None,
-    };
-    if let Some(status) = held {
+    if r.status == ReservationStatus::Reserved {
         return HttpResponse::Ok().json(ReservationView {
             order_id: r.order_id,
-            status,
+            status: Held::Reserved,
             items: stock_lines(&r.lines),
         });
     }
@@ -254,12 +256,13 @@ fn answer(r: &Reservation) -> HttpResponse {
                 },
             )
         }
+        // Released by hand (a manual reservation is never sold nor a tombstone).
         _ => (
             StatusCode::CONFLICT,
             Refusal {
-                code: "order_cancelled",
+                code: "reservation_released",
                 message: format!(
-                    "order {} was cancelled; nothing can be reserved for it",
+                    "the reservation of order {} was released; reserve under a new order id",
                     r.order_id
                 ),
                 short_skus: None,

@@ -8,6 +8,11 @@
 //! Every method that changes stock is one atomic step of the store: the change, the events it
 //! emits (outbox) and, for a saga event, its inbox record, all commit together or not at all.
 //! The adapters only load and write; what changes is decided by [`crate::domain::decide`].
+//!
+//! Each adapter keeps the saga's reservations and the manual ones apart ([`crate::domain::Book`]):
+//! PostgreSQL by a `manual` column in the key, MongoDB in two collections. A step reads and
+//! writes its own book only, and a manual step also asks whether the saga's book has the order
+//! id, under the same per-order serialisation as the saga's steps.
 
 pub mod mongo;
 pub mod postgres;
@@ -24,7 +29,9 @@ use shared_events::{
 };
 use uuid::Uuid;
 
-use crate::domain::{NewProduct, Product, Reservation, ReservationRequest, Sku, StockError};
+use crate::domain::{
+    NewProduct, Product, Refusal, Reservation, ReservationRequest, Sku, StockError,
+};
 
 /// Why a store operation did not do what was asked: a domain refusal (each mapped to its
 /// status and code at the HTTP boundary, `routes::error`), or the store itself failing.
@@ -36,6 +43,12 @@ pub enum StoreError {
     /// `restock`: no product has this SKU.
     #[error("no product with sku {0}")]
     SkuNotFound(Sku),
+    /// `reserve`: the saga has seen this order id, which is then the saga's alone (SPEC §7).
+    #[error(
+        "order {0} belongs to the order saga, which has seen it; a manual reservation needs an \
+         order id of its own"
+    )]
+    OrderBelongsToSaga(Uuid),
     /// `release`: no reservation for this order id.
     #[error("no reservation for order {0}")]
     ReservationNotFound(Uuid),
@@ -52,6 +65,17 @@ pub enum StoreError {
     /// The store failed: unreachable, busy, or a step that could not complete.
     #[error(transparent)]
     Backend(#[from] anyhow::Error),
+}
+
+impl From<Refusal> for StoreError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::OrderBelongsToSaga(id) => StoreError::OrderBelongsToSaga(id),
+            Refusal::ReservationNotFound(id) => StoreError::ReservationNotFound(id),
+            Refusal::ReservationOwnedBySaga(id) => StoreError::ReservationOwnedBySaga(id),
+            Refusal::Stock(e) => StoreError::Stock(e),
+        }
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -116,11 +140,13 @@ pub trait InventoryStore: Send + Sync + 'static {
 
     async fn product(&self, sku: &Sku) -> Result<Option<Product>, StoreError>;
 
+    /// The saga's reservation of an order (never a manual one).
     async fn reservation(&self, order_id: Uuid) -> Result<Option<Reservation>, StoreError>;
 
     /// The reservation of `POST /stock/reserve`: the saga's all-or-nothing reservation with the
-    /// same events, idempotent per order. Returns the order's reservation as it now stands
-    /// (possibly rejected, or an earlier answer).
+    /// same events, idempotent per order, kept apart from the saga's. Returns the manual
+    /// reservation as it now stands (possibly rejected, or an earlier answer).
+    /// [`StoreError::OrderBelongsToSaga`] for a new one under an order id the saga has seen.
     async fn reserve(
         &self,
         request: ReservationRequest,
@@ -129,10 +155,11 @@ pub trait InventoryStore: Send + Sync + 'static {
 
     /// `DELETE /stock/reserve/{order_id}`: gives back what a reservation made with
     /// [`reserve`](Self::reserve) holds, emitting `stock.released` as a cancellation does.
-    /// Idempotent: returns the reservation as it now stands, `RELEASED` (or `REJECTED`/`SOLD`,
-    /// which hold nothing to give back). [`StoreError::ReservationNotFound`] for an order id
-    /// with no reservation; [`StoreError::ReservationOwnedBySaga`] for the saga's own
-    /// reservations, which end with their order.
+    /// Idempotent: returns the manual reservation as it now stands, `RELEASED` (or `REJECTED`,
+    /// which holds nothing to give back). The saga's reservation of the same order id, if any,
+    /// is never touched. [`StoreError::ReservationNotFound`] for an order id with no
+    /// reservation; [`StoreError::ReservationOwnedBySaga`] for one with the saga's only, which
+    /// ends with its order.
     async fn release(
         &self,
         order_id: Uuid,

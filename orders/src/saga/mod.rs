@@ -12,6 +12,11 @@
 //!
 //! The four saga events go through one step ([`crate::store::saga::advance`]), which runs the
 //! state machine of [`crate::domain`] under the order's row lock.
+//!
+//! Inventory's answer to an order is caused by that order's `order.created` (its
+//! `causation_id`). A `stock.reserved` or `stock.rejected` caused by no event comes from a
+//! manual `POST /stock/reserve` under the order's id, which is no answer to the order (SPEC §7):
+//! [`answers_an_order`] tells them apart, and such an event is acknowledged and ignored.
 
 mod catalogue;
 mod customers;
@@ -58,10 +63,25 @@ impl PgHandler for SagaHandler {
     }
 }
 
+/// Whether inventory's `stock.reserved` or `stock.rejected` answers an order: caused by an
+/// event (the order's `order.created`; only inventory publishes these topics, and it records a
+/// cause for the saga's answers alone). One caused by no event is a manual reservation's: it is
+/// logged and acknowledged, and decides nothing.
+fn answers_an_order(event: &Envelope, order_id: Uuid) -> bool {
+    if event.causation_id.is_some() {
+        return true;
+    }
+    tracing::info!(
+        %order_id,
+        event_type = %event.event_type(),
+        "stock answer caused by no order event (a manual reservation); ignored"
+    );
+    false
+}
+
 /// One saga step for `event`, about order `order_id`. The order row is written before
 /// `order.created` is published, so an event about an order this database lacks is about an
-/// order it will never have (say, a manual `POST /stock/reserve`): it is logged and
-/// acknowledged, not retried.
+/// order it will never have: it is logged and acknowledged, not retried.
 async fn step(
     tx: &mut PgConnection,
     event: &Envelope,

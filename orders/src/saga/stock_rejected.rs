@@ -1,5 +1,6 @@
 //! `stock.rejected`: inventory could not reserve the order. Publishes `order.cancelled` with
 //! inventory's reason (`stock_rejected` if it gave none), unless the saga has already ended.
+//! One caused by no event (a manual reservation refused under the order's id) is ignored.
 
 use shared_events::contracts::events::StockRejected;
 use shared_events::{Envelope, HandlerError};
@@ -13,6 +14,9 @@ pub async fn handle(
     event: &Envelope,
     rejected: &StockRejected,
 ) -> Result<(), HandlerError> {
+    if !super::answers_an_order(event, rejected.order_id) {
+        return Ok(());
+    }
     let reason = rejected.reason.clone();
     let input = SagaInput::StockRejected { reason };
     super::step(tx, event, rejected.order_id, input).await

@@ -1,5 +1,6 @@
 //! `stock.reserved`: inventory holds every line of the order. Publishes `order.confirmed` when
-//! the order is paid already; otherwise the order now waits for its payment.
+//! the order is paid already; otherwise the order now waits for its payment. One caused by no
+//! event (a manual reservation under the order's id) is ignored.
 
 use shared_events::contracts::events::StockReserved;
 use shared_events::{Envelope, HandlerError};
@@ -13,5 +14,8 @@ pub async fn handle(
     event: &Envelope,
     reserved: &StockReserved,
 ) -> Result<(), HandlerError> {
+    if !super::answers_an_order(event, reserved.order_id) {
+        return Ok(());
+    }
     super::step(tx, event, reserved.order_id, SagaInput::StockReserved).await
 }

@@ -212,8 +212,25 @@ pub fn unique_sku() -> String {
     format!("SKU-{}", &Uuid::new_v4().simple().to_string()[..10])
 }
 
+/// Inventory's answer to an order's `order.created`, as the saga's step publishes it: caused by
+/// that event (here an id standing for it).
+fn answering_the_order(answer: Envelope) -> Envelope {
+    Envelope {
+        causation_id: Some(Uuid::now_v7()),
+        ..answer
+    }
+}
+
+/// The same event as a manual `POST /stock/reserve` publishes it: caused by no event.
+pub fn by_hand(answer: Envelope) -> Envelope {
+    Envelope {
+        causation_id: None,
+        ..answer
+    }
+}
+
 pub fn stock_reserved(order_id: Uuid) -> Envelope {
-    Envelope::new(
+    answering_the_order(Envelope::new(
         "inventory",
         StockReserved {
             order_id,
@@ -222,18 +239,18 @@ pub fn stock_reserved(order_id: Uuid) -> Envelope {
                 quantity: 1,
             }],
         },
-    )
+    ))
 }
 
 pub fn stock_rejected(order_id: Uuid) -> Envelope {
-    Envelope::new(
+    answering_the_order(Envelope::new(
         "inventory",
         StockRejected {
             order_id,
             reason: "out_of_stock".into(),
             short_skus: vec!["ANY".into()],
         },
-    )
+    ))
 }
 
 pub fn order_paid(order_id: Uuid, customer_id: Uuid) -> Envelope {

@@ -2,17 +2,21 @@
 //! stock and the commands applied before, when a command, then the decision expected (or the
 //! rejection, or the error). The fixture loads what a store would ([`skus_to_load`]) and checks
 //! what every decision must keep: a decision that changes nothing leaves the reservation as it
-//! was.
+//! was. The saga's and the manual reservations of one order id are kept apart, as stores do.
 
 mod fixture;
 
 use shared_events::EventType;
 
-use self::fixture::{cancel, changed, confirm, done, given, reserve, stock, unchanged, Fact};
+use self::fixture::{
+    cancel, changed, confirm, done, given, release_by_hand, reserve, reserve_by_hand, stock,
+    unchanged, Fact,
+};
 use super::*;
 use crate::domain::RejectReason;
 use EventType::{LowStock, StockReleased, StockReserved, StockUpdated};
 use ReservationStatus::{Released, Reserved, Sold, Tombstone};
+use Uuid as Id;
 
 // ---------------------------------------------------------------------------------------------
 // The cases.
@@ -125,5 +129,99 @@ fn a_reservation_of_a_missing_product_is_an_inconsistency() {
     ])
     .when(cancel(1))
     .then_fail();
-    assert!(matches!(error, StockError::Inconsistent { .. }), "{error}");
+    assert!(
+        matches!(error, Refusal::Stock(StockError::Inconsistent { .. })),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_saga_reserves_sells_and_releases_its_own_beside_a_manual_reservation() {
+    let manual = [
+        stock("a", 5),
+        stock("b", 5),
+        done(reserve_by_hand(1, &[("a", 2)])),
+    ];
+    given(&manual)
+        .announcing()
+        .when(reserve(1, &[("b", 1)]))
+        .loading(&["b"])
+        .then_expect(changed(
+            Reserved,
+            &[StockReserved, StockUpdated],
+            &[(4, 1, 0)],
+        ));
+    let both = [
+        stock("a", 5),
+        stock("b", 5),
+        done(reserve_by_hand(1, &[("a", 2)])),
+        done(reserve(1, &[("b", 1)])),
+    ];
+    given(&both)
+        .when(confirm(1))
+        .loading(&["b"])
+        .then_expect(changed(Sold, &[StockUpdated], &[(4, 0, 1)]));
+    given(&both)
+        .when(cancel(1))
+        .loading(&["b"])
+        .then_expect(changed(
+            Released,
+            &[StockReleased, StockUpdated],
+            &[(5, 0, 0)],
+        ));
+    // The manual one is the operator's to give back, whatever the saga did with its own.
+    given(&both)
+        .when(release_by_hand(1))
+        .loading(&["a"])
+        .then_expect(changed(
+            Released,
+            &[StockReleased, StockUpdated],
+            &[(5, 0, 0)],
+        ));
+    // A cancel before the order leaves the saga's tombstone, not the manual reservation.
+    given(&manual)
+        .when(cancel(1))
+        .then_expect(changed(Tombstone, &[], &[]));
+}
+
+#[test]
+fn an_order_id_the_saga_has_seen_is_refused_by_hand() {
+    for seen in [done(reserve(1, &[("a", 1)])), done(cancel(1))] {
+        let facts = [stock("a", 5), seen];
+        given(&facts)
+            .when(reserve_by_hand(1, &[("a", 1)]))
+            .then_refuse(Refusal::OrderBelongsToSaga(Id::from_u128(1)));
+        given(&facts)
+            .when(release_by_hand(1))
+            .then_refuse(Refusal::ReservationOwnedBySaga(Id::from_u128(1)));
+    }
+    given(&[stock("a", 5)])
+        .when(release_by_hand(1))
+        .then_refuse(Refusal::ReservationNotFound(Id::from_u128(1)));
+}
+
+#[test]
+fn a_repeated_manual_reservation_is_answered_as_it_stands() {
+    // Made before the saga saw the order id: the repeat is the first answer, and no effect.
+    let facts = [
+        stock("a", 5),
+        done(reserve_by_hand(1, &[("a", 2)])),
+        done(reserve(1, &[("a", 1)])),
+    ];
+    given(&facts)
+        .announcing()
+        .when(reserve_by_hand(1, &[("a", 2)]))
+        .loading(&[])
+        .then_expect(unchanged(Some(Reserved), &[]));
+    let released = [
+        stock("a", 5),
+        done(reserve_by_hand(1, &[("a", 2)])),
+        done(release_by_hand(1)),
+    ];
+    given(&released)
+        .when(reserve_by_hand(1, &[("a", 2)]))
+        .then_expect(unchanged(Some(Released), &[]));
+    given(&released)
+        .when(release_by_hand(1))
+        .then_expect(unchanged(Some(Released), &[]));
 }

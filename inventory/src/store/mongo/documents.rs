@@ -3,19 +3,33 @@
 //! - `products`: `{_id: sku, name, price: "12.50", available, reserved, sold,
 //!   low_stock_threshold, initial, restocked, created_at, updated_at}`; counts are Int64, the
 //!   price a decimal string (exact, as on the wire).
-//! - `reservations`: `{_id: order_id, order_id, status, items: [{sku, quantity}], reason,
-//!   short_skus, updated_at}`; one per order (`_id`, and a unique index on `order_id`).
+//! - `reservations`: the saga's, `{_id: order_id, order_id, status, items: [{sku, quantity}],
+//!   reason, short_skus, updated_at}`; one per order (`_id`, and a unique index on
+//!   `order_id`).
+//! - `manual_reservations`: the manual ones (`POST /stock/reserve`), the same documents, one per
+//!   order id. An order id may have one in each collection; each path reads and writes its own
+//!   ([`Book`]).
 
 use mongodb::bson::DateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Line, Money, Product, ProductName, RejectReason, Rejection, Reservation, ReservationStatus, Sku,
+    Book, Line, Money, Product, ProductName, RejectReason, Rejection, Reservation,
+    ReservationStatus, Sku,
 };
 use crate::store::corrupt;
 
 pub const PRODUCTS: &str = "products";
 pub const RESERVATIONS: &str = "reservations";
+pub const MANUAL_RESERVATIONS: &str = "manual_reservations";
+
+/// The collection of a book's reservations.
+pub fn reservations_of(book: Book) -> &'static str {
+    match book {
+        Book::Saga => RESERVATIONS,
+        Book::Manual => MANUAL_RESERVATIONS,
+    }
+}
 /// The runtime's outbox collection (layout documented in `shared_events::messaging::mongo`).
 pub use shared_events::messaging::mongo::OUTBOX;
 

@@ -1,6 +1,6 @@
-//! The MongoDB adapter of the store port (what compose runs): collections `products` and
-//! `reservations` (see [`documents`]), and the runtime's `inbox`, `outbox`, `outbox_keys` and
-//! `outbox_lease`.
+//! The MongoDB adapter of the store port (what compose runs): collections `products`,
+//! `reservations` (the saga's) and `manual_reservations` (see [`documents`]), and the runtime's
+//! `inbox`, `outbox`, `outbox_keys` and `outbox_lease`.
 //!
 //! Each step is one multi-document transaction (snapshot reads, majority commit), so the server
 //! must be a replica set ([`schema`] checks); a single-node one is enough. A saga step runs in
@@ -28,7 +28,7 @@ use shared_events::{Envelope, Handler, HandlerError, KafkaConfig, Outcome, Trace
 use uuid::Uuid;
 
 use self::documents::{ProductDoc, ReservationDoc, OUTBOX, PRODUCTS, RESERVATIONS};
-use self::requests::{CreateStep, ReleaseStep, ReserveStep, RestockStep};
+use self::requests::{ByHandStep, CreateStep, RestockStep};
 use self::schema::replica_set_of;
 use self::transaction::StepError;
 use super::{corrupt, outbox_envelope, relay, Cause, InventoryStore, Relay, StoreError};
@@ -250,8 +250,8 @@ impl InventoryStore for MongoStore {
         request: ReservationRequest,
         trace: Option<TraceParent>,
     ) -> Result<Reservation, StoreError> {
-        let step = ReserveStep {
-            command: Command::Reserve(request),
+        let step = ByHandStep {
+            command: Command::ReserveByHand(request),
             cause: Cause::Request(trace),
         };
         transaction::run(&self.db, &step).await
@@ -263,8 +263,8 @@ impl InventoryStore for MongoStore {
         order_id: Uuid,
         trace: Option<TraceParent>,
     ) -> Result<Reservation, StoreError> {
-        let step = ReleaseStep {
-            order_id,
+        let step = ByHandStep {
+            command: Command::ReleaseByHand(order_id),
             cause: Cause::Request(trace),
         };
         transaction::run(&self.db, &step).await

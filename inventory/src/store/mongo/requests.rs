@@ -4,12 +4,11 @@
 
 use async_trait::async_trait;
 use mongodb::{ClientSession, Database};
-use uuid::Uuid;
 
 use super::steps;
 use super::transaction::{Step, StepError};
 use crate::domain::{Command, Product, Repeats, Reservation, Sku};
-use crate::store::{left_by, Cause, StoreError};
+use crate::store::{left_by, Cause};
 
 /// `POST /stock`: the new product and its events.
 pub struct CreateStep {
@@ -45,17 +44,18 @@ impl Step for RestockStep {
     }
 }
 
-/// `POST /stock/reserve`: the saga's reservation, marked as made by hand when this request
-/// made it.
-pub struct ReserveStep {
-    /// A [`Command::Reserve`].
+/// `POST /stock/reserve` ([`Command::ReserveByHand`]) or `DELETE /stock/reserve/{order_id}`
+/// ([`Command::ReleaseByHand`]): a step on the order's manual reservation, which answers with
+/// it as the step leaves it.
+pub struct ByHandStep {
+    /// A manual command.
     pub command: Command,
     /// The request, for the events' trace.
     pub cause: Cause,
 }
 
 #[async_trait]
-impl Step for ReserveStep {
+impl Step for ByHandStep {
     type Output = Reservation;
     async fn run(
         &self,
@@ -64,42 +64,10 @@ impl Step for ReserveStep {
     ) -> Result<Reservation, StepError> {
         let decision =
             steps::apply(session, db, &self.command, &self.cause, Repeats::Silent).await?;
-        if decision.reservation_changed {
-            // Made by this request (not an earlier answer): a release may give it back.
-            steps::mark_manual(session, db, self.command.order_id()).await?;
-        }
-        Ok(left_by("reserve", decision.reservation)?)
-    }
-}
-
-/// `DELETE /stock/reserve/{order_id}`: the check and the release in one transaction.
-pub struct ReleaseStep {
-    /// The order whose reservation is given back.
-    pub order_id: Uuid,
-    /// The request, for the events' trace.
-    pub cause: Cause,
-}
-
-#[async_trait]
-impl Step for ReleaseStep {
-    type Output = Reservation;
-    async fn run(
-        &self,
-        session: &mut ClientSession,
-        db: &Database,
-    ) -> Result<Reservation, StepError> {
-        match steps::is_manual(session, db, self.order_id).await? {
-            None => return Err(StoreError::ReservationNotFound(self.order_id).into()),
-            Some(false) => return Err(StoreError::ReservationOwnedBySaga(self.order_id).into()),
-            Some(true) => {}
-        }
-        let command = Command::Cancel(self.order_id);
-        let decision = steps::apply(session, db, &command, &self.cause, Repeats::Silent).await?;
-        if decision.reservation_changed {
-            // The released reservation's document was replaced whole: keep it releasable, so
-            // that a repeated release answers the same.
-            steps::mark_manual(session, db, self.order_id).await?;
-        }
-        Ok(left_by("release", decision.reservation)?)
+        let step = match self.command {
+            Command::ReleaseByHand(_) => "release",
+            _ => "reserve",
+        };
+        Ok(left_by(step, decision.reservation)?)
     }
 }

@@ -1,18 +1,22 @@
 //! What inventory needs of its MongoDB server and database before it runs a step: a replica
-//! set (its steps are multi-document transactions), the `products` and `reservations`
-//! collections (created up front, so that no transaction has to), the unique index on a
-//! reservation's `order_id`, and the runtime's own collections and indexes.
+//! set (its steps are multi-document transactions), the `products`, `reservations` and
+//! `manual_reservations` collections (created up front, so that no transaction has to), the
+//! unique index on a reservation's `order_id`, and the runtime's own collections and indexes.
+//! Manual reservations that an earlier version kept among the saga's (`manual: true`) move to
+//! their own collection.
 //!
 //! Idempotent, so several instances starting at once may all run it.
 
 use anyhow::Context;
+use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
 use mongodb::error::ErrorKind;
 use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 use shared_events::messaging::mongo::ensure_indexes;
 
-use super::documents::{PRODUCTS, RESERVATIONS};
+use super::documents::{MANUAL_RESERVATIONS, PRODUCTS, RESERVATIONS};
+use super::transaction::is_duplicate_key;
 
 /// The server's `NamespaceExists` error code.
 const NAMESPACE_EXISTS: i32 = 48;
@@ -38,17 +42,47 @@ pub async fn prepare(db: &Database) -> anyhow::Result<()> {
         .create_index(by_order)
         .await
         .context("creating the reservations index")?;
+    move_manual_reservations(db).await?;
     Ok(ensure_indexes(db).await?)
 }
 
-/// Creates `products` and `reservations` where the database has not got them yet. One that
+/// Moves each manual reservation an earlier version kept in `reservations` (marked
+/// `manual: true`) to `manual_reservations`: copied first (a copy already there is kept), then
+/// removed, so an instance stopped in between finishes the move at its next start. The saga no
+/// longer sees such a reservation, even one it had adopted; it stays the operator's to release.
+async fn move_manual_reservations(db: &Database) -> anyhow::Result<()> {
+    let saga = db.collection::<Document>(RESERVATIONS);
+    let manual = db.collection::<Document>(MANUAL_RESERVATIONS);
+    let mut legacy = saga
+        .find(doc! { "manual": true })
+        .await
+        .context("finding manual reservations among the saga's")?;
+    while let Some(mut reservation) = legacy.try_next().await? {
+        let id = reservation
+            .get("_id")
+            .cloned()
+            .context("a reservation with no _id")?;
+        reservation.remove("manual");
+        match manual.insert_one(&reservation).await {
+            Ok(_) => {}
+            Err(e) if is_duplicate_key(&e) => {}
+            Err(e) => return Err(e).context("copying a manual reservation"),
+        }
+        saga.delete_one(doc! { "_id": id, "manual": true })
+            .await
+            .context("removing a moved manual reservation")?;
+    }
+    Ok(())
+}
+
+/// Creates the collections where the database has not got them yet. One that
 /// another instance creates in between (`NamespaceExists`) is there, which is all that counts.
 async fn create_missing_collections(db: &Database) -> anyhow::Result<()> {
     let existing = db
         .list_collection_names()
         .await
         .context("listing the collections")?;
-    for name in [PRODUCTS, RESERVATIONS] {
+    for name in [PRODUCTS, RESERVATIONS, MANUAL_RESERVATIONS] {
         if existing.iter().any(|n| n == name) {
             continue;
         }

@@ -1,5 +1,7 @@
-//! The work of each step inside a MongoDB transaction: read the order's reservation and its
-//! products in the transaction's snapshot, decide, write with guarded updates, enqueue.
+//! The work of each step inside a MongoDB transaction: read the order's reservation (in its
+//! book's collection) and its products in the transaction's snapshot, decide, write with
+//! guarded updates, enqueue. A manual step also reads whether the saga's collection has the
+//! order id; the saga's steps never read the manual collection.
 //!
 //! Two transactions that touch one document conflict: the later writer fails with a write
 //! conflict (`TransientTransactionError`) and runs again from a new snapshot. On top of that,
@@ -15,10 +17,13 @@ use mongodb::options::ReturnDocument;
 use mongodb::{ClientSession, Database};
 use shared_events::messaging::mongo::enqueue;
 
-use super::documents::{db_count, ProductDoc, ReservationDoc, PRODUCTS, RESERVATIONS};
+use super::documents::{
+    db_count, reservations_of, ProductDoc, ReservationDoc, PRODUCTS, RESERVATIONS,
+};
 use super::transaction::{is_duplicate_key, is_transient, StepError};
 use crate::domain::{
-    change_events, decide, skus_to_load, Command, Decision, Product, Repeats, Reservation, Sku,
+    change_events, decide, skus_to_load, Book, Command, Decision, Product, Repeats, Reservation,
+    SagaRecord, Sku,
 };
 use crate::store::{Cause, StoreError};
 
@@ -32,22 +37,28 @@ pub async fn apply(
     repeats: Repeats,
 ) -> Result<Decision, StepError> {
     let order_id = command.order_id();
+    let book = command.book();
     let existing = db
-        .collection::<ReservationDoc>(RESERVATIONS)
+        .collection::<ReservationDoc>(reservations_of(book))
         .find_one(doc! { "_id": order_id.to_string() })
         .session(&mut *session)
         .await?
         .map(ReservationDoc::into_domain)
         .transpose()?;
+    let saga = match book {
+        Book::Saga => SagaRecord::of(existing.as_ref()),
+        Book::Manual => saga_record(session, db, order_id).await?,
+    };
     let skus = skus_to_load(command, existing.as_ref());
     let products = load_products(session, db, &skus).await?;
-    let decision = decide(command, existing.as_ref(), &products, repeats)?;
+    let decision =
+        decide(command, existing.as_ref(), saga, &products, repeats).map_err(StoreError::from)?;
     for change in &decision.products {
         write_numbers(session, db, &change.before, &change.after).await?;
     }
     if decision.reservation_changed {
         if let Some(reservation) = &decision.reservation {
-            write_reservation(session, db, reservation, existing.as_ref()).await?;
+            write_reservation(session, db, book, reservation, existing.as_ref()).await?;
         }
     }
     enqueue(session, db, &cause.envelopes(decision.events.clone())).await?;
@@ -55,36 +66,23 @@ pub async fn apply(
     Ok(decision)
 }
 
-/// Records that the order's reservation was made with `POST /stock/reserve`.
-pub async fn mark_manual(
+/// Whether the saga's collection has the order id, read in the transaction's snapshot.
+async fn saga_record(
     session: &mut ClientSession,
     db: &Database,
     order_id: uuid::Uuid,
-) -> Result<(), StepError> {
-    db.collection::<Document>(RESERVATIONS)
-        .update_one(
-            doc! { "_id": order_id.to_string() },
-            doc! { "$set": { "manual": true } },
-        )
-        .session(&mut *session)
-        .await?;
-    Ok(())
-}
-
-/// Whether the order's reservation was made with `POST /stock/reserve` (`None`: there is
-/// none). Read in the transaction, so a later write to it conflicts with this step.
-pub async fn is_manual(
-    session: &mut ClientSession,
-    db: &Database,
-    order_id: uuid::Uuid,
-) -> Result<Option<bool>, StepError> {
+) -> Result<SagaRecord, StepError> {
     let found = db
         .collection::<Document>(RESERVATIONS)
         .find_one(doc! { "_id": order_id.to_string() })
-        .projection(doc! { "manual": 1 })
+        .projection(doc! { "_id": 1 })
         .session(&mut *session)
         .await?;
-    Ok(found.map(|d| d.get_bool("manual").unwrap_or(false)))
+    Ok(if found.is_some() {
+        SagaRecord::Present
+    } else {
+        SagaRecord::Absent
+    })
 }
 
 /// Inserts a new product with its events. [`StoreError::SkuExists`] if the SKU is taken.
@@ -214,14 +212,16 @@ async fn write_numbers(
     Ok(())
 }
 
-/// Inserts the order's reservation, or replaces the one read if it is still as read.
+/// Inserts the order's reservation into its book's collection, or replaces the one read if it
+/// is still as read.
 async fn write_reservation(
     session: &mut ClientSession,
     db: &Database,
+    book: Book,
     reservation: &Reservation,
     existing: Option<&Reservation>,
 ) -> Result<(), StepError> {
-    let coll = db.collection::<ReservationDoc>(RESERVATIONS);
+    let coll = db.collection::<ReservationDoc>(reservations_of(book));
     let document = ReservationDoc::new(reservation);
     match existing {
         None => match coll.insert_one(&document).session(&mut *session).await {

@@ -1,8 +1,10 @@
 //! The PostgreSQL adapter of the store port: tables `products` and `reservations` (see
-//! `migrations/`), and the runtime's shared `inbox` and `outbox`.
+//! `migrations/`), and the runtime's shared `inbox` and `outbox`. A reservation's key is its
+//! order id and its book (`manual`): the saga's and the manual one of an order id are two rows.
 //!
 //! Concurrency: a step on an order first takes a transaction-scoped advisory lock on the order
-//! id (so a create and a cancel of one order never interleave), then row-locks the products it
+//! id, whatever its book (so a create and a cancel of one order never interleave, and a manual
+//! reserve sees the saga's record as of the saga's last step), then row-locks the products it
 //! needs with `SELECT … FOR UPDATE` in SKU order (so two reservations never both take the last
 //! unit, and never deadlock), decides, writes, and enqueues its events, all in one transaction.
 
@@ -18,8 +20,8 @@ use uuid::Uuid;
 
 use super::{left_by, outbox_envelope, relay, Cause, InventoryStore, Relay, StoreError};
 use crate::domain::{
-    change_events, decide, skus_to_load, Command, Decision, NewProduct, Product, ProductChange,
-    Repeats, Reservation, ReservationRequest, Sku,
+    change_events, decide, skus_to_load, Book, Command, Decision, NewProduct, Product,
+    ProductChange, Repeats, Reservation, ReservationRequest, SagaRecord, Sku,
 };
 use crate::saga;
 
@@ -56,6 +58,20 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// A manual step (`POST /stock/reserve`, `DELETE /stock/reserve/{order_id}`) in its own
+    /// transaction; returns the manual reservation it leaves.
+    async fn by_hand(
+        &self,
+        command: Command,
+        trace: Option<TraceParent>,
+        step: &'static str,
+    ) -> Result<Reservation, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let decision = apply(&mut tx, &command, &Cause::Request(trace), Repeats::Silent).await?;
+        tx.commit().await?;
+        left_by(step, decision.reservation)
+    }
 }
 
 /// Takes the order's lock until the transaction ends.
@@ -77,15 +93,21 @@ async fn apply(
     repeats: Repeats,
 ) -> Result<Decision, StoreError> {
     let order_id = command.order_id();
+    let book = command.book();
     lock_order(conn, order_id).await?;
-    let existing = rows::reservation(conn, order_id).await?;
+    let existing = rows::reservation(conn, order_id, book).await?;
+    let saga = match book {
+        Book::Saga => SagaRecord::of(existing.as_ref()),
+        Book::Manual => rows::saga_record(conn, order_id).await?,
+    };
     let skus = skus_to_load(command, existing.as_ref());
     let products = rows::lock_products(conn, &skus).await?;
-    let decision = decide(command, existing.as_ref(), &products, repeats)?;
+    let decision = decide(command, existing.as_ref(), saga, &products, repeats)?;
     let changed = decision
         .reservation
         .as_ref()
-        .filter(|_| decision.reservation_changed);
+        .filter(|_| decision.reservation_changed)
+        .map(|r| (book, r));
     rows::write_step(conn, &decision.products, changed).await?;
     enqueue_all(conn, &cause.envelopes(decision.events.clone())).await?;
     tracing::info!(%order_id, note = decision.note, "reservation step");
@@ -170,7 +192,7 @@ impl InventoryStore for PgStore {
     #[tracing::instrument(level = "debug", skip_all, fields(order_id = %order_id))]
     async fn reservation(&self, order_id: Uuid) -> Result<Option<Reservation>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        rows::reservation(&mut conn, order_id).await
+        rows::reservation(&mut conn, order_id, Book::Saga).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(order_id = %request.order_id))]
@@ -179,24 +201,8 @@ impl InventoryStore for PgStore {
         request: ReservationRequest,
         trace: Option<TraceParent>,
     ) -> Result<Reservation, StoreError> {
-        let order_id = request.order_id;
-        let mut tx = self.pool.begin().await?;
-        let decision = apply(
-            &mut tx,
-            &Command::Reserve(request),
-            &Cause::Request(trace),
-            Repeats::Silent,
-        )
-        .await?;
-        if decision.reservation_changed {
-            // Made by this request (not an earlier answer): a release may give it back.
-            sqlx::query("UPDATE reservations SET manual = true WHERE order_id = $1")
-                .bind(order_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        left_by("reserve", decision.reservation)
+        self.by_hand(Command::ReserveByHand(request), trace, "reserve")
+            .await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(order_id = %order_id))]
@@ -205,29 +211,8 @@ impl InventoryStore for PgStore {
         order_id: Uuid,
         trace: Option<TraceParent>,
     ) -> Result<Reservation, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // The order's lock first (`apply` takes it again, which a transaction may), so that
-        // the check and the release see the same reservation.
-        lock_order(&mut tx, order_id).await?;
-        let manual: Option<bool> =
-            sqlx::query_scalar("SELECT manual FROM reservations WHERE order_id = $1")
-                .bind(order_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        match manual {
-            None => return Err(StoreError::ReservationNotFound(order_id)),
-            Some(false) => return Err(StoreError::ReservationOwnedBySaga(order_id)),
-            Some(true) => {}
-        }
-        let decision = apply(
-            &mut tx,
-            &Command::Cancel(order_id),
-            &Cause::Request(trace),
-            Repeats::Silent,
-        )
-        .await?;
-        tx.commit().await?;
-        left_by("release", decision.reservation)
+        self.by_hand(Command::ReleaseByHand(order_id), trace, "release")
+            .await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event.event_id))]

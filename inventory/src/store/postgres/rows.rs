@@ -1,4 +1,5 @@
 //! The PostgreSQL rows of products and reservations: reading (and locking) them, writing them.
+//! A reservation row is one book's ([`Book`]): `manual` is part of its key.
 
 use std::collections::BTreeMap;
 
@@ -9,8 +10,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::{
-    Line, Money, Product, ProductChange, ProductName, RejectReason, Rejection, Reservation,
-    ReservationStatus, Sku,
+    Book, Line, Money, Product, ProductChange, ProductName, RejectReason, Rejection, Reservation,
+    ReservationStatus, SagaRecord, Sku,
 };
 use crate::store::{corrupt, StoreError};
 
@@ -94,13 +95,13 @@ pub async fn insert_product(conn: &mut PgConnection, p: &Product) -> Result<bool
 }
 
 /// A step's writes in one statement: every product's numbers (each guarded by the numbers it
-/// had, which turns a lost update into an error), and the reservation if it changed. One round
-/// trip instead of one per product plus one. The caller holds the order's lock and the
-/// products' row locks.
+/// had, which turns a lost update into an error), and the reservation if it changed, in its
+/// book. One round trip instead of one per product plus one. The caller holds the order's lock
+/// and the products' row locks.
 pub async fn write_step(
     conn: &mut PgConnection,
     changes: &[ProductChange],
-    reservation: Option<&Reservation>,
+    reservation: Option<(Book, &Reservation)>,
 ) -> Result<(), StoreError> {
     if changes.is_empty() && reservation.is_none() {
         return Ok(());
@@ -115,7 +116,7 @@ pub async fn write_step(
         changes.iter().map(|c| db_count(f(side(c)))).collect()
     };
     let skus: Vec<&str> = changes.iter().map(|c| c.after.sku.as_str()).collect();
-    let r = reservation.map(ReservationColumns::of);
+    let r = reservation.map(|(book, r)| ReservationColumns::of(book, r));
     let updated: i64 = sqlx::query_scalar(
         "WITH change AS ( \
              SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], \
@@ -132,9 +133,9 @@ pub async fn write_step(
                AND p.restocked = c.was_restocked \
              RETURNING 1 \
          ), reservation AS ( \
-             INSERT INTO reservations (order_id, status, items, reason, short_skus) \
-             SELECT $10, $11, $12, $13, $14 WHERE $10 IS NOT NULL \
-             ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, \
+             INSERT INTO reservations (order_id, manual, status, items, reason, short_skus) \
+             SELECT $10, $15, $11, $12, $13, $14 WHERE $10 IS NOT NULL \
+             ON CONFLICT (order_id, manual) DO UPDATE SET status = EXCLUDED.status, \
                  items = EXCLUDED.items, reason = EXCLUDED.reason, \
                  short_skus = EXCLUDED.short_skus, updated_at = now() \
              RETURNING 1 \
@@ -155,6 +156,7 @@ pub async fn write_step(
     .bind(r.as_ref().map(|r| Json(&r.items)))
     .bind(r.as_ref().and_then(|r| r.reason))
     .bind(r.as_ref().map(|r| r.short_skus.clone()))
+    .bind(r.as_ref().map(|r| r.manual))
     .fetch_one(conn)
     .await?;
     if updated != changes.len() as i64 {
@@ -170,6 +172,7 @@ pub async fn write_step(
 /// A reservation as the columns of its row.
 struct ReservationColumns {
     order_id: Uuid,
+    manual: bool,
     status: &'static str,
     items: Vec<LineRow>,
     reason: Option<&'static str>,
@@ -177,13 +180,14 @@ struct ReservationColumns {
 }
 
 impl ReservationColumns {
-    fn of(r: &Reservation) -> ReservationColumns {
+    fn of(book: Book, r: &Reservation) -> ReservationColumns {
         let (reason, short_skus) = match &r.rejection {
             Some(rej) => (Some(rej.reason.as_str()), rej.short_skus.clone()),
             None => (None, Vec::new()),
         };
         ReservationColumns {
             order_id: r.order_id,
+            manual: is_manual(book),
             status: r.status.as_str(),
             items: r
                 .lines
@@ -213,15 +217,41 @@ type ReservationRow = (
     Vec<String>,
 );
 
+/// The `manual` column of a book's rows.
+fn is_manual(book: Book) -> bool {
+    book == Book::Manual
+}
+
+/// Whether the saga's book has a row for the order id.
+pub async fn saga_record(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+) -> Result<SagaRecord, StoreError> {
+    let found: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM reservations WHERE order_id = $1 AND NOT manual)",
+    )
+    .bind(order_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(if found {
+        SagaRecord::Present
+    } else {
+        SagaRecord::Absent
+    })
+}
+
+/// The order's reservation in `book`.
 pub async fn reservation(
     conn: &mut PgConnection,
     order_id: Uuid,
+    book: Book,
 ) -> Result<Option<Reservation>, StoreError> {
     let row: Option<ReservationRow> = sqlx::query_as(
         "SELECT order_id, status, items, reason, short_skus FROM reservations \
-         WHERE order_id = $1",
+         WHERE order_id = $1 AND manual = $2",
     )
     .bind(order_id)
+    .bind(is_manual(book))
     .fetch_optional(conn)
     .await?;
     let Some((order_id, status, Json(items), reason, short_skus)) = row else {

@@ -1,6 +1,6 @@
 //! The given/when/then fixture of the decision tests: [`given`] facts (stock, commands
 //! applied before, a product gone), `when` a command, `then_expect` a decision, `then_reject`
-//! or `then_fail`.
+//! or `then_fail`. The reservations are kept per [`Book`], as a store keeps them.
 
 use std::collections::BTreeMap;
 
@@ -46,10 +46,21 @@ pub(super) fn cancel(order: u128) -> Command {
     Command::Cancel(Uuid::from_u128(order))
 }
 
-/// The store's state: the products, and the reservation of each order.
+pub(super) fn reserve_by_hand(order: u128, lines: &[(&str, u32)]) -> Command {
+    let Command::Reserve(request) = reserve(order, lines) else {
+        unreachable!()
+    };
+    Command::ReserveByHand(request)
+}
+
+pub(super) fn release_by_hand(order: u128) -> Command {
+    Command::ReleaseByHand(Uuid::from_u128(order))
+}
+
+/// The store's state: the products, and the reservation of each order in each book.
 pub(super) struct Given {
     products: BTreeMap<Sku, Product>,
-    reservations: BTreeMap<Uuid, Reservation>,
+    reservations: BTreeMap<(Book, Uuid), Reservation>,
     repeats: Repeats,
 }
 
@@ -94,22 +105,28 @@ impl Given {
             self.products.insert(c.after.sku.clone(), c.after.clone());
         }
         if let Some(r) = decision.reservation {
-            self.reservations.insert(r.order_id, r);
+            self.reservations.insert((command.book(), r.order_id), r);
         }
     }
 
+    /// The order's reservation in the command's book.
+    fn existing(&self, command: &Command) -> Option<&Reservation> {
+        self.reservations.get(&(command.book(), command.order_id()))
+    }
+
     /// [`decide`] on what a store would load for `command`.
-    fn decide(&self, command: &Command) -> Result<Decision, StockError> {
-        let existing = self.reservations.get(&command.order_id());
+    fn decide(&self, command: &Command) -> Result<Decision, Refusal> {
+        let existing = self.existing(command);
+        let saga = SagaRecord::of(self.reservations.get(&(Book::Saga, command.order_id())));
         let loaded = skus_to_load(command, existing)
             .into_iter()
             .filter_map(|s| self.products.get(&s).map(|p| (s, p.clone())))
             .collect();
-        decide(command, existing, &loaded, self.repeats)
+        decide(command, existing, saga, &loaded, self.repeats)
     }
 
     pub(super) fn when(self, command: Command) -> When {
-        let existing = self.reservations.get(&command.order_id()).cloned();
+        let existing = self.existing(&command).cloned();
         let loads = skus_to_load(&command, existing.as_ref());
         let result = self.decide(&command);
         When {
@@ -126,7 +143,7 @@ pub(super) struct When {
     existing: Option<Reservation>,
     /// The products loaded for it.
     loads: Vec<Sku>,
-    result: Result<Decision, StockError>,
+    result: Result<Decision, Refusal>,
 }
 
 /// The decision expected: the reservation's status after it, whether it is written, the
@@ -203,7 +220,12 @@ impl When {
         assert_eq!(e.short_skus, short);
     }
 
-    pub(super) fn then_fail(self) -> StockError {
+    pub(super) fn then_fail(self) -> Refusal {
         self.result.expect_err("an error")
+    }
+
+    /// The command is refused as a whole: no decision at all.
+    pub(super) fn then_refuse(self, refusal: Refusal) {
+        assert_eq!(self.result, Err(refusal));
     }
 }
