@@ -13,11 +13,17 @@
    or the same request with the seeded ids in place of generated ones. Only a value that is
    already valid for its field (a UUID string, a string in the SKU alphabet) is replaced, so a
    request generated to be invalid stays invalid.
+
+3. Identity (SPEC §7). Every request carries an operator's bearer token, the tools' client
+   saga-tools's from `scripts/token --client`, fetched again every four minutes (Keycloak's
+   access tokens live five). Schemathesis's own `ignored_auth` check then also sends requests
+   of closed operations without it, and wants them refused.
 """
 
 import json
 import os
 import re
+import subprocess
 
 import schemathesis
 from hypothesis import strategies as st
@@ -26,8 +32,30 @@ SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SKU = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CUSTOMER_ID = os.environ.get("FUZZ_CUSTOMER_ID")
 SEED_SKUS = [s for s in os.environ.get("FUZZ_SKUS", "").split(",") if s]
+
+
+@schemathesis.auth(refresh_interval=240)
+class OperatorToken:
+    """saga-tools's access token (role operator), as an `Authorization: Bearer` header."""
+
+    def get(self, case, ctx):
+        done = subprocess.run(
+            [os.path.join(REPO, "scripts", "token"), "--client"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"scripts/token --client: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    def set(self, case, data, ctx):
+        case.headers = case.headers or {}
+        case.headers["Authorization"] = f"Bearer {data}"
 
 
 @schemathesis.check

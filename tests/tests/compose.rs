@@ -530,6 +530,19 @@ fn every_service_gets_what_this_deployment_needs() {
             );
         }
         assert!(env.contains_key("RUST_LOG"), "{name}: RUST_LOG is not set");
+        // Tokens of the realm saga (SPEC §7): the issuer they name, the audience, and the
+        // discovery document fetched inside the network.
+        assert_eq!(
+            get("AUTH_ISSUER"),
+            "http://127.0.0.1:8080/realms/saga",
+            "{name}"
+        );
+        assert_eq!(get("AUTH_AUDIENCE"), "saga-api", "{name}");
+        assert_eq!(
+            get("AUTH_DISCOVERY_URL"),
+            "http://keycloak:8080/realms/saga/.well-known/openid-configuration",
+            "{name}"
+        );
         // Its own Kafka principal over SASL_SSL, its own password, the compose CA: all from
         // its own directory of the credentials volume.
         let own = format!("/run/saga/{name}");
@@ -766,7 +779,7 @@ fn keycloak_imports_the_local_realm_with_a_fixed_issuer_and_secrets_from_files()
     // The issuer's address is the one published on the host.
     let ports = strings(&keycloak["ports"]);
     assert_eq!(ports, ["127.0.0.1:8080:8080"]);
-    // The services' verifier settings, kept beside the services until they read them.
+    // The services' verifier settings, which every service merges.
     let auth = doc
         .get("x-auth-env")
         .and_then(Value::as_mapping)
@@ -929,14 +942,15 @@ fn every_container_has_a_health_check() {
 }
 
 #[test]
-fn services_start_after_their_stores_and_the_broker_are_healthy() {
+fn services_start_after_their_stores_the_broker_and_keycloak_are_healthy() {
     let doc = compose();
     for (name, _, store) in SERVICES {
         // provision (completed successfully) is checked with the one-shot containers.
+        // Keycloak too: a service fetches its signing keys at the first request.
         let needs = match store {
-            Store::Postgres => ["postgres", "kafka"],
-            Store::Mongo => ["mongodb", "kafka"],
-            Store::Redis => ["redis", "kafka"],
+            Store::Postgres => ["postgres", "kafka", "keycloak"],
+            Store::Mongo => ["mongodb", "kafka", "keycloak"],
+            Store::Redis => ["redis", "kafka", "keycloak"],
         };
         let depends = service(&doc, name)
             .get("depends_on")

@@ -10,6 +10,10 @@
 //! of its own from the jars `scripts/stack` fetched; 17 and 18 create network namespaces, so
 //! they need root.
 //!
+//! Every call carries a bearer token of the stack's Keycloak (SPEC §7): the tools' client
+//! saga-tools's (an operator) unless a scenario calls as a customer; scenario 20 runs a saga as
+//! alice, with bob refused on her behalf.
+//!
 //! Scenarios `m01`–`m08` run inventory on MongoDB: the stack's SecantusDB (`MONGODB_URL`
 //! to use another replica set), or, in m08, one of the test's own. Knobs: `E2E_MONGO_BURST`,
 //! `E2E_MONGO_RATE`, `E2E_MONGO_HOT` (see `e2e/mongo.rs`).
@@ -26,6 +30,8 @@ mod faults;
 mod groups;
 #[path = "e2e/harness.rs"]
 mod harness;
+#[path = "e2e/identity.rs"]
+mod identity;
 #[path = "e2e/kraft.rs"]
 mod kraft;
 #[path = "e2e/load.rs"]

@@ -9,6 +9,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use shared_events::kit::testing::identity::token;
+
 use crate::service::Service;
 
 mod billing;
@@ -20,17 +22,22 @@ mod orders;
 mod types;
 
 pub use error::{ApiError, ApiResult};
+pub use shared_events::kit::testing::identity::Account as Identity;
 pub use types::{
     Account, Customer, HistoryEntry, Notification, Order, OrderLine, Payment, Product,
 };
 
-/// A client of the five services, each at its base URL.
+/// A client of the five services, each at its base URL, calling with the bearer token of one
+/// identity (SPEC §7): the tools' client `saga-tools` (role operator) unless [`Api::as_identity`]
+/// names another.
 #[derive(Clone)]
 pub struct Api {
     /// One client for every call: its connection pool is shared by the services' calls.
     http: reqwest::Client,
     /// Each service's base URL (`http://host:port`), which paths are appended to.
     base: BTreeMap<Service, String>,
+    /// Whose token every call but the probes carries (renewed before it expires).
+    identity: Identity,
 }
 
 impl Api {
@@ -42,6 +49,15 @@ impl Api {
                 .build()
                 .expect("an HTTP client"),
             base,
+            identity: Identity::Tools,
+        }
+    }
+
+    /// The same services, called as `identity` (e.g. a customer, to check what it may do).
+    pub fn as_identity(&self, identity: Identity) -> Api {
+        Api {
+            identity,
+            ..self.clone()
         }
     }
 
@@ -49,8 +65,10 @@ impl Api {
         format!("{}{}", self.base[&service], path)
     }
 
+    /// Sends `request` with the identity's bearer token.
     async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> ApiResult<T> {
         let response = request
+            .bearer_auth(token(self.identity).await)
             .send()
             .await
             .map_err(|e| ApiError::Transport(e.to_string()))?;
@@ -112,17 +130,28 @@ impl Api {
         Some((status, response.json().await.ok()?))
     }
 
-    /// The sum of every series of the counter `name` in `GET /metrics` (0 if it has none).
+    /// The sum of every series of the counter `name` in `GET /metrics` (0 if it has none; the
+    /// metrics are an operator's).
     pub async fn counter(&self, service: Service, name: &str) -> ApiResult<f64> {
-        let text = self
+        let response = self
             .http
             .get(self.url(service, "/metrics"))
+            .bearer_auth(token(self.identity).await)
             .send()
             .await
-            .map_err(|e| ApiError::Transport(e.to_string()))?
+            .map_err(|e| ApiError::Transport(e.to_string()))?;
+        let status = response.status().as_u16();
+        let text = response
             .text()
             .await
             .map_err(|e| ApiError::Transport(e.to_string()))?;
+        if status != 200 {
+            return Err(ApiError::Status {
+                status,
+                code: String::new(),
+                body: text,
+            });
+        }
         Ok(text
             .lines()
             .filter(|l| {

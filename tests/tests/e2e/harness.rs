@@ -75,6 +75,9 @@ pub struct Namespaced {
     /// `(from, to)`: every `from` in the values of its environment becomes `to` (a store's
     /// `127.0.0.1:<port>` becomes an address reachable from the namespace).
     pub rewrite: Vec<(String, String)>,
+    /// Its `AUTH_DISCOVERY_URL`: the identity provider's discovery document at an address
+    /// reachable from the namespace (the tokens' issuer stays the stack's).
+    pub discovery_url: String,
 }
 
 impl Default for Options {
@@ -421,6 +424,7 @@ impl System {
                         *value = value.replace(from, to);
                     }
                 }
+                env.push(("AUTH_DISCOVERY_URL".into(), n.discovery_url.clone()));
                 // Reached through a relay, the server is no longer on loopback, where a
                 // service finds its role's password in the local stack: it is given here.
                 if service != Service::Notification {

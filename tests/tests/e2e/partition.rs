@@ -8,7 +8,8 @@
 //! The service reaches the rest of the system only over that link: the broker is one of the
 //! test's own listening on the host's end of the link (so that the address it advertises is
 //! reachable from both sides), and its PostgreSQL database, on the shared server, is reached
-//! through a relay listening there too. Traffic goes only to the namespace's link and to
+//! through a relay listening there too, as is the identity provider, whose signing keys it
+//! fetches to verify the tests' tokens. Traffic goes only to the namespace's link and to
 //! loopback.
 //!
 //! While the link is down the service's `/ready`, read from inside the namespace, must name
@@ -112,6 +113,19 @@ async fn partition_mid_burst(service: Service, seed: u64) {
         .expect("TEST_DATABASE_URL");
     let server = format!("{}:{}", shared.get_host(), shared.get_port());
     let relay = Relay::start(&net.host_addr, &server).await;
+    // The identity provider, for the service's signing keys: its discovery document through a
+    // relay of its own (Keycloak answers with backchannel URLs on the relay's address).
+    let issuer = shared_events::kit::testing::identity::issuer();
+    let provider: reqwest::Url = issuer.parse().expect("the issuer's URL");
+    let keycloak = Relay::start(
+        &net.host_addr,
+        &format!(
+            "{}:{}",
+            provider.host_str().expect("the issuer's host"),
+            provider.port_or_known_default().expect("the issuer's port")
+        ),
+    )
+    .await;
     let sys = System::start_in(
         turn,
         Options {
@@ -128,6 +142,11 @@ async fn partition_mid_burst(service: Service, seed: u64) {
                     (server.clone(), relay.address()),
                     ("sslmode=verify-full".into(), "sslmode=require".into()),
                 ],
+                discovery_url: format!(
+                    "http://{}{}/.well-known/openid-configuration",
+                    keycloak.address(),
+                    provider.path().trim_end_matches('/')
+                ),
             }),
             ..Options::default()
         },
@@ -212,6 +231,7 @@ async fn partition_mid_burst(service: Service, seed: u64) {
     );
     drop(sys);
     drop(relay);
+    drop(keycloak);
     drop(broker);
 }
 
