@@ -62,7 +62,8 @@ impl AuthSettings {
         check_url("AUTH_ISSUER", &issuer)?;
         let mut settings = AuthSettings::for_issuer(&issuer);
         settings.audience = env_or("AUTH_AUDIENCE", settings.audience)?;
-        if let Some(url) = env_opt::<String>("AUTH_DISCOVERY_URL")? {
+        let discovery_url: Option<String> = env_opt("AUTH_DISCOVERY_URL")?;
+        if let Some(url) = discovery_url {
             check_url("AUTH_DISCOVERY_URL", &url)?;
             settings.discovery_url = url;
         }
