@@ -1,7 +1,7 @@
 //! Settings from the environment, with defaults for the local stack (SPEC §6).
 
 use shared_events::kit::service::ServiceSettings;
-use shared_events::messaging::config::env_or;
+use shared_events::messaging::env::env_or;
 use shared_events::messaging::postgres::database_url;
 
 #[derive(Debug, Clone)]

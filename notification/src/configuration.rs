@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use shared_events::kit::service::ServiceSettings;
-use shared_events::messaging::config::env_or;
+use shared_events::messaging::env::env_or;
 use shared_events::messaging::redis_store::RedisSettings;
 
 /// The key prefix when `REDIS_KEY_PREFIX` is not set. Notification's ACL user may touch only

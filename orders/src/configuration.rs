@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use shared_events::messaging::config::env_or;
+use shared_events::messaging::env::env_or;
 use shared_events::messaging::postgres::PgServiceSettings;
 
 /// Everything the service reads from its environment.

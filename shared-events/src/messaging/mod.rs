@@ -1,5 +1,7 @@
 //! The messaging runtime: how an event gets from one service's store to another's, once.
 //!
+//! - [`env`]: settings from the environment ([`env_or`](env::env_or)) and why one cannot be
+//!   used ([`ConfigError`](env::ConfigError));
 //! - [`config`]: the Kafka settings ([`KafkaConfig`](config::KafkaConfig));
 //! - [`secret`]: passwords from the environment or a file, and where the local stack keeps them;
 //! - [`topics`]: the topics a service uses, and their dead-letter topics;
@@ -18,6 +20,7 @@ pub mod acl_admin;
 pub mod config;
 pub mod consumer;
 pub mod dlq_tool;
+pub mod env;
 pub mod metrics;
 pub mod outbox;
 pub mod producer;

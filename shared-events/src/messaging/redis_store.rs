@@ -31,8 +31,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::contracts::envelope::Envelope;
-use crate::messaging::config::ConfigError;
 use crate::messaging::consumer::{Handler, HandlerError, Outcome};
+use crate::messaging::env::ConfigError;
 use crate::messaging::secret::{env_secret, env_secret_or_file, LocalStack};
 
 const APPLY_SCRIPT: &str = r#"

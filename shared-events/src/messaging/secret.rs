@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
 
-use crate::messaging::config::ConfigError;
+use crate::messaging::env::ConfigError;
 
 /// Reads the secret `name` from `name` or from the file `name_FILE` names (its content without
 /// a trailing newline); `None` when neither is set.

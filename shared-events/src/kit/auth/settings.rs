@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::messaging::config::{env_opt, env_or, ConfigError};
+use crate::messaging::env::{env_opt, env_or, ConfigError};
 
 /// The issuer of the local stack's realm `saga` (`scripts/stack`, Keycloak on 127.0.0.1:8080).
 pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:8080/realms/saga";

@@ -5,7 +5,7 @@
 
 #[cfg(feature = "http")]
 use crate::kit::auth::AuthSettings;
-use crate::messaging::config::{env_or, ConfigError};
+use crate::messaging::env::{env_or, ConfigError};
 use crate::KafkaConfig;
 
 /// Where a service listens unless `HTTP_HOST` says otherwise: every interface, so that it is

@@ -17,7 +17,7 @@ pub use settings::{
 };
 pub use warm::{Loan, Warm};
 
-use crate::messaging::config::ConfigError;
+use crate::messaging::env::ConfigError;
 use crate::messaging::outbox::RelayError;
 
 /// Why a service's PostgreSQL store could not be opened ([`connect`], [`open`]).
@@ -107,7 +107,7 @@ pub async fn connect(url: &str) -> Result<sqlx::PgPool, OpenError> {
         .ok_or(OpenError::NoDatabase)?
         .to_owned();
     let role = options.get_username().to_owned();
-    let max_connections = crate::messaging::config::env_or("DATABASE_MAX_CONNECTIONS", 10u32)?;
+    let max_connections = crate::messaging::env::env_or("DATABASE_MAX_CONNECTIONS", 10u32)?;
     PgPoolOptions::new()
         .max_connections(max_connections)
         // Not a round trip before every acquire: a connection that died while idle fails its

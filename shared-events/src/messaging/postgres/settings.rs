@@ -15,7 +15,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::ConnectOptions;
 
 use crate::kit::service::ServiceSettings;
-use crate::messaging::config::{env_or, ConfigError};
+use crate::messaging::env::{env_or, ConfigError};
 use crate::messaging::secret::{env_secret, LocalStack};
 use crate::KafkaConfig;
 
