@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use shared_events::kit::service::PgServiceSettings;
 use shared_events::messaging::env::env_or;
-use shared_events::messaging::postgres::PgServiceSettings;
 
 /// What billing reads from the environment.
 #[derive(Debug, Clone)]

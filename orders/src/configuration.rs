@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use shared_events::kit::service::PgServiceSettings;
 use shared_events::messaging::env::env_or;
-use shared_events::messaging::postgres::PgServiceSettings;
 
 /// Everything the service reads from its environment.
 #[derive(Debug, Clone)]

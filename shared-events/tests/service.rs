@@ -8,13 +8,13 @@ use actix_web::{web, HttpResponse};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde_json::json;
 use shared_events::kit::http::{ApiError, Routes};
+use shared_events::kit::service::PgServiceSettings;
 use shared_events::kit::service::{Application, Startup};
 use shared_events::kit::testing::{
     assert_error, assert_ops_endpoints, fresh_database_url, isolated_kafka, provisioned_kafka, Ops,
     TestService,
 };
 use shared_events::messaging::postgres;
-use shared_events::messaging::postgres::PgServiceSettings;
 use shared_events::{CancellationToken, EventType, KafkaConfig};
 use sqlx::migrate::Migrator;
 use sqlx::PgPool;

@@ -15,10 +15,10 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use shared_events::contracts::events::{CustomerCreated, OrderCancelled, OrderCreated, OrderLine};
 use shared_events::contracts::services::BILLING;
+use shared_events::kit::service::PgServiceSettings;
 use shared_events::kit::testing::{
     fresh_database_url, provisioned_kafka, read_quiet, read_until, wait_for, TestService,
 };
-use shared_events::messaging::postgres::PgServiceSettings;
 use shared_events::{Envelope, EventPayload, EventType, Money};
 use sqlx::PgPool;
 use uuid::Uuid;

@@ -15,11 +15,11 @@ use shared_events::contracts::events::{
     StockUpdated,
 };
 use shared_events::contracts::services::ORDERS;
+use shared_events::kit::service::PgServiceSettings;
 use shared_events::kit::testing::{
     fresh_database_url, provisioned_kafka, read_quiet, read_until, wait_for, TestClient,
     TestService,
 };
-use shared_events::messaging::postgres::PgServiceSettings;
 use shared_events::{Envelope, EventPayload, EventType, KafkaConfig, Money};
 use sqlx::PgPool;
 use uuid::Uuid;

@@ -1,8 +1,8 @@
 //! The start-up every service shares, so that each service crate keeps only its domain, its
 //! store, its routes and its handlers:
 //! - [`ServiceSettings`]: the settings every service reads the same way (SPEC §6), which each
-//!   service's own `Settings` embeds (a PostgreSQL service's, with `DATABASE_URL`, are
-//!   [`crate::messaging::postgres::PgServiceSettings`]);
+//!   service's own `Settings` embeds, and (feature `postgres`) [`PgServiceSettings`]: those
+//!   and `DATABASE_URL`, a PostgreSQL service's;
 //! - (feature `http`) [`Startup`]: one start-up sequence in one order — the store, its topics,
 //!   the HTTP server bound, then the long-running tasks — ending in an [`Application`], which
 //!   runs until its shutdown token is cancelled or a task fails;
@@ -20,6 +20,8 @@ mod run;
 mod startup;
 
 pub use error::{RunError, ServiceError, StartupError};
+#[cfg(feature = "postgres")]
+pub use settings::PgServiceSettings;
 pub use settings::{ServiceSettings, DEFAULT_HTTP_HOST};
 
 #[cfg(feature = "http")]

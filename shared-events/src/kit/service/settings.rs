@@ -1,11 +1,15 @@
 //! The settings every service reads the same way, from the environment with defaults that let
 //! it start against the local stack with no variable set (SPEC §6). A service's own `Settings`
 //! embeds [`ServiceSettings`] next to what is its alone (its store's URL, its timeouts). A
-//! PostgreSQL service's settings are [`crate::messaging::postgres::PgServiceSettings`].
+//! PostgreSQL service's settings are [`PgServiceSettings`]: those and `DATABASE_URL`.
 
 #[cfg(feature = "http")]
 use crate::kit::auth::AuthSettings;
 use crate::messaging::env::{env_or, ConfigError};
+#[cfg(feature = "postgres")]
+use crate::messaging::postgres::{database_url, PASSWORD_VARIABLE};
+#[cfg(feature = "postgres")]
+use crate::messaging::secret::env_secret;
 use crate::KafkaConfig;
 
 /// Where a service listens unless `HTTP_HOST` says otherwise: every interface, so that it is
@@ -51,6 +55,42 @@ impl ServiceSettings {
             kafka,
             #[cfg(feature = "http")]
             auth: AuthSettings::local(),
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+/// The settings of a service whose store is one PostgreSQL database: [`ServiceSettings`] and
+/// `DATABASE_URL`.
+#[derive(Debug, Clone)]
+pub struct PgServiceSettings {
+    /// `HTTP_HOST`, `HTTP_PORT` and the broker, as every service reads them.
+    pub service: ServiceSettings,
+    /// `DATABASE_URL` (default the local database named after the service, as the role of
+    /// that name: [`local_database_url`](crate::messaging::postgres::local_database_url)): the service's store. Its password, if it has none,
+    /// is found when connecting ([`connect_options`](crate::messaging::postgres::connect_options)).
+    pub database_url: String,
+}
+
+#[cfg(feature = "postgres")]
+impl PgServiceSettings {
+    /// Reads [`ServiceSettings`] (`HTTP_PORT` default `default_port`) and `DATABASE_URL`
+    /// (default the local database `default_database` as the role of that name), and checks
+    /// that `DATABASE_PASSWORD` and `DATABASE_PASSWORD_FILE` are not both set.
+    pub fn from_env(default_port: u16, default_database: &str) -> Result<Self, ConfigError> {
+        let database_url = database_url(default_database)?;
+        env_secret(PASSWORD_VARIABLE)?;
+        Ok(PgServiceSettings {
+            service: ServiceSettings::from_env(default_database, default_port)?,
+            database_url,
+        })
+    }
+
+    /// A test's service: a free loopback port, `kafka` and the database at `database_url`.
+    pub fn loopback(kafka: KafkaConfig, database_url: String) -> Self {
+        PgServiceSettings {
+            service: ServiceSettings::loopback(kafka),
+            database_url,
         }
     }
 }

@@ -1,6 +1,5 @@
-//! The settings of a service whose store is one PostgreSQL database: those of every service
-//! ([`ServiceSettings`]) and `DATABASE_URL`; and the credentials a connection to it logs in
-//! with ([`connect_options`]).
+//! Where a PostgreSQL store is ([`database_url`]: `DATABASE_URL`) and the credentials a
+//! connection to it logs in with ([`connect_options`]).
 //!
 //! With no variable set, a service connects to the local stack's server as its own role, over
 //! TLS verified against the stack's CA (`sslmode=verify-full`), with the password the stack
@@ -14,12 +13,10 @@ use secrecy::ExposeSecret;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::ConnectOptions;
 
-use crate::kit::service::ServiceSettings;
 use crate::messaging::env::{env_or, ConfigError};
 use crate::messaging::secret::{env_secret, LocalStack};
-use crate::KafkaConfig;
 
-use super::OpenError;
+use super::error::OpenError;
 
 /// The variable (or, with `_FILE`, the file) of the password a service logs in with when its
 /// `DATABASE_URL` has none.
@@ -27,40 +24,6 @@ pub const PASSWORD_VARIABLE: &str = "DATABASE_PASSWORD";
 
 /// The local stack's PostgreSQL server (`scripts/stack`).
 pub const LOCAL_SERVER: &str = "127.0.0.1:5432";
-
-/// The settings of a service whose store is one PostgreSQL database: [`ServiceSettings`] and
-/// `DATABASE_URL`.
-#[derive(Debug, Clone)]
-pub struct PgServiceSettings {
-    /// `HTTP_HOST`, `HTTP_PORT` and the broker, as every service reads them.
-    pub service: ServiceSettings,
-    /// `DATABASE_URL` (default the local database named after the service, as the role of
-    /// that name: [`local_database_url`]): the service's store. Its password, if it has none,
-    /// is found when connecting ([`connect_options`]).
-    pub database_url: String,
-}
-
-impl PgServiceSettings {
-    /// Reads [`ServiceSettings`] (`HTTP_PORT` default `default_port`) and `DATABASE_URL`
-    /// (default the local database `default_database` as the role of that name), and checks
-    /// that `DATABASE_PASSWORD` and `DATABASE_PASSWORD_FILE` are not both set.
-    pub fn from_env(default_port: u16, default_database: &str) -> Result<Self, ConfigError> {
-        let database_url = database_url(default_database)?;
-        env_secret(PASSWORD_VARIABLE)?;
-        Ok(PgServiceSettings {
-            service: ServiceSettings::from_env(default_database, default_port)?,
-            database_url,
-        })
-    }
-
-    /// A test's service: a free loopback port, `kafka` and the database at `database_url`.
-    pub fn loopback(kafka: KafkaConfig, database_url: String) -> Self {
-        PgServiceSettings {
-            service: ServiceSettings::loopback(kafka),
-            database_url,
-        }
-    }
-}
 
 /// The URL of the database `name` on the local stack's server, logging in as the role `name`
 /// (each service's role owns the database of its name) over TLS verified against the local
