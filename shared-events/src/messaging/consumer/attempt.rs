@@ -16,24 +16,11 @@ use tracing::Instrument;
 
 use super::dlq::{self, DeadLetter, DlqReason};
 use super::grace::{within_grace, GRACE};
-use super::worker::WorkerContext;
-use super::{HandlerError, RetryPolicy};
+use super::{event_span, HandlerError, MessageEnd, RetryPolicy, WorkerContext};
 use crate::contracts::envelope::{DecodeError, Envelope};
 use crate::contracts::events::EventType;
 use crate::messaging::metrics;
 use crate::messaging::producer::HEADER_TRACEPARENT;
-
-/// How handling one message ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum MessageEnd {
-    /// The message is done with (applied, duplicate or dead-lettered): its offset may be
-    /// stored and the partition move on.
-    Done,
-    /// Its worker was told to stop (shutdown, a failed consumer, its partition revoked)
-    /// before it was done: its offset must not be stored, so the partition's next owner
-    /// handles it again.
-    Interrupted,
-}
 
 /// Handles one message. `stop` is its worker's: once it is cancelled, retries stop, and a
 /// handler call or dead letter under way gets [`GRACE`] to finish.
@@ -59,7 +46,7 @@ pub(super) async fn process(
             return dead_letter(ctx, stop, message, expected, letter).await;
         }
     };
-    let span = super::event_span(&event);
+    let span = event_span(&event);
     span.record("partition", message.partition());
     span.record("offset", message.offset());
     let mut tries = Tries::default();

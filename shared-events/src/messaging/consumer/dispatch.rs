@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::attempt::panic_text;
 use super::rebalance::{PartitionStops, SessionConsumer, Slot};
-use super::worker::{self, WorkerContext};
+use super::worker;
+use super::WorkerContext;
 
 /// Messages queued per partition ahead of its worker.
 const WORKER_QUEUE: usize = 256;

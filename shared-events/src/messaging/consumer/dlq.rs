@@ -16,8 +16,8 @@ use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio_util::sync::CancellationToken;
 
-use super::attempt::MessageEnd;
 use super::grace::{within_grace, GRACE};
+use super::MessageEnd;
 use crate::messaging::metrics;
 
 /// What every header this module adds starts with; the rest are the original's.

@@ -5,13 +5,15 @@
 //! and hands it to a [`ConsumerRunner`], which owns everything else: subscription, decoding,
 //! tracing, retries with backoff, dead-lettering, offset storage and shutdown.
 //!
-//! The runner's parts, outermost first: `runner` (set-up, restarts, dropping unsent dead
-//! letters at the end), `session` (one consumer's life), `rebalance` (stopping the workers of
-//! revoked partitions), `dispatch` (routing to the partition workers, pausing a full
-//! partition, noticing a dead worker), `worker` (one partition, in batches, storing offsets),
-//! `attempt` (one message: decode, retries, panics), `dlq` (dead letters) and `grace` (how
-//! long work in flight may go on once its worker is told to stop); `error` says why a runner
-//! stopped other than by shutdown.
+//! The runner's parts, outermost first: `runner` (set-up, each consumer's session, restarts,
+//! dropping unsent dead letters at the end), `rebalance` (stopping the workers of revoked
+//! partitions), `dispatch` (routing to the partition workers, pausing a full partition,
+//! noticing a dead worker), `worker` (one partition, in batches, storing offsets), `attempt`
+//! (one message: decode, retries, panics), `dlq` (dead letters) and `grace` (how long work in
+//! flight may go on once its worker is told to stop); `error` says why a runner stopped other
+//! than by shutdown. What several of them share is here: the [`Handler`] they call, how
+//! handling one message ends (`MessageEnd`) and what every partition worker of a session
+//! holds (`WorkerContext`).
 
 mod attempt;
 mod classify;
@@ -22,12 +24,16 @@ mod grace;
 mod rebalance;
 mod retry;
 mod runner;
-mod session;
 mod worker;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use rdkafka::producer::FutureProducer;
 
 use crate::contracts::envelope::Envelope;
+use crate::messaging::config::KafkaConfig;
+use rebalance::SessionConsumer;
 
 pub use classify::{classify, ErrorClass};
 pub use dlq::{
@@ -157,4 +163,36 @@ pub trait Handler: Send + Sync + 'static {
     async fn handle_batch(&self, _events: &[Envelope]) -> Option<Vec<Outcome>> {
         None
     }
+}
+
+/// How handling one message ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MessageEnd {
+    /// The message is done with (applied, duplicate or dead-lettered): its offset may be
+    /// stored and the partition move on.
+    Done,
+    /// Its worker was told to stop (shutdown, a failed consumer, its partition revoked)
+    /// before it was done: its offset must not be stored, so the partition's next owner
+    /// handles it again.
+    Interrupted,
+}
+
+/// What every partition worker of a session shares.
+struct WorkerContext {
+    /// The session's consumer, where a worker stores the offsets of the messages it is done
+    /// with; the dispatcher pauses and resumes partitions on it too.
+    consumer: Arc<SessionConsumer>,
+    /// Publishes dead letters. The runner's, shared by its sessions, so letters still in
+    /// flight when a consumer fails are flushed at the end.
+    producer: FutureProducer,
+    /// Maps a message's topic to the event type expected on it, and names its dead-letter
+    /// topic.
+    config: KafkaConfig,
+    /// Applies the events.
+    handler: Arc<dyn Handler>,
+    /// How transient failures are retried before dead-lettering.
+    retry: RetryPolicy,
+    /// The consumer group, recorded in each dead letter's headers so an operator knows who
+    /// gave up on it.
+    group_id: String,
 }

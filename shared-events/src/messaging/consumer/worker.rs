@@ -10,38 +10,16 @@ use std::time::Instant;
 use futures::FutureExt;
 use rdkafka::consumer::Consumer;
 use rdkafka::message::{Message, OwnedMessage};
-use rdkafka::producer::FutureProducer;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::attempt::{self, MessageEnd};
+use super::attempt;
 use super::grace::{within_grace, GRACE};
 use super::rebalance::SessionConsumer;
-use super::{Handler, RetryPolicy};
+use super::{MessageEnd, WorkerContext};
 use crate::contracts::envelope::Envelope;
 use crate::contracts::events::EventType;
-use crate::messaging::config::KafkaConfig;
 use crate::messaging::metrics;
-
-/// What every partition worker of a session shares.
-pub(super) struct WorkerContext {
-    /// The session's consumer, where a worker stores the offsets of the messages it is done
-    /// with; the dispatcher pauses and resumes partitions on it too.
-    pub(super) consumer: Arc<SessionConsumer>,
-    /// Publishes dead letters. The runner's, shared by its sessions, so letters still in
-    /// flight when a consumer fails are flushed at the end.
-    pub(super) producer: FutureProducer,
-    /// Maps a message's topic to the event type expected on it, and names its dead-letter
-    /// topic.
-    pub(super) config: KafkaConfig,
-    /// Applies the events.
-    pub(super) handler: Arc<dyn Handler>,
-    /// How transient failures are retried before dead-lettering.
-    pub(super) retry: RetryPolicy,
-    /// The consumer group, recorded in each dead letter's headers so an operator knows who
-    /// gave up on it.
-    pub(super) group_id: String,
-}
 
 /// Most messages a worker applies as one batch. Only messages already queued are taken, so
 /// batching never waits: under light load a batch is one message.
