@@ -1,12 +1,10 @@
 //! The OpenAPI document a service serves at `/openapi.json`: its own paths, generated from its
 //! handlers by utoipa (`#[utoipa::path]` on each, gathered by a `#[derive(OpenApi)]` in its
-//! `routes/mod.rs`), joined here with the operational paths and the error schema that every
-//! service shares ([`super::ops`]).
+//! `routes/mod.rs`), joined with the operational paths and the error schema that every service
+//! shares ([`document`](super::document), in [`super::ops`]), then given the `bearer` security
+//! scheme and rendered once ([`Document::new`]).
 
 use actix_web::http::Method;
-use utoipa::OpenApi;
-
-use super::ops::OpsDoc;
 
 /// A service's whole document, and its JSON, rendered once.
 #[derive(Clone)]
@@ -23,33 +21,31 @@ pub struct Document {
 /// for schemes other than OAuth.
 pub const BEARER: &str = "bearer";
 
-/// The document of a service whose own paths are `service`'s: the operational paths, the
-/// shared `Error` schema and the `bearer` security scheme are added.
-pub fn document(service: utoipa::openapi::OpenApi) -> Document {
-    use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-
-    let mut doc = service;
-    doc.merge(OpsDoc::openapi());
-    let scheme = HttpBuilder::new()
-        .scheme(HttpAuthScheme::Bearer)
-        .bearer_format("JWT")
-        .description(Some(
-            "An access token of the OpenID Connect issuer (AUTH_ISSUER) for the audience \
-             AUTH_AUDIENCE (saga-api). Roles: operator may do everything; customer acts as \
-             itself (its token's sub is its customer id). Each operation lists the roles that \
-             may call it.",
-        ))
-        .build();
-    doc.components
-        .get_or_insert_with(Default::default)
-        .add_security_scheme(BEARER, SecurityScheme::Http(scheme));
-    let json = doc
-        .to_pretty_json()
-        .expect("an OpenAPI document always serialises");
-    Document { doc, json }
-}
-
 impl Document {
+    /// `doc` (a service's paths joined with the operational ones) with the `bearer` security
+    /// scheme, and its JSON.
+    pub fn new(mut doc: utoipa::openapi::OpenApi) -> Document {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .description(Some(
+                "An access token of the OpenID Connect issuer (AUTH_ISSUER) for the audience \
+                 AUTH_AUDIENCE (saga-api). Roles: operator may do everything; customer acts as \
+                 itself (its token's sub is its customer id). Each operation lists the roles that \
+                 may call it.",
+            ))
+            .build();
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(BEARER, SecurityScheme::Http(scheme));
+        let json = doc
+            .to_pretty_json()
+            .expect("an OpenAPI document always serialises");
+        Document { doc, json }
+    }
+
     /// The document as JSON.
     pub fn json(&self) -> &str {
         &self.json

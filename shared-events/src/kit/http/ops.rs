@@ -1,11 +1,13 @@
 //! The operational endpoints every service serves — `GET /health` (alive), `GET /ready` (its
 //! store and the broker reachable), `GET /metrics` (Prometheus text), `GET /openapi.json` —
-//! their part of every OpenAPI document, and [`unrouted`], the answer to a request no route
-//! takes.
+//! their part of every OpenAPI document ([`document`], and [`undocumented`], which checks a
+//! service's routes against its document with them included), and [`unrouted`], the answer
+//! to a request no route takes.
 
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
+use utoipa::OpenApi;
 
 use super::{ApiError, Document, ErrorBody, Readiness, RouteTable, Routes};
 
@@ -15,7 +17,7 @@ use super::{ApiError, Document, ErrorBody, Readiness, RouteTable, Routes};
     paths(health, ready, metrics, openapi_doc),
     components(schemas(ErrorBody, super::ErrorDetail))
 )]
-pub(super) struct OpsDoc;
+struct OpsDoc;
 
 /// Registers the operational endpoints.
 pub fn configure(routes: &mut Routes) {
@@ -24,6 +26,28 @@ pub fn configure(routes: &mut Routes) {
         .public_get("/ready", ready)
         .get("/metrics", metrics)
         .public_get("/openapi.json", openapi_doc);
+}
+
+/// The document of a service whose own paths are `service`'s: the operational paths and the
+/// shared `Error` schema are added, then the `bearer` security scheme ([`Document::new`]).
+pub fn document(service: utoipa::openapi::OpenApi) -> Document {
+    let mut doc = service;
+    doc.merge(OpsDoc::openapi());
+    Document::new(doc)
+}
+
+/// Where a service's routes and its document disagree (see [`RouteTable::undocumented`]), the
+/// operational routes and paths included: each service's `routes` module tests that this is
+/// empty.
+pub fn undocumented<F>(openapi: utoipa::openapi::OpenApi, routes: F) -> Vec<String>
+where
+    F: Fn(&mut Routes),
+{
+    let table = RouteTable::of(|r| {
+        configure(r);
+        routes(r);
+    });
+    table.undocumented(&document(openapi))
 }
 
 /// The service is alive.

@@ -198,17 +198,3 @@ impl RouteTable {
         problems
     }
 }
-
-/// Where a service's routes and its document disagree (see [`RouteTable::undocumented`]), the
-/// operational routes and paths included: each service's `routes` module tests that this is
-/// empty.
-pub fn undocumented<F>(openapi: utoipa::openapi::OpenApi, routes: F) -> Vec<String>
-where
-    F: Fn(&mut Routes),
-{
-    let table = RouteTable::of(|r| {
-        super::ops::configure(r);
-        routes(r);
-    });
-    table.undocumented(&super::document(openapi))
-}
