@@ -12,7 +12,7 @@
 
 #![warn(missing_docs)]
 
-pub mod contracts;
+pub use saga_contracts as contracts;
 pub mod kit;
 pub mod messaging;
 

@@ -14,8 +14,6 @@
 //! - [`readiness`]: what `/ready` probes;
 //! - [`responses`]: the error responses every document lists the same way (400
 //!   `malformed_json`, 413 `payload_too_large`, 503 `unavailable`);
-//! - [`schema`]: the OpenAPI schemas of the contract values ([`crate::Money`],
-//!   [`crate::Sku`], [`OrderLine`](crate::contracts::events::OrderLine));
 //! - [`middleware`]: [`observe`], one log line, one span and one metric sample per request;
 //! - [`server`]: [`bind`] and [`serve`], the server every service runs.
 
@@ -27,7 +25,6 @@ pub mod ops;
 pub mod readiness;
 pub mod responses;
 pub mod routes;
-pub mod schema;
 pub mod server;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};

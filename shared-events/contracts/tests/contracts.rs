@@ -1,13 +1,13 @@
 //! Contract tests: every event type has a golden JSON file under `tests/golden/`, and the
 //! current code must write exactly that JSON and read it back to the same value. A change to a
 //! payload's shape fails here until the golden file is regenerated on purpose with
-//! `UPDATE_GOLDEN=1 cargo test -p shared-events --test contracts`.
+//! `UPDATE_GOLDEN=1 cargo test -p saga-contracts --test contracts`.
 
 use std::path::PathBuf;
 
 use chrono::{TimeZone, Utc};
-use shared_events::contracts::events::*;
-use shared_events::{DecodeError, Envelope, EventPayload, EventType, Money};
+use saga_contracts::events::*;
+use saga_contracts::{DecodeError, Envelope, EventPayload, EventType, Money};
 use uuid::Uuid;
 
 fn money(s: &str) -> Money {

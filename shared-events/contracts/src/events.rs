@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::contracts::money::Money;
+use crate::money::Money;
 
 macro_rules! events {
     ($( $variant:ident => $name:literal, key: $key:ident; )*) => {

@@ -1,7 +1,9 @@
-//! The OpenAPI schemas of the contract values the services' documents share: [`Money`],
-//! [`Sku`] and [`OrderLine`]. They are written here, from the rules their parsers apply,
-//! rather than derived in `contracts/` (which knows nothing of HTTP), so a field of one of
-//! these types documents itself and every service's document names the same schema.
+//! The OpenAPI schemas of the contract values the services' documents share (feature
+//! `openapi`, utoipa's traits): [`Money`], [`Sku`] and [`OrderLine`]. They are written by hand
+//! from the rules their parsers apply, beside the types (Rust's orphan rule keeps a trait
+//! implementation with its type or its trait), so that a field of one of these types documents
+//! itself and every service's document names the same schema. utoipa describes documents and
+//! serves nothing: the contracts stay free of any HTTP server or client.
 
 use std::borrow::Cow;
 
@@ -10,8 +12,8 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::contracts::events::OrderLine;
-use crate::contracts::sku::MAX_SKU_LEN;
+use crate::events::OrderLine;
+use crate::sku::MAX_SKU_LEN;
 use crate::{Money, Sku};
 
 /// Money as every API answers it: a decimal string with exactly two places.

@@ -8,8 +8,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::contracts::events::{EventPayload, EventType};
-use crate::contracts::trace::TraceParent;
+use crate::events::{EventPayload, EventType};
+use crate::trace::TraceParent;
 
 /// The schema version this build writes, and the only one it reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -176,7 +176,7 @@ impl Envelope {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contracts::events::OrderCancelled;
+    use crate::events::OrderCancelled;
 
     fn sample() -> Envelope {
         Envelope::new(

@@ -2,10 +2,10 @@
 //! routes.
 //!
 //! Each service's `saga::PUBLISHES` and `saga::CONSUMES` are read from here, and so are the
-//! broker's access rules for it ([`crate::messaging::acl`]): a service's Kafka principal may
+//! broker's access rules for it (`saga_messaging::acl`): a service's Kafka principal may
 //! write only what this table says it publishes and read only what it consumes.
 
-use crate::contracts::events::EventType::{self, *};
+use crate::events::EventType::{self, *};
 
 /// One service's place in the saga.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
