@@ -14,7 +14,7 @@
 
 pub use saga_contracts as contracts;
 pub mod kit;
-pub mod messaging;
+pub use saga_messaging as messaging;
 
 pub use contracts::envelope::{DecodeError, Envelope, SCHEMA_VERSION};
 pub use contracts::events::{EventPayload, EventType};

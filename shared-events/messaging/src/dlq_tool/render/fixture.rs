@@ -1,0 +1,36 @@
+//! The letters the render tests print: one fixed letter per topic and offset, and a `now`
+//! three hours and five seconds after it was dead-lettered.
+
+use chrono::{DateTime, Utc};
+
+use crate::dlq_tool::letter::DeadLetter;
+
+/// A letter of `topic` at `offset` with `error`, every other field set.
+pub(super) fn letter(topic: &str, offset: i64, error: &str) -> DeadLetter {
+    DeadLetter {
+        id: format!("{topic}:0:{offset}"),
+        dlq_topic: topic.into(),
+        partition: 0,
+        offset,
+        timestamp: Some(DateTime::from_timestamp(1_000_000, 0).unwrap()),
+        original_topic: topic.strip_suffix(".dlq").map(str::to_owned),
+        original_partition: Some(1),
+        original_offset: Some(7),
+        reason: Some("permanent".into()),
+        error: Some(error.into()),
+        attempts: Some(1),
+        consumer_group: Some("billing".into()),
+        truncated_from: None,
+        event_id: Some("0197a2b3-0000-7000-8000-000000000001".into()),
+        event_type: Some("order.paid".into()),
+        key: Some(b"order-1".to_vec()),
+        // Keys in sorted order: the same whether or not serde_json preserves order.
+        payload: Some(br#"{"data":{"a":1},"event_id":"x"}"#.to_vec()),
+        headers: vec![("dlq.reason".into(), Some(b"permanent".to_vec()))],
+    }
+}
+
+/// Three hours and five seconds after [`letter`]'s timestamp.
+pub(super) fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_000_000 + 3 * 3600 + 5, 0).unwrap()
+}
