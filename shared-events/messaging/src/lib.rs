@@ -18,7 +18,6 @@
 //! - [`postgres`], [`redis_store`], [`mongo`]: the atomic "effect + inbox (+ outbox)" step of
 //!   each store (features `postgres`, `redis`, `mongodb`);
 //! - [`metrics`]: the runtime's Prometheus metrics;
-//! - [`dlq_tool`]: the library of the `dlq` binary (list, show and redrive dead letters);
 //! - [`testing`] (feature `testing`): fixtures for integration tests on the real local stack —
 //!   a fresh database, a topic namespace of a test's own, waits on conditions.
 //!
@@ -31,7 +30,6 @@ pub mod acl;
 pub mod acl_admin;
 pub mod config;
 pub mod consumer;
-pub mod dlq_tool;
 pub mod env;
 pub mod metrics;
 pub mod outbox;

@@ -25,7 +25,7 @@ const UNAVAILABLE_RETRIES: &str = "events_unavailable_retries_total";
 /// Every dead letter of the run's namespace: there must be none. Returns how many there are
 /// (0), for the scenario's summary line.
 pub(super) async fn assert_no_dead_letters(kafka: &KafkaConfig) -> usize {
-    let letters = shared_events::messaging::dlq_tool::read_all(kafka)
+    let letters = saga_dlq::read_all(kafka)
         .await
         .expect("reading the run's dead-letter topics");
     let lines: Vec<String> = letters

@@ -15,8 +15,6 @@
 //! `plan` chooses the letters (the selection, then the refusals) and is all a dry run does;
 //! `send` publishes the chosen ones and waits for the broker; `report` is what both return.
 
-#[cfg(test)]
-mod fixture;
 mod plan;
 mod report;
 mod send;

@@ -11,11 +11,11 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 
 use super::plan::{choose, planned};
 use super::report::{RedriveReport, Redriven};
-use crate::config::KafkaConfig;
-use crate::consumer::HEADER_DLQ_PREFIX;
-use crate::dlq_tool::letter::DeadLetter;
-use crate::dlq_tool::select::Selection;
-use crate::dlq_tool::{DlqToolError, BROKER_TIMEOUT, HEADER_REDRIVEN_FROM};
+use crate::letter::DeadLetter;
+use crate::select::Selection;
+use crate::{DlqToolError, BROKER_TIMEOUT, HEADER_REDRIVEN_FROM};
+use saga_messaging::config::KafkaConfig;
+use saga_messaging::consumer::HEADER_DLQ_PREFIX;
 
 /// Redrives the selected letters and waits for the broker to acknowledge each one.
 pub async fn redrive(
@@ -114,13 +114,13 @@ fn headers(letter: &DeadLetter) -> OwnedHeaders {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::letter;
     use super::*;
+    use crate::fixture::redrivable;
     use rdkafka::message::Headers;
 
     #[test]
-    fn redriven_headers_drop_every_dlq_header_and_name_the_letter() {
-        let h = headers(&letter());
+    fn redriven_headers_drop_every_dlq_header_and_name_the_redrivable() {
+        let h = headers(&redrivable());
         let got: Vec<(&str, Option<&[u8]>)> = h.iter().map(|h| (h.key, h.value)).collect();
         assert_eq!(
             got,

@@ -5,9 +5,9 @@ use std::fmt::Write;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::cell::{age, text, NONE};
-use crate::dlq_tool::bytes::{multi_line, one_line};
-use crate::dlq_tool::letter::DeadLetter;
+use super::{age, text, NONE};
+use crate::bytes::{multi_line, one_line};
+use crate::letter::DeadLetter;
 
 /// `show`: every field of `letter`, its headers, and its payload (pretty-printed if JSON).
 pub fn show(letter: &DeadLetter, now: DateTime<Utc>) -> String {
@@ -104,8 +104,8 @@ pub fn show(letter: &DeadLetter, now: DateTime<Utc>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{letter, now};
     use super::*;
+    use crate::fixture::{letter, now};
 
     #[test]
     fn show_has_every_field_and_pretty_prints_a_json_payload() {

@@ -2,9 +2,9 @@
 //! known event type, and nothing else, so the tool never reads or redrives another namespace's
 //! letters (the tests' `t<hex>.` namespaces share the broker with the services').
 
-use crate::config::KafkaConfig;
-use crate::dlq_tool::DlqToolError;
+use crate::DlqToolError;
 use saga_contracts::events::EventType;
+use saga_messaging::config::KafkaConfig;
 
 /// The event type whose DLQ topic `topic` is, if it is one of this namespace's.
 pub(super) fn dlq_event_type(config: &KafkaConfig, topic: &str) -> Option<EventType> {

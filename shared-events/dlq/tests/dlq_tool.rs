@@ -15,7 +15,7 @@ use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use saga_contracts::events::{OrderCancelled, OrderPaid};
 use saga_contracts::{Envelope, EventType, Money};
-use saga_messaging::dlq_tool::{
+use saga_dlq::{
     plan_redrive, read_all, read_topic, redrive, DeadLetter, Selection, SkipReason,
     HEADER_REDRIVEN_FROM,
 };
@@ -118,7 +118,8 @@ fn header_names(letter: &DeadLetter) -> Vec<&str> {
 fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
-            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,saga_messaging=info".into()),
+            std::env::var("RUST_LOG")
+                .unwrap_or_else(|_| "warn,saga_dlq=info,saga_messaging=info".into()),
         )
         .with_test_writer()
         .try_init();
@@ -549,13 +550,25 @@ async fn the_binary_lists_as_json_shows_by_id_or_event_id_and_exits_by_outcome()
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("no dead letter"), "{}", stderr(&out));
 
+    // Usage errors, help and their exit codes are clap's.
     let out = dlq(&kafka, &["redrive"]).await;
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("usage:"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error:") && stderr(&out).contains("Usage: dlq redrive"),
+        "{}",
+        stderr(&out)
+    );
     let out = dlq(&kafka, &["list", "--bogus"]).await;
     assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("'--bogus'"), "{}", stderr(&out));
+    let out = dlq(&kafka, &["list", "--topic", "elsewhere.order.paid"]).await;
+    assert_eq!(out.status.code(), Some(2), "a topic not of the namespace");
+    assert!(stderr(&out).contains("Usage: dlq"), "{}", stderr(&out));
     let out = dlq(&kafka, &["--help"]).await;
-    assert!(out.status.success() && stdout(&out).contains("dlq redrive"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    for part in ["Usage: dlq", "list", "show", "redrive", "Exit codes"] {
+        assert!(stdout(&out).contains(part), "{part}: {}", stdout(&out));
+    }
 
     let original = kafka.topic(EventType::OrderPaid);
     let out = dlq(&kafka, &["redrive", "--id", &id1, "--dry-run", "--json"]).await;

@@ -5,20 +5,10 @@ use std::io::IsTerminal;
 
 use chrono::{DateTime, Utc};
 
-use super::args::Options;
-use super::error::CliError;
-use super::Command;
-use crate::config::KafkaConfig;
-use crate::dlq_tool::{read_all, read_topic, render};
+use saga_messaging::config::KafkaConfig;
 
-/// `list`'s arguments: `--topic` and `--json`, nothing positional.
-pub(super) fn parse(options: Options, positional: &[String]) -> Result<Command, CliError> {
-    options.only(&["--topic", "--json"], "list", positional)?;
-    Ok(Command::List {
-        topic: options.topic,
-        json: options.json,
-    })
-}
+use super::error::CliError;
+use crate::{read_all, read_topic, render};
 
 /// Reads the letters (of `topic` alone, if given) and renders them.
 pub(super) async fn run(

@@ -1,5 +1,10 @@
-//! The operator's view of the dead-letter topics (the `dlq` binary's library): list what is in
-//! them, show one letter in full, and redrive letters to the topic they came from.
+//! `dlq`, the operator's view of the dead-letter topics: list what is in them, show one letter
+//! in full, and redrive letters to the topic they came from. This crate is the tool's library
+//! and its binary (`src/main.rs`).
+//!
+//! It depends on the contracts (`saga-contracts`) and the messaging runtime (`saga-messaging`:
+//! the Kafka settings, the `dlq.*` headers the consumer writes), and on nothing of the service
+//! kit or the services; no service links it.
 //!
 //! - [`read_all`] reads every `<prefix><event type>.dlq` topic of the namespace from its low to
 //!   its high watermark, with a consumer that joins no group and commits nothing, so looking
@@ -12,11 +17,15 @@
 //! - A redriven letter stays in its DLQ topic: the topic is a log, not a queue. The
 //!   `dlq.redriven_from` header on the new record links the two.
 //! - [`render`] formats letters for a terminal and for scripts (`--json`); [`cli`] is the
-//!   binary's argument parsing and commands.
+//!   binary's command line (clap) and its three commands.
+
+#![warn(missing_docs)]
 
 mod bytes;
 pub mod cli;
 mod error;
+#[cfg(test)]
+mod fixture;
 mod letter;
 mod namespace;
 mod read;

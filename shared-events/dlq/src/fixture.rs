@@ -1,12 +1,14 @@
-//! The letters the render tests print: one fixed letter per topic and offset, and a `now`
-//! three hours and five seconds after it was dead-lettered.
+//! The letters the unit tests start from: one fixed letter per topic and offset ([`letter`],
+//! what the render tests print), a `now` three hours and five seconds after it was
+//! dead-lettered, and a letter to redrive ([`redrivable`]) whose headers are both kept
+//! (`event_type`, `traceparent`) and dropped (`dlq.*`) on a redrive.
 
 use chrono::{DateTime, Utc};
 
-use crate::dlq_tool::letter::DeadLetter;
+use crate::letter::DeadLetter;
 
 /// A letter of `topic` at `offset` with `error`, every other field set.
-pub(super) fn letter(topic: &str, offset: i64, error: &str) -> DeadLetter {
+pub(crate) fn letter(topic: &str, offset: i64, error: &str) -> DeadLetter {
     DeadLetter {
         id: format!("{topic}:0:{offset}"),
         dlq_topic: topic.into(),
@@ -31,6 +33,20 @@ pub(super) fn letter(topic: &str, offset: i64, error: &str) -> DeadLetter {
 }
 
 /// Three hours and five seconds after [`letter`]'s timestamp.
-pub(super) fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(1_000_000 + 3 * 3600 + 5, 0).unwrap()
+}
+
+/// A redrivable letter of namespace `t1.` (`t1.order.paid.dlq:0:4`), every field set, with
+/// headers a redrive keeps and drops.
+pub(crate) fn redrivable() -> DeadLetter {
+    DeadLetter {
+        headers: vec![
+            ("event_type".into(), Some(b"order.paid".to_vec())),
+            ("dlq.reason".into(), Some(b"permanent".to_vec())),
+            ("traceparent".into(), None),
+            ("dlq.redriven_from".into(), Some(b"older".to_vec())),
+        ],
+        ..letter("t1.order.paid.dlq", 4, "boom")
+    }
 }

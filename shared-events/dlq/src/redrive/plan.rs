@@ -3,11 +3,11 @@
 //! here and reports the plan.
 
 use super::report::{RedriveReport, Redriven, SkipReason, Skipped};
-use crate::config::KafkaConfig;
-use crate::dlq_tool::letter::DeadLetter;
-use crate::dlq_tool::read::{read_all, read_topic};
-use crate::dlq_tool::select::Selection;
-use crate::dlq_tool::DlqToolError;
+use crate::letter::DeadLetter;
+use crate::read::{read_all, read_topic};
+use crate::select::Selection;
+use crate::DlqToolError;
+use saga_messaging::config::KafkaConfig;
 
 /// What [`redrive`] would do for `selection`, sending nothing.
 pub async fn plan_redrive(
@@ -74,8 +74,8 @@ pub(super) fn planned(letter: &DeadLetter) -> Redriven {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::letter;
     use super::*;
+    use crate::fixture::redrivable;
 
     #[test]
     fn cut_down_copies_empty_records_and_foreign_topics_are_refused() {
@@ -83,10 +83,10 @@ mod tests {
             topic_prefix: "t1.".into(),
             ..KafkaConfig::default()
         };
-        assert_eq!(refusal(&c, &letter()), None);
+        assert_eq!(refusal(&c, &redrivable()), None);
         let cut = DeadLetter {
             truncated_from: Some(999_800),
-            ..letter()
+            ..redrivable()
         };
         assert_eq!(
             refusal(&c, &cut),
@@ -96,12 +96,12 @@ mod tests {
         );
         let empty = DeadLetter {
             payload: None,
-            ..letter()
+            ..redrivable()
         };
         assert_eq!(refusal(&c, &empty), Some(SkipReason::NoPayload));
         let foreign = DeadLetter {
             original_topic: Some("t2.order.paid".into()),
-            ..letter()
+            ..redrivable()
         };
         assert!(matches!(
             refusal(&c, &foreign),
@@ -109,7 +109,7 @@ mod tests {
         ));
         let unlabelled = DeadLetter {
             original_topic: None,
-            ..letter()
+            ..redrivable()
         };
         assert_eq!(unlabelled.target_topic(), "t1.order.paid");
         assert_eq!(refusal(&c, &unlabelled), None);

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::letter::DeadLetter;
 use super::namespace::{dlq_topics_of, resolve_dlq_topic};
 use super::{DlqToolError, BROKER_TIMEOUT};
-use crate::config::KafkaConfig;
+use saga_messaging::config::KafkaConfig;
 
 /// How long one poll waits before the reader checks where its partitions are.
 const POLL: Duration = Duration::from_millis(200);

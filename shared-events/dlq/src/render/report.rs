@@ -3,9 +3,9 @@
 
 use std::fmt::Write;
 
-use super::cell::NONE;
-use crate::dlq_tool::bytes::one_line;
-use crate::dlq_tool::redrive::RedriveReport;
+use super::NONE;
+use crate::bytes::one_line;
+use crate::redrive::RedriveReport;
 
 /// `redrive`: what was (or, in a dry run, would be) sent where, and what was skipped and why.
 pub fn report(report: &RedriveReport) -> String {
@@ -50,7 +50,7 @@ pub fn report(report: &RedriveReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dlq_tool::{Redriven, SkipReason, Skipped};
+    use crate::{Redriven, SkipReason, Skipped};
 
     #[test]
     fn the_report_says_what_was_sent_where_and_why_others_were_not() {

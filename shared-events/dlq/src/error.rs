@@ -49,7 +49,7 @@ pub enum DlqToolError {
     /// or the records were deleted under the reader.
     #[error(
         "reading {topic} [{partition}] stalled at offset {at} of {high} for {seconds} s",
-        seconds = crate::dlq_tool::BROKER_TIMEOUT.as_secs()
+        seconds = crate::BROKER_TIMEOUT.as_secs()
     )]
     Stalled {
         /// The DLQ topic.

@@ -6,9 +6,9 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
-use super::cell::{age, text, NONE};
-use crate::dlq_tool::bytes::one_line;
-use crate::dlq_tool::letter::DeadLetter;
+use super::{age, text, NONE};
+use crate::bytes::one_line;
+use crate::letter::DeadLetter;
 
 /// The narrowest the error column is cut to, however narrow the terminal.
 const MIN_ERROR_WIDTH: usize = 24;
@@ -109,8 +109,8 @@ fn cut(text: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{letter, now};
     use super::*;
+    use crate::fixture::{letter, now};
 
     #[test]
     fn the_table_is_aligned_cuts_the_error_to_fit_and_counts_per_topic() {

@@ -3,7 +3,7 @@
 use super::letter::DeadLetter;
 use super::namespace::resolve_dlq_topic;
 use super::DlqToolError;
-use crate::config::KafkaConfig;
+use saga_messaging::config::KafkaConfig;
 
 /// The letters to redrive.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,24 +4,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::args::Options;
-use super::error::{not_found, usage, CliError};
-use super::Command;
-use crate::config::KafkaConfig;
-use crate::dlq_tool::{read_all, read_topic, render, Selection};
+use saga_messaging::config::KafkaConfig;
 
-/// `show`'s arguments: one id or event id, and `--json`.
-pub(super) fn parse(options: Options, positional: &[String]) -> Result<Command, CliError> {
-    options.only(&["--json"], "show", &[])?;
-    match positional {
-        [target] => Ok(Command::Show {
-            target: target.clone(),
-            json: options.json,
-        }),
-        [] => Err(usage("show needs an id or an event id")),
-        _ => Err(usage("show takes one id or event id")),
-    }
-}
+use super::error::{not_found, CliError};
+use crate::{read_all, read_topic, render, Selection};
 
 /// Finds the letters with id or event id `target` and renders them; none is a failure.
 pub(super) async fn run(

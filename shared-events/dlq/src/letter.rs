@@ -6,7 +6,7 @@ use rdkafka::message::{Headers, Message};
 use serde::Serialize;
 
 use super::bytes;
-use crate::consumer::{
+use saga_messaging::consumer::{
     HEADER_DLQ_ATTEMPTS, HEADER_DLQ_CONSUMER_GROUP, HEADER_DLQ_ERROR, HEADER_DLQ_ORIGINAL_OFFSET,
     HEADER_DLQ_ORIGINAL_PARTITION, HEADER_DLQ_ORIGINAL_TOPIC, HEADER_DLQ_REASON,
     HEADER_DLQ_TRUNCATED,
