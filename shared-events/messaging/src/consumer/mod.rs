@@ -96,7 +96,8 @@ impl HandlerError {
         HandlerError::Permanent(e.into())
     }
 
-    /// A store error, classified by [`classify`].
+    /// A store error, classified by [`classify`] (the store adapters' errors convert by it).
+    #[cfg(any(feature = "postgres", feature = "redis", feature = "mongodb"))]
     pub(crate) fn classified(e: anyhow::Error) -> Self {
         match classify(&e) {
             ErrorClass::Unavailable => HandlerError::Unavailable(e),
