@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use shared_events::messaging::config::env_or;
-use shared_events::messaging::postgres::PgServiceSettings;
+use saga_kit::service::PgServiceSettings;
+use saga_messaging::env::env_or;
 
 /// What billing reads from the environment.
 #[derive(Debug, Clone)]

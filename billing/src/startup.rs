@@ -1,11 +1,12 @@
 //! Builds the running service on the shared start-up sequence
-//! ([`shared_events::kit::service::Startup`]): its database, its topics, its routes, then the relay
+//! ([`saga_kit::service::Startup`]): its database, its topics, its routes, then the relay
 //! of its outbox and the consumer, all stopped by one shutdown token.
 
 use actix_web::web;
-use shared_events::kit::service::{self, Startup};
-use shared_events::messaging::postgres::{self, PgIdempotent};
-use shared_events::{CancellationToken, ConsumerRunner};
+use saga_kit::service::{self, Startup};
+use saga_kit::CancellationToken;
+use saga_messaging::postgres::{self, PgIdempotent};
+use saga_messaging::ConsumerRunner;
 use sqlx::PgPool;
 
 use crate::configuration::Settings;

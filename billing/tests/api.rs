@@ -4,8 +4,8 @@
 mod common;
 
 use common::TestApp;
+use saga_kit::testing::{assert_error, assert_ops_endpoints, Ops};
 use serde_json::{json, Value};
-use shared_events::kit::testing::{assert_error, assert_ops_endpoints, Ops};
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,7 +187,7 @@ async fn operational_endpoints_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_operation_needs_a_token_deposits_are_the_operators_and_statements_their_owners() {
     use reqwest::Method;
-    use shared_events::kit::testing::{assert_closed, assert_forbidden, Account};
+    use saga_kit::testing::{assert_closed, assert_forbidden, Account};
 
     let app = TestApp::spawn().await;
     let alice = Account::Alice.id();

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use billing::saga::SagaHandler;
 use common::*;
-use shared_events::messaging::postgres::PgIdempotent;
-use shared_events::{Envelope, EventPayload, EventType, Handler, HandlerError};
+use saga_contracts::{Envelope, EventPayload, EventType};
+use saga_messaging::postgres::PgIdempotent;
+use saga_messaging::{Handler, HandlerError};
 use tokio::sync::Barrier;
 use uuid::Uuid;
 

@@ -8,8 +8,8 @@ mod common;
 use std::collections::HashMap;
 
 use common::*;
-use shared_events::kit::testing::wait_for;
-use shared_events::{Envelope, EventPayload, EventType};
+use saga_contracts::{Envelope, EventPayload, EventType};
+use saga_messaging::testing::wait_for;
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use rdkafka::Message;
-use shared_events::kit::testing::read_until;
-use shared_events::{Envelope, EventPayload, EventType};
+use saga_contracts::{Envelope, EventPayload, EventType};
+use saga_messaging::testing::read_until;
 use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
@@ -50,10 +50,7 @@ async fn orders_waiting_for_their_accounts_leave_connections_for_http() {
     let own = PgPoolOptions::new()
         .max_connections(1)
         .connect_with(
-            shared_events::messaging::postgres::connect_options(
-                &app.settings.postgres.database_url,
-            )
-            .unwrap(),
+            saga_messaging::postgres::connect_options(&app.settings.postgres.database_url).unwrap(),
         )
         .await
         .unwrap();

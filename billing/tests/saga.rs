@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use shared_events::kit::testing::{read_quiet, reader, wait_for};
-use shared_events::{EventPayload, EventType};
+use saga_contracts::{EventPayload, EventType};
+use saga_messaging::testing::{read_quiet, reader, wait_for};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_covered_order_is_paid_and_its_cancel_refunds_it_exactly_once() {

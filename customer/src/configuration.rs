@@ -1,7 +1,7 @@
 //! Settings from the environment, with defaults for the local stack (SPEC §6): those of any
 //! PostgreSQL service, nothing of the customer service's own.
 
-use shared_events::messaging::postgres::PgServiceSettings;
+use saga_kit::service::PgServiceSettings;
 
 /// `HTTP_HOST`, `HTTP_PORT` (default 8001), the broker and `DATABASE_URL` (default the local
 /// `customer` database; created if missing).

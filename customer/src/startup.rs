@@ -1,12 +1,12 @@
 //! Builds the running service on the shared start-up sequence
-//! ([`shared_events::kit::service::Startup`]), in its one order: the store (opened and migrated),
+//! ([`saga_kit::service::Startup`]), in its one order: the store (opened and migrated),
 //! the topics, the routes, then the tasks (the relay of its outbox; there is no consumer), all
 //! stopped by one shutdown token.
 
 use actix_web::web;
-use shared_events::kit::service::{self, Startup};
-use shared_events::messaging::postgres;
-use shared_events::CancellationToken;
+use saga_kit::service::{self, Startup};
+use saga_kit::CancellationToken;
+use saga_messaging::postgres;
 use sqlx::PgPool;
 
 use crate::configuration::Settings;

@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use common::spawn_app;
 use rdkafka::Message;
+use saga_contracts::{Envelope, EventPayload, EventType};
+use saga_kit::testing::{assert_error, assert_ops_endpoints, Ops};
+use saga_messaging::testing::{read_quiet, read_until};
 use serde_json::{json, Value};
-use shared_events::kit::testing::{
-    assert_error, assert_ops_endpoints, read_quiet, read_until, Ops,
-};
-use shared_events::{Envelope, EventPayload, EventType};
 
 fn ada(email: &str) -> Value {
     json!({ "name": "Ada Lovelace", "email": email, "credit_limit": "500.5" })
@@ -160,7 +159,7 @@ async fn operational_endpoints_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_operation_needs_a_token_and_a_customer_acts_only_as_itself() {
     use reqwest::Method;
-    use shared_events::kit::testing::{assert_closed, assert_forbidden, Account};
+    use saga_kit::testing::{assert_closed, assert_forbidden, Account};
 
     let app = spawn_app().await;
     let alice = Account::Alice.id();

@@ -1,8 +1,8 @@
 //! Settings from the environment, with defaults for the local stack (SPEC §6).
 
-use shared_events::kit::service::ServiceSettings;
-use shared_events::messaging::config::env_or;
-use shared_events::messaging::postgres::database_url;
+use saga_kit::service::ServiceSettings;
+use saga_messaging::env::env_or;
+use saga_messaging::postgres::database_url;
 
 #[derive(Debug, Clone)]
 pub struct Settings {

@@ -6,9 +6,9 @@ use inventory::startup;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared_events::kit::telemetry::init(inventory::SERVICE);
+    saga_kit::telemetry::init(inventory::SERVICE);
     let settings = Settings::from_env()?;
-    let app = startup::build(settings, shared_events::kit::shutdown::on_signal()).await?;
+    let app = startup::build(settings, saga_kit::shutdown::on_signal()).await?;
     tracing::info!(
         port = app.port(),
         store = app.store().kind(),

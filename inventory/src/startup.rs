@@ -1,14 +1,15 @@
 //! Builds the running service on the shared start-up sequence
-//! ([`shared_events::kit::service::Startup`]): its store (PostgreSQL or MongoDB), its topics, its
+//! ([`saga_kit::service::Startup`]): its store (PostgreSQL or MongoDB), its topics, its
 //! routes, then the relay of its outbox and the saga consumer, all stopped by one shutdown
 //! token.
 
 use std::sync::Arc;
 
 use actix_web::web;
-use shared_events::kit::service::{self, Startup};
-use shared_events::messaging::producer::build_producer;
-use shared_events::{CancellationToken, ConsumerRunner};
+use saga_kit::service::{self, Startup};
+use saga_kit::CancellationToken;
+use saga_messaging::producer::build_producer;
+use saga_messaging::ConsumerRunner;
 
 use crate::configuration::Settings;
 use crate::saga::{self, SagaHandler};

@@ -8,11 +8,10 @@ use std::time::Duration;
 use common::TestApp;
 use futures::future::join_all;
 use rdkafka::Message;
+use saga_contracts::{Envelope, EventPayload, EventType};
+use saga_kit::testing::{assert_error, assert_ops_endpoints, Ops};
+use saga_messaging::testing::{read_quiet, read_until};
 use serde_json::{json, Value};
-use shared_events::kit::testing::{
-    assert_error, assert_ops_endpoints, read_quiet, read_until, Ops,
-};
-use shared_events::{Envelope, EventPayload, EventType};
 use uuid::Uuid;
 
 fn reserve_body(order_id: Uuid, items: &[(&str, u32)]) -> Value {
@@ -370,7 +369,7 @@ async fn operational_endpoints_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_operation_needs_a_token_and_only_reading_a_product_is_a_customers() {
     use reqwest::Method;
-    use shared_events::kit::testing::{assert_closed, assert_forbidden, Account};
+    use saga_kit::testing::{assert_closed, assert_forbidden, Account};
 
     let app = TestApp::spawn().await;
     let product = json!({"sku": "A-1", "name": "A", "price": "1.00", "quantity": 5});

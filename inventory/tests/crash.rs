@@ -15,13 +15,16 @@ use inventory::startup;
 use inventory::store::postgres::PgStore;
 use inventory::store::InventoryStore;
 use rdkafka::Message;
-use shared_events::contracts::services::INVENTORY;
-use shared_events::kit::service::ServiceSettings;
-use shared_events::kit::testing::{
-    fresh_database_url, provisioned_kafka, read_until, reader_of, wait_for, TestClient,
+use saga_contracts::services::INVENTORY;
+use saga_contracts::{Envelope, EventPayload, EventType};
+use saga_kit::service::ServiceSettings;
+use saga_kit::testing::TestClient;
+use saga_kit::CancellationToken;
+use saga_messaging::producer::{build_producer, publish};
+use saga_messaging::testing::{
+    fresh_database_url, provisioned_kafka, read_until, reader_of, wait_for,
 };
-use shared_events::messaging::producer::{build_producer, publish};
-use shared_events::{CancellationToken, Envelope, EventPayload, EventType, KafkaConfig};
+use saga_messaging::KafkaConfig;
 use tokio::runtime::Runtime;
 use uuid::Uuid;
 

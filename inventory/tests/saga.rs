@@ -10,9 +10,9 @@ use common::{assert_balanced, order_cancelled, order_confirmed, order_created, T
 use inventory::domain::{ReservationStatus, Sku};
 use rdkafka::message::OwnedMessage;
 use rdkafka::Message;
+use saga_contracts::{Envelope, EventPayload, EventType};
+use saga_messaging::testing::{read_quiet, read_until, wait_for};
 use serde_json::Value;
-use shared_events::kit::testing::{read_quiet, read_until, wait_for};
-use shared_events::{Envelope, EventPayload, EventType};
 use uuid::Uuid;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -129,7 +129,7 @@ async fn every_event_twice_and_in_the_worst_order_changes_nothing_twice() {
     let app = TestApp::spawn().await;
     app.create("P", 10, 0).await;
     let inbox = sqlx::PgPool::connect_with(
-        shared_events::messaging::postgres::connect_options(&app.store_url).unwrap(),
+        saga_messaging::postgres::connect_options(&app.store_url).unwrap(),
     )
     .await
     .unwrap();

@@ -20,9 +20,10 @@ use inventory::domain::{
 use inventory::store::mongo::MongoStore;
 use inventory::store::postgres::PgStore;
 use inventory::store::{InventoryStore, StoreError};
-use shared_events::kit::http::ApiError;
-use shared_events::kit::testing::{fresh_database_url, fresh_mongo_database};
-use shared_events::{Envelope, EventPayload, EventType, Outcome};
+use saga_contracts::{Envelope, EventPayload, EventType};
+use saga_kit::http::ApiError;
+use saga_messaging::testing::{fresh_database_url, fresh_mongo_database};
+use saga_messaging::Outcome;
 use uuid::Uuid;
 
 type Store = Arc<dyn InventoryStore>;

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use shared_events::kit::service::ServiceSettings;
-use shared_events::messaging::config::env_or;
-use shared_events::messaging::redis_store::RedisSettings;
+use saga_kit::service::ServiceSettings;
+use saga_messaging::env::env_or;
+use saga_messaging::redis_store::RedisSettings;
 
 /// The key prefix when `REDIS_KEY_PREFIX` is not set. Notification's ACL user may touch only
 /// keys that start with it (`~notification:*`, scripts/stack), so any prefix must too.

@@ -1,14 +1,15 @@
 //! Builds the running service on the shared start-up sequence
-//! ([`shared_events::kit::service::Startup`]): its store (Redis), its topics, its routes, then the
+//! ([`saga_kit::service::Startup`]): its store (Redis), its topics, its routes, then the
 //! consumer and the delivery dispatcher, all stopped by one shutdown token.
 
 use std::sync::Arc;
 
 use actix_web::web;
 use redis::aio::ConnectionManager;
-use shared_events::kit::service::{self, Startup};
-use shared_events::messaging::redis_store::{self, RedisIdempotent};
-use shared_events::{CancellationToken, ConsumerRunner};
+use saga_kit::service::{self, Startup};
+use saga_kit::CancellationToken;
+use saga_messaging::redis_store::{self, RedisIdempotent};
+use saga_messaging::ConsumerRunner;
 use tokio::sync::Notify;
 
 use crate::configuration::Settings;

@@ -4,8 +4,8 @@
 mod common;
 
 use common::{TestApp, WAIT};
+use saga_kit::testing::{assert_error, assert_ops_endpoints, Ops};
 use serde_json::json;
-use shared_events::kit::testing::{assert_error, assert_ops_endpoints, Ops};
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,7 +168,7 @@ async fn operational_endpoints_answer(app: &TestApp) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_operation_needs_a_token_and_a_customer_reads_only_its_own_notifications() {
     use reqwest::Method;
-    use shared_events::kit::testing::{assert_closed, assert_forbidden, Account};
+    use saga_kit::testing::{assert_closed, assert_forbidden, Account};
 
     let app = TestApp::spawn().await;
     let (alice, bob) = (Account::Alice.id(), Account::Bob.id());

@@ -7,12 +7,12 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{customer_created, money, reissued, TestApp};
-use serde_json::Value;
-use shared_events::contracts::events::{
+use saga_contracts::events::{
     LowStock, OrderCancelled, OrderConfirmed, OrderLine, OrderPaid, PaymentRefunded, StockUpdated,
 };
-use shared_events::kit::testing::wait_for;
-use shared_events::Envelope;
+use saga_contracts::Envelope;
+use saga_messaging::testing::wait_for;
+use serde_json::Value;
 use uuid::Uuid;
 
 fn kinds_and_orders(list: &[Value]) -> BTreeSet<(String, String)> {

@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 
 use common::{customer_created, money, TestApp, WAIT};
 use notification::metrics::CUSTOMER_NOT_YET_KNOWN;
-use shared_events::contracts::events::{OrderCancelled, OrderPaid};
-use shared_events::kit::testing::wait_for;
-use shared_events::Envelope;
+use saga_contracts::events::{OrderCancelled, OrderPaid};
+use saga_contracts::Envelope;
+use saga_messaging::testing::wait_for;
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,13 +1,14 @@
 //! Builds the running service on the shared start-up sequence
-//! ([`shared_events::kit::service::Startup`]), in billing's order: its database, its topics, its
+//! ([`saga_kit::service::Startup`]), in billing's order: its database, its topics, its
 //! routes (with the saga feed's state and the console's identity provider), then the relay of its outbox, the event consumer and
 //! the deadline sweep, all stopped by one shutdown token.
 
 use actix_web::web;
-use shared_events::kit::http::Routes;
-use shared_events::kit::service::{self, Startup};
-use shared_events::messaging::postgres::{self, PgIdempotent};
-use shared_events::{CancellationToken, ConsumerRunner};
+use saga_kit::http::Routes;
+use saga_kit::service::{self, Startup};
+use saga_kit::CancellationToken;
+use saga_messaging::postgres::{self, PgIdempotent};
+use saga_messaging::ConsumerRunner;
 use sqlx::PgPool;
 
 use crate::configuration::Settings;

@@ -8,10 +8,10 @@ mod common;
 
 use common::*;
 use reqwest::Method;
+use saga_contracts::events::CustomerCreated;
+use saga_contracts::Envelope;
+use saga_kit::testing::{Account, TestClient};
 use serde_json::{json, Value};
-use shared_events::contracts::events::CustomerCreated;
-use shared_events::kit::testing::{Account, TestClient};
-use shared_events::Envelope;
 use uuid::Uuid;
 
 /// Announces customer `id`, as the customer service would.
@@ -199,7 +199,7 @@ async fn a_customer_places_orders_for_itself_only() {
 
 /// POSTs `body` as `client` until the replicas know its customer and SKU.
 async fn wait_placed(client: &TestClient, body: &Value) -> Value {
-    shared_events::kit::testing::wait_for("the replicas to take the order", PATIENCE, || async {
+    saga_messaging::testing::wait_for("the replicas to take the order", PATIENCE, || async {
         let (status, order) = place(client, body).await;
         match status {
             202 => Some(order),

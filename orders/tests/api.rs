@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
+use saga_contracts::EventPayload;
+use saga_kit::testing::{assert_error, assert_ops_endpoints, Ops};
 use serde_json::{json, Value};
-use shared_events::kit::testing::{assert_error, assert_ops_endpoints, Ops};
-use shared_events::EventPayload;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_is_priced_from_the_replica_stored_pending_and_announced_once() {

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use common::*;
 use futures::future::join_all;
+use saga_contracts::services::ORDERS;
+use saga_contracts::{Envelope, EventPayload};
+use saga_messaging::testing::{fresh_database_url, provisioned_kafka};
 use serde_json::json;
-use shared_events::contracts::services::ORDERS;
-use shared_events::kit::testing::{fresh_database_url, provisioned_kafka};
-use shared_events::{Envelope, EventPayload};
 use uuid::Uuid;
 
 /// Two instances of the service in one consumer group, on one database.

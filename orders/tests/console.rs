@@ -12,10 +12,11 @@ use std::time::Duration;
 use common::*;
 use orders::routes::{MAX_STREAMS, MAX_STREAMS_PER_CLIENT, TICKET_TTL};
 use orders::store::feed;
+use saga_contracts::services::ORDERS;
+use saga_kit::testing::identity::token;
+use saga_kit::testing::Account;
+use saga_messaging::testing::{fresh_database_url, provisioned_kafka, wait_for};
 use serde_json::{json, Value};
-use shared_events::contracts::services::ORDERS;
-use shared_events::kit::testing::identity::token;
-use shared_events::kit::testing::{fresh_database_url, provisioned_kafka, wait_for, Account};
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
@@ -628,12 +629,10 @@ async fn the_summary_stays_equal_to_the_real_counts_without_reading_the_orders()
 /// starts them from the orders already there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_counters_start_from_the_orders_already_there() {
-    let url = shared_events::kit::testing::fresh_database_url("orders").await;
-    let pool = sqlx::PgPool::connect_with(
-        shared_events::messaging::postgres::connect_options(&url).unwrap(),
-    )
-    .await
-    .unwrap();
+    let url = saga_messaging::testing::fresh_database_url("orders").await;
+    let pool = sqlx::PgPool::connect_with(saga_messaging::postgres::connect_options(&url).unwrap())
+        .await
+        .unwrap();
     let all = &orders::store::MIGRATIONS;
     let before_counters = sqlx::migrate::Migrator {
         migrations: all
@@ -697,7 +696,7 @@ async fn refused(request: reqwest::RequestBuilder) -> (u16, Option<String>, Valu
 }
 
 /// A ticket from `POST /console/ticket`, as `client` asks for it.
-async fn new_ticket(client: &shared_events::kit::testing::TestClient) -> (u16, Value) {
+async fn new_ticket(client: &saga_kit::testing::TestClient) -> (u16, Value) {
     client.post_raw("/console/ticket", "").await
 }
 

@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use saga_contracts::{Envelope, EventPayload, EventType};
 use serde_json::Value;
-use shared_events::{Envelope, EventPayload, EventType};
 use uuid::Uuid;
 
 /// Places an order (the replicas seeded) and returns (order id, customer id, the order).

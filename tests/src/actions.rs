@@ -161,7 +161,7 @@ impl Actor {
     /// Waits until the order is terminal and returns it.
     pub async fn terminal(&self, id: Uuid, within: Duration) -> Order {
         let api = self.api.clone();
-        shared_events::kit::testing::wait_for(&format!("order {id} to be terminal"), within, || {
+        saga_messaging::testing::wait_for(&format!("order {id} to be terminal"), within, || {
             let api = api.clone();
             async move { api.order(id).await.ok().filter(Order::is_terminal) }
         })

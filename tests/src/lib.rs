@@ -30,10 +30,10 @@ pub fn free_port() -> u16 {
 
 /// The operator's Kafka settings (the local stack's credentials) for the brokers `brokers`: a
 /// broker of a test's own shares the stack's CA and SCRAM credentials.
-pub fn operator_kafka(brokers: &str) -> shared_events::KafkaConfig {
-    shared_events::KafkaConfig {
+pub fn operator_kafka(brokers: &str) -> saga_messaging::KafkaConfig {
+    saga_messaging::KafkaConfig {
         brokers: brokers.to_owned(),
-        ..shared_events::KafkaConfig::local("operator")
+        ..saga_messaging::KafkaConfig::local("operator")
     }
 }
 

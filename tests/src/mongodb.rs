@@ -15,7 +15,7 @@ pub fn stack_server() -> String {
 
 /// `server` with TLS checked against the local stack's CA.
 pub fn with_tls(server: &str) -> String {
-    let ca = shared_events::messaging::secret::LocalStack::default().ca_file();
+    let ca = saga_messaging::secret::LocalStack::default().ca_file();
     let sep = if server.contains('?') { '&' } else { '?' };
     format!("{server}{sep}tls=true&tlsCAFile={}", ca.display())
 }
@@ -34,7 +34,7 @@ pub fn service_url(server: &str, database: &str, user: &str) -> Result<String, U
 
 /// A client of `server` as the local stack's operator (root), checked with a `ping`.
 pub async fn admin_client(server: &str) -> mongodb::Client {
-    shared_events::kit::testing::operator_client(server).await
+    saga_messaging::testing::operator_client(server).await
 }
 
 /// Makes, as the operator, the user `inventory` in `database` with `readWrite` on it alone and
@@ -42,7 +42,7 @@ pub async fn admin_client(server: &str) -> mongodb::Client {
 pub async fn create_service_user(server: &str, database: &str) {
     use secrecy::ExposeSecret;
 
-    let password = shared_events::messaging::secret::LocalStack::default()
+    let password = saga_messaging::secret::LocalStack::default()
         .password("mongodb-inventory")
         .expect("the local stack's MongoDB inventory password (scripts/stack up makes it)");
     admin_client(server)

@@ -234,7 +234,7 @@ pub async fn inventory_refusals(plaintext_server: &str) -> anyhow::Result<Vec<Re
         .insert_one(doc! { "owner": "another service" })
         .await
         .context("the operator writes the other database")?;
-    let password = shared_events::messaging::secret::LocalStack::default()
+    let password = saga_messaging::secret::LocalStack::default()
         .password("mongodb-inventory")
         .context("the local stack's MongoDB inventory password")?;
     let result = mongodb_refusals(&Target {

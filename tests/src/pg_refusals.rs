@@ -5,7 +5,7 @@
 //! service.
 //!
 //! A probe starts from `own`: the options a service logs in to its own database with (a URL
-//! through [`shared_events::messaging::postgres::connect_options`]: TLS, its role and password).
+//! through [`saga_messaging::postgres::connect_options`]: TLS, its role and password).
 
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgConnection};

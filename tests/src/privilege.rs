@@ -12,10 +12,11 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
+use saga_contracts::services::{ServiceEvents, SERVICES};
+use saga_contracts::EventType;
+use saga_messaging::config::{KafkaSecurity, SecurityProtocol};
+use saga_messaging::KafkaConfig;
 use secrecy::SecretString;
-use shared_events::contracts::services::{ServiceEvents, SERVICES};
-use shared_events::messaging::config::{KafkaSecurity, SecurityProtocol};
-use shared_events::{EventType, KafkaConfig};
 
 /// One attempt outside a principal's rights, refused.
 #[derive(Debug, Clone)]

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use redis::aio::MultiplexedConnection;
+use saga_messaging::redis_store::RedisSettings;
 use secrecy::ExposeSecret;
-use shared_events::messaging::redis_store::RedisSettings;
 
 /// How long one attempt may take before it counts as no answer.
 const ATTEMPT: Duration = Duration::from_secs(5);

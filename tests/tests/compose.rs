@@ -261,8 +261,16 @@ fn rust_sources(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The store adapters of `shared-events`: a service reads their settings only if it uses them.
+/// The store adapters of the messaging runtime: a service reads their settings only if it uses
+/// them.
 const STORE_MODULES: [&str; 3] = ["postgres", "mongo", "redis_store"];
+
+/// The runtime's crates, each with its directory under `shared-events/`.
+const RUNTIME_CRATES: [(&str, &str); 3] = [
+    ("saga-contracts", "contracts"),
+    ("saga-messaging", "messaging"),
+    ("saga-kit", "kit"),
+];
 
 fn file_stem(path: &std::path::Path) -> String {
     path.file_stem()
@@ -278,40 +286,58 @@ fn read_all(files: &[PathBuf]) -> String {
         .collect()
 }
 
+/// The runtime crates `krate`'s binary links: those its `Cargo.toml` names under
+/// `[dependencies]` (not `[dev-dependencies]`).
+fn runtime_crates_of(krate: &str) -> Vec<&'static str> {
+    let manifest = read(format!("{krate}/Cargo.toml"));
+    let mut section = "";
+    let mut linked = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line;
+            continue;
+        }
+        for (name, dir) in RUNTIME_CRATES {
+            let named = line
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with([' ', '.', '=']));
+            if section == "[dependencies]" && named {
+                linked.push(dir);
+            }
+        }
+    }
+    linked
+}
+
 /// Every environment variable the binary of `krate` reads: those named in its own `src/`, plus
-/// those named in the runtime it links, `shared-events/src/`. Of the runtime, the test kit
-/// (`kit/testing`) is left out, and so is each store adapter (`messaging/postgres`, `mongo`,
-/// `redis_store`) the crate does not use. `RUST_LOG` is read by
-/// `EnvFilter::try_from_default_env`, which names it nowhere in our sources, so the scanner
-/// adds it where that call is made.
+/// those named in the runtime crates it links (`shared-events/<crate>/src/`). Of the runtime,
+/// the test kits (`testing/`) and the `provision` binary (`bin/`) are left out, and so is each
+/// store adapter (`postgres`, `mongo`, `redis_store` of the messaging runtime) the crate does
+/// not use. `RUST_LOG` is read by `EnvFilter::try_from_default_env`, which names it nowhere in
+/// our sources, so the scanner adds it where that call is made.
 fn vars_read_by(krate: &str) -> BTreeSet<String> {
     let mut files = Vec::new();
     rust_sources(&repo().join(krate).join("src"), &mut files);
     assert!(!files.is_empty(), "{krate}/src has no Rust sources");
     let own = read_all(&files);
 
-    // The runtime's modules sit in three groups (`contracts/`, `messaging/`, `kit/`); the
-    // store adapters are in `messaging/`, the test kit is `kit/testing`.
-    let runtime = repo().join("shared-events/src");
-    let skipped = |module: &str, group: &str| {
-        let unused_store = group == "messaging"
+    let skipped = |module: &str, dir: &str| {
+        let unused_store = dir == "messaging"
             && STORE_MODULES.contains(&module)
-            && !own.contains(&format!("shared_events::messaging::{module}"));
-        (group == "kit" && module == "testing") || unused_store
+            && !own.contains(&format!("saga_messaging::{module}"));
+        module == "testing" || module == "bin" || unused_store
     };
+    let linked = runtime_crates_of(krate);
+    assert!(
+        linked.contains(&"messaging") && linked.contains(&"kit"),
+        "{krate} links the messaging runtime and the service kit: {linked:?}"
+    );
     let mut runtime_files = Vec::new();
-    for group in std::fs::read_dir(&runtime).expect("listing shared-events/src") {
-        let group = group.expect("a directory entry").path();
-        if !group.is_dir() {
-            if group.extension().is_some_and(|e| e == "rs") {
-                runtime_files.push(group);
-            }
-            continue;
-        }
-        let group_name = file_stem(&group);
-        for entry in std::fs::read_dir(&group).expect("listing a module group") {
+    for dir in linked {
+        let src = repo().join("shared-events").join(dir).join("src");
+        for entry in std::fs::read_dir(&src).expect("listing a runtime crate's src") {
             let path = entry.expect("a directory entry").path();
-            if skipped(&file_stem(&path), &group_name) {
+            if skipped(&file_stem(&path), dir) {
                 continue;
             }
             if path.is_dir() {
@@ -418,6 +444,7 @@ fn every_crate_with_a_binary_is_a_compose_service_and_in_the_image() {
         .lines()
         .map(str::trim)
         .filter_map(|l| l.strip_prefix('"')?.strip_suffix("\","))
+        .filter(|m| !m.starts_with("shared-events/"))
     {
         if repo().join(member).join("src/main.rs").exists() {
             binaries.insert(member.to_owned());
@@ -438,15 +465,13 @@ fn every_crate_with_a_binary_is_a_compose_service_and_in_the_image() {
             "the Dockerfile does not copy the {name} binary"
         );
     }
-    // The operator's tools, from shared-events/src/bin: provision runs in compose, dlq is in
-    // the image for the operator to run.
-    for tool in ["provision", "dlq"] {
-        assert!(
-            repo()
-                .join(format!("shared-events/src/bin/{tool}.rs"))
-                .exists(),
-            "shared-events has no {tool} binary"
-        );
+    // The operator's tools: provision (the messaging runtime's binary) runs in compose, dlq
+    // (the dlq crate's) is in the image for the operator to run.
+    for (tool, source) in [
+        ("provision", "shared-events/messaging/src/bin/provision.rs"),
+        ("dlq", "shared-events/dlq/src/main.rs"),
+    ] {
+        assert!(repo().join(source).exists(), "no {tool} binary at {source}");
         assert!(
             dockerfile.contains(&format!("/app/target/release/{tool} ")),
             "the Dockerfile does not copy the {tool} binary"
@@ -482,13 +507,10 @@ fn provision_runs_as_the_operator_with_settings_it_reads() {
     let env = environment(&doc, "provision");
     // provision and dlq read the broker settings of KafkaConfig::from_env.
     let mut files = Vec::new();
-    rust_sources(&repo().join("shared-events/src/bin"), &mut files);
-    rust_sources(
-        &repo().join("shared-events/src/messaging/dlq_tool"),
-        &mut files,
-    );
-    for f in ["config.rs", "secret.rs", "provision.rs"] {
-        files.push(repo().join("shared-events/src/messaging").join(f));
+    rust_sources(&repo().join("shared-events/messaging/src/bin"), &mut files);
+    rust_sources(&repo().join("shared-events/dlq/src"), &mut files);
+    for f in ["env.rs", "config.rs", "secret.rs", "provision.rs"] {
+        files.push(repo().join("shared-events/messaging/src").join(f));
     }
     let reads = env_literals(&read_all(&files));
     for key in env.keys() {

@@ -6,9 +6,9 @@
 //! The databases are the test kit's: owned by their service's role, `CONNECT` revoked from
 //! `PUBLIC`, as `scripts/stack` makes the services' own.
 
+use saga_messaging::postgres::connect_options;
+use saga_messaging::testing::fresh_database_url;
 use saga_tests::pg_refusals;
-use shared_events::kit::testing::fresh_database_url;
-use shared_events::messaging::postgres::connect_options;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 

@@ -2,7 +2,7 @@
 //! stack's, or `REDIS_URL`'s): the server refuses each attempt of
 //! [`saga_tests::redis_rights::redis_refusals`] with the error its boundary gives.
 
-use shared_events::kit::testing::redis_settings;
+use saga_messaging::testing::redis_settings;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_refuses_notification_outside_its_keys_commands_and_transport() {

@@ -1,6 +1,6 @@
 //! A deposit: an amount of money strictly greater than zero.
 
-use shared_events::Money;
+use saga_contracts::Money;
 
 /// An amount a deposit may add: valid [`Money`], above zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

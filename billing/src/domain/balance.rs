@@ -1,5 +1,5 @@
 //! An account balance (or any account total) as the API shows it: a decimal string with
-//! exactly two places. Unlike [`shared_events::Money`] it has no upper bound of its own, since
+//! exactly two places. Unlike [`saga_contracts::Money`] it has no upper bound of its own, since
 //! deposits may take a balance beyond the largest single amount.
 
 use std::borrow::Cow;
@@ -43,7 +43,7 @@ impl Serialize for Balance {
 /// string every amount of the API is written as.
 impl utoipa::PartialSchema for Balance {
     fn schema() -> RefOr<Schema> {
-        <shared_events::Money as utoipa::PartialSchema>::schema()
+        <saga_contracts::Money as utoipa::PartialSchema>::schema()
     }
 }
 

@@ -7,4 +7,4 @@ mod payment_status;
 pub use amount::DepositAmount;
 pub use balance::Balance;
 pub use payment_status::{FailureReason, PaymentStatus};
-pub use shared_events::Money;
+pub use saga_contracts::Money;

@@ -2,12 +2,12 @@
 //! account's statement: an operator's, or the customer's own).
 
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
-use shared_events::kit::auth::{Caller, Operator};
-use shared_events::kit::http::{
-    responses::{Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable},
-    ApiError, ErrorBody, Json,
+use saga_kit::auth::{Caller, Operator};
+use saga_kit::http::responses::{
+    Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable,
 };
+use saga_kit::http::{ApiError, ErrorBody, Json};
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 

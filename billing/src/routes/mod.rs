@@ -6,7 +6,7 @@ mod billing;
 mod error;
 pub mod schema;
 
-use shared_events::kit::http::Routes;
+use saga_kit::http::Routes;
 use utoipa::OpenApi;
 
 pub use billing::{deposit, statement, DepositRequest, DepositResponse};
@@ -49,7 +49,7 @@ mod tests {
     /// ones included).
     #[test]
     fn every_route_is_documented() {
-        let mismatches = shared_events::kit::http::undocumented(super::openapi(), super::configure);
+        let mismatches = saga_kit::http::undocumented(super::openapi(), super::configure);
         assert!(
             mismatches.is_empty(),
             "routes and document differ: {mismatches:?}"

@@ -7,7 +7,7 @@ use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaType, T
 use crate::domain::{FailureReason, PaymentStatus};
 
 /// A deposit's `amount`: a decimal string, or a JSON number above zero and at most the
-/// largest [`shared_events::Money`].
+/// largest [`saga_contracts::Money`].
 pub fn deposit_amount() -> Schema {
     let text = ObjectBuilder::new().schema_type(Type::String);
     let positive = ObjectBuilder::new()

@@ -20,7 +20,7 @@
 
 use std::time::Duration;
 
-use shared_events::RetryPolicy;
+use saga_messaging::RetryPolicy;
 use sqlx::PgConnection;
 use uuid::Uuid;
 

@@ -7,8 +7,9 @@
 //! ([`account_wait`], which also says where the wait's start is written).
 
 use anyhow::anyhow;
-use shared_events::contracts::events::{OrderCreated, OrderPaid, PaymentFailed};
-use shared_events::{Envelope, HandlerError};
+use saga_contracts::events::{OrderCreated, OrderPaid, PaymentFailed};
+use saga_contracts::Envelope;
+use saga_messaging::HandlerError;
 use sqlx::PgConnection;
 
 use super::{account_wait, SagaHandler};
@@ -91,6 +92,6 @@ pub(super) async fn handle(
             )
         }
     };
-    shared_events::messaging::postgres::enqueue(tx, &reply.caused_by(event)).await?;
+    saga_messaging::postgres::enqueue(tx, &reply.caused_by(event)).await?;
     Ok(())
 }

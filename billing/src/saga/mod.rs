@@ -1,6 +1,6 @@
 //! Billing's part of the order saga, as one [`PgHandler`], the [`SagaHandler`]: each event's
 //! effect, its outgoing events (through the outbox) and its inbox record commit in one
-//! transaction (the handler is wrapped in [`shared_events::messaging::postgres::PgIdempotent`]).
+//! transaction (the handler is wrapped in [`saga_messaging::postgres::PgIdempotent`]).
 //!
 //! - `customer.created` → [`open_account`]: opens the account; publishes nothing;
 //! - `order.created` → [`charge`]: charges it; publishes `order.paid` or `payment.failed`
@@ -15,17 +15,18 @@ mod refund;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use shared_events::messaging::postgres::PgHandler;
-use shared_events::{Envelope, EventPayload, EventType, HandlerError};
+use saga_contracts::{Envelope, EventPayload, EventType};
+use saga_messaging::postgres::PgHandler;
+use saga_messaging::HandlerError;
 use sqlx::PgConnection;
 
 /// The events billing consumes, all in its one consumer group: an order waiting (retrying) for
 /// its account retries on its own partition's worker, so the `customer.created` that opens the
 /// account is never held up behind it.
-pub const CONSUMES: &[EventType] = shared_events::contracts::services::BILLING.consumes;
+pub const CONSUMES: &[EventType] = saga_contracts::services::BILLING.consumes;
 
 /// The events billing publishes (through its outbox).
-pub const PUBLISHES: &[EventType] = shared_events::contracts::services::BILLING.publishes;
+pub const PUBLISHES: &[EventType] = saga_contracts::services::BILLING.publishes;
 
 /// Billing's handler of the events it consumes. It holds no pool: each event is handled on
 /// the one connection the runtime lends it ([`PgHandler`]).

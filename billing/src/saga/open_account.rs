@@ -1,7 +1,8 @@
 //! `customer.created` → the customer's account opens with `balance = credit_limit`.
 
-use shared_events::contracts::events::CustomerCreated;
-use shared_events::{Envelope, HandlerError};
+use saga_contracts::events::CustomerCreated;
+use saga_contracts::Envelope;
+use saga_messaging::HandlerError;
 use sqlx::PgConnection;
 
 use crate::store::accounts;

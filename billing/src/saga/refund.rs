@@ -4,8 +4,9 @@
 //! leaves a tombstone, so the late `order.created` charges nothing.
 
 use anyhow::anyhow;
-use shared_events::contracts::events::{OrderCancelled, PaymentRefunded};
-use shared_events::{Envelope, HandlerError, Money};
+use saga_contracts::events::{OrderCancelled, PaymentRefunded};
+use saga_contracts::{Envelope, Money};
+use saga_messaging::HandlerError;
 use sqlx::PgConnection;
 
 use crate::domain::PaymentStatus;
@@ -57,6 +58,6 @@ pub(super) async fn handle(
         },
     )
     .caused_by(event);
-    shared_events::messaging::postgres::enqueue(tx, &refunded).await?;
+    saga_messaging::postgres::enqueue(tx, &refunded).await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Accounts: opening, deposits, and the debits and credits of charges and refunds.
 
 use rust_decimal::Decimal;
-use shared_events::Money;
+use saga_contracts::Money;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 

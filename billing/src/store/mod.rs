@@ -32,7 +32,7 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
 }
 
-/// A stored amount as [`shared_events::Money`]; one out of its range is a decode error.
-pub(crate) fn money(amount: rust_decimal::Decimal) -> Result<shared_events::Money, sqlx::Error> {
-    shared_events::Money::new(amount).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+/// A stored amount as [`saga_contracts::Money`]; one out of its range is a decode error.
+pub(crate) fn money(amount: rust_decimal::Decimal) -> Result<saga_contracts::Money, sqlx::Error> {
+    saga_contracts::Money::new(amount).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }

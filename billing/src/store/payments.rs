@@ -1,7 +1,7 @@
 //! Payments: one row per order, ever. Inserting is the claim on an order; changing a row's
 //! status happens under its row lock.
 
-use shared_events::Money;
+use saga_contracts::Money;
 use sqlx::PgConnection;
 use uuid::Uuid;
 

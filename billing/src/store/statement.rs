@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use saga_contracts::Money;
 use serde::Serialize;
-use shared_events::Money;
 use sqlx::PgPool;
 use uuid::Uuid;
 

@@ -12,18 +12,19 @@ use rdkafka::consumer::StreamConsumer;
 use rdkafka::message::OwnedMessage;
 use rdkafka::Message;
 use rust_decimal::Decimal;
-use serde_json::Value;
-use shared_events::contracts::events::{CustomerCreated, OrderCancelled, OrderCreated, OrderLine};
-use shared_events::contracts::services::BILLING;
-use shared_events::kit::testing::{
-    fresh_database_url, provisioned_kafka, read_quiet, read_until, wait_for, TestService,
+use saga_contracts::events::{CustomerCreated, OrderCancelled, OrderCreated, OrderLine};
+use saga_contracts::services::BILLING;
+use saga_contracts::{Envelope, EventPayload, EventType, Money};
+use saga_kit::service::PgServiceSettings;
+use saga_kit::testing::TestService;
+use saga_messaging::testing::{
+    fresh_database_url, provisioned_kafka, read_quiet, read_until, wait_for,
 };
-use shared_events::messaging::postgres::PgServiceSettings;
-use shared_events::{Envelope, EventPayload, EventType, Money};
+use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-pub use shared_events::kit::testing::PATIENCE;
+pub use saga_messaging::testing::PATIENCE;
 
 pub struct TestApp {
     service: TestService<PgPool>,

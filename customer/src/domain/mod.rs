@@ -3,10 +3,10 @@
 mod email;
 
 pub use email::Email;
-pub use shared_events::Money;
+pub use saga_contracts::Money;
 
 /// A customer's name: trimmed, not empty, at most 200 characters, no control characters.
-pub type CustomerName = shared_events::Name;
+pub type CustomerName = saga_contracts::Name;
 
 /// A customer to register, parsed from a request.
 #[derive(Debug, Clone)]

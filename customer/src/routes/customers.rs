@@ -3,13 +3,13 @@
 //! no credit (money is the operator's); each customer reads only itself.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
-use shared_events::kit::auth::Caller;
-use shared_events::kit::http::{
-    responses::{Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable},
-    traceparent, ApiError, ErrorBody, Json,
+use saga_contracts::Money;
+use saga_kit::auth::Caller;
+use saga_kit::http::responses::{
+    Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable,
 };
-use shared_events::Money;
+use saga_kit::http::{traceparent, ApiError, ErrorBody, Json};
+use serde::Deserialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 

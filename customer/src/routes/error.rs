@@ -1,7 +1,7 @@
 //! How the store's errors reach a client: each [`StoreError`] variant as its API error, so
 //! handlers use `?`.
 
-use shared_events::kit::http::ApiError;
+use saga_kit::http::ApiError;
 
 use crate::store::StoreError;
 

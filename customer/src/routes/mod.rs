@@ -6,7 +6,7 @@ mod customers;
 mod error;
 pub mod schema;
 
-use shared_events::kit::http::{ErrorBody, Routes};
+use saga_kit::http::{ErrorBody, Routes};
 use utoipa::OpenApi;
 
 pub use customers::{create_customer, get_customer, CreateCustomer};
@@ -22,7 +22,7 @@ pub use customers::{create_customer, get_customer, CreateCustomer};
     components(schemas(
         CreateCustomer,
         crate::store::Customer,
-        shared_events::Money,
+        saga_contracts::Money,
         ErrorBody
     ))
 )]
@@ -45,6 +45,6 @@ pub fn configure(routes: &mut Routes) {
 #[cfg(test)]
 #[test]
 fn every_route_is_documented() {
-    let served_but_not_documented = shared_events::kit::http::undocumented(openapi(), configure);
+    let served_but_not_documented = saga_kit::http::undocumented(openapi(), configure);
     assert_eq!(served_but_not_documented, Vec::<String>::new());
 }

@@ -9,7 +9,7 @@ const CREDIT_LIMIT: &str = "Non-negative, at most two decimal places, at most 10
     decimal string such as \"12.50\" (trailing zeros past two places are dropped) or a JSON number";
 
 /// `credit_limit` as a request may send it: a decimal string, or a JSON number within the
-/// bounds of [`shared_events::Money`].
+/// bounds of [`saga_contracts::Money`].
 pub fn credit_limit() -> Schema {
     let mut in_bounds = Object::with_type(Type::Number);
     (in_bounds.minimum, in_bounds.maximum) = (Some(0.into()), Some(1_000_000_000.into()));

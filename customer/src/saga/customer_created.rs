@@ -1,8 +1,8 @@
 //! `customer.created`: the event that announces a registered customer, with what billing needs
 //! to open the account (the credit limit) and what notification greets (name, email).
 
-use shared_events::contracts::events::CustomerCreated;
-use shared_events::{Envelope, TraceParent};
+use saga_contracts::events::CustomerCreated;
+use saga_contracts::{Envelope, TraceParent};
 
 use crate::store::Customer;
 

@@ -10,10 +10,10 @@
 
 pub mod customer_created;
 
-use shared_events::EventType;
+use saga_contracts::EventType;
 
 /// The events the customer service consumes: none.
-pub const CONSUMES: &[EventType] = shared_events::contracts::services::CUSTOMER.consumes;
+pub const CONSUMES: &[EventType] = saga_contracts::services::CUSTOMER.consumes;
 
 /// The events the customer service publishes (through its outbox).
-pub const PUBLISHES: &[EventType] = shared_events::contracts::services::CUSTOMER.publishes;
+pub const PUBLISHES: &[EventType] = saga_contracts::services::CUSTOMER.publishes;

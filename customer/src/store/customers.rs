@@ -2,7 +2,7 @@
 //! reading one back.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use shared_events::{Money, TraceParent};
+use saga_contracts::{Money, TraceParent};
 use sqlx::PgPool;
 use tracing::field::Empty;
 use uuid::Uuid;
@@ -67,7 +67,7 @@ pub async fn insert(
         other => StoreError::Database(other),
     })?;
     let event = customer_created::envelope(&customer, trace);
-    shared_events::messaging::postgres::enqueue(&mut tx, &event).await?;
+    saga_messaging::postgres::enqueue(&mut tx, &event).await?;
     tx.commit().await?;
     Ok(customer)
 }

@@ -1,14 +1,15 @@
 //! The customer service under test, on a fresh database and topic namespace (the shared kit,
-//! [`shared_events::kit::testing`]), with a method per route.
+//! [`saga_kit::testing`]), with a method per route.
 
 #![allow(dead_code)]
 
 use std::ops::Deref;
 
 use customer::configuration::Settings;
+use saga_contracts::services::CUSTOMER;
+use saga_kit::testing::TestService;
+use saga_messaging::testing::{fresh_database_url, provisioned_kafka};
 use serde_json::Value;
-use shared_events::contracts::services::CUSTOMER;
-use shared_events::kit::testing::{fresh_database_url, provisioned_kafka, TestService};
 use sqlx::PgPool;
 
 pub struct TestApp(TestService<PgPool>);

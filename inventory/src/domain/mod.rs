@@ -14,8 +14,8 @@ pub use product::{change_events, NewProduct, Product, StockError};
 pub use reservation::{
     Line, RejectReason, Rejection, RequestError, Reservation, ReservationRequest, ReservationStatus,
 };
-pub use shared_events::Money;
-pub use shared_events::Sku;
+pub use saga_contracts::Money;
+pub use saga_contracts::Sku;
 
 /// A product's name: trimmed, not empty, at most 200 characters, no control characters.
-pub type ProductName = shared_events::Name;
+pub type ProductName = saga_contracts::Name;

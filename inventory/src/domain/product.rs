@@ -4,8 +4,8 @@
 //! `reserved` or `sold`; each operation here keeps that so, and refuses to take a number below
 //! zero.
 
-use shared_events::contracts::events::{LowStock, StockUpdated};
-use shared_events::{EventPayload, Money};
+use saga_contracts::events::{LowStock, StockUpdated};
+use saga_contracts::{EventPayload, Money};
 
 use super::quantity::MAX_TOTAL;
 use super::{ProductName, Sku};
@@ -158,7 +158,7 @@ pub fn change_events(before: Option<&Product>, after: &Product) -> Vec<EventPayl
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared_events::EventType;
+    use saga_contracts::EventType;
 
     fn product(available: u64, threshold: u64) -> Product {
         Product::new(NewProduct {

@@ -3,7 +3,7 @@
 //! store is unreachable, else 500 `internal`, both logged with their whole cause chain). So
 //! handlers use `?`.
 
-use shared_events::kit::http::ApiError;
+use saga_kit::http::ApiError;
 
 use super::input::sku_not_found;
 use crate::domain::StockError;

@@ -1,8 +1,8 @@
 //! Reading request fields that are parsed by hand, so that each bad field gets its own error
 //! code instead of serde's generic one.
 
+use saga_kit::http::ApiError;
 use serde_json::Value;
-use shared_events::kit::http::ApiError;
 
 use crate::domain::quantity::bounded;
 use crate::domain::Sku;

@@ -9,7 +9,7 @@ mod reserve;
 mod schema;
 mod stock;
 
-use shared_events::kit::http::Routes;
+use saga_kit::http::Routes;
 use utoipa::OpenApi;
 
 pub use reserve::{release, reserve};
@@ -32,7 +32,7 @@ pub use stock::{create_stock, get_stock, restock};
         reserve::reserve,
         reserve::release
     ),
-    components(schemas(shared_events::Sku, shared_events::Money))
+    components(schemas(saga_contracts::Sku, saga_contracts::Money))
 )]
 struct ApiDoc;
 
@@ -94,7 +94,7 @@ mod tests {
 
     #[test]
     fn links_name_their_operation_as_openapi_does() {
-        let doc = shared_events::kit::http::document(openapi());
+        let doc = saga_kit::http::document(openapi());
         let doc: serde_json::Value = serde_json::from_str(doc.json()).unwrap();
         let link = &doc["paths"]["/stock"]["post"]["responses"]["201"]["links"]["GetStock"];
         assert_eq!(link["operationId"], "getStock", "{link}");
@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn every_route_is_documented() {
-        let problems = shared_events::kit::http::undocumented(openapi(), configure);
+        let problems = saga_kit::http::undocumented(openapi(), configure);
         assert!(problems.is_empty(), "{problems:#?}");
     }
 }

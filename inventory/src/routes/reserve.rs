@@ -11,14 +11,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use saga_contracts::events::StockLine;
+use saga_kit::auth::Operator;
+use saga_kit::http::responses::{
+    Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable,
+};
+use saga_kit::http::{traceparent, ApiError, ErrorBody, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use shared_events::contracts::events::StockLine;
-use shared_events::kit::auth::Operator;
-use shared_events::kit::http::{
-    responses::{Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable},
-    traceparent, ApiError, ErrorBody, Json,
-};
 use utoipa::ToSchema;
 use uuid::Uuid;
 

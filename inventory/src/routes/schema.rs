@@ -1,5 +1,5 @@
 //! The schema of a value several routes share, as the OpenAPI document names it: `StockLine`
-//! (`Sku` and `Money` are the kit's, `shared_events::kit::http::schema`).
+//! (`Sku` and `Money` are the kit's, `saga_kit::http::schema`).
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 #[schema(as = StockLine)]
 pub struct StockLineBody {
     /// The product.
-    #[schema(value_type = shared_events::Sku)]
+    #[schema(value_type = saga_contracts::Sku)]
     pub sku: Value,
     /// How many: at least one.
     #[schema(value_type = u64, minimum = 1, maximum = 1_000_000_000)]

@@ -2,13 +2,13 @@
 //! the operator's; anyone with a role reads a product.
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use saga_kit::auth::{Caller, Operator};
+use saga_kit::http::responses::{
+    Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable,
+};
+use saga_kit::http::{traceparent, ApiError, ErrorBody, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use shared_events::kit::auth::{Caller, Operator};
-use shared_events::kit::http::{
-    responses::{Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable},
-    traceparent, ApiError, ErrorBody, Json,
-};
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::input::{count, path_sku, sku, sku_not_found};
 use crate::domain::{Money, NewProduct, Product, ProductName};
 use crate::store::InventoryStore;
-use shared_events::Sku;
+use saga_contracts::Sku;
 
 /// A product and its stock numbers, as the API shows it (SPEC §4).
 #[derive(Serialize, ToSchema)]

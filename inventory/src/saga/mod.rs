@@ -20,16 +20,17 @@ mod sell;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use shared_events::{Envelope, EventPayload, EventType, Handler, HandlerError, Outcome};
+use saga_contracts::{Envelope, EventPayload, EventType};
+use saga_messaging::{Handler, HandlerError, Outcome};
 
 use crate::domain::Command;
 use crate::store::{InventoryStore, StoreError};
 
 /// The events inventory consumes, all in its one consumer group.
-pub const CONSUMES: &[EventType] = shared_events::contracts::services::INVENTORY.consumes;
+pub const CONSUMES: &[EventType] = saga_contracts::services::INVENTORY.consumes;
 
 /// The events inventory publishes (through its store's outbox).
-pub const PUBLISHES: &[EventType] = shared_events::contracts::services::INVENTORY.publishes;
+pub const PUBLISHES: &[EventType] = saga_contracts::services::INVENTORY.publishes;
 
 /// The consumer runner's handler: every event goes to the store's idempotent step.
 pub struct SagaHandler {
@@ -80,9 +81,7 @@ impl From<StoreError> for HandlerError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared_events::contracts::events::{
-        CustomerCreated, OrderCancelled, OrderCreated, OrderLine,
-    };
+    use saga_contracts::events::{CustomerCreated, OrderCancelled, OrderCreated, OrderLine};
     use uuid::Uuid;
 
     #[test]

@@ -2,7 +2,7 @@
 //! `stock.released` and `stock.updated` for each product; a cancel seen before the order
 //! leaves a tombstone (so the late `order.created` reserves nothing) and publishes nothing.
 
-use shared_events::contracts::events::OrderCancelled;
+use saga_contracts::events::OrderCancelled;
 
 use crate::domain::Command;
 

@@ -3,8 +3,8 @@
 //! below its threshold) or `stock.rejected` (`out_of_stock`, `unknown_sku`); nothing for an
 //! order already cancelled (a tombstone).
 
-use shared_events::contracts::events::OrderCreated;
-use shared_events::HandlerError;
+use saga_contracts::events::OrderCreated;
+use saga_messaging::HandlerError;
 
 use crate::domain::{Command, ReservationRequest};
 

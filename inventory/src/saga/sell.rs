@@ -1,7 +1,7 @@
 //! `order.confirmed` → the order's reservation becomes a sale ([`Command::Confirm`]).
 //! Publishes `stock.updated` for each product sold; nothing for an order not reserved here.
 
-use shared_events::contracts::events::OrderConfirmed;
+use saga_contracts::events::OrderConfirmed;
 
 use crate::domain::Command;
 

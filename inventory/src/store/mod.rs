@@ -22,11 +22,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use rdkafka::producer::FutureProducer;
-use shared_events::OutboxStore;
-use shared_events::{
-    CancellationToken, Envelope, EventPayload, HandlerError, KafkaConfig, OutboxRelay, Outcome,
-    TraceParent,
-};
+use saga_contracts::{Envelope, EventPayload, TraceParent};
+use saga_kit::CancellationToken;
+use saga_messaging::OutboxStore;
+use saga_messaging::{HandlerError, KafkaConfig, OutboxRelay, Outcome};
 use uuid::Uuid;
 
 use crate::domain::{

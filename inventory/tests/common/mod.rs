@@ -9,12 +9,14 @@ use std::time::Duration;
 use inventory::configuration::Settings;
 use inventory::domain::Product;
 use inventory::store::InventoryStore;
+use saga_contracts::events::{OrderCancelled, OrderConfirmed, OrderCreated, OrderLine};
+use saga_contracts::services::INVENTORY;
+use saga_contracts::Envelope;
+use saga_kit::service::ServiceSettings;
+use saga_kit::testing::TestService;
+use saga_messaging::testing::{fresh_database_url, provisioned_kafka};
+use saga_messaging::{HandlerError, KafkaConfig, Outcome};
 use serde_json::Value;
-use shared_events::contracts::events::{OrderCancelled, OrderConfirmed, OrderCreated, OrderLine};
-use shared_events::contracts::services::INVENTORY;
-use shared_events::kit::service::ServiceSettings;
-use shared_events::kit::testing::{fresh_database_url, provisioned_kafka, TestService};
-use shared_events::{Envelope, HandlerError, KafkaConfig, Outcome};
 use uuid::Uuid;
 
 pub fn order_created(order_id: Uuid, lines: &[(&str, u32)]) -> Envelope {

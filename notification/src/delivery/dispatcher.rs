@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use redis::aio::ConnectionManager;
-use shared_events::CancellationToken;
+use saga_kit::CancellationToken;
 use tokio::sync::Notify;
 use uuid::Uuid;
 

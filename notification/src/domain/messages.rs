@@ -1,6 +1,6 @@
 //! The message each customer-facing event becomes: its kind, subject and body.
 
-use shared_events::contracts::events::{
+use saga_contracts::events::{
     CustomerCreated, OrderCancelled, OrderConfirmed, OrderPaid, PaymentRefunded,
 };
 use uuid::Uuid;

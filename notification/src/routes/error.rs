@@ -1,7 +1,7 @@
 //! The store's errors at the HTTP boundary: a handler's `?` turns a [`StoreError`] into its
 //! [`ApiError`].
 
-use shared_events::kit::http::ApiError;
+use saga_kit::http::ApiError;
 
 use crate::store::StoreError;
 

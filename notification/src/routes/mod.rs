@@ -9,7 +9,7 @@ mod stock_alerts;
 use std::sync::Arc;
 
 use redis::aio::ConnectionManager;
-use shared_events::kit::http::{ApiError, Routes};
+use saga_kit::http::{ApiError, Routes};
 use tokio::sync::Notify;
 use utoipa::OpenApi;
 use uuid::Uuid;
@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn every_route_is_documented() {
-        let undocumented = shared_events::kit::http::undocumented(openapi(), configure);
+        let undocumented = saga_kit::http::undocumented(openapi(), configure);
         assert_eq!(undocumented, Vec::<String>::new());
     }
 

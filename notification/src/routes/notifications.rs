@@ -2,12 +2,10 @@
 //! operator's for anyone, a customer's for itself only (without `customer_id`, its own).
 
 use actix_web::{web, HttpResponse};
+use saga_kit::auth::Caller;
+use saga_kit::http::responses::{Forbidden, Unauthorized, Unavailable};
+use saga_kit::http::{ApiError, ErrorBody};
 use serde::Deserialize;
-use shared_events::kit::auth::Caller;
-use shared_events::kit::http::{
-    responses::{Forbidden, Unauthorized, Unavailable},
-    ApiError, ErrorBody,
-};
 
 use super::{parse_customer_id, AppState};
 use crate::store::{self, Notification};

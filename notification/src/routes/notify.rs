@@ -1,12 +1,12 @@
 //! `POST /notify`: a manual notification to a customer, delivered like the others.
 
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
-use shared_events::kit::auth::Operator;
-use shared_events::kit::http::{
-    responses::{Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable},
-    ApiError, ErrorBody, Json,
+use saga_kit::auth::Operator;
+use saga_kit::http::responses::{
+    Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable,
 };
+use saga_kit::http::{ApiError, ErrorBody, Json};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{parse_customer_id, AppState};

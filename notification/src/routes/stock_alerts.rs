@@ -1,12 +1,10 @@
 //! `GET /stock-alerts`: low-stock alerts newest first, and the latest numbers per SKU.
 
 use actix_web::{web, HttpResponse};
+use saga_kit::auth::Operator;
+use saga_kit::http::responses::{Forbidden, Unauthorized, Unavailable};
+use saga_kit::http::ApiError;
 use serde::Serialize;
-use shared_events::kit::auth::Operator;
-use shared_events::kit::http::{
-    responses::{Forbidden, Unauthorized, Unavailable},
-    ApiError,
-};
 
 use super::AppState;
 use crate::store::{self, StockAlert, StockNumbers};

@@ -1,8 +1,8 @@
 //! `customer.created`: the customer replica (what later messages are addressed with) and the
 //! customer's one `welcome`.
 
-use shared_events::contracts::events::CustomerCreated;
-use shared_events::messaging::redis_store::RedisEffect;
+use saga_contracts::events::CustomerCreated;
+use saga_messaging::redis_store::RedisEffect;
 
 use super::always;
 use crate::domain::Message;

@@ -4,8 +4,8 @@
 //! backoff on its own partition's worker (dead-lettering it after its attempts).
 
 use redis::aio::ConnectionManager;
-use shared_events::messaging::redis_store::RedisEffect;
-use shared_events::HandlerError;
+use saga_messaging::redis_store::RedisEffect;
+use saga_messaging::HandlerError;
 use uuid::Uuid;
 
 use super::Plan;

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use shared_events::{Envelope, Handler, HandlerError, Outcome};
+use saga_contracts::Envelope;
+use saga_messaging::{Handler, HandlerError, Outcome};
 use tokio::sync::Notify;
 
 /// A [`Handler`] that rings `kick` after `inner` applied an event (not for a duplicate).

@@ -1,8 +1,8 @@
 //! `low.stock`: one alert for operations, prepended to the capped list of alerts.
 
-use shared_events::contracts::events::LowStock;
-use shared_events::messaging::redis_store::RedisEffect;
-use shared_events::Envelope;
+use saga_contracts::events::LowStock;
+use saga_contracts::Envelope;
+use saga_messaging::redis_store::RedisEffect;
 
 use crate::store::{self, Keys};
 

@@ -1,6 +1,6 @@
 //! The notification service's part of the saga, as one [`RedisHandler`]: what each consumed
 //! event writes to Redis is planned here and applied by the runtime's
-//! [`RedisIdempotent`](shared_events::messaging::redis_store::RedisIdempotent) in one atomic script
+//! [`RedisIdempotent`](saga_messaging::redis_store::RedisIdempotent) in one atomic script
 //! together with the event's inbox key. The service publishes nothing.
 //!
 //! - `customer.created`: the customer replica and one `welcome` ([`customer_created`]);
@@ -28,8 +28,9 @@ mod stock_updated;
 
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
-use shared_events::messaging::redis_store::{RedisEffect, RedisHandler};
-use shared_events::{Envelope, EventPayload, EventType, HandlerError};
+use saga_contracts::{Envelope, EventPayload, EventType};
+use saga_messaging::redis_store::{RedisEffect, RedisHandler};
+use saga_messaging::HandlerError;
 
 pub use kicking::Kicking;
 
@@ -38,10 +39,10 @@ use crate::store::{Command, Keys, StoreError};
 /// The events the service consumes, all in its one consumer group. An order event waiting for
 /// its customer retries on its own partition's worker, so it never holds up the
 /// `customer.created` it waits for.
-pub const CONSUMES: &[EventType] = shared_events::contracts::services::NOTIFICATION.consumes;
+pub const CONSUMES: &[EventType] = saga_contracts::services::NOTIFICATION.consumes;
 
 /// The events the service publishes: none (it has no outbox).
-pub const PUBLISHES: &[EventType] = shared_events::contracts::services::NOTIFICATION.publishes;
+pub const PUBLISHES: &[EventType] = saga_contracts::services::NOTIFICATION.publishes;
 
 /// What planning one event's writes gives: the writes, or why not (yet).
 pub type Plan = Result<RedisEffect, HandlerError>;

@@ -1,7 +1,7 @@
 //! `order.cancelled`: the customer's `order_cancelled` notification, with the reason in words.
 
 use redis::aio::ConnectionManager;
-use shared_events::contracts::events::OrderCancelled;
+use saga_contracts::events::OrderCancelled;
 
 use super::customer_wait::notify_once;
 use super::Plan;

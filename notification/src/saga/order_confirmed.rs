@@ -1,7 +1,7 @@
 //! `order.confirmed`: the customer's `order_confirmed` notification, its items and total.
 
 use redis::aio::ConnectionManager;
-use shared_events::contracts::events::OrderConfirmed;
+use saga_contracts::events::OrderConfirmed;
 
 use super::customer_wait::notify_once;
 use super::Plan;

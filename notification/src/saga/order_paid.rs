@@ -1,7 +1,7 @@
 //! `order.paid`: the customer's `order_paid` notification ("we received your payment").
 
 use redis::aio::ConnectionManager;
-use shared_events::contracts::events::OrderPaid;
+use saga_contracts::events::OrderPaid;
 
 use super::customer_wait::notify_once;
 use super::Plan;

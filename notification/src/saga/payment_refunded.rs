@@ -1,7 +1,7 @@
 //! `payment.refunded`: the customer's `payment_refunded` notification, with the amount.
 
 use redis::aio::ConnectionManager;
-use shared_events::contracts::events::PaymentRefunded;
+use saga_contracts::events::PaymentRefunded;
 
 use super::customer_wait::notify_once;
 use super::Plan;

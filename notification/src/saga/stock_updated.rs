@@ -2,9 +2,9 @@
 //! never overwrites newer numbers.
 
 use redis::aio::ConnectionManager;
-use shared_events::contracts::events::StockUpdated;
-use shared_events::messaging::redis_store::RedisEffect;
-use shared_events::Envelope;
+use saga_contracts::events::StockUpdated;
+use saga_contracts::Envelope;
+use saga_messaging::redis_store::RedisEffect;
 
 use super::{always, Plan};
 use crate::store::{self, Keys};

@@ -1,7 +1,7 @@
 //! The customer replica, from `customer.created`: what a message needs to address someone.
 
 use redis::aio::ConnectionManager;
-use shared_events::contracts::events::CustomerCreated;
+use saga_contracts::events::CustomerCreated;
 use uuid::Uuid;
 
 use super::{Command, Keys, StoreResult};

@@ -11,7 +11,7 @@
 //! | `alerts` | list | low-stock alerts as JSON, newest first, capped |
 //! | `stock:{sku}` | hash | the latest `stock.updated` numbers of a SKU |
 //! | `skus` | set | the SKUs that have a `stock:{sku}` hash |
-//! | `inbox:notification:{event_id}` | string | handled events (written by the runtime, [`shared_events::messaging::redis_store::inbox_key`]) |
+//! | `inbox:notification:{event_id}` | string | handled events (written by the runtime, [`saga_messaging::redis_store::inbox_key`]) |
 //!
 //! Every key starts with the prefix (`REDIS_KEY_PREFIX`, default `notification:`), and the
 //! service's ACL user may touch no other key: a prefix must start with `notification:`.
@@ -99,6 +99,6 @@ impl Keys {
     /// The key that records that the consumer handled the event `event_id` (the runtime
     /// writes it).
     pub fn inbox(&self, event_id: Uuid) -> String {
-        shared_events::messaging::redis_store::inbox_key(&self.prefix, crate::SERVICE, event_id)
+        saga_messaging::redis_store::inbox_key(&self.prefix, crate::SERVICE, event_id)
     }
 }

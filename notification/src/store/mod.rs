@@ -25,7 +25,7 @@ pub use stock::{
 
 /// Why a store call failed. Every operation is a Redis command, so there is one kind: Redis
 /// not answering (refused, dropped, timed out: the store is unreachable) or refusing the
-/// command. The HTTP side answers it through [`shared_events::kit::http::ApiError::store`] and
+/// command. The HTTP side answers it through [`saga_kit::http::ApiError::store`] and
 /// the consumer retries it as the runtime classifies it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

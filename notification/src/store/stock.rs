@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use redis::aio::ConnectionManager;
+use saga_contracts::events::{LowStock, StockUpdated};
 use serde::{Deserialize, Serialize};
-use shared_events::contracts::events::{LowStock, StockUpdated};
 
 use super::{cmd, hashes, Command, Keys, StoreResult};
 

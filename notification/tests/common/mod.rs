@@ -15,14 +15,13 @@ use notification::startup::build_with_notifier;
 use notification::store::Keys;
 use notification::store::Notification;
 use redis::aio::ConnectionManager;
+use saga_contracts::events::CustomerCreated;
+use saga_contracts::services::NOTIFICATION;
+use saga_contracts::{Envelope, Money};
+use saga_kit::service::ServiceSettings;
+use saga_kit::testing::TestService;
+use saga_messaging::testing::{delete_keys_blocking, provisioned_kafka, redis_settings, wait_for};
 use serde_json::Value;
-use shared_events::contracts::events::CustomerCreated;
-use shared_events::contracts::services::NOTIFICATION;
-use shared_events::kit::service::ServiceSettings;
-use shared_events::kit::testing::{
-    delete_keys_blocking, provisioned_kafka, redis_settings, wait_for, TestService,
-};
-use shared_events::{Envelope, Money};
 use uuid::Uuid;
 
 /// How long a test waits for an event to show through the API.

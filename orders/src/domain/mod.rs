@@ -8,6 +8,6 @@ mod transition;
 
 pub use new_order::{NewOrder, OrderRequestError, PricedOrder, RequestedLine, MAX_LINES};
 pub use quantity::{Quantity, MAX_QUANTITY};
-pub use shared_events::Money;
+pub use saga_contracts::Money;
 pub use status::{Awaiting, SagaState, Status, UnknownStatus};
 pub use transition::{apply, Decision, SagaInput, TIMEOUT_REASON};

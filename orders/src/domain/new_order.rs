@@ -3,10 +3,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use saga_contracts::events::OrderLine;
+use saga_contracts::Money;
 use serde::Serialize;
 use serde_json::Value;
-use shared_events::contracts::events::OrderLine;
-use shared_events::Money;
 use uuid::Uuid;
 
 use super::Quantity;
@@ -92,7 +92,7 @@ impl NewOrder {
                     message,
                 }
             })?;
-            if shared_events::Sku::parse(&sku).is_err() {
+            if saga_contracts::Sku::parse(&sku).is_err() {
                 // Not in the format inventory gives its products: no product has it.
                 return Err(OrderRequestError::UnknownSku(vec![sku]));
             }

@@ -7,8 +7,8 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
+use saga_kit::auth::AuthSettings;
 use serde::Serialize;
-use shared_events::kit::auth::AuthSettings;
 
 const PAGE: &str = include_str!("../console/index.html");
 const SCRIPT: &str = include_str!("../console/console.js");

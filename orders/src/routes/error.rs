@@ -1,7 +1,7 @@
 //! The errors of the HTTP boundary: how a [`StoreError`] and an invalid order request become
 //! an [`ApiError`], so that handlers use `?`.
 
-use shared_events::kit::http::ApiError;
+use saga_kit::http::ApiError;
 
 use crate::domain::OrderRequestError;
 use crate::store::StoreError;

@@ -27,14 +27,12 @@ use std::time::{Duration, Instant};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use saga_kit::auth::{AuthError, Verifier};
+use saga_kit::http::responses::{Forbidden, Unauthorized};
+use saga_kit::http::{ApiError, ErrorBody};
+use saga_kit::CancellationToken;
 use serde::Deserialize;
 use serde_json::json;
-use shared_events::kit::auth::{AuthError, Verifier};
-use shared_events::kit::http::{
-    responses::{Forbidden, Unauthorized},
-    ApiError, ErrorBody,
-};
-use shared_events::CancellationToken;
 use sqlx::PgPool;
 
 use super::feed_event::FeedEvent;

@@ -16,7 +16,7 @@ mod stream_permits;
 mod summary;
 mod tickets;
 
-use shared_events::kit::http::Routes;
+use saga_kit::http::Routes;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::OpenApi;
 
@@ -29,7 +29,7 @@ pub use tickets::{MAX_TICKETS, TICKET_TTL};
 /// The name of the security scheme of `GET /orders/stream?ticket=`.
 pub const TICKET_SCHEME: &str = "ticket";
 
-/// The document of the service's own routes; [`shared_events::kit::http::document`] adds the
+/// The document of the service's own routes; [`saga_kit::http::document`] adds the
 /// operational ones and the `Error` schema.
 #[derive(OpenApi)]
 #[openapi(
@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn the_feed_documents_its_ticket_scheme() {
-        let doc = shared_events::kit::http::document(openapi());
+        let doc = saga_kit::http::document(openapi());
         let json: serde_json::Value = serde_json::to_value(doc.openapi()).unwrap();
         let scheme = &json["components"]["securitySchemes"][TICKET_SCHEME];
         assert_eq!(scheme["type"], "apiKey", "{scheme}");
@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn every_route_is_documented() {
-        let problems = shared_events::kit::http::undocumented(openapi(), configure);
+        let problems = saga_kit::http::undocumented(openapi(), configure);
         assert!(problems.is_empty(), "{problems:#?}");
     }
 }

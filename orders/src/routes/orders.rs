@@ -7,13 +7,13 @@
 //! `forbidden`; no token is 401 before any handler runs.
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use saga_kit::auth::{AuthError, Caller};
+use saga_kit::http::responses::{
+    Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable,
+};
+use saga_kit::http::{traceparent, ApiError, ErrorBody, Json};
 use serde::Deserialize;
 use serde_json::Value;
-use shared_events::kit::auth::{AuthError, Caller};
-use shared_events::kit::http::{
-    responses::{Forbidden, MalformedJson, PayloadTooLarge, Unauthorized, Unavailable},
-    traceparent, ApiError, ErrorBody, Json,
-};
 use sqlx::PgPool;
 use uuid::Uuid;
 

@@ -6,12 +6,10 @@
 use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
+use saga_kit::auth::Caller;
+use saga_kit::http::responses::{Forbidden, Unauthorized, Unavailable};
+use saga_kit::http::ApiError;
 use serde::Serialize;
-use shared_events::kit::auth::Caller;
-use shared_events::kit::http::{
-    responses::{Forbidden, Unauthorized, Unavailable},
-    ApiError,
-};
 
 use sqlx::PgPool;
 

@@ -21,12 +21,10 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
+use saga_kit::auth::Caller;
+use saga_kit::http::responses::{Forbidden, Unauthorized};
+use saga_kit::http::{ApiError, ErrorBody};
 use serde::Serialize;
-use shared_events::kit::auth::Caller;
-use shared_events::kit::http::{
-    responses::{Forbidden, Unauthorized},
-    ApiError, ErrorBody,
-};
 
 use super::Feed;
 

@@ -1,8 +1,8 @@
 //! `stock.updated`: the product's name and price in the catalogue replica, which prices every
 //! new order. Publishes nothing.
 
-use shared_events::contracts::events::StockUpdated;
-use shared_events::HandlerError;
+use saga_contracts::events::StockUpdated;
+use saga_messaging::HandlerError;
 use sqlx::PgConnection;
 
 use crate::store::replicas;

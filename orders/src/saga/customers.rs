@@ -1,8 +1,8 @@
 //! `customer.created`: the customer joins the replica `POST /orders` checks customers against.
 //! Publishes nothing.
 
-use shared_events::contracts::events::CustomerCreated;
-use shared_events::HandlerError;
+use saga_contracts::events::CustomerCreated;
+use saga_messaging::HandlerError;
 use sqlx::PgConnection;
 
 use crate::store::replicas;

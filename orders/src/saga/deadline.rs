@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use shared_events::CancellationToken;
+use saga_kit::CancellationToken;
 use sqlx::PgPool;
 
 /// Orders cancelled per sweep at most; the next sweep takes the rest.

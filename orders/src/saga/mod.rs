@@ -1,6 +1,6 @@
 //! Orders' part of the order saga, as one [`PgHandler`]: each event's effect, the event it
 //! decides (through the outbox) and its inbox record commit in one transaction (the handler is
-//! wrapped in [`shared_events::messaging::postgres::PgIdempotent`]).
+//! wrapped in [`saga_messaging::postgres::PgIdempotent`]).
 //!
 //! - `customer.created` → [`customers`]: the customers replica; publishes nothing;
 //! - `stock.updated` → [`catalogue`]: the catalogue replica and its prices; publishes nothing;
@@ -27,8 +27,9 @@ mod stock_rejected;
 mod stock_reserved;
 
 use async_trait::async_trait;
-use shared_events::messaging::postgres::PgHandler;
-use shared_events::{Envelope, EventPayload, EventType, HandlerError};
+use saga_contracts::{Envelope, EventPayload, EventType};
+use saga_messaging::postgres::PgHandler;
+use saga_messaging::HandlerError;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -36,10 +37,10 @@ use crate::domain::SagaInput;
 use crate::store::saga;
 
 /// The events orders consumes (SPEC §1), all in its one consumer group.
-pub const CONSUMES: &[EventType] = shared_events::contracts::services::ORDERS.consumes;
+pub const CONSUMES: &[EventType] = saga_contracts::services::ORDERS.consumes;
 
 /// The events orders publishes: the saga's start and its two ends.
-pub const PUBLISHES: &[EventType] = shared_events::contracts::services::ORDERS.publishes;
+pub const PUBLISHES: &[EventType] = saga_contracts::services::ORDERS.publishes;
 
 /// The service's one event handler: feeds the replicas and drives the saga.
 #[derive(Debug, Clone, Copy, Default)]

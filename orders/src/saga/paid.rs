@@ -1,8 +1,9 @@
 //! `order.paid`: billing charged the order. Publishes `order.confirmed` when the stock is
 //! reserved already; otherwise the order now waits for its reservation.
 
-use shared_events::contracts::events::OrderPaid;
-use shared_events::{Envelope, HandlerError};
+use saga_contracts::events::OrderPaid;
+use saga_contracts::Envelope;
+use saga_messaging::HandlerError;
 use sqlx::PgConnection;
 
 use crate::domain::SagaInput;

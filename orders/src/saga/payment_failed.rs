@@ -1,8 +1,9 @@
 //! `payment.failed`: billing could not charge the order. Publishes `order.cancelled` with
 //! billing's reason (`payment_failed` if it gave none), unless the saga has already ended.
 
-use shared_events::contracts::events::PaymentFailed;
-use shared_events::{Envelope, HandlerError};
+use saga_contracts::events::PaymentFailed;
+use saga_contracts::Envelope;
+use saga_messaging::HandlerError;
 use sqlx::PgConnection;
 
 use crate::domain::SagaInput;

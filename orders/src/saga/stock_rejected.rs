@@ -2,8 +2,9 @@
 //! inventory's reason (`stock_rejected` if it gave none), unless the saga has already ended.
 //! One caused by no event (a manual reservation refused under the order's id) is ignored.
 
-use shared_events::contracts::events::StockRejected;
-use shared_events::{Envelope, HandlerError};
+use saga_contracts::events::StockRejected;
+use saga_contracts::Envelope;
+use saga_messaging::HandlerError;
 use sqlx::PgConnection;
 
 use crate::domain::SagaInput;

@@ -2,8 +2,9 @@
 //! the order is paid already; otherwise the order now waits for its payment. One caused by no
 //! event (a manual reservation under the order's id) is ignored.
 
-use shared_events::contracts::events::StockReserved;
-use shared_events::{Envelope, HandlerError};
+use saga_contracts::events::StockReserved;
+use saga_contracts::Envelope;
+use saga_messaging::HandlerError;
 use sqlx::PgConnection;
 
 use crate::domain::SagaInput;

@@ -11,8 +11,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
+use saga_contracts::Money;
 use serde::Serialize;
-use shared_events::Money;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 

@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use shared_events::contracts::events::OrderCreated;
-use shared_events::messaging::postgres::OutboxBatch;
-use shared_events::{Envelope, EventType, TraceParent};
+use saga_contracts::events::OrderCreated;
+use saga_contracts::{Envelope, EventType, TraceParent};
+use saga_messaging::postgres::OutboxBatch;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use saga_contracts::events::OrderLine;
+use saga_contracts::{EventType, Money};
 use serde::Serialize;
-use shared_events::contracts::events::OrderLine;
-use shared_events::{EventType, Money};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};

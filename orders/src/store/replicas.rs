@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use shared_events::contracts::events::{CustomerCreated, StockUpdated};
-use shared_events::Money;
+use saga_contracts::events::{CustomerCreated, StockUpdated};
+use saga_contracts::Money;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use shared_events::contracts::events::{OrderCancelled, OrderConfirmed};
-use shared_events::{Envelope, EventType};
+use saga_contracts::events::{OrderCancelled, OrderConfirmed};
+use saga_contracts::{Envelope, EventType};
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
@@ -94,7 +94,7 @@ pub async fn advance(
             None => event,
         };
         record_history(conn, order_id, event.event_type(), &to, None).await?;
-        shared_events::messaging::postgres::enqueue(conn, &event).await?;
+        saga_messaging::postgres::enqueue(conn, &event).await?;
         tracing::info!(
             %order_id,
             status = %to.status(),

@@ -9,22 +9,23 @@ use std::time::Duration;
 use orders::configuration::Settings;
 use rdkafka::consumer::StreamConsumer;
 use rdkafka::Message;
-use serde_json::{json, Value};
-use shared_events::contracts::events::{
+use saga_contracts::events::{
     CustomerCreated, OrderPaid, PaymentFailed, StockLine, StockRejected, StockReserved,
     StockUpdated,
 };
-use shared_events::contracts::services::ORDERS;
-use shared_events::kit::testing::{
-    fresh_database_url, provisioned_kafka, read_quiet, read_until, wait_for, TestClient,
-    TestService,
+use saga_contracts::services::ORDERS;
+use saga_contracts::{Envelope, EventPayload, EventType, Money};
+use saga_kit::service::PgServiceSettings;
+use saga_kit::testing::{TestClient, TestService};
+use saga_messaging::testing::{
+    fresh_database_url, provisioned_kafka, read_quiet, read_until, wait_for,
 };
-use shared_events::messaging::postgres::PgServiceSettings;
-use shared_events::{Envelope, EventPayload, EventType, KafkaConfig, Money};
+use saga_messaging::KafkaConfig;
+use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-pub use shared_events::kit::testing::PATIENCE;
+pub use saga_messaging::testing::PATIENCE;
 
 pub struct TestApp(TestService<PgPool>);
 

@@ -12,7 +12,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use shared_events::KafkaConfig;
+use saga_messaging::KafkaConfig;
 use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
@@ -115,8 +115,8 @@ async fn broker(records: usize) -> Result<(f64, f64), String> {
 
 async fn postgres(commits: usize, connections: usize) -> Result<f64, String> {
     // As the superuser: the probe's table goes in the server's postgres database.
-    let options = shared_events::kit::testing::admin_connect_options();
-    let shown = shared_events::messaging::postgres::redacted_url(&options);
+    let options = saga_messaging::testing::admin_connect_options();
+    let shown = saga_messaging::postgres::redacted_url(&options);
     let pool = PgPoolOptions::new()
         .max_connections(connections as u32)
         .connect_with(options)

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use shared_events::kit::testing::identity::token;
+use saga_kit::testing::identity::token;
 
 use crate::service::Service;
 
@@ -22,7 +22,7 @@ mod orders;
 mod types;
 
 pub use error::{ApiError, ApiResult};
-pub use shared_events::kit::testing::identity::Account as Identity;
+pub use saga_kit::testing::identity::Account as Identity;
 pub use types::{
     Account, Customer, HistoryEntry, Notification, Order, OrderLine, Payment, Product,
 };

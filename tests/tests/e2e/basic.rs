@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use saga_contracts::EventType;
+use saga_messaging::testing::{header, read_until, reader, wait_for};
 use serde_json::json;
-use shared_events::kit::testing::{header, read_until, reader, wait_for};
-use shared_events::EventType;
 use uuid::Uuid;
 
 use super::actions::{money, Actor};
@@ -379,7 +379,7 @@ async fn s10_poison_messages_go_to_the_dlq() {
                         .partition(partition)
                         .key(&key)
                         .payload(payload)
-                        .headers(shared_events::messaging::producer::event_headers(
+                        .headers(saga_messaging::producer::event_headers(
                             "order.created",
                             None,
                         )),

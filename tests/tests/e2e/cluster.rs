@@ -110,7 +110,7 @@ async fn s16_broker_cluster_leader_killed_mid_burst() {
     cluster.kill(victim);
     let down = Instant::now();
 
-    let failover = shared_events::kit::testing::wait_for(
+    let failover = saga_messaging::testing::wait_for(
         "the killed node's partitions to get new leaders",
         FAILOVER_BOUND,
         || {
@@ -143,7 +143,7 @@ async fn s16_broker_cluster_leader_killed_mid_burst() {
         down.elapsed().as_secs_f64(),
         took.as_secs_f64()
     );
-    let caught_up = shared_events::kit::testing::wait_for(
+    let caught_up = saga_messaging::testing::wait_for(
         "the restarted node to be in sync on every partition",
         CATCH_UP_BOUND,
         || {

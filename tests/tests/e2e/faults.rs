@@ -114,7 +114,7 @@ async fn s06_deadline_with_billing_stopped() {
     let customer = a.customer(money("100.00")).await;
     let sku = a.product("DEADLINE", money("4.00"), 10).await;
     let api = a.api.clone();
-    shared_events::kit::testing::wait_for(
+    saga_messaging::testing::wait_for(
         "billing to open the account",
         Duration::from_secs(30),
         || {
@@ -147,7 +147,7 @@ async fn s06_deadline_with_billing_stopped() {
     );
     let api = a.api.clone();
     let sku2 = sku.clone();
-    shared_events::kit::testing::wait_for(
+    saga_messaging::testing::wait_for(
         "the reservation to be released",
         Duration::from_secs(20),
         || {

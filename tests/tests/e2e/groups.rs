@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
-use shared_events::KafkaConfig;
+use saga_messaging::KafkaConfig;
 
 use super::harness::{Service, System};
 

@@ -12,9 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use saga_messaging::KafkaConfig;
 use saga_tests::free_port;
 pub use saga_tests::service::Service;
-use shared_events::KafkaConfig;
 use tokio::sync::{Mutex as AsyncMutex, MutexGuard};
 use uuid::Uuid;
 
@@ -297,7 +297,7 @@ impl System {
             .join(&run_id);
         std::fs::create_dir_all(&log_dir).expect("creating the log directory");
 
-        let mut kafka = shared_events::kit::testing::isolated_kafka();
+        let mut kafka = saga_messaging::testing::isolated_kafka();
         if let Some(brokers) = &options.brokers {
             kafka.brokers = brokers.clone();
         }
@@ -319,12 +319,9 @@ impl System {
         // The operator's step, as scripts/start takes it: the namespace's topics and each
         // service's ACLs. The services then run as their own principals (their names, the
         // local stack's passwords: no variable needed).
-        shared_events::messaging::provision::provision(
-            &kafka,
-            &shared_events::contracts::services::SERVICES,
-        )
-        .await
-        .expect("provisioning the scenario's namespace");
+        saga_messaging::provision::provision(&kafka, &saga_contracts::services::SERVICES)
+            .await
+            .expect("provisioning the scenario's namespace");
         let common = vec![
             ("KAFKA_BROKERS".to_owned(), kafka.brokers.clone()),
             ("KAFKA_TOPIC_PREFIX".to_owned(), kafka.topic_prefix.clone()),
@@ -351,16 +348,16 @@ impl System {
             let stores_db = || async {
                 match &options.stores_postgres {
                     Some(admin) => {
-                        shared_events::kit::testing::fresh_database_url_on(admin, role).await
+                        saga_messaging::testing::fresh_database_url_on(admin, role).await
                     }
-                    None => shared_events::kit::testing::fresh_database_url(role).await,
+                    None => saga_messaging::testing::fresh_database_url(role).await,
                 }
             };
             match service {
                 Service::Customer => {
                     env.push((
                         "DATABASE_URL".into(),
-                        shared_events::kit::testing::fresh_database_url(role).await,
+                        saga_messaging::testing::fresh_database_url(role).await,
                     ));
                 }
                 Service::Billing => {
@@ -369,7 +366,7 @@ impl System {
                 Service::Orders => {
                     env.push((
                         "DATABASE_URL".into(),
-                        shared_events::kit::testing::fresh_database_url(role).await,
+                        saga_messaging::testing::fresh_database_url(role).await,
                     ));
                     env.push((
                         "ORDER_TIMEOUT_SECS".into(),
@@ -385,7 +382,7 @@ impl System {
                             saga_tests::mongodb::create_service_user(server, &db).await;
                             env.push((
                                 "INVENTORY_STORE_PASSWORD_FILE".into(),
-                                shared_events::messaging::secret::LocalStack::default()
+                                saga_messaging::secret::LocalStack::default()
                                     .password_file("mongodb-inventory")
                                     .display()
                                     .to_string(),
@@ -428,7 +425,7 @@ impl System {
                 // Reached through a relay, the server is no longer on loopback, where a
                 // service finds its role's password in the local stack: it is given here.
                 if service != Service::Notification {
-                    let file = shared_events::messaging::secret::LocalStack::default()
+                    let file = saga_messaging::secret::LocalStack::default()
                         .password_file(&format!("postgres-{role}"));
                     env.push(("DATABASE_PASSWORD_FILE".into(), file.display().to_string()));
                 }

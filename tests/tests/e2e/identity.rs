@@ -93,7 +93,7 @@ async fn s20_a_customer_runs_its_own_saga_with_its_own_token() {
         .unwrap_or_else(|e| panic!("alice's statement: {e}"));
     assert_eq!(statement.balance, money("10.00"), "50.00 less 2 × 20.00");
     let alice_api_for_wait = alice_api.clone();
-    let kinds = shared_events::kit::testing::wait_for(
+    let kinds = saga_messaging::testing::wait_for(
         "alice's order_paid and order_confirmed notifications",
         SLACK,
         || {

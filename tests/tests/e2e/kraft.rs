@@ -16,10 +16,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use saga_contracts::services::SERVICES;
+use saga_messaging::secret::LocalStack;
 use saga_tests::free_port;
 use secrecy::ExposeSecret;
-use shared_events::contracts::services::SERVICES;
-use shared_events::messaging::secret::LocalStack;
 use uuid::Uuid;
 
 use super::harness::workspace_dir;

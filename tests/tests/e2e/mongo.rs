@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use shared_events::kit::testing::wait_for;
-use shared_events::EventType;
+use saga_contracts::EventType;
+use saga_messaging::testing::wait_for;
 
 use super::actions::money;
 use super::basic;
@@ -227,7 +227,7 @@ async fn m06_replay_from_the_beginning_changes_nothing() {
 /// The services' default `RUST_LOG` in the suite (the harness's).
 const DEFAULT_LOG: &str = "info,sqlx=warn,rdkafka=warn";
 /// The module that runs a MongoDB transaction again after a write conflict, at `debug`.
-const CONFLICT_LOG: &str = "shared_events::messaging::mongo::with_transaction";
+const CONFLICT_LOG: &str = "saga_messaging::mongo::with_transaction";
 /// What it logs then.
 const CONFLICT_LINE: &str = "MongoDB transaction conflicted; running it again";
 

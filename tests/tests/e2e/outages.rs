@@ -10,8 +10,8 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use saga_messaging::KafkaConfig;
 use serde_json::Value;
-use shared_events::KafkaConfig;
 
 use super::actions::Actor;
 use super::client::Api;
@@ -25,7 +25,7 @@ const UNAVAILABLE_RETRIES: &str = "events_unavailable_retries_total";
 /// Every dead letter of the run's namespace: there must be none. Returns how many there are
 /// (0), for the scenario's summary line.
 pub(super) async fn assert_no_dead_letters(kafka: &KafkaConfig) -> usize {
-    let letters = shared_events::messaging::dlq_tool::read_all(kafka)
+    let letters = saga_dlq::read_all(kafka)
         .await
         .expect("reading the run's dead-letter topics");
     let lines: Vec<String> = letters
@@ -54,7 +54,7 @@ pub(super) async fn assert_no_dead_letters(kafka: &KafkaConfig) -> usize {
 /// its body: `/ready` names the dependency that is down.
 pub(super) async fn wait_unready(api: &Api, service: Service, check: &str) -> Value {
     let check = check.to_owned();
-    shared_events::kit::testing::wait_for(
+    saga_messaging::testing::wait_for(
         &format!("{}'s /ready to report {check} down", service.name()),
         Duration::from_secs(30),
         || {

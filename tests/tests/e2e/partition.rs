@@ -108,14 +108,14 @@ async fn partition_mid_burst(service: Service, seed: u64) {
             .expect("netns"),
     );
     let broker = KraftCluster::start(1, &net.host_addr).await;
-    let shared: PgConnectOptions = shared_events::kit::testing::admin_database_url()
+    let shared: PgConnectOptions = saga_messaging::testing::admin_database_url()
         .parse()
         .expect("TEST_DATABASE_URL");
     let server = format!("{}:{}", shared.get_host(), shared.get_port());
     let relay = Relay::start(&net.host_addr, &server).await;
     // The identity provider, for the service's signing keys: its discovery document through a
     // relay of its own (Keycloak answers with backchannel URLs on the relay's address).
-    let issuer = shared_events::kit::testing::identity::issuer();
+    let issuer = saga_kit::testing::identity::issuer();
     let provider: reqwest::Url = issuer.parse().expect("the issuer's URL");
     let keycloak = Relay::start(
         &net.host_addr,
@@ -183,7 +183,7 @@ async fn partition_mid_burst(service: Service, seed: u64) {
     assert_eq!(sys.exited(service), None, "{} exited", service.name());
 
     let api = sys.api.clone();
-    let ready_in = shared_events::kit::testing::wait_for(
+    let ready_in = saga_messaging::testing::wait_for(
         &format!("{} to be ready after the link's return", service.name()),
         READY_BOUND,
         || {

@@ -5,11 +5,11 @@
 //! role), Redis (notification's user) and MongoDB (inventory's user). The table of refusals is
 //! printed.
 
+use saga_contracts::services::SERVICES;
+use saga_messaging::postgres::connect_options;
+use saga_messaging::testing::redis_settings;
 use saga_tests::mongodb::STACK_SERVER_PLAIN;
 use saga_tests::privilege::{kafka_anonymous_probes, kafka_probes, table, Breach, Probe, Refusal};
-use shared_events::contracts::services::SERVICES;
-use shared_events::kit::testing::redis_settings;
-use shared_events::messaging::postgres::connect_options;
 
 use crate::basic;
 use crate::harness::{Options, Service, System};

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use saga_messaging::secret::LocalStack;
 use saga_tests::free_port;
-use shared_events::messaging::secret::LocalStack;
 use uuid::Uuid;
 
 use super::harness::workspace_dir;

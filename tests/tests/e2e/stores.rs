@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use saga_messaging::secret::LocalStack;
 use saga_tests::free_port;
-use shared_events::messaging::secret::LocalStack;
 use uuid::Uuid;
 
 /// How long a server has to come up or go down.
@@ -195,9 +195,9 @@ impl PrivatePostgres {
     async fn create_roles(&self, stack: &LocalStack) {
         use secrecy::ExposeSecret;
         use sqlx::{ConnectOptions, Connection};
-        let admin = shared_events::messaging::postgres::connect_options_with(
+        let admin = saga_messaging::postgres::connect_options_with(
             &self.admin_url(),
-            shared_events::kit::testing::ADMIN_PASSWORD_VARIABLE,
+            saga_messaging::testing::ADMIN_PASSWORD_VARIABLE,
         )
         .expect("the private server's superuser");
         let mut admin = admin
@@ -224,9 +224,9 @@ impl PrivatePostgres {
     }
 
     /// The superuser's URL (over TLS, verified; the password is the local stack's), for
-    /// [`shared_events::kit::testing::fresh_database_url_on`].
+    /// [`saga_messaging::testing::fresh_database_url_on`].
     pub fn admin_url(&self) -> String {
-        shared_events::messaging::postgres::server_url(
+        saga_messaging::postgres::server_url(
             &format!("127.0.0.1:{}", self.port),
             "postgres",
             "postgres",
@@ -297,7 +297,7 @@ impl Drop for PrivatePostgres {
 
 /// A Redis server in a temporary directory, with an append-only file fsynced on every write;
 /// TLS only, with the stack's certificate and ACL users
-/// ([`shared_events::kit::testing::redis_server_command`]).
+/// ([`saga_messaging::testing::redis_server_command`]).
 pub struct PrivateRedis {
     pub port: u16,
     dir: PathBuf,
@@ -331,7 +331,7 @@ impl PrivateRedis {
             .append(true)
             .open(self.dir.join("redis.log"))
             .expect("opening Redis's log");
-        let child = shared_events::kit::testing::redis_server_command(self.port, &self.dir)
+        let child = saga_messaging::testing::redis_server_command(self.port, &self.dir)
             .args([
                 "--save",
                 "",
@@ -361,9 +361,8 @@ impl PrivateRedis {
 
     /// Whether the server answers `PING` over TLS as notification.
     async fn pong(&self) -> bool {
-        let stack = shared_events::messaging::secret::LocalStack::default();
-        let Ok(settings) =
-            shared_events::messaging::redis_store::RedisSettings::for_url(&self.url(), &stack)
+        let stack = saga_messaging::secret::LocalStack::default();
+        let Ok(settings) = saga_messaging::redis_store::RedisSettings::for_url(&self.url(), &stack)
         else {
             return false;
         };

@@ -21,8 +21,8 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-use shared_events::contracts::events::{StockLine, StockRejected, StockReserved};
-use shared_events::EventPayload;
+use saga_contracts::events::{StockLine, StockRejected, StockReserved};
+use saga_contracts::EventPayload;
 use uuid::Uuid;
 
 use self::reserve::reserve;

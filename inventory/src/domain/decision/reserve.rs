@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use shared_events::EventPayload;
+use saga_contracts::EventPayload;
 
 use super::{announcement, Decision, ProductChange, Repeats};
 use crate::domain::product::{change_events, Product};

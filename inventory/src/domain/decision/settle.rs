@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use shared_events::contracts::events::StockReleased;
-use shared_events::EventPayload;
+use saga_contracts::events::StockReleased;
+use saga_contracts::EventPayload;
 use uuid::Uuid;
 
 use super::{stock_lines, Decision, ProductChange};

@@ -6,7 +6,7 @@
 
 mod fixture;
 
-use shared_events::EventType;
+use saga_contracts::EventType;
 
 use self::fixture::{
     cancel, changed, confirm, done, given, release_by_hand, reserve, reserve_by_hand, stock,

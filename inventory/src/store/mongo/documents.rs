@@ -30,8 +30,8 @@ pub fn reservations_of(book: Book) -> &'static str {
         Book::Manual => MANUAL_RESERVATIONS,
     }
 }
-/// The runtime's outbox collection (layout documented in `shared_events::messaging::mongo`).
-pub use shared_events::messaging::mongo::OUTBOX;
+/// The runtime's outbox collection (layout documented in `saga_messaging::mongo`).
+pub use saga_messaging::mongo::OUTBOX;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProductDoc {

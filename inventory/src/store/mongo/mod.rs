@@ -21,10 +21,11 @@ use mongodb::bson::{doc, Document};
 use mongodb::options::{ClientOptions, ServerAddress};
 use mongodb::{Client, ClientSession, Database};
 use rdkafka::producer::FutureProducer;
+use saga_contracts::{Envelope, TraceParent};
+use saga_messaging::mongo::{MongoHandler, MongoIdempotent, MongoOutboxStore};
+use saga_messaging::secret::{self, env_secret, LocalStack};
+use saga_messaging::{Handler, HandlerError, KafkaConfig, Outcome};
 use secrecy::{ExposeSecret, SecretString};
-use shared_events::messaging::mongo::{MongoHandler, MongoIdempotent, MongoOutboxStore};
-use shared_events::messaging::secret::{self, env_secret, LocalStack};
-use shared_events::{Envelope, Handler, HandlerError, KafkaConfig, Outcome, TraceParent};
 use uuid::Uuid;
 
 use self::documents::{ProductDoc, ReservationDoc, OUTBOX, PRODUCTS, RESERVATIONS};

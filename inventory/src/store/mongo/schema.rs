@@ -13,7 +13,7 @@ use mongodb::bson::{doc, Document};
 use mongodb::error::ErrorKind;
 use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
-use shared_events::messaging::mongo::ensure_indexes;
+use saga_messaging::mongo::ensure_indexes;
 
 use super::documents::{MANUAL_RESERVATIONS, PRODUCTS, RESERVATIONS};
 use super::transaction::is_duplicate_key;

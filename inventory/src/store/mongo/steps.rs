@@ -15,7 +15,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
 use mongodb::options::ReturnDocument;
 use mongodb::{ClientSession, Database};
-use shared_events::messaging::mongo::enqueue;
+use saga_messaging::mongo::enqueue;
 
 use super::documents::{
     db_count, reservations_of, ProductDoc, ReservationDoc, PRODUCTS, RESERVATIONS,

@@ -6,8 +6,8 @@
 use async_trait::async_trait;
 use mongodb::error::Error;
 use mongodb::{ClientSession, Database};
-use shared_events::messaging::mongo::{is_conflict_error, with_transaction, Conflict, Unit};
-use shared_events::HandlerError;
+use saga_messaging::mongo::{is_conflict_error, with_transaction, Conflict, Unit};
+use saga_messaging::HandlerError;
 
 use crate::store::StoreError;
 
@@ -48,7 +48,7 @@ impl StepError {
     /// As a saga handler's error: a conflict is transient, and `MongoIdempotent` runs the event
     /// again in place (it finds [`Conflict`] in the chain); a driver error is classified by its
     /// labels and kind (an unreachable server is retried without limit, see
-    /// `shared_events::messaging::consumer::classify`); data that contradicts itself is
+    /// `saga_messaging::consumer::classify`); data that contradicts itself is
     /// permanent.
     pub fn into_handler_error(self) -> HandlerError {
         match self {
@@ -111,7 +111,7 @@ pub async fn run<S: Step>(db: &Database, step: &S) -> Result<S::Output, StoreErr
         .map_err(StepError::into_store_error)
 }
 
-pub use shared_events::messaging::mongo::txn::{is_duplicate_key, is_transient};
+pub use saga_messaging::mongo::txn::{is_duplicate_key, is_transient};
 
 #[cfg(test)]
 mod tests {
@@ -145,7 +145,7 @@ mod tests {
         .retryable());
         match StepError::Conflict("x".into()).into_handler_error() {
             HandlerError::Transient(e) => {
-                assert!(shared_events::messaging::mongo::is_conflict(&e), "{e:#}")
+                assert!(saga_messaging::mongo::is_conflict(&e), "{e:#}")
             }
             other => panic!("a conflict must be transient: {other:?}"),
         }

@@ -13,8 +13,9 @@ mod rows;
 use anyhow::Context;
 use async_trait::async_trait;
 use rdkafka::producer::FutureProducer;
-use shared_events::messaging::postgres::{enqueue_all, PgHandler, PgIdempotent, PgOutboxStore};
-use shared_events::{Envelope, Handler, HandlerError, KafkaConfig, Outcome, TraceParent};
+use saga_contracts::{Envelope, TraceParent};
+use saga_messaging::postgres::{enqueue_all, PgHandler, PgIdempotent, PgOutboxStore};
+use saga_messaging::{Handler, HandlerError, KafkaConfig, Outcome};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -36,12 +37,12 @@ pub struct PgStore {
 impl PgStore {
     /// Connects (as the URL's role, to a database that must exist) and migrates.
     pub async fn connect(url: &str) -> anyhow::Result<PgStore> {
-        let pool = shared_events::messaging::postgres::connect(url).await?;
+        let pool = saga_messaging::postgres::connect(url).await?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
             .context("migrating the inventory database")?;
-        shared_events::messaging::postgres::migrate(&pool)
+        saga_messaging::postgres::migrate(&pool)
             .await
             .context("creating the inbox and outbox")?;
         Ok(PgStore::new(pool))

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use shared_events::{EventPayload, EventType};
+use saga_contracts::{EventPayload, EventType};
 use uuid::Uuid;
 
 use super::super::*;

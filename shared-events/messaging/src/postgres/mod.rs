@@ -1,0 +1,86 @@
+//! PostgreSQL side of the runtime: the outbox and inbox tables, `enqueue`, the relay's store,
+//! the idempotent handler adapter, where a service's database is (`DATABASE_URL`) and the
+//! credentials it logs in with (`DATABASE_PASSWORD`, or the local stack's), and opening it.
+
+mod error;
+mod inbox;
+mod outbox;
+mod schema;
+mod settings;
+mod warm;
+
+pub use error::OpenError;
+pub use inbox::{PgHandler, PgIdempotent};
+pub use outbox::{enqueue, enqueue_all, OutboxBatch, PgOutboxStore};
+pub use schema::migrate;
+pub use settings::{
+    connect_options, connect_options_with, database_url, local_database_url, redacted_url,
+    server_url, LOCAL_SERVER, PASSWORD_VARIABLE,
+};
+pub use warm::{Loan, Warm};
+
+use crate::outbox::RelayError;
+
+/// The relay of a PostgreSQL outbox, with a producer of its own, ready to `run`.
+pub fn relay(
+    pool: sqlx::PgPool,
+    kafka: &crate::KafkaConfig,
+) -> Result<crate::OutboxRelay<PgOutboxStore>, RelayError> {
+    let producer =
+        crate::producer::build_producer(kafka).map_err(|e| RelayError::Producer(e.into()))?;
+    Ok(crate::OutboxRelay::new(
+        PgOutboxStore::new(pool),
+        producer,
+        kafka.clone(),
+    ))
+}
+
+/// A service's store: [`connect`]s to `url`, applies the service's own `migrations`, then
+/// prepares the runtime's tables ([`migrate`]).
+pub async fn open(
+    url: &str,
+    migrations: &sqlx::migrate::Migrator,
+) -> Result<sqlx::PgPool, OpenError> {
+    let pool = connect(url).await?;
+    migrations.run(&pool).await.map_err(OpenError::Migrations)?;
+    migrate(&pool).await.map_err(OpenError::RuntimeTables)?;
+    Ok(pool)
+}
+
+/// Connects to `url` (its password found by [`connect_options`]), as the role it names, to
+/// a database that must exist: a service's role owns its database but may not create one. The
+/// pool holds at most `DATABASE_MAX_CONNECTIONS` (default 10) connections; the outbox relay's
+/// lease and LISTEN connections come on top. Nothing it logs or returns holds the password.
+pub async fn connect(url: &str) -> Result<sqlx::PgPool, OpenError> {
+    use sqlx::postgres::PgPoolOptions;
+
+    let options = connect_options(url)?;
+    let database = options
+        .get_database()
+        .ok_or(OpenError::NoDatabase)?
+        .to_owned();
+    let role = options.get_username().to_owned();
+    let max_connections = crate::env::env_or("DATABASE_MAX_CONNECTIONS", 10u32)?;
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        // Not a round trip before every acquire: a connection that died while idle fails its
+        // first statement, a transient error the caller retries, and the pool replaces it.
+        .test_before_acquire(false)
+        .acquire_timeout(std::time::Duration::from_secs(10))
+        .connect_with(options.clone())
+        .await
+        .map_err(|source| match &source {
+            sqlx::Error::Database(e) if e.code().as_deref() == Some("3D000") => {
+                OpenError::MissingDatabase {
+                    database,
+                    role: role.clone(),
+                    url: redacted_url(&options),
+                }
+            }
+            _ => OpenError::Connect {
+                url: redacted_url(&options),
+                role,
+                source,
+            },
+        })
+}

@@ -1,0 +1,33 @@
+//! Fixtures for integration tests against the real local stack (feature `testing`), for the
+//! runtime's own tests and for everything built on it (the service kit's test kit, the
+//! services' tests, the end-to-end suite):
+//! - [`database`]: a fresh PostgreSQL database per test, owned by the test's service role;
+//! - (with feature `mongodb`) [`mongodb`]: a fresh MongoDB database per test;
+//! - [`kafka`]: a topic namespace of its own per test, and readers of its topics;
+//! - [`wait`]: waits on conditions with a deadline instead of fixed sleeps;
+//! - (with feature `redis`) [`redis`]: Redis as notification and as the operator, and a
+//!   `redis-server` of a test's own with the stack's TLS and ACL users.
+
+pub mod database;
+pub mod kafka;
+#[cfg(feature = "mongodb")]
+pub mod mongodb;
+#[cfg(feature = "redis")]
+pub mod redis;
+pub mod wait;
+
+#[cfg(feature = "mongodb")]
+pub use self::mongodb::{fresh_mongo_database, mongodb_client, mongodb_url, operator_client};
+#[cfg(feature = "redis")]
+pub use self::redis::{
+    delete_keys_blocking, redis_admin_settings, redis_connection, redis_server_command,
+    redis_settings,
+};
+pub use database::{
+    admin_connect_options, admin_connection, admin_database_url, fresh_database,
+    fresh_database_url, fresh_database_url_on, ADMIN_PASSWORD_VARIABLE, TEST_DATABASE_PREFIX,
+};
+pub use kafka::{
+    header, isolated_kafka, provisioned_kafka, read_quiet, read_until, reader, reader_of,
+};
+pub use wait::{wait_for, PATIENCE};
