@@ -5,17 +5,18 @@
 //! outbox) the store asks [`command`] what the event stands for, and applies it with
 //! [`crate::domain::decide`].
 //!
-//! - `order.created` → [`reserve`]: every line or nothing; `stock.reserved` or `stock.rejected`
-//!   (and `stock.updated`, `low.stock` for the products reserved);
-//! - `order.confirmed` → [`sell`]: the reservation becomes a sale; `stock.updated`;
-//! - `order.cancelled` → [`release`]: the reservation is given back, `stock.released` and
-//!   `stock.updated`; before any reservation, a tombstone, which publishes nothing.
+//! - `order.created` → [`reserve`]: every line or nothing ([`Command::Reserve`]);
+//!   `stock.reserved` or `stock.rejected` (and `stock.updated`, `low.stock` for the products
+//!   reserved); nothing for an order already cancelled (a tombstone);
+//! - `order.confirmed` → [`Command::Confirm`]: the reservation becomes a sale; `stock.updated`
+//!   for each product sold; nothing for an order not reserved here;
+//! - `order.cancelled` → [`Command::Cancel`]: the reservation is given back, `stock.released`
+//!   and `stock.updated`; before any reservation, a tombstone (so the late `order.created`
+//!   reserves nothing), which publishes nothing.
 //!
 //! HTTP changes (`POST /stock`, restock) publish `stock.updated` and `low.stock` too.
 
-mod release;
 mod reserve;
-mod sell;
 
 use std::sync::Arc;
 
@@ -57,8 +58,8 @@ impl Handler for SagaHandler {
 pub fn command(event: &Envelope) -> Result<Command, HandlerError> {
     match &event.payload {
         EventPayload::OrderCreated(order) => reserve::handle(order),
-        EventPayload::OrderConfirmed(order) => Ok(sell::handle(order)),
-        EventPayload::OrderCancelled(order) => Ok(release::handle(order)),
+        EventPayload::OrderConfirmed(order) => Ok(Command::Confirm(order.order_id)),
+        EventPayload::OrderCancelled(order) => Ok(Command::Cancel(order.order_id)),
         other => Err(HandlerError::permanent(anyhow::anyhow!(
             "inventory does not consume {}",
             other.event_type()
