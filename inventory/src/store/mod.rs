@@ -1,9 +1,11 @@
 //! The store port: everything the service keeps (products, reservations, the inbox of events
 //! applied and the outbox of events to publish), behind one trait with two adapters, chosen
-//! by the URL's scheme (`INVENTORY_STORE_URL`):
+//! by the URL's scheme (`INVENTORY_STORE_URL`, [`crate::startup::open_store`]):
 //!
 //! - [`postgres::PgStore`] for `postgres://…`,
 //! - [`mongo::MongoStore`] for `mongodb://…`.
+//!
+//! The adapters import this port; the port names neither of them.
 //!
 //! Every method that changes stock is one atomic step of the store: the change, the events it
 //! emits (outbox) and, for a saga event, its inbox record, all commit together or not at all.
@@ -21,7 +23,6 @@ pub mod mongo;
 pub mod postgres;
 
 use std::future::Future;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::future::BoxFuture;
@@ -242,20 +243,6 @@ pub(crate) fn saga_step(event: &Envelope) -> Result<(Command, Cause), HandlerErr
         ))
     })?;
     Ok((command, Cause::Event(Box::new(event.clone()))))
-}
-
-/// Opens the store `url` names, preparing its schema (tables or collections and indexes).
-pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn InventoryStore>> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PgStore::connect(url).await?))
-    } else if url.starts_with("mongodb://") || url.starts_with("mongodb+srv://") {
-        Ok(Arc::new(mongo::MongoStore::connect(url).await?))
-    } else {
-        anyhow::bail!(
-            "INVENTORY_STORE_URL must start with postgres:// or mongodb:// (got {:?})",
-            url.split("://").next().unwrap_or_default()
-        )
-    }
 }
 
 /// A stored value that does not decode: a corrupted row or document.
