@@ -5,10 +5,12 @@
 //! zero.
 
 use shared_events::contracts::events::{LowStock, StockUpdated};
-use shared_events::{EventPayload, Money};
+use shared_events::{EventPayload, Money, Sku};
 
 use super::quantity::MAX_TOTAL;
-use super::{ProductName, Sku};
+
+/// A product's name: trimmed, not empty, at most 200 characters, no control characters.
+pub type ProductName = shared_events::Name;
 
 /// A product to create, parsed from a request.
 #[derive(Debug, Clone)]

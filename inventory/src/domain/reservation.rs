@@ -15,10 +15,10 @@
 
 use std::collections::BTreeMap;
 
+use shared_events::Sku;
 use uuid::Uuid;
 
 use super::quantity::MAX_QUANTITY;
-use super::Sku;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReservationStatus {
