@@ -9,7 +9,7 @@ use shared_events::contracts::events::OrderLine;
 use shared_events::Money;
 use uuid::Uuid;
 
-use super::Quantity;
+use super::quantity::Quantity;
 
 pub const MAX_LINES: usize = 100;
 
