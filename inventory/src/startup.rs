@@ -13,15 +13,32 @@ use saga_messaging::ConsumerRunner;
 
 use crate::configuration::Settings;
 use crate::saga::{self, SagaHandler};
-use crate::store::{self, InventoryStore};
+use crate::store::mongo::MongoStore;
+use crate::store::postgres::PgStore;
+use crate::store::InventoryStore;
 use crate::{routes, SERVICE};
 
 /// The running service; its store is the one `INVENTORY_STORE_URL` names.
 pub type Application = service::Application<Arc<dyn InventoryStore>>;
 
 pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Application> {
-    let store = store::connect(&settings.store_url).await?;
+    let store = open_store(&settings.store_url).await?;
     build_with_store(settings, store, shutdown).await
+}
+
+/// Opens the store `url` (`INVENTORY_STORE_URL`) names by its scheme, preparing its schema
+/// (tables or collections and indexes).
+pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn InventoryStore>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else if url.starts_with("mongodb://") || url.starts_with("mongodb+srv://") {
+        Ok(Arc::new(MongoStore::connect(url).await?))
+    } else {
+        anyhow::bail!(
+            "INVENTORY_STORE_URL must start with postgres:// or mongodb:// (got {:?})",
+            url.split("://").next().unwrap_or_default()
+        )
+    }
 }
 
 /// On a store already opened (tests share one between instances).

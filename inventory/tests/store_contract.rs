@@ -14,16 +14,16 @@ use std::sync::Arc;
 use common::{assert_balanced, deliver, order_cancelled, order_confirmed, order_created};
 use futures::future::join_all;
 use inventory::domain::{
-    Line, NewProduct, Product, ProductName, RejectReason, ReservationRequest, ReservationStatus,
-    Sku, StockError,
+    Command, Line, NewProduct, Product, ProductName, RejectReason, ReservationRequest,
+    ReservationStatus, Sku, StockError,
 };
 use inventory::store::mongo::MongoStore;
 use inventory::store::postgres::PgStore;
 use inventory::store::{InventoryStore, StoreError};
-use saga_contracts::{Envelope, EventPayload, EventType};
 use saga_kit::http::ApiError;
 use saga_messaging::testing::{fresh_database_url, fresh_mongo_database};
-use saga_messaging::Outcome;
+use saga_contracts::{Envelope, EventPayload, EventType};
+use saga_messaging::{HandlerError, Outcome};
 use uuid::Uuid;
 
 type Store = Arc<dyn InventoryStore>;
@@ -255,10 +255,7 @@ async fn a_manual_reservation_is_released_once_and_a_saga_one_is_refused(store: 
         assert_eq!(numbers(&product(&store, "A").await), (5, 0, 0));
     }
     let saga = Uuid::now_v7();
-    store
-        .handle_event(&order_created(saga, &[("A", 2)]))
-        .await
-        .unwrap();
+    deliver(&*store, &order_created(saga, &[("A", 2)])).await;
     assert!(matches!(
         store.release(saga, None).await,
         Err(StoreError::ReservationOwnedBySaga(_))
@@ -557,6 +554,37 @@ async fn saga_events_reserve_sell_and_release_once_each(store: Store) {
     assert_eq!(updates[2].causation_id, Some(confirmed.event_id));
 }
 
+/// The store applies the command the saga made of an event, not its own reading of the event;
+/// a manual command is refused, leaving no inbox record, so the event still applies after.
+async fn the_saga_step_applies_the_command_it_is_given(store: Store) {
+    create(&store, "C", 10, 0).await;
+    let order = Uuid::now_v7();
+    let created = order_created(order, &[("C", 9)]);
+    let by_hand = Command::ReserveByHand(request(order, &[("C", 1)]));
+    assert!(matches!(
+        store.apply(&created, by_hand).await,
+        Err(HandlerError::Permanent(_))
+    ));
+    assert_eq!(store.reservation(order).await.unwrap(), None);
+    assert_eq!(numbers(&product(&store, "C").await), (10, 0, 0));
+
+    // The command given, here one line of the order's, is what is reserved.
+    let given = Command::Reserve(request(order, &[("C", 4)]));
+    assert_eq!(
+        store.apply(&created, given.clone()).await.unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(
+        store.apply(&created, given).await.unwrap(),
+        Outcome::Duplicate
+    );
+    assert_eq!(numbers(&product(&store, "C").await), (6, 4, 0));
+    let all = events(&store).await;
+    let reserved = of_type(&all, EventType::StockReserved);
+    assert_eq!(reserved.len(), 1);
+    assert_eq!(reserved[0].causation_id, Some(created.event_id));
+}
+
 async fn a_cancel_before_its_order_leaves_a_tombstone(store: Store) {
     create(&store, "T", 4, 0).await;
     let order = Uuid::now_v7();
@@ -769,6 +797,7 @@ contract!(
     an_order_id_the_saga_has_seen_is_refused_by_hand,
     low_stock_is_announced_once_per_crossing,
     saga_events_reserve_sell_and_release_once_each,
+    the_saga_step_applies_the_command_it_is_given,
     a_cancel_before_its_order_leaves_a_tombstone,
     concurrent_reservations_never_oversell,
     concurrent_saga_reservations_never_oversell,

@@ -10,12 +10,9 @@ pub use decision::{
     decide, skus_to_load, stock_lines, Book, Command, Decision, ProductChange, Refusal, Repeats,
     SagaRecord,
 };
-pub use product::{change_events, NewProduct, Product, StockError};
+pub use product::{change_events, NewProduct, Product, ProductName, StockError};
 pub use reservation::{
     Line, RejectReason, Rejection, RequestError, Reservation, ReservationRequest, ReservationStatus,
 };
 pub use saga_contracts::Money;
 pub use saga_contracts::Sku;
-
-/// A product's name: trimmed, not empty, at most 200 characters, no control characters.
-pub type ProductName = saga_contracts::Name;

@@ -5,10 +5,12 @@
 //! zero.
 
 use saga_contracts::events::{LowStock, StockUpdated};
-use saga_contracts::{EventPayload, Money};
+use saga_contracts::{EventPayload, Money, Sku};
 
 use super::quantity::MAX_TOTAL;
-use super::{ProductName, Sku};
+
+/// A product's name: trimmed, not empty, at most 200 characters, no control characters.
+pub type ProductName = saga_contracts::Name;
 
 /// A product to create, parsed from a request.
 #[derive(Debug, Clone)]

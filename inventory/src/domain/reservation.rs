@@ -15,10 +15,10 @@
 
 use std::collections::BTreeMap;
 
+use saga_contracts::Sku;
 use uuid::Uuid;
 
 use super::quantity::MAX_QUANTITY;
-use super::Sku;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReservationStatus {

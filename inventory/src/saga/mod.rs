@@ -1,21 +1,22 @@
 //! Inventory's part in the order saga: the events it consumes, what each asks of the store,
 //! and what it publishes. The consumer runner (group `inventory`) delivers every event to
-//! [`SagaHandler`], which hands it to the store's idempotent step
-//! ([`InventoryStore::handle_event`]): inside that step's transaction (inbox record, effect,
-//! outbox) the store asks [`command`] what the event stands for, and applies it with
-//! [`crate::domain::decide`].
+//! [`SagaHandler`], which makes of it the store [`Command`] it stands for ([`command`]) and
+//! hands both to the store ([`InventoryStore::apply`]). The store applies the command once per
+//! event, in one transaction with the event's inbox record and the events it emits (outbox),
+//! deciding with [`crate::domain::decide`] on the stock it reads and locks in that transaction.
 //!
-//! - `order.created` → [`reserve`]: every line or nothing; `stock.reserved` or `stock.rejected`
-//!   (and `stock.updated`, `low.stock` for the products reserved);
-//! - `order.confirmed` → [`sell`]: the reservation becomes a sale; `stock.updated`;
-//! - `order.cancelled` → [`release`]: the reservation is given back, `stock.released` and
-//!   `stock.updated`; before any reservation, a tombstone, which publishes nothing.
+//! - `order.created` → [`reserve`]: every line or nothing ([`Command::Reserve`]);
+//!   `stock.reserved` or `stock.rejected` (and `stock.updated`, `low.stock` for the products
+//!   reserved); nothing for an order already cancelled (a tombstone);
+//! - `order.confirmed` → [`Command::Confirm`]: the reservation becomes a sale; `stock.updated`
+//!   for each product sold; nothing for an order not reserved here;
+//! - `order.cancelled` → [`Command::Cancel`]: the reservation is given back, `stock.released`
+//!   and `stock.updated`; before any reservation, a tombstone (so the late `order.created`
+//!   reserves nothing), which publishes nothing.
 //!
 //! HTTP changes (`POST /stock`, restock) publish `stock.updated` and `low.stock` too.
 
-mod release;
 mod reserve;
-mod sell;
 
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ use saga_contracts::{Envelope, EventPayload, EventType};
 use saga_messaging::{Handler, HandlerError, Outcome};
 
 use crate::domain::Command;
-use crate::store::{InventoryStore, StoreError};
+use crate::store::InventoryStore;
 
 /// The events inventory consumes, all in its one consumer group.
 pub const CONSUMES: &[EventType] = saga_contracts::services::INVENTORY.consumes;
@@ -32,7 +33,8 @@ pub const CONSUMES: &[EventType] = saga_contracts::services::INVENTORY.consumes;
 /// The events inventory publishes (through its store's outbox).
 pub const PUBLISHES: &[EventType] = saga_contracts::services::INVENTORY.publishes;
 
-/// The consumer runner's handler: every event goes to the store's idempotent step.
+/// The consumer runner's handler: every event, as its command, goes to the store's idempotent
+/// step.
 pub struct SagaHandler {
     /// Where each event's step runs, once per event id.
     store: Arc<dyn InventoryStore>,
@@ -48,7 +50,8 @@ impl SagaHandler {
 #[async_trait]
 impl Handler for SagaHandler {
     async fn handle(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
-        self.store.handle_event(event).await
+        let command = command(event)?;
+        self.store.apply(event, command).await
     }
 }
 
@@ -58,23 +61,12 @@ impl Handler for SagaHandler {
 pub fn command(event: &Envelope) -> Result<Command, HandlerError> {
     match &event.payload {
         EventPayload::OrderCreated(order) => reserve::handle(order),
-        EventPayload::OrderConfirmed(order) => Ok(sell::handle(order)),
-        EventPayload::OrderCancelled(order) => Ok(release::handle(order)),
+        EventPayload::OrderConfirmed(order) => Ok(Command::Confirm(order.order_id)),
+        EventPayload::OrderCancelled(order) => Ok(Command::Cancel(order.order_id)),
         other => Err(HandlerError::permanent(anyhow::anyhow!(
             "inventory does not consume {}",
             other.event_type()
         ))),
-    }
-}
-
-/// A store failure inside a saga step: the store being unreachable or busy may pass (the
-/// runner runs the event again); stored data that contradicts itself will not.
-impl From<StoreError> for HandlerError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Backend(e) => HandlerError::transient(e),
-            other => HandlerError::Permanent(other.into()),
-        }
     }
 }
 

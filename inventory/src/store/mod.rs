@@ -1,13 +1,18 @@
 //! The store port: everything the service keeps (products, reservations, the inbox of events
 //! applied and the outbox of events to publish), behind one trait with two adapters, chosen
-//! by the URL's scheme (`INVENTORY_STORE_URL`):
+//! by the URL's scheme (`INVENTORY_STORE_URL`, [`crate::startup::open_store`]):
 //!
 //! - [`postgres::PgStore`] for `postgres://…`,
 //! - [`mongo::MongoStore`] for `mongodb://…`.
 //!
+//! The adapters import this port; the port names neither of them.
+//!
 //! Every method that changes stock is one atomic step of the store: the change, the events it
 //! emits (outbox) and, for a saga event, its inbox record, all commit together or not at all.
-//! The adapters only load and write; what changes is decided by [`crate::domain::decide`].
+//! The adapters only load and write; what changes is decided by [`crate::domain::decide`], on
+//! the reservation and products the step read (and locked) in its transaction. For a saga
+//! event, the saga says what the event asks ([`InventoryStore::apply`] takes its [`Command`]);
+//! the store never asks the saga.
 //!
 //! Each adapter keeps the saga's reservations and the manual ones apart ([`crate::domain::Book`]):
 //! PostgreSQL by a `manual` column in the key, MongoDB in two collections. A step reads and
@@ -17,7 +22,7 @@
 pub mod mongo;
 pub mod postgres;
 
-use std::sync::Arc;
+use std::future::Future;
 
 use async_trait::async_trait;
 use futures::future::BoxFuture;
@@ -29,7 +34,7 @@ use saga_messaging::{HandlerError, KafkaConfig, OutboxRelay, Outcome};
 use uuid::Uuid;
 
 use crate::domain::{
-    NewProduct, Product, Refusal, Reservation, ReservationRequest, Sku, StockError,
+    Book, Command, NewProduct, Product, Refusal, Reservation, ReservationRequest, Sku, StockError,
 };
 
 /// Why a store operation did not do what was asked: a domain refusal (each mapped to its
@@ -73,6 +78,18 @@ impl From<Refusal> for StoreError {
             Refusal::ReservationNotFound(id) => StoreError::ReservationNotFound(id),
             Refusal::ReservationOwnedBySaga(id) => StoreError::ReservationOwnedBySaga(id),
             Refusal::Stock(e) => StoreError::Stock(e),
+        }
+    }
+}
+
+/// A store failure inside a saga step, for the consumer runner: the store being unreachable or
+/// busy may pass (the runner runs the event again); stored data that contradicts itself, or a
+/// change the domain refuses, will not.
+impl From<StoreError> for HandlerError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Backend(e) => HandlerError::transient(e),
+            other => HandlerError::Permanent(other.into()),
         }
     }
 }
@@ -165,9 +182,11 @@ pub trait InventoryStore: Send + Sync + 'static {
         trace: Option<TraceParent>,
     ) -> Result<Reservation, StoreError>;
 
-    /// Applies one saga event (`order.created`, `order.confirmed`, `order.cancelled`) once per
-    /// `event_id`: inbox record, effect and emitted events in one transaction.
-    async fn handle_event(&self, event: &Envelope) -> Result<Outcome, HandlerError>;
+    /// Applies `command`, what the saga made of `event` (`order.created`, `order.confirmed`,
+    /// `order.cancelled`), once per `event_id`: inbox record, effect and the events it emits
+    /// (caused by `event`) in one transaction, the effect decided on the stock read in it.
+    /// `Duplicate` if the event was applied before. A manual command is a permanent error.
+    async fn apply(&self, event: &Envelope, command: Command) -> Result<Outcome, HandlerError>;
 
     /// The events written to the outbox so far, oldest first (published ones are kept for the
     /// relay's retention). For inspection and tests.
@@ -191,18 +210,38 @@ pub(crate) fn relay<S: OutboxStore>(
     Box::new(move |shutdown| Box::pin(async move { Ok(relay.run(shutdown).await?) }))
 }
 
-/// Opens the store `url` names, preparing its schema (tables or collections and indexes).
-pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn InventoryStore>> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PgStore::connect(url).await?))
-    } else if url.starts_with("mongodb://") || url.starts_with("mongodb+srv://") {
-        Ok(Arc::new(mongo::MongoStore::connect(url).await?))
-    } else {
-        anyhow::bail!(
-            "INVENTORY_STORE_URL must start with postgres:// or mongodb:// (got {:?})",
-            url.split("://").next().unwrap_or_default()
-        )
+tokio::task_local! {
+    /// The command of the saga event an adapter is applying ([`with_saga_command`]).
+    static SAGA_COMMAND: Command;
+}
+
+/// Runs `step`, an adapter's idempotent step applying one saga event (the runtime's
+/// `PgIdempotent` or `MongoIdempotent`: inbox record, effect, outbox in one transaction), with
+/// `command` for the effect inside to take ([`saga_step`]). The runtime's wrappers take their
+/// handler once, when the store opens, and hand it the event only; the command goes beside the
+/// event, in a task-local scoped to this one call (and to every attempt the wrapper makes).
+pub(crate) async fn with_saga_command(
+    command: Command,
+    step: impl Future<Output = Result<Outcome, HandlerError>>,
+) -> Result<Outcome, HandlerError> {
+    if command.book() != Book::Saga {
+        return Err(HandlerError::permanent(anyhow::anyhow!(
+            "{command:?} is a manual command, not a saga event's"
+        )));
     }
+    SAGA_COMMAND.scope(command, step).await
+}
+
+/// Inside a step run by [`with_saga_command`]: the saga's command for `event`, and `event` as
+/// the cause of what the step emits.
+pub(crate) fn saga_step(event: &Envelope) -> Result<(Command, Cause), HandlerError> {
+    let command = SAGA_COMMAND.try_with(Command::clone).map_err(|_| {
+        HandlerError::permanent(anyhow::anyhow!(
+            "event {} reached the store's saga step without the saga's command",
+            event.event_id
+        ))
+    })?;
+    Ok((command, Cause::Event(Box::new(event.clone()))))
 }
 
 /// A stored value that does not decode: a corrupted row or document.

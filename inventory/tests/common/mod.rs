@@ -63,11 +63,13 @@ pub fn order_cancelled(order_id: Uuid) -> Envelope {
     )
 }
 
-/// Hands `event` to the store's saga step as the consumer runner would: again after a
-/// transient error (a write conflict on MongoDB), never after a permanent one.
+/// Hands `event` to the store's saga step as the saga's handler would (with the command the
+/// saga makes of it), and the consumer runner: again after a transient error (a write conflict
+/// on MongoDB), never after a permanent one.
 pub async fn deliver(store: &dyn InventoryStore, event: &Envelope) -> Outcome {
+    let command = inventory::saga::command(event).expect("an event inventory applies");
     for _ in 0..500 {
-        match store.handle_event(event).await {
+        match store.apply(event, command.clone()).await {
             Ok(outcome) => return outcome,
             Err(HandlerError::Transient(_) | HandlerError::Unavailable(_)) => {
                 tokio::time::sleep(Duration::from_millis(10)).await

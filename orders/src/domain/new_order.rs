@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::Quantity;
+use super::quantity::Quantity;
 
 pub const MAX_LINES: usize = 100;
 

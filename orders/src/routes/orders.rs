@@ -18,7 +18,10 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::{NewOrder, OrderRequestError, Status};
-use crate::store::{self, replicas, Listing, Order, Placed};
+use crate::store::list::Listing;
+use crate::store::place::Placed;
+use crate::store::read::Order;
+use crate::store::{self, replicas};
 
 /// Longest `Idempotency-Key` accepted.
 const MAX_KEY_LEN: usize = 255;

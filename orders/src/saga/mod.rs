@@ -1,13 +1,19 @@
 //! Orders' part of the order saga, as one [`PgHandler`]: each event's effect, the event it
 //! decides (through the outbox) and its inbox record commit in one transaction (the handler is
-//! wrapped in [`saga_messaging::postgres::PgIdempotent`]).
+//! wrapped in [`saga_messaging::postgres::PgIdempotent`]). One arm per event:
 //!
-//! - `customer.created` → [`customers`]: the customers replica; publishes nothing;
-//! - `stock.updated` → [`catalogue`]: the catalogue replica and its prices; publishes nothing;
-//! - `stock.reserved` → [`stock_reserved`]: `order.confirmed` if the order is paid already;
-//! - `order.paid` → [`paid`]: `order.confirmed` if the stock is reserved already;
-//! - `stock.rejected` → [`stock_rejected`]: `order.cancelled` with inventory's reason;
-//! - `payment.failed` → [`payment_failed`]: `order.cancelled` with billing's reason;
+//! - `customer.created`: the customer joins the replica `POST /orders` checks customers
+//!   against (a repeat is a no-op); publishes nothing;
+//! - `stock.updated`: the SKU's latest name and price in the catalogue replica, which prices
+//!   every new order; publishes nothing;
+//! - `stock.reserved`: inventory holds every line of the order; `order.confirmed` if the order
+//!   is paid already, otherwise the order now waits for its payment;
+//! - `order.paid`: billing charged the order; `order.confirmed` if the stock is reserved
+//!   already, otherwise the order now waits for its reservation;
+//! - `stock.rejected`: inventory could not reserve the order; `order.cancelled` with
+//!   inventory's reason (`stock_rejected` if it gave none), unless the saga has already ended;
+//! - `payment.failed`: billing could not charge the order; `order.cancelled` with billing's
+//!   reason (`payment_failed` if it gave none), unless the saga has already ended;
 //! - and no event, [`deadline`]: `order.cancelled` (`timeout`) for an order pending too long.
 //!
 //! The four saga events go through one step ([`crate::store::saga::advance`]), which runs the
@@ -18,23 +24,17 @@
 //! manual `POST /stock/reserve` under the order's id, which is no answer to the order (SPEC §7):
 //! [`answers_an_order`] tells them apart, and such an event is acknowledged and ignored.
 
-mod catalogue;
-mod customers;
 pub mod deadline;
-mod paid;
-mod payment_failed;
-mod stock_rejected;
-mod stock_reserved;
 
 use async_trait::async_trait;
-use saga_contracts::{Envelope, EventPayload, EventType};
 use saga_messaging::postgres::PgHandler;
+use saga_contracts::{Envelope, EventPayload, EventType};
 use saga_messaging::HandlerError;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::SagaInput;
-use crate::store::saga;
+use crate::store::{replicas, saga};
 
 /// The events orders consumes (SPEC §1), all in its one consumer group.
 pub const CONSUMES: &[EventType] = saga_contracts::services::ORDERS.consumes;
@@ -50,12 +50,30 @@ pub struct SagaHandler;
 impl PgHandler for SagaHandler {
     async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
         match &event.payload {
-            EventPayload::CustomerCreated(c) => customers::handle(tx, c).await,
-            EventPayload::StockUpdated(s) => catalogue::handle(tx, s).await,
-            EventPayload::StockReserved(r) => stock_reserved::handle(tx, event, r).await,
-            EventPayload::OrderPaid(p) => paid::handle(tx, event, p).await,
-            EventPayload::StockRejected(r) => stock_rejected::handle(tx, event, r).await,
-            EventPayload::PaymentFailed(f) => payment_failed::handle(tx, event, f).await,
+            EventPayload::CustomerCreated(c) => Ok(replicas::upsert_customer(tx, c).await?),
+            EventPayload::StockUpdated(s) => Ok(replicas::upsert_product(tx, s).await?),
+            EventPayload::StockReserved(r) => {
+                if !answers_an_order(event, r.order_id) {
+                    return Ok(());
+                }
+                step(tx, event, r.order_id, SagaInput::StockReserved).await
+            }
+            EventPayload::OrderPaid(p) => step(tx, event, p.order_id, SagaInput::Paid).await,
+            EventPayload::StockRejected(r) => {
+                if !answers_an_order(event, r.order_id) {
+                    return Ok(());
+                }
+                let input = SagaInput::StockRejected {
+                    reason: r.reason.clone(),
+                };
+                step(tx, event, r.order_id, input).await
+            }
+            EventPayload::PaymentFailed(f) => {
+                let input = SagaInput::PaymentFailed {
+                    reason: f.reason.clone(),
+                };
+                step(tx, event, f.order_id, input).await
+            }
             other => {
                 tracing::debug!(event_type = %other.event_type(), "not an event orders uses; ignored");
                 Ok(())

@@ -15,10 +15,6 @@ pub mod read;
 pub mod replicas;
 pub mod saga;
 
-pub use list::Listing;
-pub use place::Placed;
-pub use read::{HistoryEntry, Order};
-
 /// The schema of the service's tables (`migrations/`), applied at start-up.
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -9,11 +9,13 @@
 //! never touches the saga's (SPEC §7). The one thing a manual command learns of the saga's book
 //! is whether it has the order id ([`SagaRecord`]): then the id is the saga's alone.
 //!
+//! - [`outcome`]: what a command decides ([`Decision`]), and the events that announce it;
 //! - [`reserve`]: a `Reserve` command (all lines or none);
 //! - [`settle`]: a `Confirm` or `Cancel` on a reservation (sell or release);
 //! - `tests`: the cases, as given (stock and earlier commands) / when (a command) / then (the
 //!   decision expected).
 
+mod outcome;
 mod reserve;
 mod settle;
 #[cfg(test)]
@@ -21,15 +23,14 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-use saga_contracts::events::{StockLine, StockRejected, StockReserved};
-use saga_contracts::EventPayload;
+use saga_contracts::Sku;
 use uuid::Uuid;
 
+pub use self::outcome::{stock_lines, Decision, ProductChange, Repeats};
 use self::reserve::reserve;
 use self::settle::{settle, Settle};
 use super::product::{Product, StockError};
-use super::reservation::{Line, Reservation, ReservationRequest, ReservationStatus};
-use super::Sku;
+use super::reservation::{Reservation, ReservationRequest, ReservationStatus};
 
 /// What is asked of an order's reservation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,47 +109,6 @@ pub enum Refusal {
     Stock(#[from] StockError),
 }
 
-/// Whether a repeated `Reserve` for an order already answered announces that answer again.
-/// The saga does (the asker may be waiting for it); a repeated `ReserveByHand` never does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Repeats {
-    Announce,
-    Silent,
-}
-
-/// A product whose numbers change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProductChange {
-    pub before: Product,
-    pub after: Product,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Decision {
-    /// The order's reservation after the command (`None`: there is none, and none is made).
-    pub reservation: Option<Reservation>,
-    /// Whether `reservation` is new or changed and must be written.
-    pub reservation_changed: bool,
-    /// Products to update, in SKU order.
-    pub products: Vec<ProductChange>,
-    /// The events to enqueue with the change, in order.
-    pub events: Vec<EventPayload>,
-    /// What happened, for the log.
-    pub note: &'static str,
-}
-
-impl Decision {
-    fn unchanged(existing: Option<&Reservation>, note: &'static str) -> Decision {
-        Decision {
-            reservation: existing.cloned(),
-            reservation_changed: false,
-            products: Vec::new(),
-            events: Vec::new(),
-            note,
-        }
-    }
-}
-
 /// The products [`decide`] needs for `command`, sorted (the order to lock them in).
 pub fn skus_to_load(command: &Command, existing: Option<&Reservation>) -> Vec<Sku> {
     let lines = match (command, existing) {
@@ -209,32 +169,4 @@ pub fn decide(
             (None, SagaRecord::Absent) => Err(Refusal::ReservationNotFound(*order_id)),
         },
     }
-}
-
-/// The answer to a reserve, as an event: `stock.reserved` or `stock.rejected`.
-fn announcement(reservation: &Reservation) -> Option<EventPayload> {
-    match (reservation.status, &reservation.rejection) {
-        (ReservationStatus::Reserved, _) => Some(EventPayload::StockReserved(StockReserved {
-            order_id: reservation.order_id,
-            items: stock_lines(&reservation.lines),
-        })),
-        (ReservationStatus::Rejected, Some(rejection)) => {
-            Some(EventPayload::StockRejected(StockRejected {
-                order_id: reservation.order_id,
-                reason: rejection.reason.as_str().to_owned(),
-                short_skus: rejection.short_skus.clone(),
-            }))
-        }
-        _ => None,
-    }
-}
-
-pub fn stock_lines(lines: &[Line]) -> Vec<StockLine> {
-    lines
-        .iter()
-        .map(|l| StockLine {
-            sku: l.sku.to_string(),
-            quantity: l.quantity,
-        })
-        .collect()
 }

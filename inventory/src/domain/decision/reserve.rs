@@ -3,14 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use saga_contracts::EventPayload;
+use saga_contracts::{EventPayload, Sku};
 
-use super::{announcement, Decision, ProductChange, Repeats};
+use super::outcome::{announcement, Decision, ProductChange, Repeats};
 use crate::domain::product::{change_events, Product};
 use crate::domain::reservation::{
     RejectReason, Rejection, Reservation, ReservationRequest, ReservationStatus,
 };
-use crate::domain::Sku;
 
 /// Applies a reserve `request` to the order's reservation `existing`, given the products of
 /// its lines (a SKU missing from `products` is not known).

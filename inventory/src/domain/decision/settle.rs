@@ -4,13 +4,12 @@
 use std::collections::BTreeMap;
 
 use saga_contracts::events::StockReleased;
-use saga_contracts::EventPayload;
+use saga_contracts::{EventPayload, Sku};
 use uuid::Uuid;
 
-use super::{stock_lines, Decision, ProductChange};
+use super::outcome::{stock_lines, Decision, ProductChange};
 use crate::domain::product::{change_events, Product, StockError};
 use crate::domain::reservation::{Reservation, ReservationStatus};
-use crate::domain::Sku;
 
 /// What settling a reservation does with what it holds.
 pub(super) enum Settle {

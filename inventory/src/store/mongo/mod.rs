@@ -32,9 +32,11 @@ use self::documents::{ProductDoc, ReservationDoc, OUTBOX, PRODUCTS, RESERVATIONS
 use self::requests::{ByHandStep, CreateStep, RestockStep};
 use self::schema::replica_set_of;
 use self::transaction::StepError;
-use super::{corrupt, outbox_envelope, relay, Cause, InventoryStore, Relay, StoreError};
+use super::{
+    corrupt, outbox_envelope, relay, saga_step, with_saga_command, Cause, InventoryStore, Relay,
+    StoreError,
+};
 use crate::domain::{Command, NewProduct, Product, Repeats, Reservation, ReservationRequest, Sku};
-use crate::saga;
 
 /// The database used when the URL names none.
 pub const DEFAULT_DATABASE: &str = "inventory";
@@ -158,7 +160,8 @@ impl MongoStore {
     }
 }
 
-/// The saga step, run by [`MongoIdempotent`] inside the transaction holding the inbox document.
+/// The saga step, run by [`MongoIdempotent`] inside the transaction holding the inbox document,
+/// on the command [`InventoryStore::apply`] was given.
 struct MongoSaga;
 
 #[async_trait]
@@ -169,8 +172,7 @@ impl MongoHandler for MongoSaga {
         db: &Database,
         event: &Envelope,
     ) -> Result<(), HandlerError> {
-        let command = saga::command(event)?;
-        let cause = Cause::Event(Box::new(event.clone()));
+        let (command, cause) = saga_step(event)?;
         steps::apply(session, db, &command, &cause, Repeats::Announce)
             .await
             .map_err(StepError::into_handler_error)?;
@@ -272,8 +274,8 @@ impl InventoryStore for MongoStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event.event_id))]
-    async fn handle_event(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
-        self.saga.handle(event).await
+    async fn apply(&self, event: &Envelope, command: Command) -> Result<Outcome, HandlerError> {
+        with_saga_command(command, self.saga.handle(event)).await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

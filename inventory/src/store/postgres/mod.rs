@@ -19,12 +19,14 @@ use saga_messaging::{Handler, HandlerError, KafkaConfig, Outcome};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{left_by, outbox_envelope, relay, Cause, InventoryStore, Relay, StoreError};
+use super::{
+    left_by, outbox_envelope, relay, saga_step, with_saga_command, Cause, InventoryStore, Relay,
+    StoreError,
+};
 use crate::domain::{
     change_events, decide, skus_to_load, Book, Command, Decision, NewProduct, Product,
     ProductChange, Repeats, Reservation, ReservationRequest, SagaRecord, Sku,
 };
-use crate::saga;
 
 /// Advisory-lock class of the per-order lock (two-key form; the runtime uses `0x5345_xxxx`).
 const LOCK_CLASS_ORDER: i32 = 0x494E_0001;
@@ -69,7 +71,8 @@ impl PgStore {
         step: &'static str,
     ) -> Result<Reservation, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let decision = apply(&mut tx, &command, &Cause::Request(trace), Repeats::Silent).await?;
+        let decision =
+            order_step(&mut tx, &command, &Cause::Request(trace), Repeats::Silent).await?;
         tx.commit().await?;
         left_by(step, decision.reservation)
     }
@@ -87,7 +90,7 @@ async fn lock_order(conn: &mut PgConnection, order_id: Uuid) -> Result<(), Store
 
 /// One order's step: lock the order, load, decide, write, enqueue; on the caller's transaction.
 #[tracing::instrument(level = "debug", skip_all, fields(order_id = %command.order_id()))]
-async fn apply(
+async fn order_step(
     conn: &mut PgConnection,
     command: &Command,
     cause: &Cause,
@@ -115,15 +118,15 @@ async fn apply(
     Ok(decision)
 }
 
-/// The saga step, run by [`PgIdempotent`] inside the transaction holding the inbox row.
+/// The saga step, run by [`PgIdempotent`] inside the transaction holding the inbox row, on the
+/// command [`InventoryStore::apply`] was given.
 struct PgSaga;
 
 #[async_trait]
 impl PgHandler for PgSaga {
     async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
-        let command = saga::command(event)?;
-        let cause = Cause::Event(Box::new(event.clone()));
-        apply(tx, &command, &cause, Repeats::Announce).await?;
+        let (command, cause) = saga_step(event)?;
+        order_step(tx, &command, &cause, Repeats::Announce).await?;
         Ok(())
     }
 }
@@ -217,8 +220,8 @@ impl InventoryStore for PgStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event.event_id))]
-    async fn handle_event(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
-        self.saga.handle(event).await
+    async fn apply(&self, event: &Envelope, command: Command) -> Result<Outcome, HandlerError> {
+        with_saga_command(command, self.saga.handle(event)).await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
