@@ -132,6 +132,10 @@ async fn invalid_requests_get_the_documented_errors_and_operational_endpoints_an
             format!("?customer_id={customer}&limit=many"),
             "invalid_limit",
         ),
+        (
+            format!("?customer_id={customer}&kind=welcome"),
+            "invalid_query",
+        ),
     ] {
         let (status, resp) = app.get(&format!("/notifications{query}")).await;
         assert_eq!(

@@ -256,6 +256,14 @@ async fn a_bad_last_event_id_is_refused() {
         requests.push((format!("?{bad}"), query(bad)));
     }
     requests.push(("? 1-2".to_owned(), query(" 1-2")));
+    // A parameter the stream does not name is refused too, once the caller is admitted.
+    requests.push((
+        "?cursor=1-2".to_owned(),
+        reqwest::Client::new()
+            .get(app.url("/orders/stream"))
+            .bearer_auth(&operator)
+            .query(&[("cursor", "1-2")]),
+    ));
     let not_text = reqwest::header::HeaderValue::from_bytes(b"1-2\xe9").unwrap();
     requests.push(("1-2\\xe9".to_owned(), header(not_text)));
     for (what, request) in requests {
@@ -263,7 +271,12 @@ async fn a_bad_last_event_id_is_refused() {
         let response = request.send().await.expect("GET /orders/stream");
         assert_eq!(response.status(), 422, "{what:?}");
         let body: Value = response.json().await.expect("a JSON error body");
-        assert_eq!(body["error"]["code"], "invalid_last_event_id", "{what:?}");
+        let expected = if what.starts_with("?cursor") {
+            "invalid_query"
+        } else {
+            "invalid_last_event_id"
+        };
+        assert_eq!(body["error"]["code"], expected, "{what:?}");
     }
     // An empty one is none: the stream starts from now.
     let response = header(reqwest::header::HeaderValue::from_static(""))
@@ -365,6 +378,9 @@ async fn orders_are_listed_newest_first_a_page_at_a_time() {
         ("status=LOST", "invalid_status"),
         ("limit=0", "invalid_limit"),
         ("limit=501", "invalid_limit"),
+        // A misspelt filter is refused, not ignored: ignored, it would list everyone's orders.
+        ("customer=someone", "invalid_query"),
+        ("limit=5&page=2", "invalid_query"),
         (
             &format!("before={}", Uuid::now_v7()) as &str,
             "unknown_order",
@@ -721,6 +737,11 @@ async fn the_feed_opens_for_an_operators_token_or_once_per_ticket() {
     // Nothing, or not a bearer token, or not a valid one.
     let challenge = unauthorized("no token", refused(stream()).await);
     assert!(!challenge.contains("invalid_token"), "{challenge}");
+    // The door comes before the query: without a credential, an unknown parameter is 401 too.
+    unauthorized(
+        "no token, an unknown parameter",
+        refused(stream().query(&[("cursor", "1-2")])).await,
+    );
     unauthorized(
         "basic",
         refused(stream().header("authorization", "Basic b3BlcmF0b3I6b3BlcmF0b3I=")).await,

@@ -15,8 +15,10 @@ pub const DEFAULT_LIMIT: usize = 50;
 /// The most notifications one list may ask for.
 pub const MAX_LIMIT: usize = 500;
 
-/// Taken as text so that each parameter gets its own error code.
+/// Taken as text so that each parameter gets its own error code. A parameter not named here
+/// is 422 `invalid_query`.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Whose notifications: required of an operator; a customer may leave it out (its own) or
@@ -51,7 +53,7 @@ fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
     security(("bearer" = ["operator", "customer"])),
     responses(
         (status = 200, description = "Newest first; an unknown customer has none", body = Vec<Notification>),
-        (status = 422, description = "invalid_customer_id (an operator must name a customer) or invalid_limit", body = ErrorBody),
+        (status = 422, description = "invalid_customer_id (an operator must name a customer), invalid_limit, or invalid_query (a parameter not named here)", body = ErrorBody),
         Unauthorized, Forbidden, Unavailable,
     ))]
 #[tracing::instrument(skip_all, fields(customer_id))]

@@ -82,14 +82,6 @@ impl Feed {
     }
 }
 
-/// `GET /orders/stream`'s ticket, read apart from [`StreamQuery`] so that the document gives it
-/// as the `ticket` security scheme rather than as a parameter.
-#[derive(Deserialize)]
-pub struct TicketQuery {
-    /// A ticket of `POST /console/ticket`.
-    ticket: Option<String>,
-}
-
 /// Whether the request may open a stream: with an `Authorization` header, only if it is an
 /// operator's bearer token (the ticket is then not looked at, nor spent); without one, only
 /// with a ticket issued here, unused and unexpired.
@@ -123,10 +115,27 @@ fn bearer(value: &HeaderValue) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// `GET /orders/stream`'s query.
+/// `GET /orders/stream`'s ticket, read leniently so that admission ([`admit`]) comes before any
+/// judgement of the rest of the query: a caller without a credential hears 401, whatever else
+/// it sent.
+#[derive(Deserialize)]
+pub struct TicketQuery {
+    /// A ticket of `POST /console/ticket`.
+    ticket: Option<String>,
+}
+
+/// `GET /orders/stream`'s query, read once the caller is admitted. A parameter it does not
+/// name is 422 `invalid_query`, as on every listing, rather than ignored.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct StreamQuery {
+    /// The ticket, already spent by [`admit`]; named here so that it is not an unknown
+    /// parameter, and left out of the document's parameters, which give it as the `ticket`
+    /// security scheme.
+    #[param(ignore)]
+    #[allow(dead_code)]
+    ticket: Option<String>,
     /// Where to resume, as `Last-Event-ID` would say it, for a client that cannot set headers
     /// on its first connection. Empty is none; the header wins when both are given.
     #[param(nullable = false, pattern = "^([0-9]+-[0-9]+)?$")]
@@ -149,13 +158,12 @@ pub struct StreamQuery {
     responses(
         (status = 200, description = "The stream; each transition event's data is a Transition", content_type = "text/event-stream", body = FeedEvent),
         Unauthorized, Forbidden,
-        (status = 422, description = "invalid_last_event_id", body = ErrorBody),
+        (status = 422, description = "invalid_last_event_id, or invalid_query (a parameter not named here)", body = ErrorBody),
         (status = 503, description = "too_many_streams, or the store is unavailable", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn stream(
     req: HttpRequest,
-    query: web::Query<StreamQuery>,
     ticket: web::Query<TicketQuery>,
     pool: web::Data<PgPool>,
     feed: web::Data<Feed>,
@@ -166,6 +174,8 @@ pub async fn stream(
         tracing::info!(reason = %refused, "saga feed stream refused");
         return Ok(refused.error_response());
     }
+    let query = web::Query::<StreamQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::unprocessable("invalid_query", e.to_string()))?;
     let header = match req.headers().get("last-event-id") {
         None => None,
         Some(v) => Some(v.to_str().map(str::to_owned).map_err(|_| {

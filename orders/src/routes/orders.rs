@@ -174,8 +174,10 @@ const MAX_PAGE: u32 = 500;
 /// How many orders a `GET /orders` page holds when not told.
 const DEFAULT_PAGE: u32 = 50;
 
-/// `GET /orders`'s query; every parameter is optional.
+/// `GET /orders`'s query; every parameter is optional, and one it does not name is 422
+/// `invalid_query` (a misspelt `customer_id` must not list everyone's orders).
 #[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only this customer's orders (SPEC §4), a page at a time like any listing. A customer
@@ -200,7 +202,7 @@ pub struct ListQuery {
 /// given: with customer_id, that customer's orders (an empty array for a customer without
 /// orders). The next page is before=<the last id of this one>; a page shorter than limit is
 /// the last. Errors (422): invalid_status, invalid_limit (not 1..=500), unknown_order (before
-/// names no order), invalid_query (a parameter of the wrong type).
+/// names no order), invalid_query (a parameter of the wrong type, or one not named here).
 ///
 /// An operator lists anyone's orders, and everyone's without customer_id. A customer lists its
 /// own: customer_id may name itself only (another customer is 403 forbidden), and without it
