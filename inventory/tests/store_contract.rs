@@ -20,9 +20,9 @@ use inventory::domain::{
 use inventory::store::mongo::MongoStore;
 use inventory::store::postgres::PgStore;
 use inventory::store::{InventoryStore, StoreError};
+use saga_contracts::{Envelope, EventPayload, EventType};
 use saga_kit::http::ApiError;
 use saga_messaging::testing::{fresh_database_url, fresh_mongo_database};
-use saga_contracts::{Envelope, EventPayload, EventType};
 use saga_messaging::{HandlerError, Outcome};
 use uuid::Uuid;
 

@@ -27,8 +27,8 @@
 pub mod deadline;
 
 use async_trait::async_trait;
-use saga_messaging::postgres::PgHandler;
 use saga_contracts::{Envelope, EventPayload, EventType};
+use saga_messaging::postgres::PgHandler;
 use saga_messaging::HandlerError;
 use sqlx::PgConnection;
 use uuid::Uuid;
