@@ -22,8 +22,6 @@
 pub mod mongo;
 pub mod postgres;
 
-use std::future::Future;
-
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use rdkafka::producer::FutureProducer;
@@ -112,6 +110,13 @@ impl From<mongodb::error::Error> for StoreError {
 pub enum Cause {
     Event(Box<Envelope>),
     Request(Option<TraceParent>),
+}
+
+/// An incoming event as the cause of what its step emits.
+impl From<&Envelope> for Cause {
+    fn from(event: &Envelope) -> Self {
+        Cause::Event(Box::new(event.clone()))
+    }
 }
 
 impl Cause {
@@ -210,38 +215,26 @@ pub(crate) fn relay<S: OutboxStore>(
     Box::new(move |shutdown| Box::pin(async move { Ok(relay.run(shutdown).await?) }))
 }
 
-tokio::task_local! {
-    /// The command of the saga event an adapter is applying ([`with_saga_command`]).
-    static SAGA_COMMAND: Command;
+/// A saga event's step, as both adapters hand it to the runtime's inbox (`PgInbox::apply`,
+/// `MongoInbox::apply`: inbox record, effect, outbox in one transaction) for that one event:
+/// the command the saga made of it ([`InventoryStore::apply`]). Each adapter makes it a handler
+/// of its inbox (`PgHandler`, `MongoHandler`), which applies the command on the stock read in
+/// the transaction, with the event as the cause of what it emits.
+pub(crate) struct SagaStep {
+    /// What the saga made of the event.
+    pub(crate) command: Command,
 }
 
-/// Runs `step`, an adapter's idempotent step applying one saga event (the runtime's
-/// `PgIdempotent` or `MongoIdempotent`: inbox record, effect, outbox in one transaction), with
-/// `command` for the effect inside to take ([`saga_step`]). The runtime's wrappers take their
-/// handler once, when the store opens, and hand it the event only; the command goes beside the
-/// event, in a task-local scoped to this one call (and to every attempt the wrapper makes).
-pub(crate) async fn with_saga_command(
-    command: Command,
-    step: impl Future<Output = Result<Outcome, HandlerError>>,
-) -> Result<Outcome, HandlerError> {
-    if command.book() != Book::Saga {
-        return Err(HandlerError::permanent(anyhow::anyhow!(
-            "{command:?} is a manual command, not a saga event's"
-        )));
+impl SagaStep {
+    /// The step of `command`; a manual command is a permanent error, never a saga event's.
+    pub(crate) fn new(command: Command) -> Result<SagaStep, HandlerError> {
+        if command.book() != Book::Saga {
+            return Err(HandlerError::permanent(anyhow::anyhow!(
+                "{command:?} is a manual command, not a saga event's"
+            )));
+        }
+        Ok(SagaStep { command })
     }
-    SAGA_COMMAND.scope(command, step).await
-}
-
-/// Inside a step run by [`with_saga_command`]: the saga's command for `event`, and `event` as
-/// the cause of what the step emits.
-pub(crate) fn saga_step(event: &Envelope) -> Result<(Command, Cause), HandlerError> {
-    let command = SAGA_COMMAND.try_with(Command::clone).map_err(|_| {
-        HandlerError::permanent(anyhow::anyhow!(
-            "event {} reached the store's saga step without the saga's command",
-            event.event_id
-        ))
-    })?;
-    Ok((command, Cause::Event(Box::new(event.clone()))))
 }
 
 /// A stored value that does not decode: a corrupted row or document.

@@ -14,7 +14,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use saga_contracts::events::OrderCancelled;
 use saga_contracts::{Envelope, EventType};
-use saga_messaging::postgres::{PgHandler, PgIdempotent};
+use saga_messaging::postgres::{PgHandler, PgIdempotent, PgInbox};
 use saga_messaging::testing::{header, read_quiet, read_until, reader, wait_for};
 use saga_messaging::{CancellationToken, ConsumerRunner, HandlerError, KafkaConfig, RetryPolicy};
 use sqlx::{PgConnection, PgPool};
@@ -479,6 +479,56 @@ async fn a_batch_that_fails_midway_is_rolled_back_and_each_event_applied_once() 
     );
     shutdown.cancel();
     task.await.unwrap().unwrap();
+}
+
+/// Adds its number to the effect of the event's order: a handler whose value differs per call.
+struct Add(i32);
+
+#[async_trait]
+impl PgHandler for Add {
+    async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
+        let saga_contracts::EventPayload::OrderCancelled(c) = &event.payload else {
+            return Err(HandlerError::permanent(anyhow::anyhow!("unexpected event")));
+        };
+        sqlx::query(
+            "INSERT INTO effects (order_id, n) VALUES ($1, $2) \
+             ON CONFLICT (order_id) DO UPDATE SET n = effects.n + $2",
+        )
+        .bind(c.order_id)
+        .bind(self.0)
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
+}
+
+/// The inbox applies the handler each call gives it, once per event: a duplicate runs none,
+/// whatever handler comes with it, alone or in a batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postgres_inbox_applies_each_calls_handler_once_per_event() {
+    use saga_messaging::Outcome::{Applied, Duplicate};
+    let (env, _topic) = setup().await;
+    let inbox = PgInbox::new(env.pool.clone(), "per-call-test");
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    let (first, second) = (cancelled(a, "ok"), cancelled(b, "ok"));
+    assert_eq!(inbox.apply(&Add(1), &first).await.unwrap(), Applied);
+    assert_eq!(inbox.apply(&Add(10), &second).await.unwrap(), Applied);
+    assert_eq!(inbox.apply(&Add(100), &first).await.unwrap(), Duplicate);
+    assert_eq!(
+        effects(&env.pool, a).await,
+        Some(1),
+        "a duplicate ran its handler"
+    );
+    assert_eq!(effects(&env.pool, b).await, Some(10));
+
+    let c = Uuid::now_v7();
+    let batch = [second.clone(), cancelled(c, "ok")];
+    assert_eq!(
+        inbox.apply_batch(&Add(7), &batch).await,
+        Some(vec![Duplicate, Applied])
+    );
+    assert_eq!(effects(&env.pool, b).await, Some(10));
+    assert_eq!(effects(&env.pool, c).await, Some(7));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! The MongoDB side of the runtime against a real server (`MONGODB_URL`, default the stack's
-//! SecantusDB; no server fails these tests): the idempotent step under write conflicts, and the
-//! outbox relay's lease passing to another instance.
+//! SecantusDB; no server fails these tests): the idempotent step ([`MongoInbox`]) with a
+//! handler per call and under write conflicts, and the outbox relay's lease passing to another
+//! instance.
 #![cfg(feature = "mongodb")]
 
 use std::sync::Arc;
@@ -11,20 +12,18 @@ use mongodb::bson::{doc, Document};
 use mongodb::{ClientSession, Database};
 use saga_contracts::events::OrderCancelled;
 use saga_contracts::Envelope;
-use saga_messaging::mongo::{
-    enqueue, ensure_indexes, MongoHandler, MongoIdempotent, MongoOutboxStore,
-};
+use saga_messaging::mongo::{enqueue, ensure_indexes, MongoHandler, MongoInbox, MongoOutboxStore};
 use saga_messaging::outbox::OutboxStore;
 use saga_messaging::testing::fresh_mongo_database;
-use saga_messaging::{Handler, HandlerError, Outcome};
+use saga_messaging::{HandlerError, Outcome};
 use uuid::Uuid;
 
-/// Adds one to a single counter document: every event writes the same document, as every
-/// order of a hot SKU writes that SKU's product.
-struct Count;
+/// Adds its number to a single counter document: every event writes the same document, as
+/// every order of a hot SKU writes that SKU's product.
+struct Add(i64);
 
 #[async_trait]
-impl MongoHandler for Count {
+impl MongoHandler for Add {
     async fn handle(
         &self,
         session: &mut ClientSession,
@@ -32,7 +31,7 @@ impl MongoHandler for Count {
         _event: &Envelope,
     ) -> Result<(), HandlerError> {
         db.collection::<Document>("counter")
-            .update_one(doc! { "_id": "hot" }, doc! { "$inc": { "n": 1_i64 } })
+            .update_one(doc! { "_id": "hot" }, doc! { "$inc": { "n": self.0 } })
             .upsert(true)
             .session(&mut *session)
             .await
@@ -68,12 +67,12 @@ async fn counter(db: &Database) -> i64 {
 async fn concurrent_events_on_one_document_are_all_applied_in_place() {
     let db = fresh_mongo_database().await;
     ensure_indexes(&db).await.unwrap();
-    let handler = Arc::new(MongoIdempotent::new(db.clone(), "test", Count));
+    let inbox = Arc::new(MongoInbox::new(db.clone(), "test"));
     const EVENTS: i64 = 24;
     let runs: Vec<_> = (0..EVENTS)
         .map(|_| {
-            let handler = handler.clone();
-            tokio::spawn(async move { handler.handle(&cancelled()).await })
+            let inbox = inbox.clone();
+            tokio::spawn(async move { inbox.apply(&Add(1), &cancelled()).await })
         })
         .collect();
     let mut failed = Vec::new();
@@ -92,22 +91,55 @@ async fn concurrent_events_on_one_document_are_all_applied_in_place() {
 async fn a_redelivered_event_is_applied_once() {
     let db = fresh_mongo_database().await;
     ensure_indexes(&db).await.unwrap();
-    let handler = Arc::new(MongoIdempotent::new(db.clone(), "test", Count));
+    let inbox = MongoInbox::new(db.clone(), "test");
     let event = cancelled();
-    assert!(matches!(handler.handle(&event).await, Ok(Outcome::Applied)));
     assert!(matches!(
-        handler.handle(&event).await,
+        inbox.apply(&Add(1), &event).await,
+        Ok(Outcome::Applied)
+    ));
+    assert!(matches!(
+        inbox.apply(&Add(1), &event).await,
         Ok(Outcome::Duplicate)
     ));
 
     let racing = cancelled();
-    let (a, b) = tokio::join!(handler.handle(&racing), handler.handle(&racing));
+    let (a, b) = tokio::join!(inbox.apply(&Add(1), &racing), inbox.apply(&Add(1), &racing));
     let outcomes = [a.unwrap(), b.unwrap()];
     assert!(
         outcomes.contains(&Outcome::Applied) && outcomes.contains(&Outcome::Duplicate),
         "{outcomes:?}"
     );
     assert_eq!(counter(&db).await, 2);
+}
+
+/// Each call applies the handler it is given, and only that one: a duplicate runs none, whatever
+/// handler comes with it; another consumer's inbox applies the event again.
+#[tokio::test]
+async fn each_call_applies_its_own_handler_once_per_event() {
+    let db = fresh_mongo_database().await;
+    ensure_indexes(&db).await.unwrap();
+    let inbox = MongoInbox::new(db.clone(), "test");
+    let (first, second) = (cancelled(), cancelled());
+    assert_eq!(
+        inbox.apply(&Add(1), &first).await.unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(
+        inbox.apply(&Add(10), &second).await.unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(counter(&db).await, 11);
+    assert_eq!(
+        inbox.apply(&Add(100), &first).await.unwrap(),
+        Outcome::Duplicate
+    );
+    assert_eq!(counter(&db).await, 11, "a duplicate ran its handler");
+    let other = MongoInbox::new(db.clone(), "other");
+    assert_eq!(
+        other.apply(&Add(100), &first).await.unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(counter(&db).await, 111);
 }
 
 /// One event in the outbox of `db`, committed.

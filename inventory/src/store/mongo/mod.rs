@@ -4,7 +4,7 @@
 //!
 //! Each step is one multi-document transaction (snapshot reads, majority commit), so the server
 //! must be a replica set ([`schema`] checks); a single-node one is enough. A saga step runs in
-//! the transaction `MongoIdempotent` opens around its inbox document; an HTTP step
+//! the transaction the runtime's `MongoInbox` opens around its inbox document; an HTTP step
 //! ([`requests`]) in one of [`transaction::run`], which runs it again after a write conflict.
 //! Either way the work inside is [`steps`]'s.
 
@@ -22,9 +22,9 @@ use mongodb::options::{ClientOptions, ServerAddress};
 use mongodb::{Client, ClientSession, Database};
 use rdkafka::producer::FutureProducer;
 use saga_contracts::{Envelope, TraceParent};
-use saga_messaging::mongo::{MongoHandler, MongoIdempotent, MongoOutboxStore};
+use saga_messaging::mongo::{MongoHandler, MongoInbox, MongoOutboxStore};
 use saga_messaging::secret::{self, env_secret, LocalStack};
-use saga_messaging::{Handler, HandlerError, KafkaConfig, Outcome};
+use saga_messaging::{HandlerError, KafkaConfig, Outcome};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
@@ -32,10 +32,7 @@ use self::documents::{ProductDoc, ReservationDoc, OUTBOX, PRODUCTS, RESERVATIONS
 use self::requests::{ByHandStep, CreateStep, RestockStep};
 use self::schema::replica_set_of;
 use self::transaction::StepError;
-use super::{
-    corrupt, outbox_envelope, relay, saga_step, with_saga_command, Cause, InventoryStore, Relay,
-    StoreError,
-};
+use super::{corrupt, outbox_envelope, relay, Cause, InventoryStore, Relay, SagaStep, StoreError};
 use crate::domain::{Command, NewProduct, Product, Repeats, Reservation, ReservationRequest, Sku};
 
 /// The database used when the URL names none.
@@ -120,8 +117,8 @@ fn with_password(
 pub struct MongoStore {
     /// The database of every collection.
     db: Database,
-    /// The saga's step, once per event id.
-    saga: MongoIdempotent<MongoSaga>,
+    /// Where each saga event's step runs, once per event id.
+    inbox: MongoInbox,
 }
 
 impl MongoStore {
@@ -149,7 +146,7 @@ impl MongoStore {
     pub async fn open(db: Database) -> anyhow::Result<MongoStore> {
         schema::prepare(&db).await?;
         Ok(MongoStore {
-            saga: MongoIdempotent::new(db.clone(), crate::SERVICE, MongoSaga),
+            inbox: MongoInbox::new(db.clone(), crate::SERVICE),
             db,
         })
     }
@@ -160,20 +157,18 @@ impl MongoStore {
     }
 }
 
-/// The saga step, run by [`MongoIdempotent`] inside the transaction holding the inbox document,
-/// on the command [`InventoryStore::apply`] was given.
-struct MongoSaga;
-
+/// The saga's step, run by [`MongoInbox::apply`] inside the transaction holding the inbox
+/// document (and run again with it after a write conflict).
 #[async_trait]
-impl MongoHandler for MongoSaga {
+impl MongoHandler for SagaStep {
     async fn handle(
         &self,
         session: &mut ClientSession,
         db: &Database,
         event: &Envelope,
     ) -> Result<(), HandlerError> {
-        let (command, cause) = saga_step(event)?;
-        steps::apply(session, db, &command, &cause, Repeats::Announce)
+        let cause = Cause::from(event);
+        steps::apply(session, db, &self.command, &cause, Repeats::Announce)
             .await
             .map_err(StepError::into_handler_error)?;
         Ok(())
@@ -275,7 +270,7 @@ impl InventoryStore for MongoStore {
 
     #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event.event_id))]
     async fn apply(&self, event: &Envelope, command: Command) -> Result<Outcome, HandlerError> {
-        with_saga_command(command, self.saga.handle(event)).await
+        self.inbox.apply(&SagaStep::new(command)?, event).await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

@@ -1,7 +1,7 @@
 //! Multi-document transactions for the steps the HTTP API starts (the saga's steps run in the
-//! transaction `MongoIdempotent` opens): what a step's error means, and running it with the
-//! runtime's [`with_transaction`], which runs it again while it conflicts with a concurrent
-//! transaction, as the saga's path does.
+//! transaction the runtime's `MongoInbox` opens): what a step's error means, and running it
+//! with the runtime's [`with_transaction`], which runs it again while it conflicts with a
+//! concurrent transaction, as the saga's path does.
 
 use async_trait::async_trait;
 use mongodb::error::Error;
@@ -45,7 +45,7 @@ impl StepError {
         }
     }
 
-    /// As a saga handler's error: a conflict is transient, and `MongoIdempotent` runs the event
+    /// As a saga handler's error: a conflict is transient, and `MongoInbox` runs the event
     /// again in place (it finds [`Conflict`] in the chain); a driver error is classified by its
     /// labels and kind (an unreachable server is retried without limit, see
     /// `saga_messaging::consumer::classify`); data that contradicts itself is

@@ -14,15 +14,12 @@ use anyhow::Context;
 use async_trait::async_trait;
 use rdkafka::producer::FutureProducer;
 use saga_contracts::{Envelope, TraceParent};
-use saga_messaging::postgres::{enqueue_all, PgHandler, PgIdempotent, PgOutboxStore};
-use saga_messaging::{Handler, HandlerError, KafkaConfig, Outcome};
+use saga_messaging::postgres::{enqueue_all, PgHandler, PgInbox, PgOutboxStore};
+use saga_messaging::{HandlerError, KafkaConfig, Outcome};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{
-    left_by, outbox_envelope, relay, saga_step, with_saga_command, Cause, InventoryStore, Relay,
-    StoreError,
-};
+use super::{left_by, outbox_envelope, relay, Cause, InventoryStore, Relay, SagaStep, StoreError};
 use crate::domain::{
     change_events, decide, skus_to_load, Book, Command, Decision, NewProduct, Product,
     ProductChange, Repeats, Reservation, ReservationRequest, SagaRecord, Sku,
@@ -33,7 +30,8 @@ const LOCK_CLASS_ORDER: i32 = 0x494E_0001;
 
 pub struct PgStore {
     pool: PgPool,
-    saga: PgIdempotent<PgSaga>,
+    /// Where each saga event's step runs, once per event id.
+    inbox: PgInbox,
 }
 
 impl PgStore {
@@ -53,7 +51,7 @@ impl PgStore {
     /// On a pool whose database is already migrated.
     pub fn new(pool: PgPool) -> PgStore {
         PgStore {
-            saga: PgIdempotent::new(pool.clone(), crate::SERVICE, PgSaga),
+            inbox: PgInbox::new(pool.clone(), crate::SERVICE),
             pool,
         }
     }
@@ -118,15 +116,12 @@ async fn order_step(
     Ok(decision)
 }
 
-/// The saga step, run by [`PgIdempotent`] inside the transaction holding the inbox row, on the
-/// command [`InventoryStore::apply`] was given.
-struct PgSaga;
-
+/// The saga's step, run by [`PgInbox::apply`] inside the transaction holding the inbox row.
 #[async_trait]
-impl PgHandler for PgSaga {
+impl PgHandler for SagaStep {
     async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
-        let (command, cause) = saga_step(event)?;
-        order_step(tx, &command, &cause, Repeats::Announce).await?;
+        let cause = Cause::from(event);
+        order_step(tx, &self.command, &cause, Repeats::Announce).await?;
         Ok(())
     }
 }
@@ -221,7 +216,7 @@ impl InventoryStore for PgStore {
 
     #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event.event_id))]
     async fn apply(&self, event: &Envelope, command: Command) -> Result<Outcome, HandlerError> {
-        with_saga_command(command, self.saga.handle(event)).await
+        self.inbox.apply(&SagaStep::new(command)?, event).await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

@@ -1,4 +1,5 @@
-//! The idempotent-consumer step for MongoDB: inbox document and effect in one transaction.
+//! The idempotent-consumer step for MongoDB: inbox document and effect in one transaction
+//! ([`MongoInbox`]), with the handler given for each call.
 
 use async_trait::async_trait;
 use mongodb::bson::{doc, DateTime, Document};
@@ -6,14 +7,14 @@ use mongodb::{ClientSession, Database};
 
 use super::with_transaction::{is_conflict, with_transaction, Unit};
 use super::{txn, INBOX};
-use crate::consumer::{Handler, HandlerError, Outcome};
+use crate::consumer::{HandlerError, Outcome};
 use saga_contracts::envelope::Envelope;
 
 /// A handler whose effect runs inside a transaction the runtime starts and commits. Its writes
 /// must pass `session` (`.session(&mut *session)`) to be part of it, and it must neither commit
 /// nor abort. Events it emits go through [`super::enqueue`] with the same session.
 #[async_trait]
-pub trait MongoHandler: Send + Sync + 'static {
+pub trait MongoHandler: Send + Sync {
     /// Applies `event` inside the transaction on `session`; an error aborts it and is
     /// classified (retried or dead-lettered) as any handler's.
     async fn handle(
@@ -24,37 +25,45 @@ pub trait MongoHandler: Send + Sync + 'static {
     ) -> Result<(), HandlerError>;
 }
 
-/// Wraps a [`MongoHandler`] so that each event's effect happens once per consumer: the inbox
-/// document `<consumer>:<event_id>` is inserted first in the transaction; if it exists the event
-/// is a duplicate and nothing runs. Two instances racing on one event conflict on that document
-/// and one of them is retried.
-pub struct MongoIdempotent<H> {
+/// The inbox of one consumer in a database: applies an event's effect once per consumer, with
+/// the [`MongoHandler`] given for that call. The inbox document `<consumer>:<event_id>` is
+/// inserted first in the transaction; if it exists the event is a duplicate and nothing runs.
+/// Two instances racing on one event conflict on that document and one of them is run again.
+/// The handler's effect, the events it enqueues (outbox) and the inbox document commit together
+/// or not at all.
+///
+/// The handler comes with each call, so it may carry what only that event's caller knows:
+/// inventory's store passes the step of the command its saga made of the event.
+pub struct MongoInbox {
+    /// The database of the inbox and of the handler's writes.
     db: Database,
+    /// The inbox's consumer: the service's name.
     consumer: String,
-    inner: H,
 }
 
-impl<H: MongoHandler> MongoIdempotent<H> {
-    /// `inner`, applied once per event for `consumer` (the service's name) in `db`.
-    pub fn new(db: Database, consumer: impl Into<String>, inner: H) -> Self {
-        MongoIdempotent {
+impl MongoInbox {
+    /// The inbox of `consumer` (the service's name) in `db`.
+    pub fn new(db: Database, consumer: impl Into<String>) -> Self {
+        MongoInbox {
             db,
             consumer: consumer.into(),
-            inner,
         }
     }
-}
 
-#[async_trait]
-impl<H: MongoHandler> Handler for MongoIdempotent<H> {
-    /// One transaction holds the inbox document and the effect. A write conflict (two
-    /// transactions on one hot document) runs it again in place ([`with_transaction`]), so the
-    /// consumer runner sees only what waiting cannot fix that fast.
-    async fn handle(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
+    /// Applies `event` with `handler`, once: [`Outcome::Duplicate`] without running it if the
+    /// inbox holds the event already. One transaction holds the inbox document and the effect.
+    /// A write conflict (two transactions on one hot document) runs it again in place, handler
+    /// included ([`with_transaction`]), so the consumer runner sees only what waiting cannot
+    /// fix that fast.
+    pub async fn apply<H: MongoHandler + ?Sized>(
+        &self,
+        handler: &H,
+        event: &Envelope,
+    ) -> Result<Outcome, HandlerError> {
         let unit = Apply {
             db: &self.db,
             consumer: &self.consumer,
-            inner: &self.inner,
+            handler,
             event,
         };
         match with_transaction(self.db.client(), &unit).await {
@@ -66,10 +75,10 @@ impl<H: MongoHandler> Handler for MongoIdempotent<H> {
 }
 
 /// One attempt of an event: its inbox document, then the handler's effect.
-struct Apply<'a, H> {
+struct Apply<'a, H: ?Sized> {
     db: &'a Database,
     consumer: &'a str,
-    inner: &'a H,
+    handler: &'a H,
     event: &'a Envelope,
 }
 
@@ -88,7 +97,7 @@ impl From<mongodb::error::Error> for Failure {
 }
 
 #[async_trait]
-impl<H: MongoHandler> Unit for Apply<'_, H> {
+impl<H: MongoHandler + ?Sized> Unit for Apply<'_, H> {
     type Output = ();
     type Error = Failure;
 
@@ -111,7 +120,7 @@ impl<H: MongoHandler> Unit for Apply<'_, H> {
                 )))
             }
         }
-        self.inner
+        self.handler
             .handle(session, self.db, self.event)
             .await
             .map_err(|e| Failure::Handler(txn::handler_error(e)))

@@ -1,5 +1,5 @@
 //! MongoDB side of the runtime: the outbox and inbox collections, `enqueue`, the relay's store,
-//! and the idempotent handler adapter.
+//! and the idempotent step ([`MongoInbox`]).
 //!
 //! Needs a replica set (transactions, change streams); a single-node one is enough. Call
 //! [`ensure_indexes`] at start-up. Work inside a transaction goes through [`with_transaction`],
@@ -58,7 +58,7 @@ mod store;
 pub mod txn;
 mod with_transaction;
 
-pub use inbox::{MongoHandler, MongoIdempotent};
+pub use inbox::{MongoHandler, MongoInbox};
 pub use outbox::enqueue;
 pub use schema::{ensure_indexes, SchemaError};
 pub use store::MongoOutboxStore;

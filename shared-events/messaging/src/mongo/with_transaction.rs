@@ -3,7 +3,7 @@
 //! guarded write that found its data changed since the snapshot ([`Conflict`]).
 //!
 //! Both paths that write inside transactions use it: the saga's (the inbox document and the
-//! handler's effect, [`super::MongoIdempotent`]) and a service's HTTP requests (inventory's
+//! handler's effect, [`super::MongoInbox`]) and a service's HTTP requests (inventory's
 //! reservations and restocks). On a hot document, concurrent transactions conflict rather than
 //! queue as they would on a PostgreSQL row lock, so a conflict is routine, not a failure: it is
 //! retried here, with a growing, jittered backoff, for up to [`RETRY_FOR`], instead of going back

@@ -1,4 +1,5 @@
-//! The idempotent-consumer step for PostgreSQL: inbox record and effect in one transaction.
+//! The idempotent-consumer step for PostgreSQL: inbox record and effect in one transaction,
+//! with a handler given per call ([`PgInbox`]) or once for every event ([`PgIdempotent`]).
 
 use std::collections::HashSet;
 
@@ -21,7 +22,7 @@ use saga_contracts::envelope::Envelope;
 /// that fails (and so is rolled back) goes in [`PgHandler::after_rollback`] instead, which
 /// runs on the same connection.
 #[async_trait]
-pub trait PgHandler: Send + Sync + 'static {
+pub trait PgHandler: Send + Sync {
     /// Applies `event` inside the transaction on `tx`; an error rolls it back and is
     /// classified (retried or dead-lettered) as any handler's.
     async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError>;
@@ -40,32 +41,40 @@ pub trait PgHandler: Send + Sync + 'static {
     }
 }
 
-/// Wraps a [`PgHandler`] so that each event's effect happens once per consumer: the inbox row
-/// `(consumer, event_id)` is inserted first in the transaction; if it exists the event is a
-/// duplicate and nothing runs. Two instances racing on one event serialize on that row.
-pub struct PgIdempotent<H> {
+/// The inbox of one consumer on a pool: applies an event's effect once per consumer, with the
+/// [`PgHandler`] given for that call. The inbox row `(consumer, event_id)` is inserted first in
+/// the transaction; if it exists the event is a duplicate and nothing runs. Two instances
+/// racing on one event serialize on that row. The handler's effect, the events it enqueues
+/// (outbox) and the inbox row commit together or not at all.
+///
+/// The handler comes with each call, so it may carry what only that event's caller knows:
+/// inventory's store passes the step of the command its saga made of the event. A service whose
+/// handler is the same for every event gives it once to [`PgIdempotent`] instead.
+pub struct PgInbox {
     /// Connections kept between transactions: one per event, so the pool's round trip on
     /// each release would be one in every handful.
     conns: Warm,
     /// The inbox's consumer column: the service's name.
     consumer: String,
-    inner: H,
 }
 
-impl<H: PgHandler> PgIdempotent<H> {
-    /// `inner`, applied once per event for `consumer` (the service's name) on `pool`.
-    pub fn new(pool: PgPool, consumer: impl Into<String>, inner: H) -> Self {
-        PgIdempotent {
+impl PgInbox {
+    /// The inbox of `consumer` (the service's name) on `pool`.
+    pub fn new(pool: PgPool, consumer: impl Into<String>) -> Self {
+        PgInbox {
             conns: Warm::new(pool),
             consumer: consumer.into(),
-            inner,
         }
     }
-}
 
-#[async_trait]
-impl<H: PgHandler> Handler for PgIdempotent<H> {
-    async fn handle(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
+    /// Applies `event` with `handler`, once: [`Outcome::Duplicate`] without running it if the
+    /// inbox holds the event already. When the handler fails, its transaction is rolled back
+    /// and [`PgHandler::after_rollback`] runs on the same connection.
+    pub async fn apply<H: PgHandler + ?Sized>(
+        &self,
+        handler: &H,
+        event: &Envelope,
+    ) -> Result<Outcome, HandlerError> {
         // On an error the loan is dropped: its connection goes back to the pool, which rolls
         // the transaction back and tests it.
         let mut loan = self.conns.take().await?;
@@ -85,13 +94,13 @@ impl<H: PgHandler> Handler for PgIdempotent<H> {
             self.conns.give_back(loan);
             return Ok(Outcome::Duplicate);
         }
-        if let Err(error) = self.inner.handle(&mut tx, event).await {
+        if let Err(error) = handler.handle(&mut tx, event).await {
             // Rolled back here rather than by the pool, so that the handler's follow-up runs
             // on this connection; then the loan is dropped (see above). A connection that
             // cannot even roll back gets no follow-up: the next attempt fails again, and
             // records it then.
             if tx.rollback().await.is_ok() {
-                self.inner
+                handler
                     .after_rollback(&mut loan.conn, event, &error)
                     .await?;
             }
@@ -102,10 +111,15 @@ impl<H: PgHandler> Handler for PgIdempotent<H> {
         Ok(Outcome::Applied)
     }
 
-    /// One transaction for the whole batch: the inbox rows in one statement, then each new
-    /// event's effect in order. Any failure rolls everything back and returns `None`; the
-    /// runner then handles the events one by one, where [`PgHandler::after_rollback`] runs.
-    async fn handle_batch(&self, events: &[Envelope]) -> Option<Vec<Outcome>> {
+    /// Applies `events` with `handler` in one transaction: the inbox rows in one statement,
+    /// then each new event's effect in order. Any failure rolls everything back and returns
+    /// `None`; the caller then applies the events one by one ([`PgInbox::apply`]), where
+    /// [`PgHandler::after_rollback`] runs.
+    pub async fn apply_batch<H: PgHandler + ?Sized>(
+        &self,
+        handler: &H,
+        events: &[Envelope],
+    ) -> Option<Vec<Outcome>> {
         let result: Result<Vec<Outcome>, HandlerError> = async {
             let mut loan = self.conns.take().await?;
             let mut tx = Connection::begin(&mut *loan.conn).await?;
@@ -127,7 +141,7 @@ impl<H: PgHandler> Handler for PgIdempotent<H> {
             for event in events {
                 // `remove`: a second copy of one event within the batch is a duplicate too.
                 if fresh.remove(&event.event_id) {
-                    self.inner
+                    handler
                         .handle(&mut tx, event)
                         .instrument(event_span(event))
                         .await?;
@@ -142,5 +156,36 @@ impl<H: PgHandler> Handler for PgIdempotent<H> {
         }
         .await;
         result.ok()
+    }
+}
+
+/// A [`PgHandler`] that is the same for every event, applied through a [`PgInbox`]: the
+/// consumer runner's [`Handler`] for a service whose saga is one handler (billing, orders).
+pub struct PgIdempotent<H> {
+    /// Where each event is recorded, in the transaction of its effect.
+    inbox: PgInbox,
+    /// The effect of every event.
+    inner: H,
+}
+
+impl<H: PgHandler> PgIdempotent<H> {
+    /// `inner`, applied once per event for `consumer` (the service's name) on `pool`.
+    pub fn new(pool: PgPool, consumer: impl Into<String>, inner: H) -> Self {
+        PgIdempotent {
+            inbox: PgInbox::new(pool, consumer),
+            inner,
+        }
+    }
+}
+
+#[async_trait]
+impl<H: PgHandler + 'static> Handler for PgIdempotent<H> {
+    async fn handle(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
+        self.inbox.apply(&self.inner, event).await
+    }
+
+    /// One transaction for the whole batch ([`PgInbox::apply_batch`]).
+    async fn handle_batch(&self, events: &[Envelope]) -> Option<Vec<Outcome>> {
+        self.inbox.apply_batch(&self.inner, events).await
     }
 }

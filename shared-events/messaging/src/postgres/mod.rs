@@ -1,5 +1,6 @@
 //! PostgreSQL side of the runtime: the outbox and inbox tables, `enqueue`, the relay's store,
-//! the idempotent handler adapter, where a service's database is (`DATABASE_URL`) and the
+//! the idempotent step (the inbox, [`PgInbox`]; with one handler for every event,
+//! [`PgIdempotent`]), where a service's database is (`DATABASE_URL`) and the
 //! credentials it logs in with (`DATABASE_PASSWORD`, or the local stack's), and opening it.
 
 mod error;
@@ -10,7 +11,7 @@ mod settings;
 mod warm;
 
 pub use error::OpenError;
-pub use inbox::{PgHandler, PgIdempotent};
+pub use inbox::{PgHandler, PgIdempotent, PgInbox};
 pub use outbox::{enqueue, enqueue_all, OutboxBatch, PgOutboxStore};
 pub use schema::migrate;
 pub use settings::{
