@@ -1,14 +1,12 @@
 //! The customer service's part of the order saga: it starts a customer's story and consumes
 //! nothing.
 //!
-//! - (no event consumed) → [`customer_created`] builds `customer.created`, which
-//!   [`crate::store::customers::insert`] enqueues in the transaction that registers the
-//!   customer; billing opens the account from it, orders and notification learn the customer.
+//! - (no event consumed) → `customer.created`, which [`crate::store::customers::insert`]
+//!   builds and enqueues in the transaction that registers the customer; billing opens the
+//!   account from it, orders and notification learn the customer.
 //!
 //! There is no consumer, so there is no `SagaHandler` here and no dispatch `match`: with
 //! [`CONSUMES`] empty, start-up spawns only the outbox relay.
-
-pub mod customer_created;
 
 use saga_contracts::EventType;
 

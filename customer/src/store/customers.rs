@@ -2,14 +2,14 @@
 //! reading one back.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use saga_contracts::{Money, TraceParent};
+use saga_contracts::events::CustomerCreated;
+use saga_contracts::{Envelope, Money, TraceParent};
 use sqlx::PgPool;
 use tracing::field::Empty;
 use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::NewCustomer;
-use crate::saga::customer_created;
 
 /// A registered customer, as stored and as the API returns it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -66,7 +66,16 @@ pub async fn insert(
         }
         other => StoreError::Database(other),
     })?;
-    let event = customer_created::envelope(&customer, trace);
+    // What billing needs to open the account (the credit limit) and what notification greets
+    // (name, email), in the trace of the request; the customer's id is the event's key and
+    // correlation id.
+    let created = CustomerCreated {
+        customer_id: customer.id,
+        name: customer.name.clone(),
+        email: customer.email.clone(),
+        credit_limit: customer.credit_limit,
+    };
+    let event = Envelope::new(crate::SERVICE, created).in_trace(trace);
     saga_messaging::postgres::enqueue(&mut tx, &event).await?;
     tx.commit().await?;
     Ok(customer)
