@@ -1,7 +1,8 @@
 //! Builds the running service on the shared start-up sequence
 //! ([`saga_kit::service::Startup`]), in billing's order: its database, its topics, its
-//! routes (with the saga feed's state and the console's identity provider), then the relay of its outbox, the event consumer and
-//! the deadline sweep, all stopped by one shutdown token.
+//! routes (with the saga feed's state, its tickets and the console's identity provider), then
+//! the relay of its outbox, the event consumer and the deadline sweep, all stopped by one
+//! shutdown token.
 
 use actix_web::web;
 use saga_kit::http::Routes;
@@ -24,12 +25,17 @@ pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     let data = web::Data::new(pool.clone());
     // The feed's streams end with the service, so they hold its shutdown token.
     let feed = web::Data::new(routes::Feed::new(shutdown.clone(), settings.stream_max_age));
+    let tickets = web::Data::new(routes::Tickets::new());
     let console = web::Data::new(routes::Console::new(&settings.postgres.service.auth));
     let mut app = Startup::postgres(settings.postgres.service, shutdown, pool.clone())
         .topics(saga::PUBLISHES, saga::CONSUMES)
         .await?
         .bind(routes::openapi(), data, move |r: &mut Routes| {
-            routes::configure(r.app_data(feed.clone()).app_data(console.clone()))
+            routes::configure(
+                r.app_data(feed.clone())
+                    .app_data(tickets.clone())
+                    .app_data(console.clone()),
+            )
         })?;
 
     app.spawn_outbox_relay()?;

@@ -64,8 +64,6 @@ pub struct Feed {
     shutdown: CancellationToken,
     /// Bounds the streams open at once, in all and per client.
     streams: StreamPermits,
-    /// The tickets that open a stream once ([`super::tickets`]).
-    pub(super) tickets: Tickets,
     /// How long a stream lasts before it ends and its client must prove itself again.
     max_age: Duration,
 }
@@ -76,7 +74,6 @@ impl Feed {
         Feed {
             shutdown,
             streams: StreamPermits::new(),
-            tickets: Tickets::new(),
             max_age,
         }
     }
@@ -167,10 +164,11 @@ pub async fn stream(
     ticket: web::Query<TicketQuery>,
     pool: web::Data<PgPool>,
     feed: web::Data<Feed>,
+    tickets: web::Data<Tickets>,
     verifier: web::Data<Verifier>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket = ticket.into_inner().ticket;
-    if let Err(refused) = admit(&req, ticket.as_deref(), &verifier, &feed.tickets).await {
+    if let Err(refused) = admit(&req, ticket.as_deref(), &verifier, &tickets).await {
         tracing::info!(reason = %refused, "saga feed stream refused");
         return Ok(refused.error_response());
     }

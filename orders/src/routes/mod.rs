@@ -24,7 +24,7 @@ pub use console::{Console, CLIENT_ID};
 pub use feed::{Feed, DEFAULT_STREAM_MAX_AGE};
 pub use orders::{create_order, get_order, list_orders};
 pub use stream_permits::{MAX_STREAMS, MAX_STREAMS_PER_CLIENT};
-pub use tickets::{MAX_TICKETS, TICKET_TTL};
+pub use tickets::{Tickets, MAX_TICKETS, TICKET_TTL};
 
 /// The name of the security scheme of `GET /orders/stream?ticket=`.
 pub const TICKET_SCHEME: &str = "ticket";
@@ -78,9 +78,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
-/// Registers the service's own routes. They find the pool, the [`Feed`] and the [`Console`]
-/// as app data. `/orders/stream` and `/orders/summary` come before `/orders/{id}`, which would
-/// take them. The feed is public to the middleware because it checks its caller itself.
+/// Registers the service's own routes. They find the pool, the [`Feed`], the [`Tickets`] and
+/// the [`Console`] as app data. `/orders/stream` and `/orders/summary` come before
+/// `/orders/{id}`, which would take them. The feed is public to the middleware because it
+/// checks its caller itself.
 pub fn configure(routes: &mut Routes) {
     routes
         .post("/orders", create_order)

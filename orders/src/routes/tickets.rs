@@ -26,8 +26,6 @@ use saga_kit::http::responses::{Forbidden, Unauthorized};
 use saga_kit::http::{ApiError, ErrorBody};
 use serde::Serialize;
 
-use super::Feed;
-
 /// How long a ticket may wait for its stream: enough for a page to open the stream it asked
 /// for, little enough that a ticket seen in a log or a history is worth nothing.
 pub const TICKET_TTL: Duration = Duration::from_secs(30);
@@ -38,7 +36,9 @@ pub const MAX_TICKETS: usize = 1024;
 /// The random bytes of a ticket.
 const TICKET_BYTES: usize = 32;
 
-/// The tickets issued and not yet used, each with when it expires.
+/// The tickets issued and not yet used, each with when it expires: app data of the orders
+/// routes, shared by `POST /console/ticket`, which issues them, and the feed, which redeems
+/// them.
 #[derive(Debug, Default)]
 pub struct Tickets {
     /// Ticket → its expiry.
@@ -117,9 +117,9 @@ pub struct Ticket {
         (status = 503, description = "too_many_tickets, or unavailable when the identity provider's keys cannot be had", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
-pub async fn issue(caller: Caller, feed: web::Data<Feed>) -> Result<HttpResponse, ApiError> {
+pub async fn issue(caller: Caller, tickets: web::Data<Tickets>) -> Result<HttpResponse, ApiError> {
     caller.require_operator("follow the saga feed")?;
-    let ticket = feed.tickets.issue().map_err(|e| {
+    let ticket = tickets.issue().map_err(|e| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "too_many_tickets",
