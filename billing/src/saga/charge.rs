@@ -6,24 +6,27 @@
 //! until billing has waited `account_wait` for it, then fails with `unknown_customer`
 //! ([`account_wait`], which also says where the wait's start is written).
 
+use std::time::Duration;
+
 use anyhow::anyhow;
 use saga_contracts::events::{OrderCreated, OrderPaid, PaymentFailed};
 use saga_contracts::Envelope;
 use saga_messaging::HandlerError;
 use sqlx::PgConnection;
 
-use super::{account_wait, SagaHandler};
+use super::account_wait;
 use crate::domain::{FailureReason, PaymentStatus};
 use crate::store::accounts::{self, Debit};
 use crate::store::payments::{self, Payment};
 
-/// Charges the order `o` of `event` (see the module's doc).
+/// Charges the order `o` of `event` (see the module's doc), failing it with `unknown_customer`
+/// once billing has waited `allowed` for its account.
 #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event.event_id, order_id = %o.order_id, customer_id = %o.customer_id))]
 pub(super) async fn handle(
-    billing: &SagaHandler,
     tx: &mut PgConnection,
     event: &Envelope,
     o: &OrderCreated,
+    allowed: Duration,
 ) -> Result<(), HandlerError> {
     if let Some(existing) = payments::lock(tx, o.order_id).await? {
         tracing::info!(
@@ -38,12 +41,12 @@ pub(super) async fn handle(
         Debit::Insufficient => Err(FailureReason::InsufficientFunds),
         Debit::NoAccount => {
             let waited = account_wait::waited(tx, o.order_id).await?;
-            if waited.unwrap_or_default() < billing.account_wait {
+            if waited.unwrap_or_default() < allowed {
                 return Err(HandlerError::transient(account_wait::AccountNotOpen {
                     order_id: o.order_id,
                     customer_id: o.customer_id,
                     waited,
-                    account_wait: billing.account_wait,
+                    account_wait: allowed,
                 }));
             }
             Err(FailureReason::UnknownCustomer)

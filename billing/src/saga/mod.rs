@@ -49,7 +49,7 @@ impl PgHandler for SagaHandler {
     async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
         match &event.payload {
             EventPayload::CustomerCreated(c) => open_account::handle(tx, event, c).await,
-            EventPayload::OrderCreated(o) => charge::handle(self, tx, event, o).await,
+            EventPayload::OrderCreated(o) => charge::handle(tx, event, o, self.account_wait).await,
             EventPayload::OrderCancelled(c) => refund::handle(tx, event, c).await,
             other => {
                 tracing::warn!(event_type = %other.event_type(), "billing does not handle this event; ignored");
