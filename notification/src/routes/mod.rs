@@ -1,24 +1,22 @@
-//! HTTP routes of the notification service (SPEC §4), one file per resource, the state they
-//! share, and the OpenAPI document generated from them.
+//! HTTP routes of the notification service (SPEC §4), one file per resource: [`notify`] (manual
+//! notifications), [`notifications`] (a customer's list) and [`stock_alerts`]. They share the
+//! state of [`state`] and the customer id read by [`input`]; store errors become API errors in
+//! [`error`], and the OpenAPI document is generated from the handlers ([`openapi`]).
 
 mod error;
+mod input;
 mod notifications;
 mod notify;
+mod state;
 mod stock_alerts;
 
-use std::sync::Arc;
-
-use redis::aio::ConnectionManager;
-use saga_kit::http::{ApiError, Routes};
-use tokio::sync::Notify;
+use saga_kit::http::Routes;
 use utoipa::OpenApi;
-use uuid::Uuid;
 
 pub use notifications::list_notifications;
 pub use notify::notify;
+pub use state::AppState;
 pub use stock_alerts::stock_alerts;
-
-use crate::store::Keys;
 
 /// The service's own part of its OpenAPI document.
 #[derive(OpenApi)]
@@ -56,29 +54,6 @@ pub fn configure(routes: &mut Routes) {
         .post("/notify", notify)
         .get("/notifications", list_notifications)
         .get("/stock-alerts", stock_alerts);
-}
-
-/// What every handler needs: a Redis connection, the key names, and the dispatcher's bell.
-#[derive(Clone)]
-pub struct AppState {
-    /// The store.
-    pub conn: ConnectionManager,
-    /// The key names, under the configured prefix.
-    pub keys: Keys,
-    /// Rung after a notification is stored, so the dispatcher delivers it at once.
-    pub kick: Arc<Notify>,
-}
-
-/// A customer id given as text: 422 `invalid_customer_id` when missing or not a UUID.
-fn parse_customer_id(raw: Option<&str>) -> Result<Uuid, ApiError> {
-    let raw = raw
-        .ok_or_else(|| ApiError::unprocessable("invalid_customer_id", "customer_id is required"))?;
-    Uuid::parse_str(raw.trim()).map_err(|_| {
-        ApiError::unprocessable(
-            "invalid_customer_id",
-            format!("customer_id {raw:?} is not a UUID"),
-        )
-    })
 }
 
 #[cfg(test)]

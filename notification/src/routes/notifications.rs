@@ -7,7 +7,8 @@ use saga_kit::http::responses::{Forbidden, Unauthorized, Unavailable};
 use saga_kit::http::{ApiError, ErrorBody};
 use serde::Deserialize;
 
-use super::{parse_customer_id, AppState};
+use super::input::parse_customer_id;
+use super::state::AppState;
 use crate::store::{self, Notification};
 
 /// How many notifications a list has when `limit` is not given.

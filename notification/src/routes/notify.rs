@@ -9,7 +9,8 @@ use saga_kit::http::{ApiError, ErrorBody, Json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{parse_customer_id, AppState};
+use super::input::parse_customer_id;
+use super::state::AppState;
 use crate::domain::{Body, Subject};
 use crate::store::{self, Notification};
 

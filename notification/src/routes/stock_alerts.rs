@@ -6,7 +6,7 @@ use saga_kit::http::responses::{Forbidden, Unauthorized, Unavailable};
 use saga_kit::http::ApiError;
 use serde::Serialize;
 
-use super::AppState;
+use super::state::AppState;
 use crate::store::{self, StockAlert, StockNumbers};
 
 /// What operations sees of stock.
