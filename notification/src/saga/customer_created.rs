@@ -4,7 +4,7 @@
 use saga_contracts::events::CustomerCreated;
 use saga_messaging::redis_store::RedisEffect;
 
-use super::always;
+use super::plan::always;
 use crate::domain::Message;
 use crate::store::{self, Keys, Notification};
 

@@ -8,12 +8,13 @@ use saga_messaging::redis_store::RedisEffect;
 use saga_messaging::HandlerError;
 use uuid::Uuid;
 
-use super::Plan;
+use super::plan::Plan;
 use crate::domain::{Message, Recipient};
 use crate::store::{self, Keys, Notification};
 
 /// The notification `message` writes for `customer_id`, stored once per `order_id` and kind;
 /// a transient error while the customer is not known yet.
+#[tracing::instrument(level = "debug", skip_all, fields(%order_id, %customer_id))]
 pub async fn notify_once(
     keys: &Keys,
     conn: &mut ConnectionManager,

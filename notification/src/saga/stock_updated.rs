@@ -6,7 +6,7 @@ use saga_contracts::events::StockUpdated;
 use saga_contracts::Envelope;
 use saga_messaging::redis_store::RedisEffect;
 
-use super::{always, Plan};
+use super::plan::{always, Plan};
 use crate::store::{self, Keys};
 
 /// Replaces the SKU's numbers, unless those kept are newer.
