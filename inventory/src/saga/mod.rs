@@ -5,9 +5,10 @@
 //! event, in one transaction with the event's inbox record and the events it emits (outbox),
 //! deciding with [`crate::domain::decide`] on the stock it reads and locks in that transaction.
 //!
-//! - `order.created` → [`reserve`]: every line or nothing ([`Command::Reserve`]);
-//!   `stock.reserved` or `stock.rejected` (and `stock.updated`, `low.stock` for the products
-//!   reserved); nothing for an order already cancelled (a tombstone);
+//! - `order.created` → [`Command::Reserve`]: every line or nothing; `stock.reserved` or
+//!   `stock.rejected` (`out_of_stock`, `unknown_sku`), and `stock.updated` (with `low.stock` for
+//!   a product that crosses below its threshold) for the products reserved; nothing for an
+//!   order already cancelled (a tombstone);
 //! - `order.confirmed` → [`Command::Confirm`]: the reservation becomes a sale; `stock.updated`
 //!   for each product sold; nothing for an order not reserved here;
 //! - `order.cancelled` → [`Command::Cancel`]: the reservation is given back, `stock.released`
@@ -16,15 +17,13 @@
 //!
 //! HTTP changes (`POST /stock`, restock) publish `stock.updated` and `low.stock` too.
 
-mod reserve;
-
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use saga_contracts::{Envelope, EventPayload, EventType};
 use saga_messaging::{Handler, HandlerError, Outcome};
 
-use crate::domain::Command;
+use crate::domain::{Command, ReservationRequest};
 use crate::store::InventoryStore;
 
 /// The events inventory consumes, all in its one consumer group.
@@ -60,7 +59,15 @@ impl Handler for SagaHandler {
 /// or a line of quantity 0) is a permanent error: it goes to the dead-letter topic.
 pub fn command(event: &Envelope) -> Result<Command, HandlerError> {
     match &event.payload {
-        EventPayload::OrderCreated(order) => reserve::handle(order),
+        EventPayload::OrderCreated(order) => {
+            // SKUs that do not even parse are kept, to be rejected as `unknown_sku`.
+            let lines = order.items.iter().map(|l| (l.sku.clone(), l.quantity));
+            ReservationRequest::from_raw(order.order_id, lines)
+                .map(Command::Reserve)
+                .map_err(|e| {
+                    HandlerError::permanent(anyhow::anyhow!("order {}: {e}", order.order_id))
+                })
+        }
         EventPayload::OrderConfirmed(order) => Ok(Command::Confirm(order.order_id)),
         EventPayload::OrderCancelled(order) => Ok(Command::Cancel(order.order_id)),
         other => Err(HandlerError::permanent(anyhow::anyhow!(
