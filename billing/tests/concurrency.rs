@@ -24,7 +24,7 @@ async fn twenty_orders_against_a_balance_for_five_charge_exactly_five() {
     futures::future::join_all(orders.iter().map(|o| app.publish(o))).await;
 
     out.until(20).await;
-    out.quiet().await;
+    out.settled(&app).await;
     assert_eq!(out.events.len(), 20, "one outcome per order");
     assert_eq!(out.of_type(EventType::OrderPaid).len(), 5);
     let failed = out.of_type(EventType::PaymentFailed);

@@ -81,7 +81,7 @@ async fn a_crash_mid_stream_then_redelivery_of_everything_changes_nothing() {
     let refunded = statuses.values().filter(|s| *s == "REFUNDED").count();
     let mut out = emitted(&second);
     out.until(charged_ever + refunded).await;
-    out.quiet().await;
+    out.settled(&second).await;
     let mut per_order: HashMap<(Uuid, EventType), usize> = HashMap::new();
     for e in &out.events {
         *per_order.entry((order_id(e), e.event_type())).or_default() += 1;

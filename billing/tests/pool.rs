@@ -118,7 +118,7 @@ async fn orders_waiting_for_their_accounts_leave_connections_for_http() {
     // The accounts open: every order is charged, once.
     futures::future::join_all(customers.iter().map(|c| app.publish(c))).await;
     out.until(ORDERS).await;
-    out.quiet().await;
+    out.settled(&app).await;
     assert_eq!(out.events.len(), ORDERS, "one outcome per order");
     assert_eq!(out.of_type(EventType::OrderPaid).len(), ORDERS);
     let settled: HashSet<Uuid> = out.events.iter().map(order_id).collect();

@@ -11,7 +11,7 @@ use inventory::domain::{ReservationStatus, Sku};
 use rdkafka::message::OwnedMessage;
 use rdkafka::Message;
 use saga_contracts::{Envelope, EventPayload, EventType};
-use saga_messaging::testing::{read_quiet, read_until, wait_for};
+use saga_messaging::testing::{read_until, wait_for};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -72,10 +72,10 @@ async fn the_saga_reserves_sells_releases_and_rejects_through_the_topics() {
         EventType::StockRejected,
         EventType::LowStock,
     ];
+    // Once the service has settled (every event above handled, its outbox sent), the topics
+    // up to their end are all it answered.
     let consumer = app.reader(&answers);
-    let mut messages = read_until(&consumer, WAIT, |m| m.len() >= 5).await;
-    messages.extend(read_quiet(&consumer, Duration::from_millis(500)).await);
-    let events = decode(&messages);
+    let events = decode(&app.read_settled(&consumer).await);
     let by_type = |t: EventType| -> Vec<&Envelope> {
         events.iter().filter(|e| e.event_type() == t).collect()
     };
@@ -174,8 +174,9 @@ async fn every_event_twice_and_in_the_worst_order_changes_nothing_twice() {
         EventType::StockReleased,
         EventType::StockRejected,
     ]);
-    let mut messages = read_until(&consumer, WAIT, |m| m.len() >= 3).await;
-    messages.extend(read_quiet(&consumer, Duration::from_secs(1)).await);
+    // Once the service has settled (every copy handled, its outbox sent), the topics up to
+    // their end are all it answered.
+    let messages = app.read_settled(&consumer).await;
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     for e in decode(&messages) {
         *seen

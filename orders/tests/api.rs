@@ -77,7 +77,7 @@ async fn an_order_is_priced_from_the_replica_stored_pending_and_announced_once()
     assert_eq!((status, none), (200, json!([])));
 
     // Exactly one order.created per order, with the priced lines.
-    let emitted = read_events(&events, 3).await;
+    let emitted = app.read_events(&events, 3).await;
     assert_eq!(emitted.len(), 3);
     let created = emitted
         .iter()
@@ -288,7 +288,7 @@ async fn an_idempotency_key_returns_the_first_order_and_refuses_another_request(
     let ids: Vec<&Value> = list.as_array().unwrap().iter().map(|o| &o["id"]).collect();
     assert_eq!(ids, [&winner["id"], &first["id"], &seeded["id"]]);
     // One order.created per order, none for the replays.
-    let emitted = read_events(&events, 3).await;
+    let emitted = app.read_events(&events, 3).await;
     let mut keys: Vec<String> = emitted.iter().map(|e| e.correlation_id.clone()).collect();
     keys.sort();
     let mut expected: Vec<String> = ids.iter().map(|v| v.as_str().unwrap().to_owned()).collect();

@@ -82,7 +82,7 @@ async fn two_instances_finish_every_order_of_a_burst_exactly_once() {
     }
     join_all(upstream.iter().chain(&upstream).map(|e| a.publish(e))).await;
 
-    let emitted = read_events(&events, ids.len() * 2).await;
+    let emitted = a.read_events(&events, ids.len() * 2).await;
     let terminal = one_terminal_each(&emitted, &ids);
     let created = emitted
         .iter()
@@ -116,7 +116,7 @@ async fn two_deadline_sweepers_cancel_each_overdue_order_once() {
     let events = a.emitted_reader();
     let (_, ids) = burst(&a, &b, 20).await;
 
-    let emitted = read_events(&events, ids.len() * 2).await;
+    let emitted = a.read_events(&events, ids.len() * 2).await;
     let terminal = one_terminal_each(&emitted, &ids);
     assert_eq!(emitted.len(), ids.len() * 2);
     for id in &ids {

@@ -112,7 +112,7 @@ async fn both_successes_confirm_in_either_order_once_despite_duplicates_and_late
     );
 
     // On the topics: one order.created and one order.confirmed each, nothing cancelled.
-    let emitted = read_events(&events, 4).await;
+    let emitted = app.read_events(&events, 4).await;
     assert_eq!(types_for(&emitted, a), ["order.confirmed", "order.created"]);
     assert_eq!(types_for(&emitted, b), ["order.confirmed", "order.created"]);
     assert_eq!(emitted.len(), 4);
@@ -200,7 +200,7 @@ async fn a_failure_cancels_once_with_its_reason_whatever_follows() {
         ]
     );
 
-    let emitted = read_events(&events, 4).await;
+    let emitted = app.read_events(&events, 4).await;
     assert_eq!(emitted.len(), 4);
     for (id, customer, reason, cause) in [
         (by_stock, customer_s, "out_of_stock", &rejected),
@@ -268,7 +268,7 @@ async fn the_deadline_cancels_what_is_still_pending_and_only_that() {
     }
     app.wait_consumed(&upstream.iter().chain(&late).collect::<Vec<_>>())
         .await;
-    let emitted = read_events(&events, 6).await;
+    let emitted = app.read_events(&events, 6).await;
     assert_eq!(emitted.len(), 6);
     for id in [silent, half, failed] {
         assert_eq!(

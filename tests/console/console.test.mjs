@@ -576,9 +576,30 @@ async function main() {
       },
       () => `#counts ${JSON.stringify(shown)}, rows ${JSON.stringify(rows)}`,
     );
-    const rate = (await page.textContent('#rate')).trim();
-    assert.match(rate, /\d/, `#rate shows "${rate}", no number`);
-    ok(`#counts: ${shown.PENDING} pending, ${shown.CONFIRMED} confirmed, ${shown.CANCELLED} cancelled (the table: ${rows.CONFIRMED} confirmed, ${rows.CANCELLED} cancelled rows); #rate "${rate}"`);
+    // #rate is GET /orders/summary's completed_per_second to one decimal: the sagas that ended
+    // in the last minute (A's and B's among them, seconds ago), per second. The page reads the
+    // summary on a timer, so it may show the one before the test's for a moment.
+    let summary;
+    let rate;
+    await pollUntil(
+      "#rate showing GET /orders/summary's completed_per_second",
+      async () => {
+        summary = expectStatus('GET /orders/summary', await api('GET', `${ORDERS_URL}/orders/summary`), 200);
+        rate = (await page.textContent('#rate')).trim();
+        return rate === summary.completed_per_second.toFixed(1);
+      },
+      () => `#rate "${rate}", GET /orders/summary ${JSON.stringify(summary)}`,
+    );
+    assert.ok(
+      summary.completed_last_minute >= 2,
+      `GET /orders/summary counts ${summary.completed_last_minute} sagas ended in the last minute, though A's and B's just did`,
+    );
+    assert.equal(
+      summary.completed_per_second,
+      summary.completed_last_minute / 60,
+      `GET /orders/summary: completed_per_second is not completed_last_minute / 60: ${JSON.stringify(summary)}`,
+    );
+    ok(`#counts: ${shown.PENDING} pending, ${shown.CONFIRMED} confirmed, ${shown.CANCELLED} cancelled (the table: ${rows.CONFIRMED} confirmed, ${rows.CANCELLED} cancelled rows); #rate "${rate}" = ${summary.completed_last_minute} sagas ended in the last minute / 60`);
 
     // ---- the timelines ----
     const tb = await openTimeline(page, b.id);

@@ -84,59 +84,24 @@ pub async fn clear(conn: &mut PgConnection, order_id: Uuid) -> Result<(), sqlx::
 
 /// Slack between the end of the wait and the end of the retry budget.
 const MARGIN: Duration = Duration::from_secs(3);
-/// The runner shortens each pause by up to this fraction (its jitter).
-const MAX_JITTER: f64 = 0.2;
 
-/// The runner's default policy, with enough attempts that even the shortest (fully jittered)
-/// pauses add up to more than `account_wait`.
+/// The runner's default policy, with enough attempts that a waiting order is retried for
+/// longer than `account_wait` however the runner's jitter falls.
 pub fn retry_policy(account_wait: Duration) -> RetryPolicy {
-    let mut policy = RetryPolicy::default();
-    let needed = account_wait + MARGIN;
-    let mut attempts = 1;
-    let mut guaranteed = Duration::ZERO;
-    while guaranteed < needed {
-        guaranteed += nominal_backoff(&policy, attempts).mul_f64(1.0 - MAX_JITTER);
-        attempts += 1;
-    }
-    policy.max_attempts = policy.max_attempts.max(attempts);
-    policy
-}
-
-fn nominal_backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
-    policy
-        .initial_backoff
-        .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
-        .min(policy.max_backoff)
+    RetryPolicy::default().retrying_for_at_least(account_wait + MARGIN)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The shortest time from the first attempt to the last one.
-    fn shortest_budget(p: &RetryPolicy) -> Duration {
-        (1..p.max_attempts)
-            .map(|a| nominal_backoff(p, a).mul_f64(1.0 - MAX_JITTER))
-            .sum()
-    }
-
     #[test]
     fn the_retry_budget_outlasts_the_wait() {
         for secs in [0, 2, 20, 60, 300] {
             let wait = Duration::from_secs(secs);
             let p = retry_policy(wait);
-            assert!(shortest_budget(&p) >= wait + MARGIN, "{secs}s: {p:?}");
+            assert!(p.shortest_retry_span() >= wait + MARGIN, "{secs}s: {p:?}");
             assert!(p.max_attempts >= RetryPolicy::default().max_attempts);
-        }
-    }
-
-    #[test]
-    fn the_nominal_backoff_matches_the_runner_without_jitter() {
-        let p = RetryPolicy::default();
-        for attempt in 1..15 {
-            let actual = p.backoff(attempt);
-            let nominal = nominal_backoff(&p, attempt);
-            assert!(actual <= nominal && actual >= nominal.mul_f64(1.0 - MAX_JITTER));
         }
     }
 }

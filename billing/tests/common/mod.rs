@@ -17,9 +17,7 @@ use saga_contracts::services::BILLING;
 use saga_contracts::{Envelope, EventPayload, EventType, Money};
 use saga_kit::service::PgServiceSettings;
 use saga_kit::testing::TestService;
-use saga_messaging::testing::{
-    fresh_database_url, provisioned_kafka, read_quiet, read_until, wait_for,
-};
+use saga_messaging::testing::{fresh_database_url, provisioned_kafka, read_until, wait_for};
 use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -279,9 +277,10 @@ impl Emitted {
         &self.events
     }
 
-    /// Reads until nothing more arrives for a second (to show nothing more is emitted).
-    pub async fn quiet(&mut self) -> &[Envelope] {
-        let messages = read_quiet(&self.consumer, Duration::from_secs(1)).await;
+    /// Reads, once `app` has settled (every event it was given handled, its outbox sent), to
+    /// the end of its topics: everything it emitted, to show that nothing more was.
+    pub async fn settled(&mut self, app: &TestApp) -> &[Envelope] {
+        let messages = app.read_settled(&BILLING, &self.consumer).await;
         self.keep(&messages);
         &self.events
     }

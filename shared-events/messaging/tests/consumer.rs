@@ -10,12 +10,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use common::env;
 use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::OwnedMessage;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::Message;
 use saga_contracts::events::OrderCancelled;
 use saga_contracts::{Envelope, EventType};
 use saga_messaging::postgres::{PgHandler, PgIdempotent, PgInbox};
-use saga_messaging::testing::{header, read_quiet, read_until, reader, wait_for};
+use saga_messaging::testing::{
+    header, positions_of, read_to_end, read_until, reader, wait_caught_up, wait_for, Group,
+};
 use saga_messaging::{CancellationToken, ConsumerRunner, HandlerError, KafkaConfig, RetryPolicy};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -193,6 +196,19 @@ async fn the_same_event_delivered_twice_has_its_effect_once() {
     task.await.unwrap().unwrap();
 }
 
+/// The dead letters of `topic`, once the runner's group has committed it to its end: the
+/// runner stores an offset only once the message's dead letter (if any) is acknowledged, so
+/// the dead-letter topic up to its end then holds every letter there will be.
+async fn all_letters(env: &common::Env, topic: &str) -> Vec<OwnedMessage> {
+    let group = Group {
+        id: env.kafka.group_id("test-consumer"),
+        topics: vec![topic.to_owned()],
+    };
+    wait_caught_up(&env.kafka, &[group], Duration::from_secs(60)).await;
+    let dlq = env.kafka.dlq_topic(EventType::OrderCancelled);
+    read_to_end(&reader(&env.kafka, &[&dlq]), Duration::from_secs(60)).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transient_failure_succeeds_on_retry() {
     let (env, topic) = setup().await;
@@ -206,8 +222,7 @@ async fn a_transient_failure_succeeds_on_retry() {
     assert_eq!(wait_effect(&env.pool, order).await, 1);
     assert_eq!(handler.attempts.lock().unwrap()[&event.event_id], 3);
 
-    let dlq = env.kafka.dlq_topic(EventType::OrderCancelled);
-    let dead = read_quiet(&reader(&env.kafka, &[&dlq]), Duration::from_secs(2)).await;
+    let dead = all_letters(&env, &topic).await;
     assert!(dead.is_empty(), "nothing dead-lettered");
     shutdown.cancel();
     task.await.unwrap().unwrap();
@@ -228,8 +243,7 @@ async fn an_unavailable_store_is_retried_past_the_attempt_limit_and_never_dead_l
     assert_eq!(wait_effect(&env.pool, order).await, 1);
     assert_eq!(handler.attempts.lock().unwrap()[&event.event_id], 13);
 
-    let dlq = env.kafka.dlq_topic(EventType::OrderCancelled);
-    let dead = read_quiet(&reader(&env.kafka, &[&dlq]), Duration::from_secs(2)).await;
+    let dead = all_letters(&env, &topic).await;
     assert!(
         dead.is_empty(),
         "nothing dead-lettered: {} letters",
@@ -268,10 +282,7 @@ async fn an_outage_leaves_the_whole_transient_budget_to_the_failures_after_it() 
         "6 unavailable, 1 transient, 1 applied"
     );
 
-    let dlq = env.kafka.dlq_topic(EventType::OrderCancelled);
-    let dlq_reader = reader(&env.kafka, &[&dlq]);
-    let mut letters = read_until(&dlq_reader, Duration::from_secs(30), |m| !m.is_empty()).await;
-    letters.extend(read_quiet(&dlq_reader, Duration::from_secs(2)).await);
+    let letters = all_letters(&env, &topic).await;
     assert_eq!(letters.len(), 1, "only the stuck event is dead-lettered");
     assert_eq!(letters[0].payload(), Some(stuck.to_json().as_slice()));
     assert_eq!(
@@ -362,25 +373,18 @@ async fn failing_and_undecodable_messages_are_dead_lettered_and_the_partition_mo
     task.await.unwrap().unwrap();
 }
 
+/// The offsets the runner's group has committed on `topic`, added up: how many of its
+/// messages it is done with, as all are published before it starts.
 async fn committed_total(kafka: &KafkaConfig, topic: &str) -> i64 {
-    let probe: StreamConsumer = kafka
-        .consumer_config(&kafka.group_id("test-consumer"))
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..kafka.partitions {
-        tpl.add_partition(topic, p);
-    }
-    let committed = probe
-        .committed_offsets(tpl, Duration::from_secs(10))
-        .unwrap();
-    committed
-        .elements()
+    let group = Group {
+        id: kafka.group_id("test-consumer"),
+        topics: vec![topic.to_owned()],
+    };
+    positions_of(kafka, &[group])
+        .await
+        .unwrap()
         .iter()
-        .map(|e| match e.offset() {
-            Offset::Offset(o) => o,
-            _ => 0,
-        })
+        .map(|p| p.committed.unwrap_or(0))
         .sum()
 }
 

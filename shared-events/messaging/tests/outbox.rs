@@ -8,14 +8,36 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{env, numbered, seq_of};
+use rdkafka::consumer::StreamConsumer;
+use rdkafka::message::OwnedMessage;
 use rdkafka::Message;
 use saga_contracts::{Envelope, EventType};
 use saga_messaging::postgres::{enqueue, enqueue_all, PgOutboxStore};
-use saga_messaging::testing::{header, read_quiet, read_until, reader, wait_for};
+use saga_messaging::testing::{header, read_until, reader, unsent, wait_for};
 use saga_messaging::{CancellationToken, OutboxRelay};
 use uuid::Uuid;
 
-fn decode_all(messages: &[rdkafka::message::OwnedMessage]) -> Vec<Envelope> {
+/// Whether `message` carries one of `events`.
+fn is_one_of(message: &OwnedMessage, events: &[Envelope]) -> bool {
+    let id = Envelope::decode(message.payload().unwrap())
+        .unwrap()
+        .event_id;
+    events.iter().any(|e| e.event_id == id)
+}
+
+/// Reads until every one of `markers` has been read.
+async fn read_until_all(consumer: &StreamConsumer, markers: &[Envelope]) -> Vec<OwnedMessage> {
+    let mut missing: HashSet<Uuid> = markers.iter().map(|e| e.event_id).collect();
+    read_until(consumer, Duration::from_secs(60), |m| {
+        if let Some(last) = m.last() {
+            missing.remove(&Envelope::decode(last.payload().unwrap()).unwrap().event_id);
+        }
+        missing.is_empty()
+    })
+    .await
+}
+
+fn decode_all(messages: &[OwnedMessage]) -> Vec<Envelope> {
     messages
         .iter()
         .map(|m| Envelope::decode(m.payload().unwrap()).unwrap())
@@ -59,11 +81,20 @@ async fn committed_events_arrive_once_each_in_commit_order_per_key() {
         }
     }
 
+    // A marker per key, committed after the key's events: the relay publishes a key in commit
+    // order, so once every marker is read, everything published before them is too.
+    let markers: Vec<Envelope> = (0..KEYS)
+        .map(|k| numbered(&format!("SKU-{k}"), PER_KEY))
+        .collect();
+    let mut tx = env.pool.begin().await.unwrap();
+    enqueue_all(&mut tx, &markers).await.unwrap();
+    tx.commit().await.unwrap();
+
     let total = KEYS * PER_KEY as usize;
     let topic = env.kafka.topic(EventType::StockUpdated);
     let consumer = reader(&env.kafka, &[&topic]);
-    let mut messages = read_until(&consumer, Duration::from_secs(60), |m| m.len() >= total).await;
-    messages.extend(read_quiet(&consumer, Duration::from_secs(1)).await);
+    let mut messages = read_until_all(&consumer, &markers).await;
+    messages.retain(|m| !is_one_of(m, &markers));
 
     let events = decode_all(&messages);
     let ids: HashSet<Uuid> = events.iter().map(|e| e.event_id).collect();
@@ -89,11 +120,13 @@ async fn committed_events_arrive_once_each_in_commit_order_per_key() {
         assert_eq!(header(m, "traceparent").as_ref(), traces.get(&e.event_id));
     }
 
-    let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-        .fetch_one(&env.pool)
-        .await
-        .unwrap();
-    assert_eq!(unsent, 0);
+    // Every record is marked sent, the last ones once the relay's deferred marking is due.
+    wait_for(
+        "every record marked sent",
+        Duration::from_secs(30),
+        || async { (unsent(&env.pool).await == 0).then_some(()) },
+    )
+    .await;
     shutdown.cancel();
     relay.await.unwrap().unwrap();
 }
@@ -119,18 +152,23 @@ async fn a_rolled_back_transaction_publishes_nothing() {
     );
     let relay = tokio::spawn(relay.run(shutdown.clone()));
 
+    // A marker on the same key, committed after both: once it is read, so is all before it.
+    let marker = numbered("SKU-R", 3);
+    let mut tx = env.pool.begin().await.unwrap();
+    enqueue(&mut tx, &marker).await.unwrap();
+    tx.commit().await.unwrap();
+
     let topic = env.kafka.topic(EventType::StockUpdated);
     let consumer = reader(&env.kafka, &[&topic]);
-    let mut messages = read_until(&consumer, Duration::from_secs(30), |m| !m.is_empty()).await;
-    messages.extend(read_quiet(&consumer, Duration::from_secs(1)).await);
+    let messages = read_until_all(&consumer, std::slice::from_ref(&marker)).await;
     let ids: Vec<Uuid> = decode_all(&messages).iter().map(|e| e.event_id).collect();
-    assert_eq!(ids, vec![committed.event_id]);
+    assert_eq!(ids, vec![committed.event_id, marker.event_id]);
 
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
         .fetch_one(&env.pool)
         .await
         .unwrap();
-    assert_eq!(rows, 1);
+    assert_eq!(rows, 2);
     shutdown.cancel();
     relay.await.unwrap().unwrap();
 }
@@ -249,15 +287,19 @@ async fn only_one_of_two_relays_publishes_at_a_time() {
         enqueue(&mut tx, &numbered("SKU-L", seq)).await.unwrap();
         tx.commit().await.unwrap();
     }
+    // The 101st record, on the same key, is the marker: once it is read, so is all before it.
+    let marker = numbered("SKU-L", 100);
+    let mut tx = env.pool.begin().await.unwrap();
+    enqueue(&mut tx, &marker).await.unwrap();
+    tx.commit().await.unwrap();
     let topic = env.kafka.topic(EventType::StockUpdated);
     let consumer = reader(&env.kafka, &[&topic]);
-    let mut messages = read_until(&consumer, Duration::from_secs(60), |m| m.len() >= 100).await;
-    messages.extend(read_quiet(&consumer, Duration::from_secs(1)).await);
+    let messages = read_until_all(&consumer, std::slice::from_ref(&marker)).await;
     let seqs: Vec<u64> = decode_all(&messages).iter().map(|e| seq_of(e).1).collect();
-    assert_eq!(seqs, (0..100).collect::<Vec<_>>());
+    assert_eq!(seqs, (0..=100).collect::<Vec<_>>());
     let per_relay: Vec<usize> = counts.iter().map(|c| c.load(Ordering::SeqCst)).collect();
     assert!(
-        per_relay.contains(&0) && per_relay.contains(&100),
+        per_relay.contains(&0) && per_relay.contains(&101),
         "{per_relay:?}"
     );
     shutdown.cancel();

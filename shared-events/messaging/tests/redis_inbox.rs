@@ -218,7 +218,8 @@ async fn reconnects_within_seconds_once_redis_is_back() {
 
     let port = redis.stop();
     // Commands during the outage fail, in bounded time, and start the reconnection attempts
-    // that the server's return must not have to outwait.
+    // that the server's return must not have to outwait. The pauses between them are the
+    // outage's length (long enough for those attempts to back off), not a wait for anything.
     for _ in 0..3 {
         assert!(set_soon(&mut conn).await.is_err(), "a SET with Redis down");
         tokio::time::sleep(Duration::from_millis(500)).await;

@@ -12,7 +12,6 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use saga_messaging::KafkaConfig;
 use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
@@ -42,7 +41,7 @@ pub async fn measure(records: usize, commits: usize) -> Result<Ceilings, String>
 }
 
 async fn broker(records: usize) -> Result<(f64, f64), String> {
-    let kafka = KafkaConfig::from_env("operator").map_err(|e| e.to_string())?;
+    let kafka = super::system::kafka()?;
     let topic = format!("bench-ceiling-{}", Uuid::new_v4().simple());
     let admin: AdminClient<DefaultClientContext> = kafka
         .admin_config()

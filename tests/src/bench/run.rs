@@ -128,7 +128,10 @@ pub async fn run(api: &Api, plan: &Plan, stack_dir: &Path) -> Result<Outcome, St
         inventory_store,
     };
     let within = plan.order_timeout + Duration::from_secs(30);
-    let violations = await_invariants(api, &actor.ledger, within).await.err();
+    let kafka = system::kafka()?;
+    let violations = await_invariants(api, &kafka, &actor.ledger, within)
+        .await
+        .err();
     Ok(Outcome {
         report,
         violations,

@@ -1,9 +1,11 @@
-//! Where the running system is: the services' base URLs (`BENCH_HOST`, ports 8001–8005), the
-//! repository, the stack's state directory (`STACK_DIR`), the saga deadline the services
+//! Where the running system is: the services' base URLs (`BENCH_HOST`, ports 8001–8005), its
+//! broker as the operator (`KAFKA_*`), the repository, the stack's state directory (`STACK_DIR`), the saga deadline the services
 //! were started with (`ORDER_TIMEOUT_SECS`) and the store inventory runs on.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+use saga_messaging::KafkaConfig;
 
 use crate::client::Api;
 use crate::service::Service;
@@ -17,6 +19,12 @@ pub fn api() -> Api {
         .map(|(&s, port)| (s, format!("http://{host}:{port}")))
         .collect();
     Api::new(base)
+}
+
+/// The running system's broker as the operator (`KAFKA_*`, by default the local stack's):
+/// where the ceilings are measured and whose consumer groups the checker waits on.
+pub fn kafka() -> Result<KafkaConfig, String> {
+    KafkaConfig::from_env("operator").map_err(|e| format!("the KAFKA_* settings: {e}"))
 }
 
 /// The repository the benchmark was built in.

@@ -816,6 +816,6 @@ impl System {
     /// [`check`](Self::check), reading the system through `api` (the second instances, when
     /// the first ones were killed).
     pub async fn check_through(&self, api: &Api, slack: Duration) -> World {
-        checker::assert_invariants(api, &self.ledger, self.order_timeout + slack).await
+        checker::assert_invariants(api, &self.kafka, &self.ledger, self.order_timeout + slack).await
     }
 }

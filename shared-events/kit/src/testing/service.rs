@@ -8,11 +8,14 @@ use std::ops::Deref;
 use std::sync::OnceLock;
 
 use rdkafka::consumer::StreamConsumer;
+use rdkafka::message::OwnedMessage;
 use rdkafka::producer::FutureProducer;
+use sqlx::PgPool;
 use tokio::task::JoinHandle;
 
 use crate::service::Application;
-use saga_messaging::testing::reader_of;
+use saga_contracts::services::ServiceEvents;
+use saga_messaging::testing::{read_to_end, reader_of, wait_settled, PATIENCE};
 
 use crate::testing::TestClient;
 use crate::CancellationToken;
@@ -95,6 +98,26 @@ impl<S> TestService<S> {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+    }
+}
+
+impl TestService<PgPool> {
+    /// Waits until the service, `service` in the saga, has nothing more to emit: its consumer
+    /// group has committed every event on its topics, and its outbox is sent
+    /// ([`wait_settled`]).
+    pub async fn settled(&self, service: &ServiceEvents) {
+        wait_settled(&self.kafka, service, &self.store, PATIENCE).await
+    }
+
+    /// Once the service has [settled](Self::settled), reads `reader` to the end of its topics
+    /// ([`read_to_end`]): with what it read before, everything the service emitted there.
+    pub async fn read_settled(
+        &self,
+        service: &ServiceEvents,
+        reader: &StreamConsumer,
+    ) -> Vec<OwnedMessage> {
+        self.settled(service).await;
+        read_to_end(reader, PATIENCE).await
     }
 }
 

@@ -143,7 +143,7 @@ impl Tries {
     /// transient failures have used up the policy's attempts.
     fn transient(&mut self, policy: &RetryPolicy) -> Option<Duration> {
         self.transient += 1;
-        (self.transient < policy.max_attempts).then(|| policy.backoff(self.transient))
+        policy.after_transient(self.transient)
     }
 
     /// Counts a call that found a dependency unavailable: the pause before the next call,

@@ -42,7 +42,7 @@ pub use dlq::{
     HEADER_DLQ_PREFIX, HEADER_DLQ_REASON, HEADER_DLQ_TRUNCATED,
 };
 pub use error::ConsumerError;
-pub use retry::RetryPolicy;
+pub use retry::{RetryPolicy, MAX_JITTER};
 pub use runner::ConsumerRunner;
 
 /// What handling an event amounted to.

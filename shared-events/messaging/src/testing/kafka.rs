@@ -3,7 +3,9 @@
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message, OwnedMessage};
+use rdkafka::Offset;
 use uuid::Uuid;
 
 use crate::config::KafkaConfig;
@@ -65,13 +67,99 @@ pub async fn read_until(
     messages
 }
 
-/// Reads for `quiet` after the last message, to show that nothing more arrives.
-pub async fn read_quiet(consumer: &StreamConsumer, quiet: Duration) -> Vec<OwnedMessage> {
+/// Reads from `consumer` up to the end its topics have now: until its position on every
+/// partition of the topics it subscribed to is that partition's high watermark as this call
+/// began, counting what it read before. Returns what this call read; panics after `timeout`.
+///
+/// Once whatever could still be produced is known to be on the broker (a service settled:
+/// [`super::wait_settled`]; a producer's sends acknowledged), this is everything there is:
+/// the way to show that something was *not* produced.
+pub async fn read_to_end(consumer: &StreamConsumer, timeout: Duration) -> Vec<OwnedMessage> {
+    let ends = ends_of(consumer);
+    let deadline = Instant::now() + timeout;
     let mut messages = Vec::new();
-    while let Ok(Ok(m)) = tokio::time::timeout(quiet, consumer.recv()).await {
-        messages.push(m.detach());
+    while let Some(short) = short_of(consumer, &ends) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, consumer.recv()).await {
+            Ok(Ok(m)) => messages.push(m.detach()),
+            Ok(Err(e)) => tracing::debug!(error = %e, "test reader: consumer error"),
+            Err(_) => panic!(
+                "timed out after {timeout:?} reading to the end ({} partition {} ends at {}); \
+                 read {} messages",
+                short.topic,
+                short.partition,
+                short.end,
+                messages.len()
+            ),
+        }
     }
     messages
+}
+
+/// One partition's watermarks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watermarks {
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// The offset of its oldest record still kept.
+    pub start: i64,
+    /// The offset its next record will have.
+    pub end: i64,
+}
+
+/// The watermarks of every partition of `topics`, as `consumer` asks the broker for them
+/// (blocking).
+pub fn watermarks(
+    consumer: &impl Consumer,
+    topics: &[String],
+) -> Result<Vec<Watermarks>, KafkaError> {
+    let timeout = Duration::from_secs(10);
+    let mut all = Vec::new();
+    for topic in topics {
+        let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
+        for t in metadata.topics() {
+            if let Some(e) = t.error() {
+                return Err(KafkaError::MetadataFetch(e.into()));
+            }
+            for p in t.partitions() {
+                let (start, end) = consumer.fetch_watermarks(topic, p.id(), timeout)?;
+                all.push(Watermarks {
+                    topic: topic.clone(),
+                    partition: p.id(),
+                    start,
+                    end,
+                });
+            }
+        }
+    }
+    Ok(all)
+}
+
+/// The partitions that hold records, of every topic `consumer` subscribed to.
+fn ends_of(consumer: &StreamConsumer) -> Vec<Watermarks> {
+    let subscribed = consumer.subscription().expect("the reader's subscription");
+    let topics: Vec<String> = subscribed
+        .elements()
+        .iter()
+        .map(|e| e.topic().to_owned())
+        .collect();
+    let mut all =
+        watermarks(consumer, &topics).unwrap_or_else(|e| panic!("the ends of {topics:?}: {e}"));
+    all.retain(|w| w.end > w.start);
+    all
+}
+
+/// The first of `ends` that `consumer` has not read up to.
+fn short_of<'a>(consumer: &StreamConsumer, ends: &'a [Watermarks]) -> Option<&'a Watermarks> {
+    let position = consumer.position().unwrap_or_default();
+    ends.iter().find(|w| {
+        let at = position
+            .find_partition(&w.topic, w.partition)
+            .map(|e| e.offset());
+        !matches!(at, Some(Offset::Offset(o)) if o >= w.end)
+    })
 }
 
 /// The value of header `key`, as text.
