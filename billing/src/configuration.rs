@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use saga_kit::service::PgServiceSettings;
-use saga_messaging::env::env_or;
+use saga_messaging::env::Env;
 
 /// What billing reads from the environment.
 #[derive(Debug, Clone)]
@@ -18,10 +18,10 @@ pub struct Settings {
 
 impl Settings {
     /// The settings, or why a variable that is set cannot be read.
-    pub fn from_env() -> anyhow::Result<Settings> {
+    pub fn read(env: &Env) -> anyhow::Result<Settings> {
         Ok(Settings {
-            postgres: PgServiceSettings::from_env(8004, "billing")?,
-            account_wait: Duration::from_secs(env_or("ACCOUNT_WAIT_SECS", 20u64)?),
+            postgres: PgServiceSettings::read(env, 8004, "billing")?,
+            account_wait: Duration::from_secs(env.or("ACCOUNT_WAIT_SECS", 20u64)?),
         })
     }
 }

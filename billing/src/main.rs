@@ -6,5 +6,5 @@ use billing::startup;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    Ok(saga_kit::service::run(billing::SERVICE, Settings::from_env, startup::build).await?)
+    Ok(saga_kit::service::run(billing::SERVICE, Settings::read, startup::build).await?)
 }

@@ -49,9 +49,7 @@ async fn orders_waiting_for_their_accounts_leave_connections_for_http() {
     // The test's own connection, so that its checks never compete for the service's pool.
     let own = PgPoolOptions::new()
         .max_connections(1)
-        .connect_with(
-            saga_messaging::postgres::connect_options(&app.settings.postgres.database_url).unwrap(),
-        )
+        .connect_with(app.settings.postgres.database.connect_options().unwrap())
         .await
         .unwrap();
     let mut out = emitted(&app);

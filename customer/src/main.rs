@@ -5,5 +5,5 @@ use customer::{configuration, startup};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    Ok(saga_kit::service::run(customer::SERVICE, configuration::from_env, startup::build).await?)
+    Ok(saga_kit::service::run(customer::SERVICE, configuration::read, startup::build).await?)
 }

@@ -17,7 +17,7 @@ pub type Application = service::Application<PgPool>;
 
 /// Starts the service: it runs until `shutdown` is cancelled or one of its tasks fails.
 pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Application> {
-    let pool = postgres::open(&settings.database_url, &store::MIGRATIONS).await?;
+    let pool = postgres::open(&settings.database, &store::MIGRATIONS).await?;
     let mut app = Startup::postgres(settings.service, shutdown, pool.clone())
         .topics(saga::PUBLISHES, saga::CONSUMES)
         .await?

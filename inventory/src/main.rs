@@ -6,13 +6,5 @@ use inventory::startup;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    saga_kit::telemetry::init(inventory::SERVICE);
-    let settings = Settings::from_env()?;
-    let app = startup::build(settings, saga_kit::shutdown::on_signal()).await?;
-    tracing::info!(
-        port = app.port(),
-        store = app.store().kind(),
-        "inventory service listening"
-    );
-    Ok(app.run_until_stopped().await?)
+    Ok(saga_kit::service::run(inventory::SERVICE, Settings::read, startup::build).await?)
 }

@@ -11,7 +11,7 @@ use saga_kit::CancellationToken;
 use saga_messaging::producer::build_producer;
 use saga_messaging::ConsumerRunner;
 
-use crate::configuration::Settings;
+use crate::configuration::{Settings, StoreSettings};
 use crate::saga::{self, SagaHandler};
 use crate::store::mongo::MongoStore;
 use crate::store::postgres::PgStore;
@@ -22,23 +22,20 @@ use crate::{routes, SERVICE};
 pub type Application = service::Application<Arc<dyn InventoryStore>>;
 
 pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Application> {
-    let store = open_store(&settings.store_url).await?;
+    let store = open_store(&settings.store).await?;
+    tracing::info!(store = store.kind(), "inventory store opened");
     build_with_store(settings, store, shutdown).await
 }
 
-/// Opens the store `url` (`INVENTORY_STORE_URL`) names by its scheme, preparing its schema
-/// (tables or collections and indexes).
-pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn InventoryStore>> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::connect(url).await?))
-    } else if url.starts_with("mongodb://") || url.starts_with("mongodb+srv://") {
-        Ok(Arc::new(MongoStore::connect(url).await?))
-    } else {
-        anyhow::bail!(
-            "INVENTORY_STORE_URL must start with postgres:// or mongodb:// (got {:?})",
-            url.split("://").next().unwrap_or_default()
-        )
-    }
+/// Opens the store `settings` name (`INVENTORY_STORE_URL`), preparing its schema (tables or
+/// collections and indexes).
+pub async fn open_store(settings: &StoreSettings) -> anyhow::Result<Arc<dyn InventoryStore>> {
+    Ok(match settings {
+        StoreSettings::Postgres(database) => Arc::new(PgStore::connect(database).await?),
+        StoreSettings::Mongo { url, password } => {
+            Arc::new(MongoStore::connect(url, password.clone()).await?)
+        }
+    })
 }
 
 /// On a store already opened (tests share one between instances).

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use common::{assert_balanced, order_created, TestApp};
-use inventory::configuration::Settings;
+use inventory::configuration::{Settings, StoreSettings};
 use inventory::domain::{ReservationStatus, Sku};
 use inventory::startup;
 use inventory::store::postgres::PgStore;
@@ -20,6 +20,8 @@ use saga_contracts::{Envelope, EventPayload, EventType};
 use saga_kit::service::ServiceSettings;
 use saga_kit::testing::TestClient;
 use saga_kit::CancellationToken;
+use saga_messaging::env::Env;
+use saga_messaging::postgres::PgSettings;
 use saga_messaging::producer::{build_producer, publish};
 use saga_messaging::testing::{
     fresh_database_url, provisioned_kafka, read_until, reader_of, wait_for,
@@ -41,7 +43,7 @@ async fn start_on_own_runtime(store_url: String, kafka: KafkaConfig) -> (Runtime
         let port = rt.block_on(async {
             let settings = Settings {
                 service: ServiceSettings::loopback(kafka),
-                store_url,
+                store: StoreSettings::read_for(&Env::process(), store_url).unwrap(),
             };
             // Never cancelled: the instance ends by its runtime being dropped.
             let app = startup::build(settings, CancellationToken::new())
@@ -77,7 +79,7 @@ async fn a_killed_instance_loses_no_effect_and_its_successor_doubles_none() {
         )
         .await;
     assert_eq!(created.0, 201, "{}", created.1);
-    let store = PgStore::connect(&store_url).await.unwrap();
+    let store = PgStore::connect(&PgSettings::at(&store_url)).await.unwrap();
 
     let orders: Vec<Uuid> = (0..60).map(|_| Uuid::now_v7()).collect();
     let events: Vec<Envelope> = orders

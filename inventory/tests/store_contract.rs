@@ -22,6 +22,7 @@ use inventory::store::postgres::PgStore;
 use inventory::store::{InventoryStore, StoreError};
 use saga_contracts::{Envelope, EventPayload, EventType};
 use saga_kit::http::ApiError;
+use saga_messaging::postgres::PgSettings;
 use saga_messaging::testing::{fresh_database_url, fresh_mongo_database};
 use saga_messaging::{HandlerError, Outcome};
 use uuid::Uuid;
@@ -842,7 +843,7 @@ async fn mongodb_manual_reservations_kept_among_the_sagas_move_to_their_own() {
 
 async fn postgres_store() -> Store {
     Arc::new(
-        PgStore::connect(&fresh_database_url("inventory").await)
+        PgStore::connect(&PgSettings::at(fresh_database_url("inventory").await))
             .await
             .expect("the PostgreSQL store opens"),
     )

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use saga_kit::service::ServiceSettings;
-use saga_messaging::env::env_or;
+use saga_messaging::env::Env;
 use saga_messaging::redis_store::RedisSettings;
 
 /// The key prefix when `REDIS_KEY_PREFIX` is not set. Notification's ACL user may touch only
@@ -32,13 +32,13 @@ pub struct Settings {
 
 impl Settings {
     /// The settings from the environment; an invalid value is an error naming it.
-    pub fn from_env() -> anyhow::Result<Settings> {
-        let ttl_secs: u64 = env_or("NOTIFICATION_INBOX_TTL_SECS", DEFAULT_INBOX_TTL_SECS)?;
+    pub fn read(env: &Env) -> anyhow::Result<Settings> {
+        let ttl_secs: u64 = env.or("NOTIFICATION_INBOX_TTL_SECS", DEFAULT_INBOX_TTL_SECS)?;
         anyhow::ensure!(ttl_secs > 0, "NOTIFICATION_INBOX_TTL_SECS must be positive");
         Ok(Settings {
-            service: ServiceSettings::from_env("notification", 8005)?,
-            redis: RedisSettings::from_env(crate::SERVICE)?,
-            key_prefix: env_or("REDIS_KEY_PREFIX", DEFAULT_KEY_PREFIX.to_owned())?,
+            service: ServiceSettings::read(env, "notification", 8005)?,
+            redis: RedisSettings::read(env, crate::SERVICE)?,
+            key_prefix: env.or("REDIS_KEY_PREFIX", DEFAULT_KEY_PREFIX.to_owned())?,
             inbox_ttl: Duration::from_secs(ttl_secs),
         })
     }

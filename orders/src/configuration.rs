@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use saga_kit::service::PgServiceSettings;
-use saga_messaging::env::env_or;
+use saga_messaging::env::Env;
 
 /// Everything the service reads from its environment.
 #[derive(Debug, Clone)]
@@ -22,13 +22,13 @@ pub struct Settings {
 
 impl Settings {
     /// Reads the settings; a variable set to something unreadable is an error, not a default.
-    pub fn from_env() -> anyhow::Result<Settings> {
-        let timeout: f64 = env_or("ORDER_TIMEOUT_SECS", 30.0)?;
+    pub fn read(env: &Env) -> anyhow::Result<Settings> {
+        let timeout: f64 = env.or("ORDER_TIMEOUT_SECS", 30.0)?;
         anyhow::ensure!(
             timeout.is_finite() && timeout >= 0.0,
             "ORDER_TIMEOUT_SECS must be a non-negative number of seconds"
         );
-        let stream_max_age: u64 = env_or(
+        let stream_max_age: u64 = env.or(
             "STREAM_MAX_AGE_SECS",
             crate::routes::DEFAULT_STREAM_MAX_AGE.as_secs(),
         )?;
@@ -37,9 +37,9 @@ impl Settings {
             "STREAM_MAX_AGE_SECS must be a positive number of seconds"
         );
         Ok(Settings {
-            postgres: PgServiceSettings::from_env(8002, "orders")?,
+            postgres: PgServiceSettings::read(env, 8002, "orders")?,
             order_timeout: Duration::from_secs_f64(timeout),
-            deadline_poll: Duration::from_millis(env_or("DEADLINE_POLL_MS", 500)?),
+            deadline_poll: Duration::from_millis(env.or("DEADLINE_POLL_MS", 500)?),
             stream_max_age: Duration::from_secs(stream_max_age),
         })
     }

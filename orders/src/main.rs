@@ -6,5 +6,5 @@ use orders::startup;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    Ok(saga_kit::service::run(orders::SERVICE, Settings::from_env, startup::build).await?)
+    Ok(saga_kit::service::run(orders::SERVICE, Settings::read, startup::build).await?)
 }

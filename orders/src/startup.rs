@@ -21,7 +21,7 @@ pub type Application = service::Application<PgPool>;
 
 /// Opens the store, creates the topics, binds the HTTP server and spawns the tasks.
 pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Application> {
-    let pool = postgres::open(&settings.postgres.database_url, &store::MIGRATIONS).await?;
+    let pool = postgres::open(&settings.postgres.database, &store::MIGRATIONS).await?;
     let data = web::Data::new(pool.clone());
     // The feed's streams end with the service, so they hold its shutdown token.
     let feed = web::Data::new(routes::Feed::new(shutdown.clone(), settings.stream_max_age));

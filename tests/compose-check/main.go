@@ -1,21 +1,20 @@
 // compose-check loads docker-compose.yml with compose-go, the parser Docker Compose itself
-// uses, and fails on anything it rejects: schema errors, unknown keys, bad merges, invalid
-// interpolation, dependencies on missing services, a volume or network that is not declared.
-// It prints what it resolved for the checks that matter to the secured deployment (each
-// container's credentials mount and its subpath), so that a reader sees what compose would do.
+// uses, and prints the project it resolved as JSON: compose-go's own model, normalised (merge
+// keys applied, short forms written out, interpolation done, `depends_on` and volume
+// references checked). It fails on anything compose-go rejects: schema errors, unknown keys,
+// bad merges, invalid interpolation, dependencies on missing services, a volume or network
+// that is not declared.
 //
 // Usage (from the repository root): go run ./tests/compose-check [docker-compose.yml]
-// tests/tests/compose.rs runs it when Go is installed.
+// tests/tests/compose.rs runs it and asserts on the model it prints.
 package main
 
 import (
 	"context"
 	"fmt"
 	"os"
-	"sort"
 
 	"github.com/compose-spec/compose-go/v2/cli"
-	"github.com/compose-spec/compose-go/v2/types"
 )
 
 func main() {
@@ -23,7 +22,6 @@ func main() {
 	if len(os.Args) > 1 {
 		file = os.Args[1]
 	}
-	ctx := context.Background()
 	options, err := cli.NewProjectOptions([]string{file},
 		cli.WithName("saga"),
 		// Interpolation as `docker compose` does it, without the caller's environment (the
@@ -36,28 +34,16 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	project, err := options.LoadProject(ctx)
+	project, err := options.LoadProject(context.Background())
 	if err != nil {
 		fail(err)
 	}
-	names := project.ServiceNames()
-	sort.Strings(names)
-	for _, name := range names {
-		service := project.Services[name]
-		for _, v := range service.Volumes {
-			if v.Type == types.VolumeTypeVolume && v.Source == "credentials" {
-				sub := ""
-				if v.Volume != nil {
-					sub = v.Volume.Subpath
-				}
-				fmt.Printf("%s: credentials subpath %q on %s (read-only %v)\n", name, sub, v.Target, v.ReadOnly)
-			}
-		}
-		for dep, d := range service.DependsOn {
-			fmt.Printf("%s: after %s %s\n", name, dep, d.Condition)
-		}
+	model, err := project.MarshalJSON()
+	if err != nil {
+		fail(err)
 	}
-	fmt.Printf("compose-check: %s is valid: %d services, %d volumes\n", file, len(project.Services), len(project.Volumes))
+	os.Stdout.Write(model)
+	fmt.Println()
 }
 
 func fail(err error) {

@@ -17,6 +17,7 @@ use saga_contracts::services::BILLING;
 use saga_contracts::{Envelope, EventPayload, EventType, Money};
 use saga_kit::service::PgServiceSettings;
 use saga_kit::testing::TestService;
+use saga_messaging::postgres::PgSettings;
 use saga_messaging::testing::{fresh_database_url, provisioned_kafka, read_until, wait_for};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -45,7 +46,7 @@ impl TestApp {
 
     pub async fn spawn_waiting(account_wait: Duration) -> TestApp {
         let mut settings = settings(account_wait).await;
-        settings.postgres.database_url = fresh_database_url("billing").await;
+        settings.postgres.database = PgSettings::at(fresh_database_url("billing").await);
         TestApp::start(settings).await
     }
 

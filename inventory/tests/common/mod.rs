@@ -6,7 +6,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use inventory::configuration::Settings;
+use inventory::configuration::{Settings, StoreSettings};
 use inventory::domain::Product;
 use inventory::store::InventoryStore;
 use rdkafka::consumer::StreamConsumer;
@@ -16,6 +16,7 @@ use saga_contracts::services::INVENTORY;
 use saga_contracts::Envelope;
 use saga_kit::service::ServiceSettings;
 use saga_kit::testing::TestService;
+use saga_messaging::env::Env;
 use saga_messaging::testing::{
     fresh_database_url, provisioned_kafka, read_to_end, wait_settled, PATIENCE,
 };
@@ -114,7 +115,7 @@ impl TestApp {
     pub async fn spawn_on(store_url: String, kafka: KafkaConfig) -> TestApp {
         let settings = Settings {
             service: ServiceSettings::loopback(kafka.clone()),
-            store_url: store_url.clone(),
+            store: StoreSettings::read_for(&Env::process(), store_url.clone()).unwrap(),
         };
         let build = |shutdown| inventory::startup::build(settings, shutdown);
         let service = TestService::start(kafka, build).await;

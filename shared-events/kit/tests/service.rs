@@ -42,7 +42,7 @@ async fn build(
     settings: PgServiceSettings,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Application<PgPool>> {
-    let pool = postgres::open(&settings.database_url, &Migrator::DEFAULT).await?;
+    let pool = postgres::open(&settings.database, &Migrator::DEFAULT).await?;
     let data = web::Data::new(pool.clone());
     let mut app = Startup::postgres(settings.service, shutdown, pool)
         .topics(&[EventType::CustomerCreated], &[])

@@ -24,8 +24,8 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::env::{env_opt, env_or, ConfigError};
-use crate::secret::{env_secret, env_secret_or_file, LocalStack};
+use crate::env::{ConfigError, Env};
+use crate::secret::LocalStack;
 use saga_contracts::events::EventType;
 
 /// How a service reaches the broker and names its topics: the `KAFKA_*` variables of the table
@@ -159,28 +159,28 @@ impl KafkaSecurity {
 
     /// Reads the security variables; the principal defaults to `principal`, and its password
     /// to the local stack's file for that principal.
-    pub fn from_env(principal: &str) -> Result<KafkaSecurity, ConfigError> {
+    pub fn read(env: &Env, principal: &str) -> Result<KafkaSecurity, ConfigError> {
+        // The defaults but the CA, which is the local stack's only if `env` has that file.
         let d = KafkaSecurity::default();
-        let protocol: SecurityProtocol = env_or("KAFKA_SECURITY_PROTOCOL", d.protocol)?;
-        let username = env_or("KAFKA_SASL_USERNAME", principal.to_owned())?;
+        let stack = LocalStack::default();
+        let protocol: SecurityProtocol = env.or("KAFKA_SECURITY_PROTOCOL", d.protocol)?;
+        let username = env.or("KAFKA_SASL_USERNAME", principal.to_owned())?;
         let password = if protocol.uses_sasl() {
-            Some(match env_secret("KAFKA_SASL_PASSWORD")? {
-                Some(p) => p,
-                None => env_secret_or_file(
-                    "KAFKA_SASL_PASSWORD",
-                    &LocalStack::default().password_file(&format!("kafka-{username}")),
-                )?,
-            })
+            Some(env.secret_or_file(
+                "KAFKA_SASL_PASSWORD",
+                &stack.password_file(&format!("kafka-{username}")),
+            )?)
         } else {
             None
         };
-        let ca_location = match std::env::var_os("KAFKA_SSL_CA_LOCATION") {
-            Some(v) if !v.is_empty() => Some(PathBuf::from(v)),
-            _ => d.ca_location,
+        let local_ca = stack.ca_file();
+        let ca_location = match env.opt::<PathBuf>("KAFKA_SSL_CA_LOCATION")? {
+            Some(path) => Some(path),
+            None => env.is_file(&local_ca).then_some(local_ca),
         };
         Ok(KafkaSecurity {
             protocol,
-            sasl_mechanism: env_or("KAFKA_SASL_MECHANISM", d.sasl_mechanism)?,
+            sasl_mechanism: env.or("KAFKA_SASL_MECHANISM", d.sasl_mechanism)?,
             username: Some(username),
             password,
             ca_location,
@@ -229,9 +229,11 @@ pub fn passthrough_property(variable: &str) -> Option<String> {
     )
 }
 
-/// The `LIBRDKAFKA_*` variables of the environment, as (property, value), sorted by property.
-fn passthrough_from_env() -> Vec<(String, SecretString)> {
-    let mut extra: Vec<(String, SecretString)> = std::env::vars()
+/// The `LIBRDKAFKA_*` variables of `env`, as (property, value), sorted by property.
+fn passthrough(env: &Env) -> Vec<(String, SecretString)> {
+    let mut extra: Vec<(String, SecretString)> = env
+        .with_prefix("LIBRDKAFKA_")
+        .into_iter()
         .filter_map(|(k, v)| passthrough_property(&k).map(|p| (p, SecretString::from(v))))
         .collect();
     extra.sort_by(|a, b| a.0.cmp(&b.0));
@@ -280,25 +282,28 @@ impl KafkaConfig {
         }
     }
 
+    /// Reads the `KAFKA_*` and `LIBRDKAFKA_*` variables of the process ([`read`](Self::read)).
+    pub fn from_env(principal: &str) -> Result<KafkaConfig, ConfigError> {
+        KafkaConfig::read(&Env::process(), principal)
+    }
+
     /// Reads the `KAFKA_*` and `LIBRDKAFKA_*` variables, each defaulting to
     /// [`KafkaConfig::default`]'s value (the local stack's broker) when unset or empty; the
     /// SASL principal defaults to `principal` (the service's name, or `operator`).
-    pub fn from_env(principal: &str) -> Result<KafkaConfig, ConfigError> {
+    pub fn read(env: &Env, principal: &str) -> Result<KafkaConfig, ConfigError> {
         let d = KafkaConfig::default();
         Ok(KafkaConfig {
-            brokers: env_or("KAFKA_BROKERS", d.brokers)?,
-            topic_prefix: env_or("KAFKA_TOPIC_PREFIX", d.topic_prefix)?,
-            partitions: env_or("KAFKA_PARTITIONS", d.partitions)?,
-            replication_factor: env_or("KAFKA_REPLICATION_FACTOR", d.replication_factor)?,
-            min_insync_replicas: env_opt("KAFKA_MIN_INSYNC_REPLICAS")?,
-            linger_ms: env_or("KAFKA_LINGER_MS", d.linger_ms)?,
-            fetch_wait_max_ms: env_opt("KAFKA_FETCH_WAIT_MAX_MS")?,
-            idempotence: env_or("KAFKA_IDEMPOTENCE", d.idempotence)?,
-            group_instance_id: std::env::var("KAFKA_GROUP_INSTANCE_ID")
-                .ok()
-                .filter(|v| !v.trim().is_empty()),
-            security: KafkaSecurity::from_env(principal)?,
-            extra: passthrough_from_env(),
+            brokers: env.or("KAFKA_BROKERS", d.brokers)?,
+            topic_prefix: env.or("KAFKA_TOPIC_PREFIX", d.topic_prefix)?,
+            partitions: env.or("KAFKA_PARTITIONS", d.partitions)?,
+            replication_factor: env.or("KAFKA_REPLICATION_FACTOR", d.replication_factor)?,
+            min_insync_replicas: env.opt("KAFKA_MIN_INSYNC_REPLICAS")?,
+            linger_ms: env.or("KAFKA_LINGER_MS", d.linger_ms)?,
+            fetch_wait_max_ms: env.opt("KAFKA_FETCH_WAIT_MAX_MS")?,
+            idempotence: env.or("KAFKA_IDEMPOTENCE", d.idempotence)?,
+            group_instance_id: env.opt("KAFKA_GROUP_INSTANCE_ID")?,
+            security: KafkaSecurity::read(env, principal)?,
+            extra: passthrough(env),
         })
     }
 

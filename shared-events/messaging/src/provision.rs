@@ -11,9 +11,19 @@ use std::time::{Duration, Instant};
 use crate::acl::{service_rules, AclRule};
 use crate::acl_admin::{create_acls, AclError};
 use crate::config::{KafkaConfig, BROKER_STARTUP_TIMEOUT};
+use crate::env::{ConfigError, Env};
 use crate::topics::{ensure_named_topics, service_topics, TopicError};
 use saga_contracts::events::EventType;
 use saga_contracts::services::ServiceEvents;
+
+/// The principal provisioning runs as, the operator's (a super user of the broker).
+pub const OPERATOR: &str = "operator";
+
+/// What the `provision` binary reads from `env`: the broker's settings, as [`OPERATOR`] unless
+/// `KAFKA_SASL_USERNAME` says otherwise.
+pub fn settings(env: &Env) -> Result<KafkaConfig, ConfigError> {
+    KafkaConfig::read(env, OPERATOR)
+}
 
 /// Why provisioning failed.
 #[derive(Debug, thiserror::Error)]

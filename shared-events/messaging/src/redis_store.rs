@@ -31,8 +31,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::consumer::{Handler, HandlerError, Outcome};
-use crate::env::ConfigError;
-use crate::secret::{env_secret, env_secret_or_file, LocalStack};
+use crate::env::{ConfigError, Env};
+use crate::secret::LocalStack;
 use saga_contracts::envelope::Envelope;
 
 const APPLY_SCRIPT: &str = r#"
@@ -106,30 +106,38 @@ pub struct RedisSettings {
 }
 
 impl RedisSettings {
-    /// The settings from the environment (table above), for the ACL user `user` when
-    /// `REDIS_URL` is not set; defaults from the local stack ([`LocalStack::default`]).
+    /// The settings from the process's environment ([`read`](Self::read)).
     pub fn from_env(user: &str) -> Result<RedisSettings, ConfigError> {
-        RedisSettings::from_env_with(user, &LocalStack::default())
+        RedisSettings::read(&Env::process(), user)
     }
 
-    /// [`from_env`](Self::from_env), with the local stack kept in `stack`.
-    pub fn from_env_with(user: &str, stack: &LocalStack) -> Result<RedisSettings, ConfigError> {
-        let url = std::env::var("REDIS_URL")
-            .ok()
-            .filter(|v| !v.trim().is_empty())
+    /// The settings from `env` (table above), for the ACL user `user` when `REDIS_URL` is not
+    /// set; defaults from the local stack ([`LocalStack::default`]).
+    pub fn read(env: &Env, user: &str) -> Result<RedisSettings, ConfigError> {
+        RedisSettings::read_with(env, user, &LocalStack::default())
+    }
+
+    /// [`read`](Self::read), with the local stack kept in `stack`.
+    pub fn read_with(
+        env: &Env,
+        user: &str,
+        stack: &LocalStack,
+    ) -> Result<RedisSettings, ConfigError> {
+        let url = env
+            .opt("REDIS_URL")?
             .unwrap_or_else(|| format!("rediss://{user}@{LOCAL_REDIS}"));
-        RedisSettings::for_url(&url, stack)
+        RedisSettings::for_url(env, &url, stack)
     }
 
     /// The settings for `url` (as if `REDIS_URL` were `url`): the password and the CA as the
     /// table above says, from `REDIS_PASSWORD`, `REDIS_CA_FILE` or `stack`.
-    pub fn for_url(url: &str, stack: &LocalStack) -> Result<RedisSettings, ConfigError> {
+    pub fn for_url(env: &Env, url: &str, stack: &LocalStack) -> Result<RedisSettings, ConfigError> {
         let mut info = url
             .trim()
             .into_connection_info()
             .map_err(|e| invalid("REDIS_URL", &redact_url(url), e))?;
         let in_url = info.redis.password.take().map(SecretString::from);
-        let password = match (in_url, env_secret("REDIS_PASSWORD")?) {
+        let password = match (in_url, env.secret("REDIS_PASSWORD")?) {
             (Some(_), Some(_)) => {
                 return Err(invalid(
                     "REDIS_PASSWORD",
@@ -139,16 +147,16 @@ impl RedisSettings {
             }
             (Some(p), None) | (None, Some(p)) => Some(p),
             (None, None) => match &info.redis.username {
-                Some(named) => Some(env_secret_or_file(
+                Some(named) => Some(env.secret_or_file(
                     "REDIS_PASSWORD",
                     &stack.password_file(&format!("redis-{named}")),
                 )?),
                 None => None,
             },
         };
-        let ca_file = std::env::var_os("REDIS_CA_FILE").filter(|v| !v.is_empty());
+        let ca_file: Option<PathBuf> = env.opt("REDIS_CA_FILE")?;
         let tls = match (&info.addr, ca_file) {
-            (redis::ConnectionAddr::TcpTls { .. }, Some(path)) => RedisTls::CaFile(path.into()),
+            (redis::ConnectionAddr::TcpTls { .. }, Some(path)) => RedisTls::CaFile(path),
             (redis::ConnectionAddr::TcpTls { host, .. }, None) if is_loopback(host) => {
                 RedisTls::CaFile(stack.ca_file())
             }
@@ -512,33 +520,21 @@ impl<H: RedisHandler> Handler for RedisIdempotent<H> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::Vars;
 
-    /// Every case in one test: they set the same process-wide variables.
     #[test]
     fn settings_come_from_the_url_the_password_variables_and_the_local_stack() {
-        let dir = std::env::temp_dir().join(format!("redis-settings-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("secrets")).unwrap();
-        let stack = LocalStack::at(&dir);
-        std::fs::write(
-            stack.password_file("redis-notification"),
-            "from-the-stack\n",
-        )
-        .unwrap();
-        let clear = || {
-            for v in [
-                "REDIS_URL",
-                "REDIS_PASSWORD",
-                "REDIS_PASSWORD_FILE",
-                "REDIS_CA_FILE",
-            ] {
-                std::env::remove_var(v);
-            }
+        let stack = LocalStack::at("/stack");
+        let stack_password = stack.password_file("redis-notification");
+        let read = |vars: &[(&str, &str)]| {
+            let vars =
+                Vars::new(vars.iter().copied()).with_file(&stack_password, "from-the-stack\n");
+            RedisSettings::read_with(&Env::new(&vars), "notification", &stack)
         };
         let exposed = |s: &RedisSettings| s.password.as_ref().map(|p| p.expose_secret().to_owned());
-        clear();
 
         // Nothing set: the local stack over TLS, as the user, with its password and the CA.
-        let local = RedisSettings::from_env_with("notification", &stack).unwrap();
+        let local = read(&[]).unwrap();
         assert_eq!(local.to_string(), "rediss://notification@127.0.0.1:6379/0");
         assert_eq!(exposed(&local).as_deref(), Some("from-the-stack"));
         assert_eq!(local.tls(), &RedisTls::CaFile(stack.ca_file()));
@@ -546,31 +542,29 @@ mod tests {
         assert!(!debug.contains("from-the-stack"), "{debug}");
 
         // A managed server: the password in the URL, the system's roots, never displayed.
-        std::env::set_var("REDIS_URL", "rediss://svc:s3cret@redis.example.com:6380/2");
-        let managed = RedisSettings::from_env_with("notification", &stack).unwrap();
+        let url = ("REDIS_URL", "rediss://svc:s3cret@redis.example.com:6380/2");
+        let managed = read(&[url]).unwrap();
         assert_eq!(exposed(&managed).as_deref(), Some("s3cret"));
         assert_eq!(managed.tls(), &RedisTls::SystemRoots);
         assert_eq!(managed.to_string(), "rediss://svc@redis.example.com:6380/2");
         assert!(!format!("{managed:?}").contains("s3cret"));
 
         // …and a password given twice is an error that does not show it.
-        std::env::set_var("REDIS_PASSWORD", "other");
-        let twice = RedisSettings::from_env_with("notification", &stack).unwrap_err();
+        let twice = read(&[url, ("REDIS_PASSWORD", "other")]).unwrap_err();
         assert!(!format!("{twice:#}").contains("s3cret"), "{twice:#}");
-        std::env::remove_var("REDIS_PASSWORD");
 
         // REDIS_PASSWORD for the URL's user, REDIS_CA_FILE for its CA.
-        std::env::set_var("REDIS_URL", "rediss://svc@redis.example.com:6380");
-        std::env::set_var("REDIS_PASSWORD", "given");
-        std::env::set_var("REDIS_CA_FILE", "/etc/ca.pem");
-        let given = RedisSettings::from_env_with("notification", &stack).unwrap();
+        let given = read(&[
+            ("REDIS_URL", "rediss://svc@redis.example.com:6380"),
+            ("REDIS_PASSWORD", "given"),
+            ("REDIS_CA_FILE", "/etc/ca.pem"),
+        ])
+        .unwrap();
         assert_eq!(exposed(&given).as_deref(), Some("given"));
         assert_eq!(given.tls(), &RedisTls::CaFile("/etc/ca.pem".into()));
-        clear();
 
         // A user with no password anywhere: the error names the variable and the stack's file.
-        std::env::set_var("REDIS_URL", "rediss://billing@127.0.0.1:6379");
-        let missing = RedisSettings::from_env_with("notification", &stack).unwrap_err();
+        let missing = read(&[("REDIS_URL", "rediss://billing@127.0.0.1:6379")]).unwrap_err();
         assert!(
             missing.to_string().contains("REDIS_PASSWORD")
                 && missing.to_string().contains("redis-billing.password"),
@@ -578,20 +572,15 @@ mod tests {
         );
 
         // Plaintext has no TLS, and a CA file for it is a mistake said aloud.
-        std::env::set_var("REDIS_URL", "redis://127.0.0.1:6390");
-        let plain = RedisSettings::from_env_with("notification", &stack).unwrap();
+        let plaintext = ("REDIS_URL", "redis://127.0.0.1:6390");
+        let plain = read(&[plaintext]).unwrap();
         assert_eq!(plain.tls(), &RedisTls::Off);
         assert!(!plain.has_password() && plain.user().is_none());
-        std::env::set_var("REDIS_CA_FILE", "/etc/ca.pem");
-        assert!(RedisSettings::from_env_with("notification", &stack).is_err());
-        clear();
+        assert!(read(&[plaintext, ("REDIS_CA_FILE", "/etc/ca.pem")]).is_err());
 
         // An invalid URL is named without its password.
-        std::env::set_var("REDIS_URL", "rediss://u:hunter2@host:notaport");
-        let invalid = RedisSettings::from_env_with("notification", &stack).unwrap_err();
+        let invalid = read(&[("REDIS_URL", "rediss://u:hunter2@host:notaport")]).unwrap_err();
         assert!(!format!("{invalid:?}").contains("hunter2"), "{invalid:?}");
-        clear();
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,8 +1,8 @@
-//! Secrets from the environment, and where the local stack keeps its own.
+//! Where the local stack keeps its own secrets.
 //!
 //! A secret (a password) is read from `NAME`, or from the file that `NAME_FILE` names, as
-//! container secrets are mounted; setting both is an error. Its value is a [`SecretString`]:
-//! `Debug` prints it redacted, so a settings struct that holds one can be logged.
+//! container secrets are mounted ([`Env::secret`]). Its value is a [`SecretString`]: `Debug`
+//! prints it redacted, so a settings struct that holds one can be logged.
 //!
 //! `scripts/stack up` makes one password per principal under `<repo>/.stack/secrets/` (mode
 //! 0600) and one CA at `<repo>/.stack/tls/ca.crt`. [`LocalStack`] names those files, so that a
@@ -13,53 +13,7 @@ use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
 
-use crate::env::ConfigError;
-
-/// Reads the secret `name` from `name` or from the file `name_FILE` names (its content without
-/// a trailing newline); `None` when neither is set.
-pub fn env_secret(name: &str) -> Result<Option<SecretString>, ConfigError> {
-    let file_var = format!("{name}_FILE");
-    let direct = std::env::var(name).ok().filter(|v| !v.is_empty());
-    let file = std::env::var_os(&file_var).filter(|v| !v.is_empty());
-    match (direct, file) {
-        (Some(_), Some(_)) => Err(ConfigError::Ambiguous {
-            name: name.to_owned(),
-        }),
-        (Some(v), None) => Ok(Some(SecretString::from(v))),
-        (None, Some(path)) => read_secret_file(&file_var, Path::new(&path)).map(Some),
-        (None, None) => Ok(None),
-    }
-}
-
-/// The secret in `path` (read for the variable `variable`), without a trailing newline.
-pub fn read_secret_file(variable: &str, path: &Path) -> Result<SecretString, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::SecretFile {
-        name: variable.to_owned(),
-        path: path.to_owned(),
-        source,
-    })?;
-    Ok(SecretString::from(
-        text.trim_end_matches(['\r', '\n']).to_owned(),
-    ))
-}
-
-/// The secret `name` from the environment, or else from the local stack's file `default`; an
-/// error naming both when neither is there.
-pub fn env_secret_or_file(name: &str, default: &Path) -> Result<SecretString, ConfigError> {
-    if let Some(secret) = env_secret(name)? {
-        return Ok(secret);
-    }
-    if default.is_file() {
-        return read_secret_file(name, default);
-    }
-    Err(ConfigError::Missing {
-        name: name.to_owned(),
-        hint: format!(
-            "the local stack's {} does not exist (scripts/stack up makes it)",
-            default.display()
-        ),
-    })
-}
+use crate::env::{ConfigError, Env};
 
 /// Where `scripts/stack` keeps the local stack's CA and passwords: `<repo>/.stack`, the
 /// repository this crate was built from.
@@ -113,7 +67,7 @@ impl LocalStack {
     /// The password `name`, read now.
     pub fn password(&self, name: &str) -> Result<SecretString, ConfigError> {
         let path = self.password_file(name);
-        read_secret_file(&format!("(local stack) {name}"), &path)
+        Env::process().secret_file(&format!("(local stack) {name}"), &path)
     }
 
     /// The password `name` for a client of a server on `host`: only when `host` is loopback
@@ -142,8 +96,6 @@ pub fn is_loopback(host: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use secrecy::ExposeSecret;
-
     use super::*;
 
     #[test]
@@ -155,51 +107,8 @@ mod tests {
     }
 
     #[test]
-    fn a_secret_comes_from_the_variable_or_its_file_never_both() {
-        let name = "SHARED_EVENTS_SECRET_TEST";
-        let file = std::env::temp_dir().join(format!("secret-test-{}", std::process::id()));
-        std::fs::write(&file, "s3cret\n").unwrap();
-
-        assert!(env_secret(name).unwrap().is_none(), "neither set");
-        std::env::set_var(format!("{name}_FILE"), &file);
-        assert_eq!(env_secret(name).unwrap().unwrap().expose_secret(), "s3cret");
-        std::env::set_var(name, "direct");
-        let both = env_secret(name).unwrap_err();
-        assert!(matches!(both, ConfigError::Ambiguous { .. }), "{both}");
-        std::env::remove_var(format!("{name}_FILE"));
-        assert_eq!(env_secret(name).unwrap().unwrap().expose_secret(), "direct");
-        std::env::remove_var(name);
-
-        std::env::set_var(format!("{name}_FILE"), file.with_extension("missing"));
-        let missing = env_secret(name).unwrap_err();
-        std::env::remove_var(format!("{name}_FILE"));
-        assert!(
-            matches!(&missing, ConfigError::SecretFile { name: n, .. } if n == &format!("{name}_FILE")),
-            "{missing}"
-        );
-        std::fs::remove_file(&file).unwrap();
-    }
-
-    #[test]
     fn a_secret_is_redacted_in_debug_output() {
         let secret = SecretString::from("hunter2".to_owned());
         assert!(!format!("{secret:?}").contains("hunter2"));
-    }
-
-    #[test]
-    fn without_a_variable_the_local_stack_file_is_read_and_its_absence_named() {
-        let dir = std::env::temp_dir().join(format!("local-stack-{}", std::process::id()));
-        let stack = LocalStack::at(&dir);
-        let name = "SHARED_EVENTS_SECRET_DEFAULT_TEST";
-        let error = env_secret_or_file(name, &stack.password_file("kafka-x")).unwrap_err();
-        assert!(
-            error.to_string().contains("kafka-x.password"),
-            "names the file: {error}"
-        );
-        std::fs::create_dir_all(dir.join("secrets")).unwrap();
-        std::fs::write(stack.password_file("kafka-x"), "pw\n").unwrap();
-        let pw = env_secret_or_file(name, &stack.password_file("kafka-x")).unwrap();
-        assert_eq!(pw.expose_secret(), "pw");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -2,7 +2,7 @@
 //! create a missing database but names it and the role; it finds the role's password when the
 //! URL has none, takes the URL's when it has one, and never renders a password in its errors.
 
-use saga_messaging::postgres::{connect, OpenError};
+use saga_messaging::postgres::{connect, OpenError, PgSettings};
 use saga_messaging::secret::LocalStack;
 use saga_messaging::testing::fresh_database_url;
 use secrecy::ExposeSecret;
@@ -25,7 +25,9 @@ fn with_password(url: &str, password: &str) -> String {
 async fn a_missing_database_is_named_with_the_role_and_not_created() {
     let url = fresh_database_url("billing").await;
     let missing = format!("t_missing_{}", uuid::Uuid::new_v4().simple());
-    let error = connect(&with_database(&url, &missing)).await.unwrap_err();
+    let error = connect(&PgSettings::at(with_database(&url, &missing)))
+        .await
+        .unwrap_err();
     let OpenError::MissingDatabase { database, role, .. } = &error else {
         panic!("not MissingDatabase: {error:?}");
     };
@@ -39,7 +41,9 @@ async fn a_missing_database_is_named_with_the_role_and_not_created() {
         "{shown}"
     );
     // Still missing: the attempt created nothing.
-    let again = connect(&with_database(&url, &missing)).await.unwrap_err();
+    let again = connect(&PgSettings::at(with_database(&url, &missing)))
+        .await
+        .unwrap_err();
     assert!(
         matches!(again, OpenError::MissingDatabase { .. }),
         "{again:?}"
@@ -50,7 +54,9 @@ async fn a_missing_database_is_named_with_the_role_and_not_created() {
 async fn the_role_logs_in_with_the_urls_password_or_the_stacks_and_a_wrong_one_is_not_shown() {
     let url = fresh_database_url("orders").await;
     // No password in the URL: the stack's file for the role (the server is on loopback).
-    let pool = connect(&url).await.expect("the role's own database");
+    let pool = connect(&PgSettings::at(&url))
+        .await
+        .expect("the role's own database");
     let user: String = sqlx::query_scalar("SELECT current_user::text")
         .fetch_one(&pool)
         .await
@@ -62,13 +68,18 @@ async fn the_role_logs_in_with_the_urls_password_or_the_stacks_and_a_wrong_one_i
     let password = LocalStack::default()
         .password("postgres-orders")
         .expect("the stack's password of role orders (scripts/stack up)");
-    let pool = connect(&with_password(&url, password.expose_secret()))
-        .await
-        .expect("the URL's password");
+    let pool = connect(&PgSettings::at(with_password(
+        &url,
+        password.expose_secret(),
+    )))
+    .await
+    .expect("the URL's password");
     pool.close().await;
 
     let wrong = "Wr0ngPassw0rdNotShown";
-    let error = connect(&with_password(&url, wrong)).await.unwrap_err();
+    let error = connect(&PgSettings::at(with_password(&url, wrong)))
+        .await
+        .unwrap_err();
     assert!(matches!(error, OpenError::Connect { .. }), "{error:?}");
     let mut chain = format!("{error} {error:?}");
     let mut source = std::error::Error::source(&error);

@@ -362,8 +362,11 @@ impl PrivateRedis {
     /// Whether the server answers `PING` over TLS as notification.
     async fn pong(&self) -> bool {
         let stack = saga_messaging::secret::LocalStack::default();
-        let Ok(settings) = saga_messaging::redis_store::RedisSettings::for_url(&self.url(), &stack)
-        else {
+        let Ok(settings) = saga_messaging::redis_store::RedisSettings::for_url(
+            &saga_messaging::env::Env::process(),
+            &self.url(),
+            &stack,
+        ) else {
             return false;
         };
         let Ok(client) = settings.client() else {

@@ -23,7 +23,7 @@ use mongodb::{Client, ClientSession, Database};
 use rdkafka::producer::FutureProducer;
 use saga_contracts::{Envelope, TraceParent};
 use saga_messaging::mongo::{MongoHandler, MongoInbox, MongoOutboxStore};
-use saga_messaging::secret::{self, env_secret, LocalStack};
+use saga_messaging::secret::{self, LocalStack};
 use saga_messaging::{HandlerError, KafkaConfig, Outcome};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
@@ -43,12 +43,14 @@ pub const DEFAULT_DATABASE: &str = "inventory";
 /// (`mongodb://inventory@mongodb:27017/inventory?…&authSource=inventory`).
 pub const PASSWORD_VARIABLE: &str = "INVENTORY_STORE_PASSWORD";
 
-/// The driver's options for `url`, with the password from `INVENTORY_STORE_PASSWORD` (or the
-/// file `INVENTORY_STORE_PASSWORD_FILE` names) when the URL names a user and has none. With
-/// neither, a URL whose user has no password and whose hosts are all loopback logs in with the
-/// local stack's `mongodb-<user>` password, as the other services do on the local stack.
-pub async fn client_options(url: &str) -> anyhow::Result<ClientOptions> {
-    let mut password = env_secret(PASSWORD_VARIABLE)?;
+/// The driver's options for `url`, with `password` (from [`PASSWORD_VARIABLE`]) when the URL
+/// names a user and has none. With neither, a URL whose user has no password and whose hosts
+/// are all loopback logs in with the local stack's `mongodb-<user>` password, as the other
+/// services do on the local stack.
+pub async fn client_options(
+    url: &str,
+    mut password: Option<SecretString>,
+) -> anyhow::Result<ClientOptions> {
     let mut options = ClientOptions::parse(url)
         .await
         .context("INVENTORY_STORE_URL is not a valid MongoDB URL")?;
@@ -124,9 +126,9 @@ pub struct MongoStore {
 impl MongoStore {
     /// Connects to the database the URL names (`mongodb://host/inventory?replicaSet=rs0`), or
     /// [`DEFAULT_DATABASE`], and prepares its collections and indexes. A URL with a user and no
-    /// password logs in with [`PASSWORD_VARIABLE`]'s ([`client_options`]).
-    pub async fn connect(url: &str) -> anyhow::Result<MongoStore> {
-        let client = Client::with_options(client_options(url).await?)
+    /// password logs in with `password` ([`client_options`]).
+    pub async fn connect(url: &str, password: Option<SecretString>) -> anyhow::Result<MongoStore> {
+        let client = Client::with_options(client_options(url, password).await?)
             .context("INVENTORY_STORE_URL: cannot make a MongoDB client")?;
         let db = client
             .default_database()

@@ -14,7 +14,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use rdkafka::producer::FutureProducer;
 use saga_contracts::{Envelope, TraceParent};
-use saga_messaging::postgres::{enqueue_all, PgHandler, PgInbox, PgOutboxStore};
+use saga_messaging::postgres::{enqueue_all, PgHandler, PgInbox, PgOutboxStore, PgSettings};
 use saga_messaging::{HandlerError, KafkaConfig, Outcome};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -36,8 +36,8 @@ pub struct PgStore {
 
 impl PgStore {
     /// Connects (as the URL's role, to a database that must exist) and migrates.
-    pub async fn connect(url: &str) -> anyhow::Result<PgStore> {
-        let pool = saga_messaging::postgres::connect(url).await?;
+    pub async fn connect(database: &PgSettings) -> anyhow::Result<PgStore> {
+        let pool = saga_messaging::postgres::connect(database).await?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use saga_messaging::env::{env_opt, env_or, ConfigError};
+use saga_messaging::env::{ConfigError, Env};
 
 /// The issuer of the local stack's realm `saga` (`scripts/stack`, Keycloak on 127.0.0.1:8080).
 pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:8080/realms/saga";
@@ -57,18 +57,18 @@ impl AuthSettings {
 
     /// Reads `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_DISCOVERY_URL`, `AUTH_CA_FILE` and
     /// `AUTH_LEEWAY_SECS`. The issuer and the discovery URL must be `http` or `https` URLs.
-    pub fn from_env() -> Result<AuthSettings, ConfigError> {
-        let issuer: String = env_or("AUTH_ISSUER", DEFAULT_ISSUER.to_owned())?;
+    pub fn read(env: &Env) -> Result<AuthSettings, ConfigError> {
+        let issuer: String = env.or("AUTH_ISSUER", DEFAULT_ISSUER.to_owned())?;
         check_url("AUTH_ISSUER", &issuer)?;
         let mut settings = AuthSettings::for_issuer(&issuer);
-        settings.audience = env_or("AUTH_AUDIENCE", settings.audience)?;
-        let discovery_url: Option<String> = env_opt("AUTH_DISCOVERY_URL")?;
+        settings.audience = env.or("AUTH_AUDIENCE", settings.audience)?;
+        let discovery_url: Option<String> = env.opt("AUTH_DISCOVERY_URL")?;
         if let Some(url) = discovery_url {
             check_url("AUTH_DISCOVERY_URL", &url)?;
             settings.discovery_url = url;
         }
-        settings.ca_file = env_opt("AUTH_CA_FILE")?;
-        settings.leeway_secs = env_or("AUTH_LEEWAY_SECS", settings.leeway_secs)?;
+        settings.ca_file = env.opt("AUTH_CA_FILE")?;
+        settings.leeway_secs = env.or("AUTH_LEEWAY_SECS", settings.leeway_secs)?;
         Ok(settings)
     }
 }

@@ -2,11 +2,11 @@
 //! store, its routes and its handlers:
 //! - [`ServiceSettings`]: the settings every service reads the same way (SPEC §6), which each
 //!   service's own `Settings` embeds, and (feature `postgres`) [`PgServiceSettings`]: those
-//!   and `DATABASE_URL`, a PostgreSQL service's;
+//!   and its database's, a PostgreSQL service's;
 //! - [`Startup`]: one start-up sequence in one order — the store, its topics, the HTTP server
 //!   bound, then the long-running tasks — ending in an [`Application`], which runs until its
 //!   shutdown token is cancelled or a task fails;
-//! - [`run`]: a service's whole `main`;
+//! - [`run`]: a service's whole `main`, and [`load`]: everything it reads from its environment;
 //! - the errors of each: [`StartupError`], [`RunError`], [`ServiceError`].
 
 mod application;
@@ -17,7 +17,7 @@ mod startup;
 
 pub use application::Application;
 pub use error::{RunError, ServiceError, StartupError};
-pub use run::run;
+pub use run::{load, run};
 #[cfg(feature = "postgres")]
 pub use settings::PgServiceSettings;
 pub use settings::{ServiceSettings, DEFAULT_HTTP_HOST};

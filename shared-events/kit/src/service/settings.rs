@@ -1,14 +1,14 @@
 //! The settings every service reads the same way, from the environment with defaults that let
 //! it start against the local stack with no variable set (SPEC §6). A service's own `Settings`
 //! embeds [`ServiceSettings`] next to what is its alone (its store's URL, its timeouts). A
-//! PostgreSQL service's settings are [`PgServiceSettings`]: those and `DATABASE_URL`.
+//! PostgreSQL service's settings are [`PgServiceSettings`]: those and its database's
+//! (`DATABASE_*`). Each reads through an [`Env`], so that a test can learn which variables it
+//! reads.
 
 use crate::auth::AuthSettings;
-use saga_messaging::env::{env_or, ConfigError};
+use saga_messaging::env::{ConfigError, Env};
 #[cfg(feature = "postgres")]
-use saga_messaging::postgres::{database_url, PASSWORD_VARIABLE};
-#[cfg(feature = "postgres")]
-use saga_messaging::secret::env_secret;
+use saga_messaging::postgres::PgSettings;
 use saga_messaging::KafkaConfig;
 
 /// Where a service listens unless `HTTP_HOST` says otherwise: every interface, so that it is
@@ -32,14 +32,18 @@ pub struct ServiceSettings {
 }
 
 impl ServiceSettings {
-    /// Reads `HTTP_HOST`, `HTTP_PORT` (default `default_port`) and the `KAFKA_*` variables (the
-    /// Kafka principal defaults to `service`).
-    pub fn from_env(service: &str, default_port: u16) -> Result<ServiceSettings, ConfigError> {
+    /// Reads `HTTP_HOST`, `HTTP_PORT` (default `default_port`), the `KAFKA_*` variables (the
+    /// Kafka principal defaults to `service`) and the `AUTH_*` ones.
+    pub fn read(
+        env: &Env,
+        service: &str,
+        default_port: u16,
+    ) -> Result<ServiceSettings, ConfigError> {
         Ok(ServiceSettings {
-            http_host: env_or("HTTP_HOST", DEFAULT_HTTP_HOST.to_owned())?,
-            http_port: env_or("HTTP_PORT", default_port)?,
-            kafka: KafkaConfig::from_env(service)?,
-            auth: AuthSettings::from_env()?,
+            http_host: env.or("HTTP_HOST", DEFAULT_HTTP_HOST.to_owned())?,
+            http_port: env.or("HTTP_PORT", default_port)?,
+            kafka: KafkaConfig::read(env, service)?,
+            auth: AuthSettings::read(env)?,
         })
     }
 
@@ -57,28 +61,26 @@ impl ServiceSettings {
 
 #[cfg(feature = "postgres")]
 /// The settings of a service whose store is one PostgreSQL database: [`ServiceSettings`] and
-/// `DATABASE_URL`.
+/// the database's.
 #[derive(Debug, Clone)]
 pub struct PgServiceSettings {
     /// `HTTP_HOST`, `HTTP_PORT` and the broker, as every service reads them.
     pub service: ServiceSettings,
     /// `DATABASE_URL` (default the local database named after the service, as the role of
-    /// that name: [`local_database_url`](saga_messaging::postgres::local_database_url)): the service's store. Its password, if it has none,
-    /// is found when connecting ([`connect_options`](saga_messaging::postgres::connect_options)).
-    pub database_url: String,
+    /// that name: [`local_database_url`](saga_messaging::postgres::local_database_url)),
+    /// `DATABASE_PASSWORD` (or `…_FILE`) and `DATABASE_MAX_CONNECTIONS`: the service's store.
+    pub database: PgSettings,
 }
 
 #[cfg(feature = "postgres")]
 impl PgServiceSettings {
-    /// Reads [`ServiceSettings`] (`HTTP_PORT` default `default_port`) and `DATABASE_URL`
-    /// (default the local database `default_database` as the role of that name), and checks
-    /// that `DATABASE_PASSWORD` and `DATABASE_PASSWORD_FILE` are not both set.
-    pub fn from_env(default_port: u16, default_database: &str) -> Result<Self, ConfigError> {
-        let database_url = database_url(default_database)?;
-        env_secret(PASSWORD_VARIABLE)?;
+    /// Reads [`ServiceSettings`] (`HTTP_PORT` default `default_port`) and the database's
+    /// settings ([`PgSettings::read`]: by default the local database `default_database` as the
+    /// role of that name).
+    pub fn read(env: &Env, default_port: u16, default_database: &str) -> Result<Self, ConfigError> {
         Ok(PgServiceSettings {
-            service: ServiceSettings::from_env(default_database, default_port)?,
-            database_url,
+            service: ServiceSettings::read(env, default_database, default_port)?,
+            database: PgSettings::read(env, default_database)?,
         })
     }
 
@@ -86,7 +88,7 @@ impl PgServiceSettings {
     pub fn loopback(kafka: KafkaConfig, database_url: String) -> Self {
         PgServiceSettings {
             service: ServiceSettings::loopback(kafka),
-            database_url,
+            database: PgSettings::at(database_url),
         }
     }
 }

@@ -51,7 +51,9 @@ impl<S: Clone + Send + 'static> TestService<S> {
         Fut: Future<Output = anyhow::Result<Application<S>>>,
     {
         if std::env::var_os("RUST_LOG").is_some() {
-            crate::telemetry::init("test");
+            let env = saga_messaging::env::Env::process();
+            let log = crate::telemetry::LogSettings::read(&env).expect("RUST_LOG and LOG_FORMAT");
+            crate::telemetry::init("test", &log);
         }
         let shutdown = CancellationToken::new();
         let app = build(shutdown.clone())

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use saga_contracts::services::{service, ServiceEvents, SERVICES};
-use saga_messaging::provision::{plan, provision};
-use saga_messaging::KafkaConfig;
+use saga_messaging::env::Env;
+use saga_messaging::provision::{plan, provision, settings};
 
 /// Create the saga's topics and each service's ACLs on the broker (as the operator).
 #[derive(Debug, Parser)]
@@ -39,7 +39,7 @@ async fn main() -> ExitCode {
     } else {
         args.services
     };
-    let config = match KafkaConfig::from_env("operator") {
+    let config = match settings(&Env::process()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!(

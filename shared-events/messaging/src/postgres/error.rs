@@ -39,8 +39,8 @@ pub enum OpenError {
         #[source]
         source: sqlx::Error,
     },
-    /// `DATABASE_MAX_CONNECTIONS` is set but is not a number, or the password's variables are
-    /// both set or name a file that cannot be read.
+    /// A password cannot be read: both its variables are set, or a file (the one its `…_FILE`
+    /// names, the local stack's) cannot be read.
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// One of the service's own migrations failed, or they disagree with those already applied.

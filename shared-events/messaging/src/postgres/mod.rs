@@ -16,7 +16,7 @@ pub use outbox::{enqueue, enqueue_all, OutboxBatch, PgOutboxStore};
 pub use schema::migrate;
 pub use settings::{
     connect_options, connect_options_with, database_url, local_database_url, redacted_url,
-    server_url, LOCAL_SERVER, PASSWORD_VARIABLE,
+    server_url, PgSettings, DEFAULT_MAX_CONNECTIONS, LOCAL_SERVER, PASSWORD_VARIABLE,
 };
 pub use warm::{Loan, Warm};
 
@@ -36,34 +36,34 @@ pub fn relay(
     ))
 }
 
-/// A service's store: [`connect`]s to `url`, applies the service's own `migrations`, then
+/// A service's store: [`connect`]s to `database`, applies the service's own `migrations`, then
 /// prepares the runtime's tables ([`migrate`]).
 pub async fn open(
-    url: &str,
+    database: &PgSettings,
     migrations: &sqlx::migrate::Migrator,
 ) -> Result<sqlx::PgPool, OpenError> {
-    let pool = connect(url).await?;
+    let pool = connect(database).await?;
     migrations.run(&pool).await.map_err(OpenError::Migrations)?;
     migrate(&pool).await.map_err(OpenError::RuntimeTables)?;
     Ok(pool)
 }
 
-/// Connects to `url` (its password found by [`connect_options`]), as the role it names, to
-/// a database that must exist: a service's role owns its database but may not create one. The
-/// pool holds at most `DATABASE_MAX_CONNECTIONS` (default 10) connections; the outbox relay's
-/// lease and LISTEN connections come on top. Nothing it logs or returns holds the password.
-pub async fn connect(url: &str) -> Result<sqlx::PgPool, OpenError> {
+/// Connects to `database` (its password found by [`PgSettings::connect_options`]), as the role
+/// its URL names, to a database that must exist: a service's role owns its database but may not
+/// create one. The pool holds at most [`PgSettings::max_connections`] connections; the outbox
+/// relay's lease and LISTEN connections come on top. Nothing it logs or returns holds the
+/// password.
+pub async fn connect(settings: &PgSettings) -> Result<sqlx::PgPool, OpenError> {
     use sqlx::postgres::PgPoolOptions;
 
-    let options = connect_options(url)?;
+    let options = settings.connect_options()?;
     let database = options
         .get_database()
         .ok_or(OpenError::NoDatabase)?
         .to_owned();
     let role = options.get_username().to_owned();
-    let max_connections = crate::env::env_or("DATABASE_MAX_CONNECTIONS", 10u32)?;
     PgPoolOptions::new()
-        .max_connections(max_connections)
+        .max_connections(settings.max_connections)
         // Not a round trip before every acquire: a connection that died while idle fails its
         // first statement, a transient error the caller retries, and the pool replaces it.
         .test_before_acquire(false)

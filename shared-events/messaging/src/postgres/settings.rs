@@ -1,5 +1,6 @@
-//! Where a PostgreSQL store is ([`database_url`]: `DATABASE_URL`) and the credentials a
-//! connection to it logs in with ([`connect_options`]).
+//! How a service reaches its PostgreSQL store ([`PgSettings`]: `DATABASE_URL`,
+//! `DATABASE_PASSWORD`, `DATABASE_MAX_CONNECTIONS`) and the credentials a connection to it logs
+//! in with ([`PgSettings::connect_options`]).
 //!
 //! With no variable set, a service connects to the local stack's server as its own role, over
 //! TLS verified against the stack's CA (`sslmode=verify-full`), with the password the stack
@@ -9,12 +10,12 @@
 
 use std::path::Path;
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::ConnectOptions;
 
-use crate::env::{env_or, ConfigError};
-use crate::secret::{env_secret, LocalStack};
+use crate::env::{ConfigError, Env};
+use crate::secret::LocalStack;
 
 use super::error::OpenError;
 
@@ -43,42 +44,99 @@ pub fn server_url(server: &str, role: &str, database: &str, ca: &Path) -> String
     url.to_string()
 }
 
-/// `DATABASE_URL`, by default the local server's database `default_database` as the role of
-/// that name ([`local_database_url`]).
-pub fn database_url(default_database: &str) -> Result<String, ConfigError> {
-    env_or("DATABASE_URL", local_database_url(default_database))
+/// The pool's size unless `DATABASE_MAX_CONNECTIONS` says otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+
+/// A PostgreSQL database and how to log in to it. `Debug` never shows the password of
+/// `password` (a URL that holds one is shown as it is: keep passwords out of URLs).
+#[derive(Debug, Clone)]
+pub struct PgSettings {
+    /// The database's URL (`DATABASE_URL`, or another variable's).
+    pub url: String,
+    /// The password when the URL holds none: the variable `DATABASE_PASSWORD` or the file
+    /// `DATABASE_PASSWORD_FILE` names.
+    pub password: Option<SecretString>,
+    /// `DATABASE_MAX_CONNECTIONS` (default [`DEFAULT_MAX_CONNECTIONS`]): the pool's size; the
+    /// outbox relay's lease and LISTEN connections come on top.
+    pub max_connections: u32,
 }
 
-/// The options to connect to `url` with ([`connect_options_with`] reading `DATABASE_PASSWORD`).
+impl PgSettings {
+    /// The database at `url`, with no password but the URL's (or, on loopback, the local
+    /// stack's) and the default pool: a test's database.
+    pub fn at(url: impl Into<String>) -> PgSettings {
+        PgSettings {
+            url: url.into(),
+            password: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+
+    /// `DATABASE_URL` (by default the local server's database `default_database` as the role
+    /// of that name: [`local_database_url`]), with the password and the pool's size
+    /// [`read_for`](Self::read_for) reads.
+    pub fn read(env: &Env, default_database: &str) -> Result<PgSettings, ConfigError> {
+        let url = database_url(env, default_database)?;
+        PgSettings::read_for(env, url, PASSWORD_VARIABLE)
+    }
+
+    /// The database at `url`, with the password from `password_variable` (or the file
+    /// `<password_variable>_FILE` names) and `DATABASE_MAX_CONNECTIONS`.
+    pub fn read_for(
+        env: &Env,
+        url: String,
+        password_variable: &str,
+    ) -> Result<PgSettings, ConfigError> {
+        Ok(PgSettings {
+            url,
+            password: env.secret(password_variable)?,
+            max_connections: env.or("DATABASE_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS)?,
+        })
+    }
+
+    /// The options to connect with. The password is, in this order (libpq's: what the URL
+    /// says wins): the URL's own (`user:password@` or `?password=`); [`password`](Self::password);
+    /// for a server on loopback, the local stack's `postgres-<user>` file if it exists; else
+    /// none from here (the driver then tries `PGPASSWORD` and `~/.pgpass`).
+    pub fn connect_options(&self) -> Result<PgConnectOptions, OpenError> {
+        let options: PgConnectOptions = self.url.parse().map_err(OpenError::InvalidUrl)?;
+        if url_has_password(&self.url) {
+            return Ok(options);
+        }
+        if let Some(password) = &self.password {
+            return Ok(options.password(password.expose_secret()));
+        }
+        if options.get_socket().is_none() {
+            let name = format!("postgres-{}", options.get_username());
+            if let Some(password) =
+                LocalStack::default().password_for_host(options.get_host(), &name)?
+            {
+                return Ok(options.password(password.expose_secret()));
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// `DATABASE_URL`, by default the local server's database `default_database` as the role of
+/// that name ([`local_database_url`]).
+pub fn database_url(env: &Env, default_database: &str) -> Result<String, ConfigError> {
+    env.or("DATABASE_URL", local_database_url(default_database))
+}
+
+/// The options to connect to `url` with, its password as [`PgSettings::connect_options`] finds
+/// it with the process's `DATABASE_PASSWORD`: a test's or a tool's connection.
 pub fn connect_options(url: &str) -> Result<PgConnectOptions, OpenError> {
     connect_options_with(url, PASSWORD_VARIABLE)
 }
 
-/// The options to connect to `url` with. The password is, in this order (libpq's: what the
-/// URL says wins): the URL's own (`user:password@` or `?password=`); the variable
-/// `password_variable` or the file `<password_variable>_FILE` names; for a server on loopback,
-/// the local stack's `postgres-<user>` file if it exists; else none from here (the driver then
-/// tries `PGPASSWORD` and `~/.pgpass`).
+/// [`connect_options`], with the password from the process's `password_variable` (or the
+/// file `<password_variable>_FILE` names).
 pub fn connect_options_with(
     url: &str,
     password_variable: &str,
 ) -> Result<PgConnectOptions, OpenError> {
-    let options: PgConnectOptions = url.parse().map_err(OpenError::InvalidUrl)?;
-    if url_has_password(url) {
-        return Ok(options);
-    }
-    if let Some(password) = env_secret(password_variable)? {
-        return Ok(options.password(password.expose_secret()));
-    }
-    if options.get_socket().is_none() {
-        let name = format!("postgres-{}", options.get_username());
-        if let Some(password) =
-            LocalStack::default().password_for_host(options.get_host(), &name)?
-        {
-            return Ok(options.password(password.expose_secret()));
-        }
-    }
-    Ok(options)
+    PgSettings::read_for(&Env::process(), url.to_owned(), password_variable)?.connect_options()
 }
 
 /// Whether `url` carries a password (in its user info or as a `password` parameter).
@@ -112,7 +170,13 @@ pub fn redacted_url(options: &PgConnectOptions) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::read_secret_file;
+    use crate::env::Vars;
+
+    /// The settings for `url` with these variables set.
+    fn read_for(url: &str, vars: &[(&str, &str)]) -> PgSettings {
+        let vars = Vars::new(vars.iter().copied());
+        PgSettings::read_for(&Env::new(&vars), url.to_owned(), PASSWORD_VARIABLE).unwrap()
+    }
 
     #[test]
     fn the_local_database_is_the_services_own_as_its_role_over_verified_tls() {
@@ -143,11 +207,10 @@ mod tests {
 
     #[test]
     fn a_password_in_the_url_wins_and_is_never_rendered() {
-        let variable = "SHARED_EVENTS_PG_PASSWORD_TEST_URL";
-        std::env::set_var(variable, "from-variable");
-        let options =
-            connect_options_with("postgres://u:in%20url@db.example:5432/d", variable).unwrap();
-        std::env::remove_var(variable);
+        let given = [("DATABASE_PASSWORD", "from-variable")];
+        let options = read_for("postgres://u:in%20url@db.example:5432/d", &given)
+            .connect_options()
+            .unwrap();
         let full = options.to_url_lossy().to_string();
         assert!(full.contains("in%20url"), "{full}");
         let shown = redacted_url(&options);
@@ -157,11 +220,14 @@ mod tests {
             "{shown}"
         );
 
-        let options =
-            connect_options_with("postgres://u@db.example/d?password=p4ss", variable).unwrap();
+        let options = PgSettings::at("postgres://u@db.example/d?password=p4ss")
+            .connect_options()
+            .unwrap();
         assert!(!redacted_url(&options).contains("p4ss"));
 
-        let local = connect_options_with(&local_database_url("billing"), variable).unwrap();
+        let local = PgSettings::at(local_database_url("billing"))
+            .connect_options()
+            .unwrap();
         let shown = redacted_url(&local);
         assert!(
             shown.contains("sslmode=verify-full&sslrootcert=%2F"),
@@ -171,28 +237,38 @@ mod tests {
 
     #[test]
     fn a_url_without_a_password_takes_the_variables() {
-        let variable = "SHARED_EVENTS_PG_PASSWORD_TEST_VAR";
-        std::env::set_var(variable, "fromvariable");
-        let options = connect_options_with("postgres://u@db.example/d", variable).unwrap();
-        std::env::remove_var(variable);
+        let settings = read_for(
+            "postgres://u@db.example/d",
+            &[
+                ("DATABASE_PASSWORD", "fromvariable"),
+                ("DATABASE_MAX_CONNECTIONS", "3"),
+            ],
+        );
+        assert_eq!(settings.max_connections, 3);
+        let options = settings.connect_options().unwrap();
         assert!(options.to_url_lossy().as_str().contains("fromvariable"));
+        assert!(!format!("{settings:?}").contains("fromvariable"));
+        let default = read_for("postgres://u@db.example/d", &[]);
+        assert_eq!(default.max_connections, DEFAULT_MAX_CONNECTIONS);
     }
 
     #[test]
     fn the_local_stack_password_is_offered_to_loopback_only() {
-        let variable = "SHARED_EVENTS_PG_PASSWORD_TEST_UNSET";
         let file = LocalStack::default().password_file("postgres-billing");
         if !file.is_file() {
             // No local stack here (scripts/stack up makes the file): nothing to compare.
             return;
         }
-        let local = read_secret_file("test", &file).unwrap();
-        let on_loopback = connect_options_with(&local_database_url("billing"), variable).unwrap();
+        let local = LocalStack::default().password("postgres-billing").unwrap();
+        let on_loopback = PgSettings::at(local_database_url("billing"))
+            .connect_options()
+            .unwrap();
         assert!(on_loopback
             .to_url_lossy()
             .as_str()
             .contains(local.expose_secret()));
-        let remote = connect_options_with("postgres://billing@db.example/billing", variable)
+        let remote = PgSettings::at("postgres://billing@db.example/billing")
+            .connect_options()
             .unwrap()
             .to_url_lossy()
             .to_string();

@@ -11,8 +11,9 @@ use std::process::Command;
 
 use redis::aio::ConnectionManager;
 
+use crate::env::Env;
 use crate::redis_store::{self, RedisSettings};
-use crate::secret::{env_secret_or_file, LocalStack};
+use crate::secret::LocalStack;
 
 /// Notification's Redis settings from the environment (default: the local stack's Redis over
 /// TLS as the ACL user `notification`).
@@ -23,11 +24,12 @@ pub fn redis_settings() -> RedisSettings {
 /// The same server as [`redis_settings`], as the operator: the user `default`, with the
 /// password `TEST_REDIS_ADMIN_PASSWORD` (or `…_FILE`), else the local stack's `redis-default`.
 pub fn redis_admin_settings() -> RedisSettings {
-    let password = env_secret_or_file(
-        "TEST_REDIS_ADMIN_PASSWORD",
-        &LocalStack::default().password_file("redis-default"),
-    )
-    .expect("the Redis operator's password");
+    let password = Env::process()
+        .secret_or_file(
+            "TEST_REDIS_ADMIN_PASSWORD",
+            &LocalStack::default().password_file("redis-default"),
+        )
+        .expect("the Redis operator's password");
     redis_settings().as_user("default", Some(password))
 }
 
