@@ -99,8 +99,9 @@ impl Source for ProcessEnv {
 
 /// Variables and files given by the caller instead of the process's, which notes every
 /// variable (and every prefix of variables) and every file asked for. A file not given is not
-/// there: no local stack either.
-#[derive(Debug, Default)]
+/// there: no local stack either. Its `Debug` names the variables and files, never their values
+/// (a file may be a password).
+#[derive(Default)]
 pub struct Vars {
     vars: BTreeMap<String, String>,
     files: BTreeMap<PathBuf, String>,
@@ -200,6 +201,15 @@ impl Source for Vars {
 #[derive(Clone, Copy)]
 pub struct Env<'a> {
     source: &'a dyn Source,
+}
+
+impl std::fmt::Debug for Vars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vars")
+            .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .field("files", &self.files.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Env<'_> {
@@ -403,5 +413,19 @@ mod tests {
         assert_eq!(names, ["A", "PW", "PW_FILE", "UNSET"]);
         assert!(asked.reads("LIBRDKAFKA_Y") && !asked.reads("B"));
         assert_eq!(asked.files, BTreeSet::from([PathBuf::from("/nothing")]));
+    }
+
+    #[test]
+    fn vars_debug_names_variables_and_files_but_no_value() {
+        let vars = Vars::new([("DATABASE_PASSWORD", "hunter2")]).with_file("/run/pw", "swordfish");
+        let shown = format!("{vars:?}");
+        assert!(
+            shown.contains("DATABASE_PASSWORD") && shown.contains("/run/pw"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("swordfish"),
+            "{shown}"
+        );
     }
 }
