@@ -2,8 +2,10 @@
 //! only, at a fixed offered rate (open loop) or with a fixed number of clients (closed loop),
 //! over a mix of customers and SKUs in which some orders fail for lack of money or stock. It
 //! reports offered and completed sagas/s, order-to-terminal latency from the orders' own
-//! timestamps, the CPU each process of the system spent per saga, and the orders left
-//! PENDING; then it runs the SPEC §5 invariant checker and fails if any invariant is violated.
+//! timestamps, the CPU each process of the system spent per saga, what a saga costs in counts
+//! (PostgreSQL transactions and WAL, context switches and threads, Kafka records), and the
+//! orders left PENDING; then it runs the SPEC §5 invariant checker and fails if any invariant
+//! is violated.
 //!
 //! - [`args`], [`command`]: `saga-bench`'s command line and its commands;
 //! - [`system`]: where the running system is (hosts, repository, stack directory, deadline);
@@ -13,6 +15,7 @@
 //! - [`switches`]: context switches and threads of the same processes, from `/proc`;
 //! - [`pgstats`]: PostgreSQL's transactions and WAL, from its statistics views;
 //! - [`produced`]: Kafka records produced in the run's topic namespace, from the watermarks;
+//! - [`counts`]: those counts over a run, raw and per saga, as printed;
 //! - [`ceiling`]: the broker's and PostgreSQL's own rates, measured in the same run;
 //! - [`report`]: latency percentiles and the printed report;
 //! - [`print`]: what is printed after each run;
@@ -22,6 +25,7 @@
 pub mod args;
 pub mod ceiling;
 pub mod command;
+pub mod counts;
 pub mod cpu;
 pub mod drive;
 pub mod pgstats;

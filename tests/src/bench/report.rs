@@ -1,10 +1,12 @@
 //! The numbers of one run and how they are printed: rates, order-to-terminal latency
-//! percentiles from the orders' own timestamps (the orders service's clock), and CPU per saga.
+//! percentiles from the orders' own timestamps (the orders service's clock), CPU per saga, and
+//! what the run counted ([`super::counts`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::time::Duration;
 
+use super::counts::Counts;
 use crate::client::Order;
 use crate::workload::percentile;
 
@@ -24,6 +26,8 @@ pub struct Report {
     pub cpu: BTreeMap<String, f64>,
     /// The store inventory ran on (`postgres` or `mongodb`), as its `/ready` named it.
     pub inventory_store: Option<String>,
+    /// PostgreSQL's transactions and WAL, context switches and threads, Kafka records.
+    pub counts: Counts,
 }
 
 /// Latency figures in seconds.
@@ -82,6 +86,15 @@ impl Report {
         SERVICES.iter().filter_map(|s| per_saga.get(*s)).sum()
     }
 
+    /// The parts of the system the report shows: all of [`crate::bench::cpu::PARTS`] but the
+    /// MongoDB-protocol server unless inventory is on it (`scripts/stack` runs it either way).
+    pub fn parts(&self) -> Vec<&'static str> {
+        crate::bench::cpu::PARTS
+            .into_iter()
+            .filter(|&name| name != "mongodb" || self.inventory_store.as_deref() == Some("mongodb"))
+            .collect()
+    }
+
     /// The report, as printed.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -122,12 +135,7 @@ impl Report {
         if !done.is_empty() {
             let _ = writeln!(out, "  CPU per saga (ms):");
             let per_saga = self.cpu_ms_per_saga();
-            for name in crate::bench::cpu::PARTS {
-                // The MongoDB-protocol server is a part of the system only when inventory is
-                // on it (scripts/stack runs it either way).
-                if name == "mongodb" && self.inventory_store.as_deref() != Some("mongodb") {
-                    continue;
-                }
+            for name in self.parts() {
                 match per_saga.get(name) {
                     Some(ms) => {
                         let _ = writeln!(out, "    {name:<13} {ms:>7.2}");
@@ -144,6 +152,7 @@ impl Report {
                 self.services_cpu_ms_per_saga()
             );
         }
+        out.push_str(&self.counts.render(done.len(), &self.parts()));
         out
     }
 }
@@ -182,6 +191,7 @@ impl Report {
                 "p50": l.p50 * 1e3, "p90": l.p90 * 1e3, "p99": l.p99 * 1e3, "max": l.max * 1e3,
             })),
             "cpu_ms_per_saga": self.cpu_ms_per_saga(),
+            "counts": self.counts.json(self.terminal().len(), &self.parts()),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! One benchmark run: set up a fresh mix of customers and SKUs, warm the system up, offer the
-//! load, wait for the sagas to end, sample CPU before and after, then check the invariants.
+//! load, wait for the sagas to end, sample CPU and the counts before and after, then check the
+//! invariants.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,8 +12,9 @@ use crate::client::Api;
 use crate::service::Service;
 use crate::workload::{self, MixSpec};
 
+use super::counts::Counter;
 use super::report::Report;
-use super::{cpu, drive, system};
+use super::{cpu, drive, switches, system};
 
 /// How the load is offered.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -95,7 +97,10 @@ pub async fn run(api: &Api, plan: &Plan, stack_dir: &Path) -> Result<Outcome, St
     }
 
     let inventory_store = system::inventory_store(api).await;
+    let mut counter = Counter::connect(system::kafka()).await;
+    let stores_before = counter.sample().await;
     let ticks = cpu::ticks_per_second();
+    let threads_before = switches::sample(stack_dir);
     let before = cpu::sample(stack_dir, ticks);
     let secs = plan.duration.as_secs_f64();
     let (heading, placed) = match plan.mode {
@@ -118,6 +123,12 @@ pub async fn run(api: &Api, plan: &Plan, stack_dir: &Path) -> Result<Outcome, St
     let settle_within = plan.order_timeout + Duration::from_secs(10);
     let orders = drive::settle(&actor, &placed.orders, settle_within).await;
     let after = cpu::sample(stack_dir, ticks);
+    let threads_after = switches::sample(stack_dir);
+    let stores_after = counter.sample().await;
+    let counts = counter.counts(
+        (&stores_before, &stores_after),
+        (&threads_before, &threads_after),
+    );
     let report = Report {
         mode: heading,
         offered: placed.orders.len() + placed.failures.len(),
@@ -126,6 +137,7 @@ pub async fn run(api: &Api, plan: &Plan, stack_dir: &Path) -> Result<Outcome, St
         failures: placed.failures.len(),
         cpu: cpu::spent(&before, &after),
         inventory_store,
+        counts,
     };
     let within = plan.order_timeout + Duration::from_secs(30);
     let kafka = system::kafka()?;

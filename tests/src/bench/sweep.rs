@@ -1,9 +1,11 @@
 //! The sweep: open-loop runs at a rising offered rate until the system stops keeping up
 //! (it completes under 90% of what is offered, leaves an order unfinished, or its p99 passes
-//! 5 s), then a throughput/latency table (Markdown) and a chart (SVG).
+//! 5 s), then a throughput/latency table and a table of the counts per saga (Markdown) and a
+//! chart (SVG).
 
 use plotters::prelude::*;
 
+use super::counts::PerSaga;
 use super::report::Report;
 
 /// One step of the sweep.
@@ -22,6 +24,8 @@ pub struct Step {
     pub kafka_cpu_ms: f64,
     pub postgres_cpu_ms: f64,
     pub redis_cpu_ms: f64,
+    /// What a saga cost in counts (transactions, WAL, context switches, Kafka records).
+    pub counts: PerSaga,
     /// Every invariant held after the step.
     pub invariants_hold: bool,
 }
@@ -43,6 +47,9 @@ impl Step {
             kafka_cpu_ms: get("kafka"),
             postgres_cpu_ms: get("postgres"),
             redis_cpu_ms: get("redis"),
+            counts: report
+                .counts
+                .per_saga(report.terminal().len(), &report.parts()),
             invariants_hold,
         }
     }
@@ -77,6 +84,34 @@ pub fn table(steps: &[Step]) -> String {
             s.postgres_cpu_ms,
             s.redis_cpu_ms,
             if s.invariants_hold { "hold" } else { "VIOLATED" }
+        ));
+    }
+    out
+}
+
+/// The counts per completed saga of each step as a Markdown table ("n/a" where a count was not
+/// taken).
+pub fn counts_table(steps: &[Step]) -> String {
+    let mut out = String::from(
+        "| offered sagas/s | PostgreSQL transactions | WAL records | WAL full-page images | WAL KB | WAL syncs | context switches | Kafka records | Kafka dead letters |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+    );
+    let cell = |v: Option<f64>, decimals: usize| {
+        v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.decimals$}"))
+    };
+    for s in steps {
+        let c = &s.counts;
+        out.push_str(&format!(
+            "| {:.0} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            s.offered,
+            cell(c.transactions, 1),
+            cell(c.wal_records, 0),
+            cell(c.wal_fpi, 2),
+            cell(c.wal_bytes.map(|b| b / 1024.0), 1),
+            cell(c.wal_syncs, 2),
+            cell(c.switches, 0),
+            cell(c.kafka_records, 1),
+            cell(c.dead_letters, 2),
         ));
     }
     out
@@ -190,6 +225,16 @@ mod tests {
             kafka_cpu_ms: 1.0,
             postgres_cpu_ms: 2.0,
             redis_cpu_ms: 0.1,
+            counts: PerSaga {
+                transactions: Some(12.0),
+                wal_records: Some(166.0),
+                wal_fpi: Some(0.5),
+                wal_bytes: Some(26.0 * 1024.0),
+                wal_syncs: Some(9.7),
+                switches: Some(570.0),
+                kafka_records: Some(10.0),
+                dead_letters: Some(0.0),
+            },
             invariants_hold: true,
         }
     }
@@ -216,6 +261,20 @@ mod tests {
             "{}",
             &svg[..200.min(svg.len())]
         );
+    }
+
+    #[test]
+    fn the_counts_table_has_a_row_per_step_and_says_what_was_not_counted() {
+        let mut second = step(100.0, 99.0, 150.0);
+        second.counts.wal_records = None;
+        second.counts.transactions = None;
+        let table = counts_table(&[step(50.0, 50.0, 80.0), second]);
+        assert_eq!(table.lines().count(), 4);
+        assert!(
+            table.contains("| 50 | 12.0 | 166 | 0.50 | 26.0 | 9.70 | 570 | 10.0 | 0.00 |"),
+            "{table}"
+        );
+        assert!(table.contains("| 100 | n/a | n/a | 0.50 |"), "{table}");
     }
 
     #[test]
