@@ -290,10 +290,8 @@ async fn a_manual_reservation_is_released_by_hand_and_a_saga_one_is_not() {
         );
     }
     let released: Vec<Envelope> = app
-        .store
-        .outbox_events()
+        .emitted()
         .await
-        .unwrap()
         .into_iter()
         .filter(|e| e.event_type() == EventType::StockReleased)
         .collect();

@@ -193,8 +193,9 @@ pub trait InventoryStore: Send + Sync + 'static {
     /// `Duplicate` if the event was applied before. A manual command is a permanent error.
     async fn apply(&self, event: &Envelope, command: Command) -> Result<Outcome, HandlerError>;
 
-    /// The events written to the outbox so far, oldest first (published ones are kept for the
-    /// relay's retention). For inspection and tests.
+    /// The events written to the outbox that no relay has published yet, oldest first
+    /// (MongoDB keeps published ones for the relay's retention). For inspection and tests; on
+    /// PostgreSQL, while no relay streams the outbox.
     async fn outbox_events(&self) -> Result<Vec<Envelope>, StoreError>;
 
     /// The relay that publishes this store's outbox, running until `shutdown`.

@@ -10,7 +10,7 @@ use inventory::configuration::{Settings, StoreSettings};
 use inventory::domain::Product;
 use inventory::store::InventoryStore;
 use rdkafka::consumer::StreamConsumer;
-use rdkafka::message::OwnedMessage;
+use rdkafka::message::{Message, OwnedMessage};
 use saga_contracts::events::{OrderCancelled, OrderConfirmed, OrderCreated, OrderLine};
 use saga_contracts::services::INVENTORY;
 use saga_contracts::Envelope;
@@ -151,7 +151,7 @@ impl TestApp {
     }
 
     /// Once the service (on PostgreSQL) has settled, its consumer group caught up and its
-    /// outbox sent, reads `reader` to the end of its topics: with what it read before,
+    /// relay caught up, reads `reader` to the end of its topics: with what it read before,
     /// everything the service emitted there.
     pub async fn read_settled(&self, reader: &StreamConsumer) -> Vec<OwnedMessage> {
         let options = saga_messaging::postgres::connect_options(&self.store_url)
@@ -159,6 +159,17 @@ impl TestApp {
         let outbox = sqlx::PgPool::connect_with(options).await.unwrap();
         wait_settled(&self.kafka, &INVENTORY, &outbox, PATIENCE).await;
         read_to_end(reader, PATIENCE).await
+    }
+
+    /// Everything the service (on PostgreSQL) has emitted so far: once it has settled, its
+    /// topics read from their beginning to their end.
+    pub async fn emitted(&self) -> Vec<Envelope> {
+        let reader = self.reader(INVENTORY.publishes);
+        self.read_settled(&reader)
+            .await
+            .iter()
+            .map(|m| Envelope::decode(m.payload().expect("a payload")).expect("an envelope"))
+            .collect()
     }
 }
 

@@ -138,13 +138,15 @@ impl TestApp {
         .await
     }
 
-    /// The event types the service enqueued for order `id`, in order.
+    /// The event types the service emitted for order `id`, in order.
     pub async fn outbox_of(&self, id: Uuid) -> Vec<String> {
-        sqlx::query_scalar("SELECT event_type FROM outbox WHERE kafka_key = $1 ORDER BY id")
-            .bind(id.to_string())
-            .fetch_all(&self.store)
+        let key = id.to_string();
+        self.emitted(&ORDERS)
             .await
-            .unwrap()
+            .into_iter()
+            .filter(|e| e.key() == key)
+            .map(|e| e.event_type().as_str().to_owned())
+            .collect()
     }
 
     /// Reads `expected` events from `consumer` (a reader of the topics the service publishes

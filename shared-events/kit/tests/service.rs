@@ -21,12 +21,12 @@ use sqlx::PgPool;
 
 /// The service's own document, as utoipa generates it from its handlers.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(outbox))]
+#[openapi(paths(inbox))]
 struct OutboxDoc;
 
-#[utoipa::path(get, path = "/outbox", responses((status = 200, description = "Its rows")))]
-async fn outbox(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
+#[utoipa::path(get, path = "/inbox", responses((status = 200, description = "Its rows")))]
+async fn inbox(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox")
         .fetch_one(pool.get_ref())
         .await
         .map_err(ApiError::internal)?;
@@ -34,7 +34,7 @@ async fn outbox(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
 }
 
 fn routes(routes: &mut Routes) {
-    routes.get("/outbox", outbox);
+    routes.get("/inbox", inbox);
 }
 
 /// A service as the five build theirs: store, topics, routes, tasks.
@@ -78,7 +78,7 @@ async fn a_started_service_serves_its_routes_the_operational_endpoints_and_json_
         ..Ops::default()
     };
     assert_ops_endpoints(&app.client, ops).await;
-    assert_eq!(app.get("/outbox").await, (200, json!({ "rows": 0 })));
+    assert_eq!(app.get("/inbox").await, (200, json!({ "rows": 0 })));
     assert_error(&app.get("/nowhere").await, 404, "not_found", "/nowhere");
 
     // Its topics and their dead-letter topics exist, with the configured partitions.

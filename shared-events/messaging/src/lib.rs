@@ -9,6 +9,7 @@
 //!   used ([`ConfigError`](env::ConfigError));
 //! - [`config`]: the Kafka settings ([`KafkaConfig`](config::KafkaConfig));
 //! - [`secret`]: passwords from the environment or a file, and where the local stack keeps them;
+//! - [`tls`]: the process's TLS crypto provider, chosen once;
 //! - [`topics`]: the topics a service uses, and their dead-letter topics;
 //! - [`acl`], [`acl_admin`]: each service's access rules on the broker, from the saga's table;
 //! - [`provision`]: the operator's step that creates the topics and the rules;
@@ -36,6 +37,7 @@ pub mod outbox;
 pub mod producer;
 pub mod provision;
 pub mod secret;
+pub mod tls;
 pub mod topics;
 
 #[cfg(feature = "mongodb")]

@@ -5,7 +5,8 @@ use std::sync::LazyLock;
 
 use prometheus::{
     register_histogram, register_histogram_vec, register_int_counter, register_int_counter_vec,
-    Encoder, Histogram, HistogramVec, IntCounter, IntCounterVec, TextEncoder,
+    register_int_gauge, Encoder, Histogram, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    TextEncoder,
 };
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -82,6 +83,25 @@ pub static OUTBOX_PUBLISH_LATENCY: LazyLock<Histogram> = LazyLock::new(|| {
     .expect("metric registers once")
 });
 
+/// How many bytes of WAL the PostgreSQL outbox relay has yet to confirm to its slot, as of
+/// the server's last report: what a relay that stops would make PostgreSQL keep.
+pub static OUTBOX_RELAY_LAG_BYTES: LazyLock<IntGauge> = LazyLock::new(|| {
+    register_int_gauge!(
+        "outbox_relay_lag_bytes",
+        "WAL bytes between the server's end and what the outbox relay confirmed to its slot"
+    )
+    .expect("metric registers once")
+});
+
+/// 1 while this instance's PostgreSQL outbox relay streams its slot, 0 while it stands by.
+pub static OUTBOX_RELAY_STREAMING: LazyLock<IntGauge> = LazyLock::new(|| {
+    register_int_gauge!(
+        "outbox_relay_streaming",
+        "1 while this instance streams its outbox's replication slot"
+    )
+    .expect("metric registers once")
+});
+
 /// Consumers replaced after librdkafka declared them fatally failed (for example fenced).
 pub static CONSUMER_RESTARTS: LazyLock<IntCounter> = LazyLock::new(|| {
     register_int_counter!(
@@ -101,6 +121,7 @@ pub fn render() -> String {
     LazyLock::force(&OUTBOX_PUBLISHED);
     LazyLock::force(&OUTBOX_PUBLISH_LATENCY);
     LazyLock::force(&CONSUMER_RESTARTS);
+
     LazyLock::force(&DEAD_LETTERS_LOST);
     let mut buf = Vec::new();
     TextEncoder::new()

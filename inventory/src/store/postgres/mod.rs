@@ -14,12 +14,16 @@ use anyhow::Context;
 use async_trait::async_trait;
 use rdkafka::producer::FutureProducer;
 use saga_contracts::{Envelope, TraceParent};
-use saga_messaging::postgres::{enqueue_all, PgHandler, PgInbox, PgOutboxStore, PgSettings};
+use saga_messaging::postgres::{
+    enqueue_all, outbox_ready, peek_outbox, PgHandler, PgInbox, PgOutboxStore, PgSettings,
+};
 use saga_messaging::{HandlerError, KafkaConfig, Outcome};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{left_by, outbox_envelope, relay, Cause, InventoryStore, Relay, SagaStep, StoreError};
+use super::{
+    corrupt, left_by, outbox_envelope, relay, Cause, InventoryStore, Relay, SagaStep, StoreError,
+};
 use crate::domain::{
     change_events, decide, skus_to_load, Book, Command, Decision, NewProduct, Product,
     ProductChange, Repeats, Reservation, ReservationRequest, SagaRecord, Sku,
@@ -134,11 +138,7 @@ impl InventoryStore for PgStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn ping(&self) -> Result<(), String> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        outbox_ready(&self.pool).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(sku = %new.sku))]
@@ -221,12 +221,15 @@ impl InventoryStore for PgStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn outbox_events(&self) -> Result<Vec<Envelope>, StoreError> {
-        let rows: Vec<(String, Option<String>)> =
-            sqlx::query_as("SELECT payload, traceparent FROM outbox ORDER BY id")
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter()
-            .map(|(payload, trace)| outbox_envelope(payload, trace.as_deref()))
+        let mut conn = self.pool.acquire().await?;
+        peek_outbox(&mut conn)
+            .await
+            .map_err(StoreError::Backend)?
+            .iter()
+            .map(|r| {
+                let payload = std::str::from_utf8(&r.payload).map_err(|e| corrupt("event", e))?;
+                outbox_envelope(payload, r.traceparent.as_deref())
+            })
             .collect()
     }
 

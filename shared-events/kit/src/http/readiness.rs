@@ -44,18 +44,15 @@ impl Readiness {
         })
     }
 
-    /// Probes PostgreSQL with `SELECT 1`.
+    /// Probes PostgreSQL by reading the outbox's replication slot: the server answers, the
+    /// slot is there and has lost nothing, and its relay is less than
+    /// [`LAG_LIMIT_BYTES`](saga_messaging::postgres::LAG_LIMIT_BYTES) behind
+    /// ([`outbox_ready`](saga_messaging::postgres::outbox_ready)).
     #[cfg(feature = "postgres")]
     pub fn postgres(self, pool: sqlx::PgPool) -> Self {
         self.check("postgres", move || {
             let pool = pool.clone();
-            async move {
-                sqlx::query("SELECT 1")
-                    .execute(&pool)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            }
+            async move { saga_messaging::postgres::outbox_ready(&pool).await }
         })
     }
 

@@ -8,7 +8,7 @@ use std::ops::Deref;
 use std::sync::OnceLock;
 
 use rdkafka::consumer::StreamConsumer;
-use rdkafka::message::OwnedMessage;
+use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::producer::FutureProducer;
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
@@ -120,6 +120,17 @@ impl TestService<PgPool> {
     ) -> Vec<OwnedMessage> {
         self.settled(service).await;
         read_to_end(reader, PATIENCE).await
+    }
+
+    /// Everything the service, `service` in the saga, has emitted so far: once it has
+    /// [settled](Self::settled), its topics read from their beginning to their end.
+    pub async fn emitted(&self, service: &ServiceEvents) -> Vec<Envelope> {
+        let reader = self.reader(service.publishes);
+        self.read_settled(service, &reader)
+            .await
+            .iter()
+            .map(|m| Envelope::decode(m.payload().expect("a payload")).expect("a valid envelope"))
+            .collect()
     }
 }
 

@@ -1,4 +1,5 @@
-//! PostgreSQL side of the runtime: the outbox and inbox tables, `enqueue`, the relay's store,
+//! PostgreSQL side of the runtime: the outbox (in the write-ahead log, read through a
+//! replication slot) and the inbox table, `enqueue`, the relay's store,
 //! the idempotent step (the inbox, [`PgInbox`]; with one handler for every event,
 //! [`PgIdempotent`]), where a service's database is (`DATABASE_URL`) and the
 //! credentials it logs in with (`DATABASE_PASSWORD`, or the local stack's), and opening it.
@@ -6,17 +7,24 @@
 mod error;
 mod inbox;
 mod outbox;
+mod replication;
 mod schema;
 mod settings;
+mod slot;
 mod warm;
 
 pub use error::OpenError;
 pub use inbox::{PgHandler, PgIdempotent, PgInbox};
-pub use outbox::{enqueue, enqueue_all, OutboxBatch, PgOutboxStore};
+pub use outbox::{enqueue, enqueue_all, peek_outbox, OutboxBatch, PgOutboxStore, STANDBY_RETRY};
+pub use replication::{ReplicationSource, SourceError};
 pub use schema::migrate;
 pub use settings::{
     connect_options, connect_options_with, database_url, local_database_url, redacted_url,
     server_url, PgSettings, DEFAULT_MAX_CONNECTIONS, LOCAL_SERVER, PASSWORD_VARIABLE,
+};
+pub use slot::{
+    outbox_ready, outbox_slot, slot_status, SlotStatus, LAG_LIMIT_BYTES, MESSAGE_PREFIX,
+    PUBLICATION,
 };
 pub use warm::{Loan, Warm};
 
@@ -51,7 +59,7 @@ pub async fn open(
 /// Connects to `database` (its password found by [`PgSettings::connect_options`]), as the role
 /// its URL names, to a database that must exist: a service's role owns its database but may not
 /// create one. The pool holds at most [`PgSettings::max_connections`] connections; the outbox
-/// relay's lease and LISTEN connections come on top. Nothing it logs or returns holds the
+/// relay's replication connection comes on top. Nothing it logs or returns holds the
 /// password.
 pub async fn connect(settings: &PgSettings) -> Result<sqlx::PgPool, OpenError> {
     use sqlx::postgres::PgPoolOptions;

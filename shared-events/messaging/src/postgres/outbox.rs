@@ -1,14 +1,30 @@
 //! Writing to the PostgreSQL outbox, and reading it for the relay.
+//!
+//! The outbox is the write-ahead log. `outbox_enqueue` ([`super::schema`]) writes each event as
+//! a transactional logical decoding message (`pg_logical_emit_message(true, 'saga.outbox',
+//! ...)`): it is in the log if and only if the writing transaction commits, and logical
+//! decoding hands it out in commit order. The relay ([`PgOutboxStore`]) follows the
+//! database's replication slot ([`super::slot`]), which only one session may stream at a time.
+//! So commit order, and with it each key's order, comes with no lock, no lease, no row to
+//! mark sent and none to delete: the relay confirms a transaction's end to the slot once every
+//! event in it is published, and PostgreSQL may then recycle that WAL.
+//!
+//! A message is the event's header, one line of JSON (`id`, `type`, `key`, `trace`), then a
+//! newline and the envelope's JSON as it is published.
 
+use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgListener;
-use sqlx::{PgConnection, PgPool, Row};
+use futures::FutureExt;
+use pgwire_replication::{Lsn, ReplicationClient, ReplicationEvent};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::schema::{LOCK_CLASS_RELAY, NOTIFY_CHANNEL};
+use super::replication::ReplicationSource;
+use super::slot::{outbox_slot, MESSAGE_PREFIX, PUBLICATION};
+use crate::metrics;
 use crate::outbox::{OutboxRecord, OutboxStore};
 use saga_contracts::envelope::Envelope;
 
@@ -38,7 +54,7 @@ pub struct OutboxBatch {
     ids: Vec<Uuid>,
     /// Their types, which name their topics.
     types: Vec<&'static str>,
-    /// Their Kafka keys, which the enqueue locks so that one key's events keep their order.
+    /// Their Kafka keys.
     keys: Vec<String>,
     /// The envelopes as JSON.
     payloads: Vec<String>,
@@ -85,180 +101,384 @@ impl OutboxBatch {
     }
 }
 
-/// The relay's view of a PostgreSQL outbox.
-///
-/// One relay per database publishes at a time: it holds a session advisory lock on a connection
-/// of its own (the lease) and reads through that connection, so if the connection dies the lease
-/// passes to another instance. It wakes on `NOTIFY outbox`, sent when an enqueuing transaction
-/// commits, with the relay's fallback poll as a safety net. Published rows are deleted once older
-/// than the retention.
-pub struct PgOutboxStore {
-    pool: PgPool,
-    lease: Option<PgConnection>,
-    /// A standby's connection, kept for its next try at the lease: without it a standby
-    /// would open (and close) a connection on every commit notification.
-    candidate: Option<PgConnection>,
-    /// A standby tries for the lease at most once per [`LEASE_RETRY`].
-    next_try: Instant,
-    listener: Option<PgListener>,
-    retention: Duration,
-    last_cleanup: Instant,
+/// The header line of an outbox message.
+#[derive(serde::Deserialize)]
+struct Header {
+    id: Uuid,
+    #[serde(rename = "type")]
+    event_type: String,
+    key: String,
+    trace: Option<String>,
 }
 
-/// How often a standby relay tries to take the lease.
-const LEASE_RETRY: Duration = Duration::from_secs(1);
+/// The record of the outbox message at `lsn` with `content`, committed at `committed_at`.
+fn decode(
+    lsn: u64,
+    content: &[u8],
+    committed_at: DateTime<Utc>,
+) -> anyhow::Result<OutboxRecord<u64>> {
+    let newline = content
+        .iter()
+        .position(|b| *b == b'\n')
+        .ok_or_else(|| anyhow::anyhow!("outbox message at {} has no header line", Lsn(lsn)))?;
+    let header: Header = serde_json::from_slice(&content[..newline])
+        .map_err(|e| anyhow::anyhow!("outbox message at {}: bad header: {e}", Lsn(lsn)))?;
+    Ok(OutboxRecord {
+        id: lsn,
+        event_id: header.id,
+        event_type: header.event_type,
+        key: header.key,
+        payload: content[newline + 1..].to_vec(),
+        traceparent: header.trace,
+        created_at: committed_at,
+    })
+}
 
-impl PgOutboxStore {
-    /// The outbox of `pool`'s database, published by whichever instance holds its relay lease.
-    pub fn new(pool: PgPool) -> Self {
-        PgOutboxStore {
-            pool,
-            lease: None,
-            candidate: None,
-            next_try: Instant::now(),
-            listener: None,
-            retention: Duration::from_secs(3600),
-            last_cleanup: Instant::now(),
+/// PostgreSQL's epoch (2000-01-01) in microseconds as a time.
+fn pg_time(micros: i64) -> DateTime<Utc> {
+    const PG_EPOCH_UNIX_MICROS: i64 = 946_684_800_000_000;
+    DateTime::from_timestamp_micros(PG_EPOCH_UNIX_MICROS + micros).unwrap_or_else(Utc::now)
+}
+
+/// A received event, not yet confirmed to the slot.
+struct Pending {
+    record: OutboxRecord<u64>,
+    /// The end of its transaction's commit record: what the slot is told once every event of
+    /// the transaction is published.
+    commit_end: u64,
+    marked: bool,
+}
+
+/// The events of a transaction whose commit has not arrived yet.
+struct Open {
+    committed_at: DateTime<Utc>,
+    records: Vec<OutboxRecord<u64>>,
+}
+
+/// A live replication stream and what it delivered.
+struct Stream {
+    client: ReplicationClient,
+    /// Committed events not yet confirmed, in commit order.
+    pending: VecDeque<Pending>,
+    /// The transaction being received.
+    open: Option<Open>,
+    /// What the slot was last told.
+    confirmed: u64,
+    /// The server's end of WAL as last reported.
+    server_end: u64,
+}
+
+impl Stream {
+    fn confirm(&mut self, lsn: u64) {
+        if lsn > self.confirmed {
+            self.confirmed = lsn;
+            self.client.update_applied_lsn(Lsn(lsn));
         }
+        metrics::OUTBOX_RELAY_LAG_BYTES.set(self.server_end.saturating_sub(self.confirmed) as i64);
     }
 
-    /// How long published rows are kept for inspection before they are deleted.
-    pub fn retention(mut self, retention: Duration) -> Self {
-        self.retention = retention;
-        self
-    }
-
-    async fn ensure_listener(&mut self) -> Result<(), sqlx::Error> {
-        if self.listener.is_none() {
-            let mut listener = PgListener::connect_with(&self.pool).await?;
-            listener.listen(NOTIFY_CHANNEL).await?;
-            self.listener = Some(listener);
+    /// Takes in one event of the stream.
+    fn take(&mut self, event: ReplicationEvent) -> anyhow::Result<()> {
+        match event {
+            ReplicationEvent::Begin {
+                commit_time_micros, ..
+            } => {
+                self.open = Some(Open {
+                    committed_at: pg_time(commit_time_micros),
+                    records: Vec::new(),
+                });
+            }
+            ReplicationEvent::Message {
+                transactional: true,
+                lsn,
+                prefix,
+                content,
+            } if prefix == MESSAGE_PREFIX => {
+                let open = self
+                    .open
+                    .as_mut()
+                    .ok_or_else(|| anyhow::anyhow!("an outbox message outside a transaction"))?;
+                let record = decode(lsn.as_u64(), &content, open.committed_at)?;
+                open.records.push(record);
+            }
+            ReplicationEvent::Message { .. } | ReplicationEvent::XLogData { .. } => {}
+            ReplicationEvent::Commit { end_lsn, .. } => {
+                let records = self.open.take().map(|o| o.records).unwrap_or_default();
+                self.server_end = self.server_end.max(end_lsn.as_u64());
+                if records.is_empty() && self.pending.is_empty() {
+                    self.confirm(end_lsn.as_u64());
+                }
+                self.pending
+                    .extend(records.into_iter().map(|record| Pending {
+                        record,
+                        commit_end: end_lsn.as_u64(),
+                        marked: false,
+                    }));
+            }
+            ReplicationEvent::KeepAlive { wal_end, .. } => {
+                self.server_end = self.server_end.max(wal_end.as_u64());
+                // Everything committed before `wal_end` has been sent; with nothing of it left
+                // to publish, the slot may move up to there (else it would hold back the WAL of
+                // every other write to the server).
+                if self.pending.is_empty() && self.open.is_none() {
+                    self.confirm(wal_end.as_u64());
+                } else {
+                    self.confirm(self.confirmed);
+                }
+            }
+            ReplicationEvent::StoppedAt { .. } => {}
         }
         Ok(())
     }
 
-    /// Takes the lease if it is free, trying at most once per [`LEASE_RETRY`] on one kept
-    /// connection. The connection is detached from the pool so that closing it (on error or
-    /// drop) releases the lock.
-    async fn ensure_lease(&mut self) -> Result<bool, sqlx::Error> {
-        if self.lease.is_some() {
+    /// Takes in what the stream holds now, without waiting.
+    fn drain(&mut self) -> anyhow::Result<()> {
+        while let Some(next) = self.client.recv().now_or_never() {
+            match next? {
+                Some(event) => self.take(event)?,
+                None => anyhow::bail!("the replication stream ended"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Marks `ids` published, then confirms every transaction all of whose events are.
+    fn mark(&mut self, ids: &[u64]) {
+        let ids: HashSet<u64> = ids.iter().copied().collect();
+        for p in self.pending.iter_mut() {
+            if ids.contains(&p.record.id) {
+                p.marked = true;
+            }
+        }
+        let mut whole = None;
+        while self.pending.front().is_some_and(|p| p.marked) {
+            let p = self.pending.pop_front().expect("a front");
+            // A transaction is done when no event of it is left behind.
+            if self
+                .pending
+                .front()
+                .is_none_or(|f| f.commit_end != p.commit_end)
+            {
+                whole = Some(p.commit_end);
+            }
+        }
+        if let Some(end) = whole {
+            self.confirm(end);
+        }
+    }
+}
+
+/// The relay's view of a PostgreSQL outbox: the events of its database's replication slot.
+///
+/// Only one session may stream a slot, so of several instances of a service one relays and
+/// the others stand by, trying again every [`STANDBY_RETRY`]. If the stream breaks, what was
+/// not confirmed is delivered again on the next one (at least once; the consumers' inboxes
+/// drop the copies).
+pub struct PgOutboxStore {
+    pool: PgPool,
+    stream: Option<Stream>,
+    /// A standby (or a relay whose stream broke) tries again no sooner than this.
+    next_try: Instant,
+    /// Whether the last try found the slot held by another session (logged once).
+    standing_by: bool,
+}
+
+/// How often a standby relay tries to take the slot.
+pub const STANDBY_RETRY: Duration = Duration::from_secs(1);
+
+/// How long the relay waits for the server to accept the stream.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl PgOutboxStore {
+    /// The outbox of `pool`'s database, streamed as `pool`'s role (which needs `REPLICATION`).
+    pub fn new(pool: PgPool) -> Self {
+        PgOutboxStore {
+            pool,
+            stream: None,
+            next_try: Instant::now(),
+            standing_by: false,
+        }
+    }
+
+    /// Opens the stream if there is none and it is time to try. `Ok(false)`: standing by.
+    async fn ensure_stream(&mut self) -> anyhow::Result<bool> {
+        if self.stream.is_some() {
             return Ok(true);
         }
         if Instant::now() < self.next_try {
             return Ok(false);
         }
-        self.next_try = Instant::now() + LEASE_RETRY;
-        let mut conn = match self.candidate.take() {
-            Some(conn) => conn,
-            None => self.pool.acquire().await?.detach(),
-        };
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, 0)")
-            .bind(LOCK_CLASS_RELAY)
-            .fetch_one(&mut conn)
-            .await?;
-        if got {
-            tracing::info!("outbox relay: lease acquired");
-            self.lease = Some(conn);
-        } else {
-            self.candidate = Some(conn);
+        self.next_try = Instant::now() + STANDBY_RETRY;
+        crate::tls::install_crypto_provider();
+        let source = ReplicationSource::of_pool(&self.pool)?;
+        let mut client = ReplicationClient::connect(source.config()).await?;
+        let started = tokio::time::timeout(START_TIMEOUT, client.wait_started()).await;
+        match started {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) if e.to_string().contains("is active for PID") => {
+                if !self.standing_by {
+                    tracing::info!(slot = %outbox_slot(source.database()), "outbox relay: another instance streams the slot; standing by");
+                    self.standing_by = true;
+                }
+                return Ok(false);
+            }
+            Ok(Err(e)) => return Err(e.into()),
+            Err(_) => {
+                client.abort();
+                anyhow::bail!(
+                    "the server did not start the replication stream within {START_TIMEOUT:?}"
+                );
+            }
         }
-        Ok(got)
+        tracing::info!(slot = %outbox_slot(source.database()), "outbox relay: streaming the slot");
+        self.standing_by = false;
+        metrics::OUTBOX_RELAY_STREAMING.set(1);
+        self.stream = Some(Stream {
+            client,
+            pending: VecDeque::new(),
+            open: None,
+            confirmed: 0,
+            server_end: 0,
+        });
+        Ok(true)
     }
 
-    async fn cleanup(&mut self) -> Result<(), sqlx::Error> {
-        if self.last_cleanup.elapsed() < Duration::from_secs(60) {
-            return Ok(());
+    /// Forgets a broken stream; the next one starts from what the slot confirmed.
+    fn broken(&mut self) {
+        if let Some(mut stream) = self.stream.take() {
+            stream.client.abort();
         }
-        self.last_cleanup = Instant::now();
-        let conn = self.lease.as_mut().expect("cleanup runs under the lease");
-        let retention_secs = self.retention.as_secs_f64();
-        sqlx::query(
-            "DELETE FROM outbox WHERE sent_at IS NOT NULL \
-             AND sent_at < now() - make_interval(secs => $1)",
-        )
-        .bind(retention_secs)
-        .execute(conn)
-        .await?;
-        Ok(())
+        metrics::OUTBOX_RELAY_STREAMING.set(0);
+    }
+}
+
+impl Drop for PgOutboxStore {
+    fn drop(&mut self) {
+        if let Some(stream) = self.stream.as_ref() {
+            // Ends the session, so another instance may take the slot.
+            stream.client.stop();
+            metrics::OUTBOX_RELAY_STREAMING.set(0);
+        }
     }
 }
 
 #[async_trait]
 impl OutboxStore for PgOutboxStore {
-    type Id = i64;
+    type Id = u64;
 
     async fn next_batch(
         &mut self,
         limit: usize,
-        published: &[i64],
-    ) -> anyhow::Result<Vec<OutboxRecord<i64>>> {
-        // Listen before reading, so a commit between the read and the wait is not missed.
-        self.ensure_listener().await?;
-        if !self.ensure_lease().await? {
+        published: &[u64],
+    ) -> anyhow::Result<Vec<OutboxRecord<u64>>> {
+        if !self.ensure_stream().await? {
             return Ok(Vec::new());
         }
-        let result = async {
-            self.cleanup().await?;
-            let conn = self.lease.as_mut().expect("lease held");
-            sqlx::query(
-                "SELECT id, event_id, event_type, kafka_key, payload, traceparent, created_at \
-                 FROM outbox WHERE sent_at IS NULL AND id <> ALL($2) ORDER BY id LIMIT $1",
-            )
-            .bind(limit as i64)
-            .bind(published)
-            .fetch_all(conn)
-            .await
+        let stream = self.stream.as_mut().expect("a stream");
+        if let Err(e) = stream.drain() {
+            self.broken();
+            return Err(e);
         }
-        .await;
-        let rows = match result {
-            Ok(rows) => rows,
-            Err(e) => {
-                self.lease = None;
-                return Err(e.into());
-            }
-        };
-        rows.into_iter()
-            .map(|row| {
-                let payload: String = row.try_get("payload")?;
-                Ok(OutboxRecord {
-                    id: row.try_get("id")?,
-                    event_id: row.try_get("event_id")?,
-                    event_type: row.try_get("event_type")?,
-                    key: row.try_get("kafka_key")?,
-                    payload: payload.into_bytes(),
-                    traceparent: row.try_get("traceparent")?,
-                    created_at: row.try_get::<DateTime<Utc>, _>("created_at")?,
-                })
-            })
-            .collect()
+        let out: HashSet<u64> = published.iter().copied().collect();
+        Ok(stream
+            .pending
+            .iter()
+            .filter(|p| !p.marked && !out.contains(&p.record.id))
+            .take(limit)
+            .map(|p| p.record.clone())
+            .collect())
     }
 
-    async fn mark_sent(&mut self, ids: &[i64]) -> anyhow::Result<()> {
-        let Some(conn) = self.lease.as_mut() else {
-            anyhow::bail!("the outbox lease was lost");
+    async fn mark_sent(&mut self, ids: &[u64]) -> anyhow::Result<()> {
+        let Some(stream) = self.stream.as_mut() else {
+            anyhow::bail!("the replication stream broke");
         };
-        let result =
-            sqlx::query("UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY($1)")
-                .bind(ids)
-                .execute(conn)
-                .await;
-        if let Err(e) = result {
-            self.lease = None;
-            return Err(e.into());
-        }
+        stream.mark(ids);
         Ok(())
     }
 
     async fn wait(&mut self, fallback: Duration) {
-        match self.listener.as_mut() {
-            Some(listener) => match tokio::time::timeout(fallback, listener.recv()).await {
-                Ok(Ok(_)) | Err(_) => {}
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "outbox relay: LISTEN connection lost");
-                    self.listener = None;
-                }
-            },
-            None => tokio::time::sleep(fallback).await,
+        let Some(stream) = self.stream.as_mut() else {
+            let until = self.next_try.min(Instant::now() + fallback);
+            tokio::time::sleep_until(until.into()).await;
+            return;
+        };
+        let got = match tokio::time::timeout(fallback, stream.client.recv()).await {
+            Err(_) => return,
+            Ok(Ok(Some(event))) => stream.take(event),
+            Ok(Ok(None)) => Err(anyhow::anyhow!("the replication stream ended")),
+            Ok(Err(e)) => Err(e.into()),
+        };
+        if let Err(e) = got {
+            tracing::warn!(error = %format!("{e:#}"), "outbox relay: the replication stream broke; reconnecting");
+            self.broken();
         }
+    }
+}
+
+/// The events the outbox of `conn`'s database holds that no relay has confirmed, in commit
+/// order, read without consuming them (`pg_logical_slot_peek_binary_changes`). For tests and
+/// tools: the slot must not be streamed meanwhile.
+pub async fn peek_outbox(conn: &mut PgConnection) -> anyhow::Result<Vec<OutboxRecord<u64>>> {
+    let database: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT data FROM pg_logical_slot_peek_binary_changes($1, NULL, NULL, \
+         'proto_version', '1', 'publication_names', $2, 'messages', 'true')",
+    )
+    .bind(outbox_slot(&database))
+    .bind(PUBLICATION)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut records = Vec::new();
+    let mut committed_at = Utc::now();
+    for data in rows {
+        match data.first() {
+            // Begin: final LSN (8), commit time (8), xid (4).
+            Some(b'B') if data.len() >= 17 => {
+                let micros = i64::from_be_bytes(data[9..17].try_into().expect("8 bytes"));
+                committed_at = pg_time(micros);
+            }
+            // Message: flags (1), LSN (8), prefix (NUL-terminated), length (4), content.
+            Some(b'M') if data.len() > 10 => {
+                let lsn = u64::from_be_bytes(data[2..10].try_into().expect("8 bytes"));
+                let rest = &data[10..];
+                let nul = rest
+                    .iter()
+                    .position(|b| *b == 0)
+                    .ok_or_else(|| anyhow::anyhow!("a message without its prefix's end"))?;
+                if &rest[..nul] != MESSAGE_PREFIX.as_bytes() || rest.len() < nul + 5 {
+                    continue;
+                }
+                let content = &rest[nul + 5..];
+                records.push(decode(lsn, content, committed_at)?);
+            }
+            _ => {}
+        }
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_its_header_line_then_the_envelope() {
+        let id = Uuid::new_v4();
+        let content = format!(
+            "{{\"id\":\"{id}\",\"type\":\"order.created\",\"key\":\"k1\",\"trace\":null}}\n{{\"a\":1}}"
+        );
+        let at = pg_time(0);
+        let record = decode(42, content.as_bytes(), at).unwrap();
+        assert_eq!(record.id, 42);
+        assert_eq!(record.event_id, id);
+        assert_eq!(record.event_type, "order.created");
+        assert_eq!(record.key, "k1");
+        assert_eq!(record.payload, b"{\"a\":1}");
+        assert_eq!(record.traceparent, None);
+        assert_eq!(at.to_rfc3339(), "2000-01-01T00:00:00+00:00");
+        assert!(decode(1, b"no header", at).is_err());
     }
 }

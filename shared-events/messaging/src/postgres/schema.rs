@@ -1,31 +1,22 @@
-//! The tables the runtime keeps in each service's PostgreSQL database.
+//! What the runtime keeps in each service's PostgreSQL database.
 //!
-//! `outbox` holds events written in the same transaction as the change that caused them;
-//! `inbox` records each event a consumer has applied. Created idempotently at start-up, under an
-//! advisory lock so that several instances starting at once do not race.
+//! - the outbox's replication slot ([`super::slot`]) and the publication it is read through;
+//! - `outbox_enqueue`, which writes events into the write-ahead log as logical decoding
+//!   messages ([`super::outbox`]);
+//! - `inbox`, which records each event a consumer has applied.
+//!
+//! Made idempotently at start-up, the DDL under an advisory lock so that several instances
+//! starting at once do not race. A database from before the outbox moved to the log still
+//! has an `outbox` table: its unsent rows are written to the log, in order, and it is dropped.
 
-use sqlx::PgPool;
+use sqlx::{Acquire, PgPool};
 
-/// Advisory-lock class ids used by the runtime (two-key form, so no clash with services' locks).
-pub(crate) const LOCK_CLASS_OUTBOX_KEY: i32 = 0x5345_0001;
-pub(crate) const LOCK_CLASS_RELAY: i32 = 0x5345_0002;
+use super::slot::{ensure_slot, MESSAGE_PREFIX, PUBLICATION};
+
+/// Advisory-lock class id of the migration (two-key form, so no clash with services' locks).
 const LOCK_CLASS_MIGRATE: i32 = 0x5345_0003;
 
-pub(crate) const NOTIFY_CHANNEL: &str = "outbox";
-
 const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS outbox (
-    id          BIGSERIAL PRIMARY KEY,
-    event_id    UUID NOT NULL UNIQUE,
-    event_type  TEXT NOT NULL,
-    kafka_key   TEXT NOT NULL,
-    payload     TEXT NOT NULL,
-    traceparent TEXT,
-    created_at  TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
-    sent_at     TIMESTAMPTZ
-);
-CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
-
 CREATE TABLE IF NOT EXISTS inbox (
     consumer     TEXT NOT NULL,
     event_id     UUID NOT NULL,
@@ -34,38 +25,75 @@ CREATE TABLE IF NOT EXISTS inbox (
     PRIMARY KEY (consumer, event_id)
 );
 
--- Appends events to the outbox. Writers of one key are serialized by a transaction-scoped
--- advisory lock taken before the id is drawn, so the ids of a key follow commit order and the
--- relay, reading by id, publishes each key in order. Keys are locked in sorted order so that
--- two transactions never wait on each other in a cycle.
+-- The slot is read through a publication; this one names no table, since the events are
+-- messages, which pgoutput sends whatever the publication holds.
+DO $do$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = '__PUBLICATION__') THEN
+        CREATE PUBLICATION __PUBLICATION__;
+    END IF;
+END
+$do$;
+
+-- One event into the write-ahead log: a transactional message, so it is decoded only if,
+-- and when, the writing transaction commits. Its content is a header line of JSON, then the
+-- envelope.
+CREATE OR REPLACE FUNCTION outbox_message(
+    p_event_id UUID, p_event_type TEXT, p_key TEXT, p_payload TEXT, p_traceparent TEXT
+) RETURNS VOID LANGUAGE plpgsql AS $fn$
+BEGIN
+    PERFORM pg_logical_emit_message(
+        true, '__PREFIX__',
+        json_build_object('id', p_event_id, 'type', p_event_type, 'key', p_key,
+                          'trace', p_traceparent)::text || E'\n' || p_payload);
+END
+$fn$;
+
+-- Appends events to the outbox, in the order given. Logical decoding hands out the events of
+-- one transaction in this order, and transactions in commit order, so each key's events reach
+-- the relay in the order their transactions committed: no lock is needed.
 CREATE OR REPLACE FUNCTION outbox_enqueue(
     p_event_ids UUID[], p_event_types TEXT[], p_keys TEXT[], p_payloads TEXT[], p_traceparents TEXT[]
 ) RETURNS VOID LANGUAGE plpgsql AS $fn$
-DECLARE
-    k TEXT;
 BEGIN
-    FOR k IN SELECT DISTINCT x FROM unnest(p_keys) AS x ORDER BY x LOOP
-        PERFORM pg_advisory_xact_lock(__LOCK_CLASS__, hashtext(k));
-    END LOOP;
     FOR i IN 1 .. coalesce(array_length(p_event_ids, 1), 0) LOOP
-        INSERT INTO outbox (event_id, event_type, kafka_key, payload, traceparent)
-        VALUES (p_event_ids[i], p_event_types[i], p_keys[i], p_payloads[i], p_traceparents[i]);
+        PERFORM outbox_message(p_event_ids[i], p_event_types[i], p_keys[i], p_payloads[i],
+                               p_traceparents[i]);
     END LOOP;
-    PERFORM pg_notify('__CHANNEL__', '');
 END
 $fn$;
+
+-- The outbox table of earlier versions: what it had not sent goes to the log, then it goes.
+DO $do$
+DECLARE
+    r RECORD;
+BEGIN
+    IF to_regclass('outbox') IS NOT NULL THEN
+        FOR r IN SELECT event_id, event_type, kafka_key, payload, traceparent
+                   FROM outbox WHERE sent_at IS NULL ORDER BY id LOOP
+            PERFORM outbox_message(r.event_id, r.event_type, r.kafka_key, r.payload,
+                                   r.traceparent);
+        END LOOP;
+        DROP TABLE outbox;
+    END IF;
+END
+$do$;
 "#;
 
-/// Creates the outbox and inbox tables and the enqueue function if they are missing.
+/// Makes the outbox's slot, then (in one transaction) the inbox table, the publication and
+/// the enqueue functions, if they are missing. The slot comes first: an event written before
+/// it exists would not be in it.
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.acquire().await?;
+    ensure_slot(&mut conn).await?;
+    let mut tx = conn.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1, 0)")
         .bind(LOCK_CLASS_MIGRATE)
         .execute(&mut *tx)
         .await?;
     let ddl = SCHEMA
-        .replace("__LOCK_CLASS__", &LOCK_CLASS_OUTBOX_KEY.to_string())
-        .replace("__CHANNEL__", NOTIFY_CHANNEL);
+        .replace("__PUBLICATION__", PUBLICATION)
+        .replace("__PREFIX__", MESSAGE_PREFIX);
     sqlx::raw_sql(&ddl).execute(&mut *tx).await?;
     tx.commit().await
 }

@@ -57,7 +57,7 @@ pub struct PgSettings {
     /// `DATABASE_PASSWORD_FILE` names.
     pub password: Option<SecretString>,
     /// `DATABASE_MAX_CONNECTIONS` (default [`DEFAULT_MAX_CONNECTIONS`]): the pool's size; the
-    /// outbox relay's lease and LISTEN connections come on top.
+    /// outbox relay's replication connection comes on top.
     pub max_connections: u32,
 }
 
@@ -99,6 +99,7 @@ impl PgSettings {
     /// for a server on loopback, the local stack's `postgres-<user>` file if it exists; else
     /// none from here (the driver then tries `PGPASSWORD` and `~/.pgpass`).
     pub fn connect_options(&self) -> Result<PgConnectOptions, OpenError> {
+        crate::tls::install_crypto_provider();
         let options: PgConnectOptions = self.url.parse().map_err(OpenError::InvalidUrl)?;
         if url_has_password(&self.url) {
             return Ok(options);

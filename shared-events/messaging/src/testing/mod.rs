@@ -39,5 +39,5 @@ pub use kafka::{
     watermarks, Watermarks,
 };
 pub use lag::{behind, positions, positions_of, wait_caught_up, Group, Position};
-pub use settle::{unsent, wait_settled};
+pub use settle::{relayed_up_to, wait_relayed, wait_settled};
 pub use wait::{wait_for, wait_until, PATIENCE};
