@@ -158,6 +158,7 @@ async fn client(
     user: Option<(&str, &SecretString)>,
     database: &str,
 ) -> anyhow::Result<Client> {
+    saga_messaging::tls::install_crypto_provider();
     let mut options = ClientOptions::parse(server)
         .await
         .with_context(|| format!("{server:?} is not a MongoDB URL"))?;

@@ -233,6 +233,7 @@ impl RedisSettings {
     pub fn client(&self) -> Result<redis::Client, ConnectError> {
         let mut info = self.info.clone();
         info.redis.password = self.password.as_ref().map(|p| p.expose_secret().to_owned());
+        crate::tls::install_crypto_provider();
         let built = match &self.tls {
             RedisTls::CaFile(path) => {
                 let pem = std::fs::read(path).map_err(|source| ConnectError::CaFile {

@@ -51,6 +51,7 @@ pub async fn client_options(
     url: &str,
     mut password: Option<SecretString>,
 ) -> anyhow::Result<ClientOptions> {
+    saga_messaging::tls::install_crypto_provider();
     let mut options = ClientOptions::parse(url)
         .await
         .context("INVENTORY_STORE_URL is not a valid MongoDB URL")?;
@@ -138,6 +139,7 @@ impl MongoStore {
 
     /// Connects to database `name` on the server of `url` (tests use a fresh one each).
     pub async fn connect_database(url: &str, name: &str) -> anyhow::Result<MongoStore> {
+        saga_messaging::tls::install_crypto_provider();
         let client = Client::with_uri_str(url)
             .await
             .context("not a valid MongoDB URL")?;

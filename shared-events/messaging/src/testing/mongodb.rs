@@ -31,6 +31,7 @@ pub async fn mongodb_client() -> Client {
 /// A client of `url` that may create and drop databases and users: the URL's own credential,
 /// or else the local stack's operator (`mongodb-operator`, in `admin`); checked with a `ping`.
 pub async fn operator_client(url: &str) -> Client {
+    crate::tls::install_crypto_provider();
     let mut options = ClientOptions::parse(url)
         .await
         .unwrap_or_else(|e| panic!("{url:?} is not a MongoDB URL: {e}"));
