@@ -2,7 +2,8 @@
 # One login role per PostgreSQL service (the local stack's posture, scripts/stack), run by the
 # postgres image once, on first start, after 10-databases.sql, as the OS user postgres over the
 # unix socket:
-#   - the role (LOGIN, not superuser, no CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS) with
+#   - the role (LOGIN and REPLICATION, for its outbox relay's stream; not superuser, no
+#     CREATEDB, CREATEROLE or BYPASSRLS) with
 #     its password as the SCRAM-SHA-256 verifier docker/credentials computed (<role>.scram):
 #     the password itself never reaches this container, the server, a log or argv;
 #   - the database of its name, owned by it; CONNECT and TEMPORARY on it, and every right on
@@ -26,7 +27,7 @@ for role in "${ROLES[@]}"; do
 SELECT format('CREATE ROLE %I', '$role')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role')
 \gexec
-ALTER ROLE "$role" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
+ALTER ROLE "$role" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE REPLICATION NOBYPASSRLS
   PASSWORD '$verifier';
 SELECT format('CREATE DATABASE %I OWNER %I', '$role', '$role')
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$role')

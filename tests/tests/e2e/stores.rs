@@ -182,7 +182,9 @@ impl PrivatePostgres {
         std::io::Write::write_all(
             &mut conf,
             b"\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n\
-              password_encryption = scram-sha-256\n",
+              password_encryption = scram-sha-256\n\
+              wal_level = logical\nmax_replication_slots = 20\nmax_wal_senders = 20\n\
+              max_slot_wal_keep_size = '2GB'\n",
         )
         .expect("writing postgresql.conf");
         pg.start_server().await;
@@ -190,8 +192,8 @@ impl PrivatePostgres {
         pg
     }
 
-    /// One login role per service, with the local stack's password (over TLS, as the
-    /// superuser), as `scripts/stack` makes them.
+    /// One login role per service (with `REPLICATION`, for its outbox relay's stream), with
+    /// the local stack's password (over TLS, as the superuser), as `scripts/stack` makes them.
     async fn create_roles(&self, stack: &LocalStack) {
         use secrecy::ExposeSecret;
         use sqlx::{ConnectOptions, Connection};
@@ -209,7 +211,7 @@ impl PrivatePostgres {
                 .password(&format!("postgres-{role}"))
                 .expect("the local stack's role passwords (scripts/stack up)");
             sqlx::query(&format!(
-                r#"CREATE ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{}'"#,
+                r#"CREATE ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE REPLICATION PASSWORD '{}'"#,
                 password.expose_secret().replace('\'', "''")
             ))
             .execute(&mut admin)

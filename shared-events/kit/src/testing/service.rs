@@ -105,8 +105,8 @@ impl<S> TestService<S> {
 
 impl TestService<PgPool> {
     /// Waits until the service, `service` in the saga, has nothing more to emit: its consumer
-    /// group has committed every event on its topics, and its outbox is sent
-    /// ([`wait_settled`]).
+    /// group has committed every event on its topics, and its relay has published everything
+    /// committed ([`wait_settled`]).
     pub async fn settled(&self, service: &ServiceEvents) {
         wait_settled(&self.kafka, service, &self.store, PATIENCE).await
     }

@@ -2,8 +2,9 @@
 //!
 //! A service writes each outgoing event into its own store in the same transaction as the
 //! state change that caused it. A relay then reads committed, unsent records and publishes them.
-//! Each store (PostgreSQL here; MongoDB in [`crate::mongo`]) implements [`OutboxStore`]; the
-//! relay, batching, ordering and failure handling are shared in [`relay`].
+//! Each store implements [`OutboxStore`] (PostgreSQL in [`crate::postgres`], where the outbox
+//! is the write-ahead log read through a replication slot; MongoDB in [`crate::mongo`], a
+//! collection); the relay, batching, ordering and failure handling are shared in [`relay`].
 
 pub mod relay;
 
@@ -18,8 +19,8 @@ pub use relay::{OutboxRelay, Published, RelayError};
 /// One committed event waiting to be published.
 #[derive(Debug, Clone)]
 pub struct OutboxRecord<Id> {
-    /// The store's id of the record (a sequence number, an ObjectId), which the relay hands
-    /// back to [`OutboxStore::mark_sent`].
+    /// The store's id of the record (an LSN, an ObjectId), which the relay hands back to
+    /// [`OutboxStore::mark_sent`].
     pub id: Id,
     /// The event's id, which consumers de-duplicate on.
     pub event_id: Uuid,
@@ -31,7 +32,8 @@ pub struct OutboxRecord<Id> {
     pub payload: Vec<u8>,
     /// The W3C trace context of the change that caused the event, sent as a header.
     pub traceparent: Option<String>,
-    /// When the record was written, for the publish-latency metric.
+    /// When the record was written (on PostgreSQL, when its transaction committed), for the
+    /// publish-latency metric.
     pub created_at: DateTime<Utc>,
 }
 
@@ -43,7 +45,7 @@ pub trait OutboxStore: Send + 'static {
 
     /// Up to `limit` unsent records other than those of `published`, ordered so that records
     /// of one key appear in the order their transactions committed. Returns nothing while
-    /// another relay holds the lease.
+    /// another relay holds the outbox (MongoDB's lease, PostgreSQL's replication slot).
     ///
     /// `published` are records this relay published but has not marked sent yet. A store
     /// should leave them out; the relay drops any it returns, so a store that cannot filter
@@ -54,7 +56,8 @@ pub trait OutboxStore: Send + 'static {
         published: &[Self::Id],
     ) -> anyhow::Result<Vec<OutboxRecord<Self::Id>>>;
 
-    /// Marks records as published.
+    /// Marks records as published: a write on MongoDB; on PostgreSQL, what lets the relay
+    /// confirm their transactions to the slot.
     async fn mark_sent(&mut self, ids: &[Self::Id]) -> anyhow::Result<()>;
 
     /// Resolves when new records may have been committed, or after `fallback` at the latest.

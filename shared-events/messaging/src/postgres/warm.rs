@@ -12,8 +12,9 @@
 //!
 //! # Headroom
 //!
-//! A kept connection is one the rest of the service cannot have: HTTP requests, the outbox
-//! relay and the periodic sweeps all draw on the same pool, and an HTTP request that waits out
+//! A kept connection is one the rest of the service cannot have: HTTP requests, `/ready` and
+//! the periodic sweeps all draw on the same pool (the outbox relay streams on a replication
+//! connection of its own), and an HTTP request that waits out
 //! the pool's acquire timeout answers 503. So the cache never eats into [`HEADROOM`]:
 //! - it holds at most half the pool, and never more than the pool less [`HEADROOM`] (a pool of
 //!   two or fewer keeps nothing warm);
@@ -33,7 +34,7 @@ use sqlx::{PgPool, Postgres};
 pub const KEEP_FOR: Duration = Duration::from_secs(30);
 
 /// Connections the pool must still be able to hand out at once for a connection to be kept:
-/// one for an HTTP request and one for the outbox relay or a sweep.
+/// one for an HTTP request and one for a sweep or `/ready`.
 pub const HEADROOM: usize = 2;
 
 /// A connection on loan from [`Warm`]. Give it back with [`Warm::give_back`] once its

@@ -63,6 +63,7 @@ pub async fn fresh_database_url_on(admin_url: &str, role: &str) -> String {
     let mut admin = PgConnection::connect_with(&admin_options_on(admin_url))
         .await
         .expect("connecting to the test PostgreSQL server as its superuser; is the stack up? (scripts/stack up)");
+    drop_stale_slots(&mut admin).await;
     let role_ident = role.replace('"', "\"\"");
     for statement in [
         format!(r#"CREATE DATABASE "{name}" OWNER "{role_ident}""#),
@@ -88,6 +89,24 @@ pub async fn fresh_database_url_on(admin_url: &str, role: &str) -> String {
         .expect("closing the schema public of the test database");
     let _ = owner.close().await;
     url
+}
+
+/// A slot holds the server's WAL from where its relay last confirmed, and a finished test's
+/// slot has no relay any more: once one of a test database nobody is connected to holds more
+/// than 256 MiB (or has lost WAL), it goes, so a long run of tests does not fill the disk up to
+/// `max_slot_wal_keep_size` per slot. Best effort: a slot taken meanwhile stays.
+async fn drop_stale_slots(admin: &mut PgConnection) {
+    let dropped = sqlx::query(
+        r#"SELECT count(pg_drop_replication_slot(s.slot_name)) FROM pg_replication_slots s
+            WHERE s.database LIKE 't\_%' AND NOT s.active
+              AND (s.wal_status = 'lost' OR pg_current_wal_lsn() - s.restart_lsn > 268435456)
+              AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = s.database)"#,
+    )
+    .execute(admin)
+    .await;
+    if let Err(e) = dropped {
+        tracing::debug!(error = %e, "test databases: dropping stale outbox slots");
+    }
 }
 
 /// `admin_url` with user `role`, database `database` and no password.
