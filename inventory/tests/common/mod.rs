@@ -18,7 +18,7 @@ use saga_kit::service::ServiceSettings;
 use saga_kit::testing::TestService;
 use saga_messaging::env::Env;
 use saga_messaging::testing::{
-    fresh_database_url, provisioned_kafka, read_to_end, wait_settled, PATIENCE,
+    fresh_database_url, in_publish_order, provisioned_kafka, read_to_end, wait_settled, PATIENCE,
 };
 use saga_messaging::{HandlerError, KafkaConfig, Outcome};
 use serde_json::Value;
@@ -161,12 +161,11 @@ impl TestApp {
         read_to_end(reader, PATIENCE).await
     }
 
-    /// Everything the service (on PostgreSQL) has emitted so far: once it has settled, its
-    /// topics read from their beginning to their end.
+    /// Everything the service (on PostgreSQL) has emitted so far, in the order it published
+    /// it: once it has settled, its topics read from their beginning to their end.
     pub async fn emitted(&self) -> Vec<Envelope> {
         let reader = self.reader(INVENTORY.publishes);
-        self.read_settled(&reader)
-            .await
+        in_publish_order(self.read_settled(&reader).await)
             .iter()
             .map(|m| Envelope::decode(m.payload().expect("a payload")).expect("an envelope"))
             .collect()

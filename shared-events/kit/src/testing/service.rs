@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::service::Application;
 use saga_contracts::services::ServiceEvents;
-use saga_messaging::testing::{read_to_end, reader_of, wait_settled, PATIENCE};
+use saga_messaging::testing::{in_publish_order, read_to_end, reader_of, wait_settled, PATIENCE};
 
 use crate::testing::TestClient;
 use crate::CancellationToken;
@@ -122,12 +122,12 @@ impl TestService<PgPool> {
         read_to_end(reader, PATIENCE).await
     }
 
-    /// Everything the service, `service` in the saga, has emitted so far: once it has
-    /// [settled](Self::settled), its topics read from their beginning to their end.
+    /// Everything the service, `service` in the saga, has emitted so far, in the order it
+    /// published it ([`in_publish_order`]): once it has [settled](Self::settled), its topics
+    /// read from their beginning to their end.
     pub async fn emitted(&self, service: &ServiceEvents) -> Vec<Envelope> {
         let reader = self.reader(service.publishes);
-        self.read_settled(service, &reader)
-            .await
+        in_publish_order(self.read_settled(service, &reader).await)
             .iter()
             .map(|m| Envelope::decode(m.payload().expect("a payload")).expect("a valid envelope"))
             .collect()

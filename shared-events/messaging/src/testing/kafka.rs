@@ -96,6 +96,16 @@ pub async fn read_to_end(consumer: &StreamConsumer, timeout: Duration) -> Vec<Ow
     messages
 }
 
+/// `messages` read from several topics, in the order they were published: by the records'
+/// timestamps, which the producer sets as it sends (ties keep the order read, which is each
+/// partition's own). One consumer reading several topics interleaves them as its fetches
+/// return, so an event published after another may be read first; a relay publishes in commit
+/// order, so this is the order in which the events were committed.
+pub fn in_publish_order(mut messages: Vec<OwnedMessage>) -> Vec<OwnedMessage> {
+    messages.sort_by_key(|m| m.timestamp().to_millis().unwrap_or(i64::MAX));
+    messages
+}
+
 /// One partition's watermarks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Watermarks {

@@ -35,8 +35,8 @@ pub use database::{
     fresh_database_url, fresh_database_url_on, ADMIN_PASSWORD_VARIABLE, TEST_DATABASE_PREFIX,
 };
 pub use kafka::{
-    header, isolated_kafka, provisioned_kafka, read_to_end, read_until, reader, reader_of,
-    watermarks, Watermarks,
+    header, in_publish_order, isolated_kafka, provisioned_kafka, read_to_end, read_until, reader,
+    reader_of, watermarks, Watermarks,
 };
 pub use lag::{behind, positions, positions_of, wait_caught_up, Group, Position};
 pub use settle::{relayed_up_to, wait_relayed, wait_settled};
