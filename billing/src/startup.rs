@@ -29,7 +29,8 @@ pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::R
     let saga_handler = SagaHandler::new(settings.account_wait);
     let handler = PgIdempotent::new(pool, SERVICE, saga_handler);
     let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler)
-        .retry_policy(account_wait::retry_policy(settings.account_wait));
+        .retry_policy(account_wait::retry_policy(settings.account_wait))
+        .with_producer(app.producer()?);
     app.spawn("consumer", |shutdown| async move {
         Ok(consumer.run(shutdown).await?)
     });

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use actix_web::web;
 use saga_kit::service::{self, Startup};
 use saga_kit::CancellationToken;
-use saga_messaging::producer::build_producer;
 use saga_messaging::ConsumerRunner;
 
 use crate::configuration::{Settings, StoreSettings};
@@ -55,10 +54,11 @@ pub async fn build_with_store(
         .await?
         .bind(routes::openapi(), data, routes::configure)?;
 
-    let (producer, kafka) = (build_producer(app.kafka())?, app.kafka().clone());
+    let (producer, kafka) = (app.producer()?, app.kafka().clone());
     app.spawn("outbox relay", store.outbox_relay(producer, kafka));
     let handler = SagaHandler::new(store);
-    let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler);
+    let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler)
+        .with_producer(app.producer()?);
     app.spawn("saga consumer", |shutdown| async move {
         Ok(consumer.run(shutdown).await?)
     });

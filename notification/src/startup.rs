@@ -55,7 +55,8 @@ pub async fn build_with_notifier(
     )
     .under(keys.prefix());
     let handler = Kicking::new(handler, kick.clone());
-    let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler);
+    let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler)
+        .with_producer(app.producer()?);
     app.spawn("consumer", |shutdown| async move {
         Ok(consumer.run(shutdown).await?)
     });

@@ -40,7 +40,8 @@ pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::R
 
     app.spawn_outbox_relay()?;
     let handler = PgIdempotent::new(pool.clone(), SERVICE, SagaHandler);
-    let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler);
+    let consumer = ConsumerRunner::new(app.kafka().clone(), SERVICE, saga::CONSUMES, handler)
+        .with_producer(app.producer()?);
     app.spawn("consumer", |shutdown| async move {
         Ok(consumer.run(shutdown).await?)
     });

@@ -14,6 +14,8 @@ pub struct HttpServer<F> {
     pub host: String,
     /// The port to listen on; 0 picks a free one (tests).
     pub port: u16,
+    /// The worker threads, each an event loop serving many connections (`HTTP_WORKERS`).
+    pub workers: std::num::NonZeroUsize,
     /// What `/ready` probes.
     pub readiness: Readiness,
     /// The service's OpenAPI document, served at `/openapi.json`.
@@ -109,6 +111,7 @@ where
             .wrap(from_fn(super::observe))
             .configure(|cfg| configure_app(cfg, &site))
     })
+    .workers(server.workers.get())
     .listen(listener)?
     .disable_signals()
     .run();

@@ -3,11 +3,18 @@
 
 use std::future::Future;
 
-use crate::service::RunError;
-#[cfg(feature = "postgres")]
-use crate::service::StartupError;
+use std::time::Duration;
+
+use rdkafka::producer::{FutureProducer, Producer};
+
+use crate::service::{RunError, StartupError};
 use crate::tasks::Tasks;
+use saga_messaging::producer::build_producer;
 use saga_messaging::KafkaConfig;
+
+/// How long a stopping service waits for the broker to acknowledge what its producer still
+/// holds.
+const FLUSH_AT_STOP: Duration = Duration::from_secs(5);
 
 /// What [`crate::service::Startup::bind`] gives: the HTTP server runs; the service adds its other
 /// tasks with [`Application::spawn`], then runs them all with [`Application::run_until_stopped`].
@@ -20,6 +27,8 @@ pub struct Application<S> {
     kafka: KafkaConfig,
     /// Every task of the service, the HTTP server first.
     tasks: Tasks,
+    /// The service's one Kafka producer, once a task asked for it ([`Application::producer`]).
+    producer: Option<FutureProducer>,
 }
 
 impl<S> Application<S> {
@@ -29,6 +38,7 @@ impl<S> Application<S> {
             store,
             kafka,
             tasks,
+            producer: None,
         }
     }
 
@@ -47,6 +57,20 @@ impl<S> Application<S> {
         &self.kafka
     }
 
+    /// The service's one Kafka producer: its outbox relay publishes with it, and its consumer's
+    /// dead letters go through it too ([`saga_messaging::ConsumerRunner::with_producer`]). Built
+    /// at the first call; each later one returns the same client. One producer instead of one
+    /// per task is one librdkafka client fewer, with its threads and wake-ups. It is flushed
+    /// when the service stops, after every task.
+    pub fn producer(&mut self) -> Result<FutureProducer, StartupError> {
+        if let Some(producer) = &self.producer {
+            return Ok(producer.clone());
+        }
+        let producer = build_producer(&self.kafka)?;
+        self.producer = Some(producer.clone());
+        Ok(producer)
+    }
+
     /// Step 4: starts a long-running task, handing it the service's shutdown token. If it
     /// fails, every other task is stopped and the service exits with its error.
     pub fn spawn<F, Fut>(&mut self, name: &str, task: F)
@@ -59,18 +83,25 @@ impl<S> Application<S> {
     }
 
     /// Runs until the shutdown token is cancelled (every task then stops gracefully) or a task
-    /// fails (the others are stopped, and its error returned).
+    /// fails (the others are stopped, and its error returned); then flushes the service's
+    /// producer, for up to 5 s.
     pub async fn run_until_stopped(self) -> Result<(), RunError> {
-        self.tasks.wait().await
+        let ended = self.tasks.wait().await;
+        if let Some(producer) = self.producer {
+            let _ = tokio::task::spawn_blocking(move || producer.flush(FLUSH_AT_STOP)).await;
+        }
+        ended
     }
 }
 
 #[cfg(feature = "postgres")]
 impl Application<sqlx::PgPool> {
-    /// Step 4 for a PostgreSQL service: the relay of its outbox ([`saga_messaging::postgres::relay`]),
-    /// as the task `outbox relay`.
+    /// Step 4 for a PostgreSQL service: the relay of its outbox
+    /// ([`saga_messaging::postgres::relay`]) with the service's producer, as the task
+    /// `outbox relay`.
     pub fn spawn_outbox_relay(&mut self) -> Result<(), StartupError> {
-        let relay = saga_messaging::postgres::relay(self.store.clone(), &self.kafka)?;
+        let producer = self.producer()?;
+        let relay = saga_messaging::postgres::relay(self.store.clone(), producer, &self.kafka);
         self.spawn("outbox relay", |shutdown| async move {
             Ok(relay.run(shutdown).await?)
         });

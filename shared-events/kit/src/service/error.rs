@@ -5,7 +5,7 @@
 //! A task is the service's own code, so what it fails with stays an [`anyhow::Error`], kept as
 //! the [`RunError::Task`]'s source: typed at the boundary, open inside.
 
-use saga_messaging::outbox::RelayError;
+use saga_messaging::producer::ProducerError;
 use saga_messaging::topics::RequireError;
 
 /// A step of the start-up sequence failed; the service does not start.
@@ -30,9 +30,10 @@ pub enum StartupError {
     /// Step 3: the token verifier could not be built (`AUTH_CA_FILE` unreadable).
     #[error("setting up token verification")]
     Auth(#[from] crate::auth::AuthError),
-    /// Step 4: the outbox relay could not be built (its producer).
-    #[error("starting the outbox relay")]
-    Relay(#[from] RelayError),
+    /// Step 4: the service's Kafka producer, which its outbox relay and its consumer's dead
+    /// letters share, could not be created (librdkafka rejected the configuration).
+    #[error("creating the service's Kafka producer")]
+    Producer(#[from] ProducerError),
 }
 
 /// A running service stopped because one of its tasks failed; the others were stopped with it.

@@ -5,6 +5,8 @@
 //! (`DATABASE_*`). Each reads through an [`Env`], so that a test can learn which variables it
 //! reads.
 
+use std::num::NonZeroUsize;
+
 use crate::auth::AuthSettings;
 use saga_messaging::env::{ConfigError, Env};
 #[cfg(feature = "postgres")]
@@ -15,6 +17,12 @@ use saga_messaging::KafkaConfig;
 /// reachable from outside its container.
 pub const DEFAULT_HTTP_HOST: &str = "0.0.0.0";
 
+/// How many HTTP worker threads a service runs unless `HTTP_WORKERS` says otherwise. One: each
+/// worker serves many connections at once on its own event loop, and a handler mostly waits on
+/// its store, so a second thread adds wake-ups and context switches more than capacity
+/// (docs/performance.md).
+pub const DEFAULT_HTTP_WORKERS: NonZeroUsize = NonZeroUsize::MIN;
+
 /// The HTTP listener and the broker, as every service configures them.
 #[derive(Debug, Clone)]
 pub struct ServiceSettings {
@@ -24,6 +32,9 @@ pub struct ServiceSettings {
     /// `HTTP_PORT` (default the service's port of SPEC §1): 0 picks a free port, as the tests
     /// do; the running application tells which one it got.
     pub http_port: u16,
+    /// `HTTP_WORKERS` (default [`DEFAULT_HTTP_WORKERS`]): the HTTP server's worker threads; 0
+    /// is refused.
+    pub http_workers: NonZeroUsize,
     /// `KAFKA_*` ([`KafkaConfig`]): the broker, and the namespace that the service's topics and
     /// consumer group live in.
     pub kafka: KafkaConfig,
@@ -32,7 +43,7 @@ pub struct ServiceSettings {
 }
 
 impl ServiceSettings {
-    /// Reads `HTTP_HOST`, `HTTP_PORT` (default `default_port`), the `KAFKA_*` variables (the
+    /// Reads `HTTP_HOST`, `HTTP_PORT` (default `default_port`), `HTTP_WORKERS`, the `KAFKA_*` variables (the
     /// Kafka principal defaults to `service`) and the `AUTH_*` ones.
     pub fn read(
         env: &Env,
@@ -42,6 +53,7 @@ impl ServiceSettings {
         Ok(ServiceSettings {
             http_host: env.or("HTTP_HOST", DEFAULT_HTTP_HOST.to_owned())?,
             http_port: env.or("HTTP_PORT", default_port)?,
+            http_workers: env.or("HTTP_WORKERS", DEFAULT_HTTP_WORKERS)?,
             kafka: KafkaConfig::read(env, service)?,
             auth: AuthSettings::read(env)?,
         })
@@ -53,6 +65,7 @@ impl ServiceSettings {
         ServiceSettings {
             http_host: "127.0.0.1".into(),
             http_port: 0,
+            http_workers: DEFAULT_HTTP_WORKERS,
             kafka,
             auth: AuthSettings::local(),
         }
@@ -106,5 +119,18 @@ mod tests {
         let s = ServiceSettings::loopback(kafka);
         assert_eq!((s.http_host.as_str(), s.http_port), ("127.0.0.1", 0));
         assert_eq!(s.kafka.topic_prefix, "t1.");
+    }
+
+    #[test]
+    fn http_workers_default_to_one_and_zero_is_refused() {
+        use saga_messaging::env::Vars;
+        let read = |workers: &str| {
+            let vars = Vars::new([("HTTP_WORKERS", workers), ("KAFKA_SASL_PASSWORD", "p")]);
+            ServiceSettings::read(&Env::new(&vars), "orders", 8002)
+        };
+        assert_eq!(read("").expect("defaults").http_workers.get(), 1);
+        assert_eq!(read("3").expect("three workers").http_workers.get(), 3);
+        let zero = read("0").expect_err("0 workers");
+        assert!(zero.to_string().contains("HTTP_WORKERS"), "{zero}");
     }
 }

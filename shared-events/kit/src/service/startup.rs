@@ -91,6 +91,7 @@ impl<S> Startup<S> {
         let bound = bind(HttpServer {
             host: settings.http_host.clone(),
             port: settings.http_port,
+            workers: settings.http_workers,
             readiness: self.readiness.kafka(&settings.kafka),
             document: document(openapi),
             verifier,

@@ -2,10 +2,11 @@
 //! each partition strictly in order, and an offset stored only after its message's effect (and
 //! inbox record) committed or the message was dead-lettered.
 //!
-//! The runner's set-up and drain (the producer for dead letters, the restart loop after a
-//! fatal consumer error, the final purge) and each consumer's life in between: a session
-//! creates the consumer, subscribes, dispatches messages to the partition workers until
-//! shutdown, a fatal error or a dead worker, drains the workers, and commits on the way out.
+//! The runner's set-up and drain (the producer for dead letters, its own or the service's,
+//! the restart loop after a fatal consumer error, the final purge) and each consumer's life in
+//! between: a session creates the consumer, subscribes, dispatches messages to the partition
+//! workers until shutdown, a fatal error or a dead worker, drains the workers, and commits on
+//! the way out.
 //! A runner lives through one session, or several when librdkafka fails a consumer fatally.
 
 use std::sync::Arc;
@@ -41,6 +42,9 @@ pub struct ConsumerRunner {
     handler: Arc<dyn Handler>,
     /// How transient failures are retried before a message is dead-lettered.
     retry: RetryPolicy,
+    /// The producer of the service's other clients, when dead letters share it
+    /// ([`ConsumerRunner::with_producer`]); otherwise the runner builds one of its own.
+    shared_producer: Option<FutureProducer>,
 }
 
 impl ConsumerRunner {
@@ -57,12 +61,24 @@ impl ConsumerRunner {
             subscriptions: subscriptions.to_vec(),
             handler: Arc::new(handler),
             retry: RetryPolicy::default(),
+            shared_producer: None,
         }
     }
 
     /// Retries transient failures by `retry` instead of [`RetryPolicy::default`].
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Publishes dead letters with `producer`, the one the service's outbox relay uses,
+    /// instead of a producer of the runner's own: one librdkafka client (and its threads)
+    /// fewer per service. The runner then leaves the producer to its owner at the end: the
+    /// service flushes it once every task has stopped, so a dead letter still queued then is
+    /// sent (it may duplicate one a later owner of its partition sends again, which the
+    /// redrive's inbox makes harmless).
+    pub fn with_producer(mut self, producer: FutureProducer) -> Self {
+        self.shared_producer = Some(producer);
         self
     }
 
@@ -84,8 +100,25 @@ impl ConsumerRunner {
     /// consumer in the same group, after a growing pause; the new one resumes from the committed
     /// offsets, and the inbox makes any message handled twice a no-op.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), ConsumerError> {
+        let ended = match &self.shared_producer {
+            Some(producer) => self.sessions(producer, &shutdown).await,
+            None => self.with_own_producer(&shutdown).await,
+        };
+        match &ended {
+            Ok(()) => {
+                tracing::info!(group = %self.config.group_id(&self.service), "consumer stopped")
+            }
+            Err(e) => {
+                tracing::error!(group = %self.config.group_id(&self.service), error = %e, "consumer stopped")
+            }
+        }
+        ended
+    }
+
+    /// Runs the sessions with a producer of the runner's own, purged at the end.
+    async fn with_own_producer(&self, shutdown: &CancellationToken) -> Result<(), ConsumerError> {
         let producer = build_producer(&self.config).map_err(ConsumerError::Producer)?;
-        let ended = self.sessions(&producer, &shutdown).await;
+        let ended = self.sessions(&producer, shutdown).await;
         // Every dead letter whose message's offset was stored has been acknowledged; any
         // still queued belongs to a message cut off by the stop, which the partition's next
         // owner handles again. Flushing them would only wait on an unreachable broker, or
@@ -95,14 +128,6 @@ impl ConsumerRunner {
             drop(producer);
         })
         .await;
-        match &ended {
-            Ok(()) => {
-                tracing::info!(group = %self.config.group_id(&self.service), "consumer stopped")
-            }
-            Err(e) => {
-                tracing::error!(group = %self.config.group_id(&self.service), error = %e, "consumer stopped")
-            }
-        }
         ended
     }
 

@@ -28,20 +28,14 @@ pub use slot::{
 };
 pub use warm::{Loan, Warm};
 
-use crate::outbox::RelayError;
-
-/// The relay of a PostgreSQL outbox, with a producer of its own, ready to `run`.
+/// The relay of a PostgreSQL outbox publishing with `producer` (the service's one producer,
+/// which its consumer's dead letters share), ready to `run`.
 pub fn relay(
     pool: sqlx::PgPool,
+    producer: rdkafka::producer::FutureProducer,
     kafka: &crate::KafkaConfig,
-) -> Result<crate::OutboxRelay<PgOutboxStore>, RelayError> {
-    let producer =
-        crate::producer::build_producer(kafka).map_err(|e| RelayError::Producer(e.into()))?;
-    Ok(crate::OutboxRelay::new(
-        PgOutboxStore::new(pool),
-        producer,
-        kafka.clone(),
-    ))
+) -> crate::OutboxRelay<PgOutboxStore> {
+    crate::OutboxRelay::new(PgOutboxStore::new(pool), producer, kafka.clone())
 }
 
 /// A service's store: [`connect`]s to `database`, applies the service's own `migrations`, then
