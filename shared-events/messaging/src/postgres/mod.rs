@@ -11,6 +11,7 @@ mod replication;
 mod schema;
 mod settings;
 mod slot;
+mod visibility;
 mod warm;
 
 pub use error::OpenError;
@@ -26,6 +27,7 @@ pub use slot::{
     outbox_ready, outbox_slot, slot_status, SlotStatus, LAG_LIMIT_BYTES, MESSAGE_PREFIX,
     PUBLICATION,
 };
+pub use visibility::Snapshot;
 pub use warm::{Loan, Warm};
 
 /// The relay of a PostgreSQL outbox publishing with `producer` (the service's one producer,

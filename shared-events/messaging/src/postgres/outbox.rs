@@ -9,6 +9,10 @@
 //! mark sent and none to delete: the relay confirms a transaction's end to the slot once every
 //! event in it is published, and PostgreSQL may then recycle that WAL.
 //!
+//! A transaction's events are handed out only once the transaction is visible to the
+//! database's readers ([`super::visibility`]): its answer may come back to this service, which
+//! must then find what the transaction wrote.
+//!
 //! A message is the event's header, one line of JSON (`id`, `type`, `key`, `trace`), then a
 //! newline and the envelope's JSON as it is published.
 
@@ -24,6 +28,7 @@ use uuid::Uuid;
 
 use super::replication::ReplicationSource;
 use super::slot::{outbox_slot, MESSAGE_PREFIX, PUBLICATION};
+use super::visibility::Snapshot;
 use crate::metrics;
 use crate::outbox::{OutboxRecord, OutboxStore};
 use saga_contracts::envelope::Envelope;
@@ -146,11 +151,16 @@ struct Pending {
     /// The end of its transaction's commit record: what the slot is told once every event of
     /// the transaction is published.
     commit_end: u64,
+    /// Its transaction's id.
+    xid: u32,
+    /// Whether a snapshot has seen its transaction completed (so it may be published).
+    visible: bool,
     marked: bool,
 }
 
 /// The events of a transaction whose commit has not arrived yet.
 struct Open {
+    xid: u32,
     committed_at: DateTime<Utc>,
     records: Vec<OutboxRecord<u64>>,
 }
@@ -181,9 +191,12 @@ impl Stream {
     fn take(&mut self, event: ReplicationEvent) -> anyhow::Result<()> {
         match event {
             ReplicationEvent::Begin {
-                commit_time_micros, ..
+                commit_time_micros,
+                xid,
+                ..
             } => {
                 self.open = Some(Open {
+                    xid,
                     committed_at: pg_time(commit_time_micros),
                     records: Vec::new(),
                 });
@@ -203,7 +216,10 @@ impl Stream {
             }
             ReplicationEvent::Message { .. } | ReplicationEvent::XLogData { .. } => {}
             ReplicationEvent::Commit { end_lsn, .. } => {
-                let records = self.open.take().map(|o| o.records).unwrap_or_default();
+                let (xid, records) = match self.open.take() {
+                    Some(open) => (open.xid, open.records),
+                    None => (0, Vec::new()),
+                };
                 self.server_end = self.server_end.max(end_lsn.as_u64());
                 if records.is_empty() && self.pending.is_empty() {
                     self.confirm(end_lsn.as_u64());
@@ -212,6 +228,8 @@ impl Stream {
                     .extend(records.into_iter().map(|record| Pending {
                         record,
                         commit_end: end_lsn.as_u64(),
+                        xid,
+                        visible: false,
                         marked: false,
                     }));
             }
@@ -238,6 +256,21 @@ impl Stream {
                 Some(event) => self.take(event)?,
                 None => anyhow::bail!("the replication stream ended"),
             }
+        }
+        Ok(())
+    }
+
+    /// Whether some event received is waiting for its transaction to be visible.
+    fn awaits_visibility(&self) -> bool {
+        self.pending.iter().any(|p| !p.visible)
+    }
+
+    /// Asks `pool` for a snapshot, and lets through the events of every transaction it sees
+    /// completed.
+    async fn check_visibility(&mut self, pool: &PgPool) -> anyhow::Result<()> {
+        let snapshot = Snapshot::current(pool).await?;
+        for p in self.pending.iter_mut().filter(|p| !p.visible) {
+            p.visible = snapshot.has_completed(p.xid);
         }
         Ok(())
     }
@@ -285,6 +318,9 @@ pub struct PgOutboxStore {
 
 /// How often a standby relay tries to take the slot.
 pub const STANDBY_RETRY: Duration = Duration::from_secs(1);
+
+/// How soon the relay looks again at a transaction it decoded before it was visible.
+const VISIBILITY_POLL: Duration = Duration::from_millis(1);
 
 /// How long the relay waits for the server to accept the stream.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -379,10 +415,15 @@ impl OutboxStore for PgOutboxStore {
             self.broken();
             return Err(e);
         }
+        if stream.awaits_visibility() {
+            stream.check_visibility(&self.pool).await?;
+        }
         let out: HashSet<u64> = published.iter().copied().collect();
+        // Commit order: nothing after a transaction that is not visible yet.
         Ok(stream
             .pending
             .iter()
+            .take_while(|p| p.visible)
             .filter(|p| !p.marked && !out.contains(&p.record.id))
             .take(limit)
             .map(|p| p.record.clone())
@@ -403,7 +444,13 @@ impl OutboxStore for PgOutboxStore {
             tokio::time::sleep_until(until.into()).await;
             return;
         };
-        let got = match tokio::time::timeout(fallback, stream.client.recv()).await {
+        // A transaction decoded but not visible yet becomes so within moments: look again soon.
+        let timeout = if stream.awaits_visibility() {
+            VISIBILITY_POLL
+        } else {
+            fallback
+        };
+        let got = match tokio::time::timeout(timeout, stream.client.recv()).await {
             Err(_) => return,
             Ok(Ok(Some(event))) => stream.take(event),
             Ok(Ok(None)) => Err(anyhow::anyhow!("the replication stream ended")),
