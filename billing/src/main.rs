@@ -4,7 +4,10 @@
 use billing::configuration::Settings;
 use billing::startup;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    Ok(saga_kit::service::run(billing::SERVICE, Settings::read, startup::build).await?)
+fn main() -> anyhow::Result<()> {
+    Ok(saga_kit::service::main(
+        billing::SERVICE,
+        Settings::read,
+        startup::build,
+    )?)
 }

@@ -3,7 +3,10 @@
 
 use customer::{configuration, startup};
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    Ok(saga_kit::service::run(customer::SERVICE, configuration::read, startup::build).await?)
+fn main() -> anyhow::Result<()> {
+    Ok(saga_kit::service::main(
+        customer::SERVICE,
+        configuration::read,
+        startup::build,
+    )?)
 }

@@ -4,7 +4,10 @@
 use inventory::configuration::Settings;
 use inventory::startup;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    Ok(saga_kit::service::run(inventory::SERVICE, Settings::read, startup::build).await?)
+fn main() -> anyhow::Result<()> {
+    Ok(saga_kit::service::main(
+        inventory::SERVICE,
+        Settings::read,
+        startup::build,
+    )?)
 }

@@ -4,7 +4,10 @@
 use notification::configuration::Settings;
 use notification::startup;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    Ok(saga_kit::service::run(notification::SERVICE, Settings::read, startup::build).await?)
+fn main() -> anyhow::Result<()> {
+    Ok(saga_kit::service::main(
+        notification::SERVICE,
+        Settings::read,
+        startup::build,
+    )?)
 }

@@ -4,7 +4,10 @@
 use orders::configuration::Settings;
 use orders::startup;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    Ok(saga_kit::service::run(orders::SERVICE, Settings::read, startup::build).await?)
+fn main() -> anyhow::Result<()> {
+    Ok(saga_kit::service::main(
+        orders::SERVICE,
+        Settings::read,
+        startup::build,
+    )?)
 }

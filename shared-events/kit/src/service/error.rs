@@ -1,6 +1,6 @@
 //! The errors of a service's start-up and run, one per boundary: [`StartupError`] from the
 //! steps of [`crate::service::Startup`], [`RunError`] from its running tasks, and
-//! [`ServiceError`] from a service's whole `main` ([`crate::service::run`]).
+//! [`ServiceError`] from a service's whole `main` ([`crate::service::main`]).
 //!
 //! A task is the service's own code, so what it fails with stays an [`anyhow::Error`], kept as
 //! the [`RunError::Task`]'s source: typed at the boundary, open inside.
@@ -59,7 +59,7 @@ pub enum RunError {
     },
 }
 
-/// Why a service's `main` ([`crate::service::run`]) ended in failure.
+/// Why a service's `main` ([`crate::service::main`], [`crate::service::run`]) ended in failure.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     /// The service's settings could not be read from the environment (a variable is set to
@@ -80,6 +80,15 @@ pub enum ServiceError {
         /// The service's own error, usually wrapping a [`StartupError`] or its store's.
         #[source]
         source: anyhow::Error,
+    },
+    /// The async runtime could not be built (the operating system refused its threads).
+    #[error("building the {service} service's async runtime")]
+    Runtime {
+        /// The service's name.
+        service: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
     },
     /// The service ran, then one of its tasks failed.
     #[error(transparent)]

@@ -6,7 +6,8 @@
 //! - [`Startup`]: one start-up sequence in one order — the store, its topics, the HTTP server
 //!   bound, then the long-running tasks — ending in an [`Application`], which runs until its
 //!   shutdown token is cancelled or a task fails;
-//! - [`run`]: a service's whole `main`, and [`load`]: everything it reads from its environment;
+//! - [`main`]: a service's whole `main` (its runtime, then [`run`]), and [`load`]: everything
+//!   it reads from its environment;
 //! - the errors of each: [`StartupError`], [`RunError`], [`ServiceError`].
 
 mod application;
@@ -17,8 +18,8 @@ mod startup;
 
 pub use application::Application;
 pub use error::{RunError, ServiceError, StartupError};
-pub use run::{load, run};
+pub use run::{load, main, run};
 #[cfg(feature = "postgres")]
 pub use settings::PgServiceSettings;
-pub use settings::{ServiceSettings, DEFAULT_HTTP_HOST};
+pub use settings::{ServiceSettings, DEFAULT_HTTP_HOST, DEFAULT_HTTP_WORKERS};
 pub use startup::Startup;
