@@ -267,12 +267,26 @@ impl Stream {
 
     /// Asks `pool` for a snapshot, and lets through the events of every transaction it sees
     /// completed.
-    async fn check_visibility(&mut self, pool: &PgPool) -> anyhow::Result<()> {
-        let snapshot = Snapshot::current(pool).await?;
-        for p in self.pending.iter_mut().filter(|p| !p.visible) {
-            p.visible = snapshot.has_completed(p.xid);
+    ///
+    /// If no snapshot can be had, the events received before the attempt go through all the
+    /// same. The server may be shutting down: it has ended every session, so every decoded
+    /// transaction is complete, and its WAL senders wait for the relay to confirm what they
+    /// sent before they exit; holding the events back would hold the shutdown up. Or the pool
+    /// is out of connections, after its acquire timeout: the gap is milliseconds, long over.
+    async fn check_visibility(&mut self, pool: &PgPool) {
+        match Snapshot::current(pool).await {
+            Ok(snapshot) => {
+                for p in self.pending.iter_mut().filter(|p| !p.visible) {
+                    p.visible = snapshot.has_completed(p.xid);
+                }
+            }
+            Err(e) => {
+                tracing::debug!(error = %format!("{e:#}"), "outbox relay: no snapshot to check visibility with; publishing what was decoded before");
+                for p in self.pending.iter_mut() {
+                    p.visible = true;
+                }
+            }
         }
-        Ok(())
     }
 
     /// Marks `ids` published, then confirms every transaction all of whose events are.
@@ -416,7 +430,7 @@ impl OutboxStore for PgOutboxStore {
             return Err(e);
         }
         if stream.awaits_visibility() {
-            stream.check_visibility(&self.pool).await?;
+            stream.check_visibility(&self.pool).await;
         }
         let out: HashSet<u64> = published.iter().copied().collect();
         // Commit order: nothing after a transaction that is not visible yet.

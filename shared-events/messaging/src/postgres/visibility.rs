@@ -11,6 +11,10 @@
 //! So the relay publishes a transaction's events only once a fresh snapshot
 //! (`pg_current_snapshot()`) sees the transaction as completed: its id is below the
 //! snapshot's `xmax` and not among those still in progress.
+//!
+//! When no snapshot can be had (the server is shutting down, or the pool is exhausted), the
+//! relay publishes what it had decoded anyway: a server shutting down has ended every session,
+//! and waits for its WAL senders, which wait for the relay.
 
 use sqlx::PgPool;
 
