@@ -254,9 +254,14 @@ async fn session(
     let drained = dispatch.drain().await;
     let died = died.or(drained);
     if matches!(end, SessionEnd::Shutdown) {
-        match consumer.commit_consumer_state(CommitMode::Sync) {
-            Ok(()) => {}
-            Err(e) => tracing::debug!(error = %e, "final offset commit had nothing to do"),
+        // A synchronous commit waits on the broker: off the runtime's thread, which the
+        // service's other tasks share (with one runtime thread, all of them).
+        let committing = consumer.clone();
+        let committed =
+            tokio::task::spawn_blocking(move || committing.commit_consumer_state(CommitMode::Sync))
+                .await;
+        if let Ok(Err(e)) = committed {
+            tracing::debug!(error = %e, "final offset commit had nothing to do");
         }
     }
     match died {
