@@ -624,6 +624,112 @@ async fn a_partition_stuck_retrying_does_not_hold_up_the_others() {
     task.await.unwrap().unwrap();
 }
 
+/// Appends each event's number to its order's row, with the transaction it ran in: the order
+/// of every key, and which events shared a transaction, can be read back.
+struct Numbered;
+
+#[async_trait]
+impl PgHandler for Numbered {
+    async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
+        let saga_contracts::EventPayload::OrderCancelled(c) = &event.payload else {
+            return Err(HandlerError::permanent(anyhow::anyhow!("unexpected event")));
+        };
+        let seq: i32 = c.reason.parse().map_err(HandlerError::permanent)?;
+        sqlx::query("INSERT INTO numbered (order_id, seq, xid) VALUES ($1, $2, txid_current())")
+            .bind(c.order_id)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// A backlog on every partition, applied by a handler that batches: the runner joins what
+/// several partitions queued into one transaction (a group commit). Each event is applied
+/// once, each key in its partition's order, and in fewer transactions than events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_of_several_partitions_keep_each_keys_order_and_apply_each_event_once() {
+    let (env, topic) = setup().await;
+    sqlx::query(
+        "CREATE TABLE numbered (n BIGSERIAL PRIMARY KEY, order_id UUID NOT NULL, \
+         seq INT NOT NULL, xid BIGINT NOT NULL)",
+    )
+    .execute(&env.pool)
+    .await
+    .unwrap();
+    let partitions = env.kafka.partitions;
+    const PER_KEY: i32 = 40;
+    // Two keys per partition, their events interleaved.
+    let keys: Vec<(i32, Uuid)> = (0..partitions)
+        .flat_map(|p| [(p, Uuid::now_v7()), (p, Uuid::now_v7())])
+        .collect();
+    for seq in 0..PER_KEY {
+        for (p, order) in &keys {
+            publish_to(
+                &env.producer,
+                &topic,
+                *p,
+                cancelled(*order, &seq.to_string()),
+            )
+            .await;
+        }
+    }
+    let total = PER_KEY as i64 * keys.len() as i64;
+    let shutdown = CancellationToken::new();
+    let runner = ConsumerRunner::new(
+        env.kafka.clone(),
+        "test-consumer",
+        &[EventType::OrderCancelled],
+        PgIdempotent::new(env.pool.clone(), "test-consumer", Numbered),
+    );
+    let task = tokio::spawn(runner.run(shutdown.clone()));
+    wait_for("every event applied", Duration::from_secs(60), || {
+        let pool = env.pool.clone();
+        async move {
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM numbered")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            (n >= total).then_some(())
+        }
+    })
+    .await;
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+
+    let rows: Vec<(Uuid, i32, i64)> =
+        sqlx::query_as("SELECT order_id, seq, xid FROM numbered ORDER BY n")
+            .fetch_all(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(rows.len() as i64, total, "each event applied once");
+    for (_, order) in &keys {
+        let seqs: Vec<i32> = rows.iter().filter(|r| r.0 == *order).map(|r| r.1).collect();
+        assert_eq!(
+            seqs,
+            (0..PER_KEY).collect::<Vec<_>>(),
+            "order {order} in order"
+        );
+    }
+    let partition_of: HashMap<Uuid, i32> = keys.iter().map(|(p, o)| (*o, *p)).collect();
+    let mut spans: HashMap<i64, std::collections::BTreeSet<i32>> = HashMap::new();
+    for (order, _, xid) in &rows {
+        spans.entry(*xid).or_default().insert(partition_of[order]);
+    }
+    assert!(
+        (spans.len() as i64) < total,
+        "{} transactions for {total} events",
+        spans.len()
+    );
+    let widest = spans.values().map(|s| s.len()).max().unwrap_or(0);
+    tracing::info!(
+        transactions = spans.len(),
+        events = total,
+        widest,
+        "partitions in the widest transaction"
+    );
+}
+
 /// With static membership, a consumer whose `group.instance.id` another member takes is fenced:
 /// librdkafka fails it fatally and it can fetch nothing more. (It happens without a second
 /// process too: after a broker outage longer than the session timeout, a member's own new

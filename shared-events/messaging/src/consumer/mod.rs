@@ -8,8 +8,8 @@
 //! The runner's parts, outermost first: `runner` (set-up, each consumer's session, restarts,
 //! dropping unsent dead letters at the end), `rebalance` (stopping the workers of revoked
 //! partitions), `dispatch` (routing to the partition workers, pausing a full partition,
-//! noticing a dead worker), `worker` (one partition, in batches, storing offsets), `attempt`
-//! (one message: decode, retries, panics), `dlq` (dead letters) and `grace` (how long work in
+//! noticing a dead worker), `worker` (one partition, in batches, storing offsets), `group`
+//! (one transaction for the batches of several partitions), `attempt` (one message: decode, retries, panics), `dlq` (dead letters) and `grace` (how long work in
 //! flight may go on once its worker is told to stop); `error` says why a runner stopped other
 //! than by shutdown. What several of them share is here: the [`Handler`] they call, how
 //! handling one message ends (`MessageEnd`) and what every partition worker of a session
@@ -21,6 +21,7 @@ mod dispatch;
 mod dlq;
 mod error;
 mod grace;
+mod group;
 mod rebalance;
 mod retry;
 mod runner;
@@ -164,6 +165,13 @@ pub trait Handler: Send + Sync + 'static {
     async fn handle_batch(&self, _events: &[Envelope]) -> Option<Vec<Outcome>> {
         None
     }
+
+    /// Whether [`Handler::handle_batch`] can do anything: then the runner joins what several
+    /// partitions have queued into one call (a group commit; see `group`). The default, like
+    /// `handle_batch`'s, does not batch.
+    fn batches(&self) -> bool {
+        false
+    }
 }
 
 /// How handling one message ended.
@@ -196,4 +204,7 @@ struct WorkerContext {
     /// The consumer group, recorded in each dead letter's headers so an operator knows who
     /// gave up on it.
     group_id: String,
+    /// The session's committer, which applies the batches of several partitions as one, if
+    /// the handler batches.
+    group: Option<group::Group>,
 }

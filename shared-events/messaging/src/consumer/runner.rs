@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::dispatch::Dispatch;
 use super::error::ConsumerError;
+use super::group::Group;
 use super::rebalance::{PartitionStops, RebalanceContext, SessionConsumer};
 use super::{Handler, RetryPolicy, WorkerContext};
 use crate::config::KafkaConfig;
@@ -198,6 +199,13 @@ async fn session(
     // The workers stop with the service, or with this session when its consumer fails or a
     // worker dies; each also stops alone when its partition is revoked.
     let stop = shutdown.child_token();
+    let (group, committer) = match runner.handler.batches() {
+        true => {
+            let (group, committer) = Group::start(runner.handler.clone());
+            (Some(group), Some(committer))
+        }
+        false => (None, None),
+    };
     let ctx = Arc::new(WorkerContext {
         consumer: consumer.clone(),
         producer: producer.clone(),
@@ -205,6 +213,7 @@ async fn session(
         handler: runner.handler.clone(),
         retry: runner.retry,
         group_id: group_id.clone(),
+        group,
     });
     let mut dispatch = Dispatch::new(ctx, stop.clone(), stops);
 
@@ -253,6 +262,9 @@ async fn session(
     // A worker that dies while the others drain (at shutdown, say) is reported too.
     let drained = dispatch.drain().await;
     let died = died.or(drained);
+    if let Some(committer) = committer {
+        committer.stop().await;
+    }
     if matches!(end, SessionEnd::Shutdown) {
         // A synchronous commit waits on the broker: off the runtime's thread, which the
         // service's other tasks share (with one runtime thread, all of them).

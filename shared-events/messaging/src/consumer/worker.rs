@@ -15,8 +15,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::attempt;
 use super::grace::{within_grace, GRACE};
+use super::group::Verdict;
 use super::rebalance::SessionConsumer;
-use super::{MessageEnd, WorkerContext};
+use super::{MessageEnd, Outcome, WorkerContext};
 use crate::metrics;
 use saga_contracts::envelope::Envelope;
 use saga_contracts::events::EventType;
@@ -81,16 +82,35 @@ fn store_offsets(consumer: &SessionConsumer, messages: &[OwnedMessage]) {
     }
 }
 
-/// Handles a batch, atomically if the handler can; otherwise, or if that fails, message by
-/// message, storing each one's offset as soon as it is done with: a revocation in the middle
-/// of the batch then leaves only the message in hand to the next owner.
+/// Handles a batch, atomically if the handler can: with the batches of other partitions
+/// ([`super::group`]), else on its own; otherwise, or if that fails, message by message,
+/// storing each one's offset as soon as it is done with: a revocation in the middle of the
+/// batch then leaves only the message in hand to the next owner.
 async fn process_batch(
     ctx: &WorkerContext,
     stop: &CancellationToken,
     batch: &[OwnedMessage],
 ) -> BatchEnd {
-    if batch.len() > 1 {
-        match applied_as_one(ctx, stop, batch).await {
+    let decoded = decode_all(ctx, batch);
+    let mut as_one = batch.len() > 1;
+    if let (Some(group), Some((types, events))) = (&ctx.group, &decoded) {
+        let started = Instant::now();
+        let verdict = within_grace(stop, GRACE, group.apply(events.clone(), stop)).await;
+        match verdict {
+            None => return BatchEnd::Interrupted,
+            Some(Verdict::Applied(outcomes)) => {
+                record(types, &outcomes, started);
+                store_offsets(&ctx.consumer, batch);
+                return BatchEnd::Done;
+            }
+            Some(Verdict::Alone) => {}
+            // The batch failed alone: as one, it would again.
+            Some(Verdict::Failed { shared: false }) => as_one = false,
+            Some(Verdict::Failed { shared: true }) => {}
+        }
+    }
+    if let (true, Some((types, events))) = (as_one, &decoded) {
+        match applied_as_one(ctx, stop, types, events).await {
             Some(true) => {
                 store_offsets(&ctx.consumer, batch);
                 return BatchEnd::Done;
@@ -111,33 +131,48 @@ async fn process_batch(
     BatchEnd::Done
 }
 
-/// Offers the whole batch to [`Handler::handle_batch`]. True when it was applied as one;
-/// false when some message does not decode, or the handler does not batch, failed or panicked
-/// (nothing changed then); `None` when the worker was told to stop and the call did not end
-/// within the grace.
-async fn applied_as_one(
+/// The batch's events and their types, if the handler batches and every message decodes (a
+/// message that does not is left to [`attempt::process`], which dead-letters it).
+fn decode_all(
     ctx: &WorkerContext,
-    stop: &CancellationToken,
     batch: &[OwnedMessage],
-) -> Option<bool> {
-    let events: Option<Vec<(EventType, Envelope)>> = batch
+) -> Option<(Vec<EventType>, Vec<Envelope>)> {
+    if !ctx.handler.batches() {
+        return None;
+    }
+    let typed: Vec<(EventType, Envelope)> = batch
         .iter()
         .map(|m| {
             let expected = ctx.config.event_type_of(m.topic())?;
             attempt::decode(m, expected).ok().map(|e| (expected, e))
         })
-        .collect();
-    let Some(typed) = events else {
-        return Some(false);
-    };
-    let (types, events): (Vec<EventType>, Vec<Envelope>) = typed.into_iter().unzip();
+        .collect::<Option<_>>()?;
+    Some(typed.into_iter().unzip())
+}
+
+/// Offers the whole batch to [`Handler::handle_batch`](super::Handler::handle_batch). True
+/// when it was applied as one; false when the handler failed or panicked (nothing changed
+/// then); `None` when the worker was told to stop and the call did not end within the grace.
+async fn applied_as_one(
+    ctx: &WorkerContext,
+    stop: &CancellationToken,
+    types: &[EventType],
+    events: &[Envelope],
+) -> Option<bool> {
     let started = Instant::now();
-    let call = AssertUnwindSafe(ctx.handler.handle_batch(&events)).catch_unwind();
+    let call = AssertUnwindSafe(ctx.handler.handle_batch(events)).catch_unwind();
     let Some(outcomes) = within_grace(stop, GRACE, call).await?.unwrap_or(None) else {
         return Some(false);
     };
-    let each = started.elapsed().as_secs_f64() / events.len() as f64;
-    for (t, outcome) in types.iter().zip(&outcomes) {
+    record(types, &outcomes, started);
+    tracing::debug!(events = events.len(), "batch handled");
+    Some(true)
+}
+
+/// Counts the events of a batch applied as one, sharing the time since `started` out evenly.
+fn record(types: &[EventType], outcomes: &[Outcome], started: Instant) {
+    let each = started.elapsed().as_secs_f64() / types.len().max(1) as f64;
+    for (t, outcome) in types.iter().zip(outcomes) {
         metrics::HANDLE_SECONDS
             .with_label_values(&[t.as_str()])
             .observe(each);
@@ -145,6 +180,4 @@ async fn applied_as_one(
             .with_label_values(&[t.as_str(), outcome.as_str()])
             .inc();
     }
-    tracing::debug!(events = events.len(), "batch handled");
-    Some(true)
 }

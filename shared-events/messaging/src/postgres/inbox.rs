@@ -188,4 +188,8 @@ impl<H: PgHandler + 'static> Handler for PgIdempotent<H> {
     async fn handle_batch(&self, events: &[Envelope]) -> Option<Vec<Outcome>> {
         self.inbox.apply_batch(&self.inner, events).await
     }
+
+    fn batches(&self) -> bool {
+        true
+    }
 }
