@@ -52,6 +52,20 @@ impl Handler for SagaHandler {
         let command = command(event)?;
         self.store.apply(event, command).await
     }
+
+    /// The store's batch, if it batches; an event with no command (which the one-by-one path
+    /// dead-letters) makes it `None`.
+    async fn handle_batch(&self, events: &[Envelope]) -> Option<Vec<Outcome>> {
+        let steps = events
+            .iter()
+            .map(|e| command(e).ok().map(|c| (e.clone(), c)))
+            .collect::<Option<Vec<_>>>()?;
+        self.store.apply_batch(steps).await
+    }
+
+    fn batches(&self) -> bool {
+        self.store.batches()
+    }
 }
 
 /// The store command an incoming event stands for: one arm per event of [`CONSUMES`]. An

@@ -193,6 +193,19 @@ pub trait InventoryStore: Send + Sync + 'static {
     /// `Duplicate` if the event was applied before. A manual command is a permanent error.
     async fn apply(&self, event: &Envelope, command: Command) -> Result<Outcome, HandlerError>;
 
+    /// Applies several events' commands, in order, as one transaction, if the store can:
+    /// each as [`apply`](Self::apply) would, the later ones deciding on what the earlier ones
+    /// wrote. `None` means nothing changed (one failed, or the store does not batch): the
+    /// caller applies them one by one. The default does not batch.
+    async fn apply_batch(&self, _steps: Vec<(Envelope, Command)>) -> Option<Vec<Outcome>> {
+        None
+    }
+
+    /// Whether [`apply_batch`](Self::apply_batch) can do anything.
+    fn batches(&self) -> bool {
+        false
+    }
+
     /// The events written to the outbox that no relay has published yet, oldest first
     /// (MongoDB keeps published ones for the relay's retention). For inspection and tests; on
     /// PostgreSQL, while no relay streams the outbox.
@@ -235,6 +248,36 @@ impl SagaStep {
             )));
         }
         Ok(SagaStep { command })
+    }
+}
+
+/// The steps of a batch of saga events, each found by its event's id.
+pub(crate) struct SagaSteps {
+    /// Each event's step.
+    steps: std::collections::HashMap<Uuid, SagaStep>,
+}
+
+impl SagaSteps {
+    /// The steps of `batch`, and its events in order; `None` if some command is a manual one
+    /// (which [`SagaStep::new`] refuses, and the one-by-one path dead-letters).
+    pub(crate) fn new(batch: Vec<(Envelope, Command)>) -> Option<(SagaSteps, Vec<Envelope>)> {
+        let mut steps = std::collections::HashMap::with_capacity(batch.len());
+        let mut events = Vec::with_capacity(batch.len());
+        for (event, command) in batch {
+            steps.insert(event.event_id, SagaStep::new(command).ok()?);
+            events.push(event);
+        }
+        Some((SagaSteps { steps }, events))
+    }
+
+    /// The step of `event`.
+    pub(crate) fn of(&self, event: &Envelope) -> Result<&SagaStep, HandlerError> {
+        self.steps.get(&event.event_id).ok_or_else(|| {
+            HandlerError::permanent(anyhow::anyhow!(
+                "event {} is not in the batch",
+                event.event_id
+            ))
+        })
     }
 }
 

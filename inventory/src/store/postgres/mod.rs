@@ -22,7 +22,8 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::{
-    corrupt, left_by, outbox_envelope, relay, Cause, InventoryStore, Relay, SagaStep, StoreError,
+    corrupt, left_by, outbox_envelope, relay, Cause, InventoryStore, Relay, SagaStep, SagaSteps,
+    StoreError,
 };
 use crate::domain::{
     change_events, decide, skus_to_load, Book, Command, Decision, NewProduct, Product,
@@ -130,6 +131,17 @@ impl PgHandler for SagaStep {
     }
 }
 
+/// A batch's steps, run by [`PgInbox::apply_batch`] in one transaction, each event's in turn.
+/// Each step locks its order and products as a single one does; a batch holds them all until
+/// it commits, so it may deadlock with another transaction, which PostgreSQL breaks by failing
+/// one of them, and the batch is then applied one event at a time.
+#[async_trait]
+impl PgHandler for SagaSteps {
+    async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
+        self.of(event)?.handle(tx, event).await
+    }
+}
+
 #[async_trait]
 impl InventoryStore for PgStore {
     fn kind(&self) -> &'static str {
@@ -217,6 +229,15 @@ impl InventoryStore for PgStore {
     #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event.event_id))]
     async fn apply(&self, event: &Envelope, command: Command) -> Result<Outcome, HandlerError> {
         self.inbox.apply(&SagaStep::new(command)?, event).await
+    }
+
+    async fn apply_batch(&self, steps: Vec<(Envelope, Command)>) -> Option<Vec<Outcome>> {
+        let (steps, events) = SagaSteps::new(steps)?;
+        self.inbox.apply_batch(&steps, &events).await
+    }
+
+    fn batches(&self) -> bool {
+        true
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
