@@ -493,14 +493,8 @@ impl<H: RedisHandler> Handler for RedisIdempotent<H> {
     async fn handle(&self, event: &Envelope) -> Result<Outcome, HandlerError> {
         let mut conn = self.conn.clone();
         let inbox_key = self.inbox_key(event);
-        // Skip the handler's reads for a known duplicate; the script re-checks atomically.
-        let seen: bool = redis::cmd("EXISTS")
-            .arg(&inbox_key)
-            .query_async(&mut conn)
-            .await?;
-        if seen {
-            return Ok(Outcome::Duplicate);
-        }
+        // No look at the inbox first: the script checks it atomically, and a duplicate (rare)
+        // costs only the handler's reads, where a look would cost every event a round trip.
         let effect = self.inner.plan(&mut conn, event).await?;
         let steps = serde_json::to_string(&effect.steps).map_err(HandlerError::permanent)?;
         let applied: i64 = self
