@@ -11,7 +11,8 @@
 //!
 //! Run: `cargo run --release -p saga-messaging --features testing,mongodb --example
 //! mongo_outbox_bench` (`BENCH_EVENTS`, default 3000; `BENCH_RATE`, default 150 transactions/s;
-//! `BENCH_WRITERS`, default 4 concurrent writers).
+//! `BENCH_WRITERS`, default 4 concurrent writers; `BENCH_RELAY=0` runs the writers alone, for
+//! the relay's share by difference).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -192,8 +193,9 @@ async fn main() -> anyhow::Result<()> {
     .on_published(move |batch| {
         p.fetch_add(batch.len(), Ordering::SeqCst);
     });
+    let with_relay = env_num("BENCH_RELAY", 1) != 0;
     let shutdown = CancellationToken::new();
-    let relay_task = tokio::spawn(relay.run(shutdown.clone()));
+    let relay_task = with_relay.then(|| tokio::spawn(relay.run(shutdown.clone())));
     // Let the relay take its lease and open its stream before counting.
     tokio::time::sleep(Duration::from_secs(2)).await;
     writer_counts.lock().unwrap().clear();
@@ -208,8 +210,12 @@ async fn main() -> anyhow::Result<()> {
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let mut tasks = Vec::new();
     for _ in 0..writers {
-        let (client, db, next, retries) =
-            (writer_client.clone(), db.clone(), next.clone(), retries.clone());
+        let (client, db, next, retries) = (
+            writer_client.clone(),
+            db.clone(),
+            next.clone(),
+            retries.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
@@ -229,7 +235,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let written = started.elapsed();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while published.load(Ordering::SeqCst) < n {
+    while with_relay && published.load(Ordering::SeqCst) < n {
         anyhow::ensure!(
             Instant::now() < deadline,
             "published {} of {n}",
@@ -241,11 +247,14 @@ async fn main() -> anyhow::Result<()> {
     let cpu_after = pid.and_then(cpu_ticks);
     let ops_after = opcounters(&db).await;
     shutdown.cancel();
-    relay_task.await??;
+    if let Some(relay_task) = relay_task {
+        relay_task.await??;
+    }
 
     let ticks_per_s = 100.0; // USER_HZ on Linux
     println!(
-        "{n} events at {rate}/s by {writers} writers: written in {:.1} s, all published after {:.1} s; {} transactions run again",
+        "{n} events at {rate}/s by {writers} writers{}: written in {:.1} s, all published after {:.1} s; {} transactions run again",
+        if with_relay { "" } else { " (no relay)" },
         written.as_secs_f64(),
         all_out.as_secs_f64(),
         retries.load(Ordering::SeqCst)
