@@ -12,7 +12,9 @@
 //! Run: `cargo run --release -p saga-messaging --features testing,mongodb --example
 //! mongo_outbox_bench` (`BENCH_EVENTS`, default 3000; `BENCH_RATE`, default 150 transactions/s;
 //! `BENCH_WRITERS`, default 4 concurrent writers; `BENCH_RELAY=0` runs the writers alone, for
-//! the relay's share by difference).
+//! the relay's share by difference; `BENCH_COUNTER=0` inserts the outbox documents without
+//! `enqueue`'s per-key counter, to see what the counter costs: a measurement only, since the
+//! relay's replay needs it).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -122,7 +124,12 @@ fn num(d: &Document, k: &str) -> i64 {
 }
 
 /// One inventory-like transaction: the product's document and its event, run again on conflict.
-async fn write_one(client: &Client, db: &Database, i: u64) -> mongodb::error::Result<u32> {
+async fn write_one(
+    client: &Client,
+    db: &Database,
+    i: u64,
+    counter: bool,
+) -> mongodb::error::Result<u32> {
     let e = event(i);
     let products = db.collection::<Document>("products");
     let mut attempts = 0;
@@ -139,7 +146,24 @@ async fn write_one(client: &Client, db: &Database, i: u64) -> mongodb::error::Re
                 .upsert(true)
                 .session(&mut session)
                 .await?;
-            enqueue(&mut session, db, std::slice::from_ref(&e)).await?;
+            if counter {
+                enqueue(&mut session, db, std::slice::from_ref(&e)).await?;
+            } else {
+                let payload = String::from_utf8_lossy(&e.to_json()).into_owned();
+                db.collection::<Document>("outbox")
+                    .insert_one(doc! {
+                        "_id": mongodb::bson::oid::ObjectId::new(),
+                        "event_id": e.event_id.to_string(),
+                        "event_type": e.event_type().as_str(),
+                        "key": e.key(),
+                        "payload": payload,
+                        "traceparent": e.traceparent.map(|t| t.to_string()),
+                        "created_at": mongodb::bson::DateTime::now(),
+                        "seq": i as i64,
+                    })
+                    .session(&mut session)
+                    .await?;
+            }
             txn::commit(&mut session).await
         }
         .await;
@@ -194,6 +218,7 @@ async fn main() -> anyhow::Result<()> {
         p.fetch_add(batch.len(), Ordering::SeqCst);
     });
     let with_relay = env_num("BENCH_RELAY", 1) != 0;
+    let counter = env_num("BENCH_COUNTER", 1) != 0;
     let shutdown = CancellationToken::new();
     let relay_task = with_relay.then(|| tokio::spawn(relay.run(shutdown.clone())));
     // Let the relay take its lease and open its stream before counting.
@@ -225,7 +250,9 @@ async fn main() -> anyhow::Result<()> {
                 // Steady rate: transaction i starts no earlier than i / rate.
                 let due = started + interval * i as u32;
                 tokio::time::sleep_until(due.into()).await;
-                let attempts = write_one(&client, &db, i as u64).await.expect("a write");
+                let attempts = write_one(&client, &db, i as u64, counter)
+                    .await
+                    .expect("a write");
                 retries.fetch_add(attempts as usize - 1, Ordering::SeqCst);
             }
         }));
