@@ -22,12 +22,12 @@
 //! # The outbox is read from its change stream
 //!
 //! The relay follows a change stream of the outbox's inserts, as the PostgreSQL relay follows
-//! the write-ahead log ([`stream`]). The oplog lists majority-committed writes in commit order,
+//! the write-ahead log (`stream.rs`). The oplog lists majority-committed writes in commit order,
 //! so the inserts arrive in the order their transactions committed, each with its whole
 //! document, and a rolled-back transaction's never arrive: the relay publishes them as they
 //! come, with no read of the collection, no lock, no mark. Once a batch is acknowledged by the
 //! broker, the relay records the stream's resume token after its last record in the lease
-//! document ([`position`]): one small write per batch, deferred and batched by the shared relay
+//! document (`position.rs`): one small write per confirmation, deferred and batched by the relay
 //! like the PostgreSQL relay's confirmation to its slot (about every 100 ms under load). On a
 //! quiet outbox it records the stream's advancing position every 10 s, so that the position
 //! stays within the oplog while other writes go by. A relay that starts resumes the stream
@@ -36,10 +36,10 @@
 //! # Per-key order without the stream
 //!
 //! With no recorded position (the first start, or a relay of an earlier version), or one that
-//! fell off the oplog, the relay replays ([`replay`]): it reads in one snapshot the records that
-//! may be unpublished (all of them, or those created within 5 minutes before the last recorded
-//! commit time), publishes them, then follows the stream from a little before that snapshot,
-//! skipping the records it already has.
+//! fell off the oplog, the relay replays (`replay.rs`): it reads in one snapshot the records that
+//! may be unpublished (with no position, all those an earlier version did not mark sent; with a
+//! lost one, those created from 5 minutes before its commit time on), publishes them, then
+//! follows the stream from a little before that snapshot, skipping the records it already has.
 //!
 //! That read needs each key's commit order, which a collection does not keep (an ObjectId comes
 //! from its client's clock and counter). So [`enqueue`] numbers the records of each key: inside
@@ -48,7 +48,7 @@
 //! document, and MongoDB lets only one of them: the other fails with a write conflict (label
 //! `TransientTransactionError`) and is run again from the start ([`with_transaction`]), this
 //! time seeing the first one's number. So the numbers of a key rise in commit order, and the
-//! replay publishes each key's records by number ([`order`]). The price is that concurrent
+//! replay publishes each key's records by number (`order.rs`). The price is that concurrent
 //! transactions enqueuing for one key conflict instead of queueing (PostgreSQL takes a lock and
 //! waits); on a hot key that shows up as attempts run again.
 //!
