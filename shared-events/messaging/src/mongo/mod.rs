@@ -39,7 +39,7 @@
 //! fell off the oplog, the relay replays (`replay.rs`): it reads in one snapshot the records that
 //! may be unpublished (with no position, all those an earlier version did not mark sent; with a
 //! lost one, those created from 5 minutes before its commit time on), publishes them, then
-//! follows the stream from a little before that snapshot, skipping the records it already has.
+//! follows the stream, opened just before that snapshot, skipping the records it already has.
 //!
 //! That read needs each key's commit order, which a collection does not keep (an ObjectId comes
 //! from its client's clock and counter). So [`enqueue`] numbers the records of each key: inside

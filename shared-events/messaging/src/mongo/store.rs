@@ -16,7 +16,7 @@ use mongodb::{Collection, Database};
 use super::lease::Lease;
 use super::outbox::RecordError;
 use super::position::{self, Position};
-use super::replay::{self, OVERLAP_SECS};
+use super::replay;
 use super::stream::{self, Feed, Item, Start};
 use super::OUTBOX;
 use crate::outbox::{OutboxRecord, OutboxStore};
@@ -140,10 +140,10 @@ impl MongoOutboxStore {
             let margin = i64::try_from(REPLAY_MARGIN.as_millis()).unwrap_or(i64::MAX);
             DateTime::from_millis(p.wall.timestamp_millis().saturating_sub(margin))
         });
-        let replay = replay::read(&self.db, since).await?;
-        let changes = Feed::open(&self.outbox, Start::At(replay.stream_from))
+        let changes = Feed::open(&self.outbox, Start::Now)
             .await
-            .context("opening the outbox change stream after the replay")?;
+            .context("opening the outbox change stream")?;
+        let replay = replay::read(&self.db, since).await?;
         tracing::info!(
             records = replay.records.len(),
             "outbox relay: replaying the outbox's records that may be unpublished"
@@ -168,12 +168,8 @@ impl MongoOutboxStore {
             if seen.remove(&change.record.id) {
                 return Ok(());
             }
-            // Past the replay's snapshot (and the stream's head start): no more repeats.
-            if seen.is_empty()
-                || change
-                    .cluster_time
-                    .is_some_and(|t| t.time > read_at.time.saturating_add(OVERLAP_SECS))
-            {
+            // Past the replay's snapshot: no more repeats.
+            if seen.is_empty() || change.cluster_time.is_some_and(|t| t > *read_at) {
                 self.replayed = None;
             }
         }

@@ -37,8 +37,8 @@ type Changes = ChangeStream<ChangeStreamEvent<Document>>;
 pub(super) enum Start {
     /// Just after the change this token names.
     After(ResumeToken),
-    /// At the changes committed at this cluster time or later.
-    At(Timestamp),
+    /// With what commits from now on.
+    Now,
 }
 
 /// Changes handed over but not yet taken, at most; the reading task waits while it is full.
@@ -117,7 +117,7 @@ async fn open(outbox: &Collection<Document>, start: Start) -> Result<Changes, Er
         .pipeline([doc! { "$match": { "operationType": "insert" } }]);
     let watch = match start {
         Start::After(token) => watch.start_after(token),
-        Start::At(time) => watch.start_at_operation_time(time),
+        Start::Now => watch,
     };
     Ok(watch.await?.with_type())
 }
