@@ -30,8 +30,9 @@ const QUIET_SAVE_EVERY: Duration = Duration::from_secs(10);
 /// recorded commit time: more than a transaction lasts (60 s on MongoDB) plus clock skew
 /// between the services' hosts and the server.
 const REPLAY_MARGIN: Duration = Duration::from_secs(300);
-/// Changes taken from the stream's feed per pass, at most.
-const MAX_DRAIN: usize = 10_000;
+/// Records held unconfirmed, at most (while the broker is down, say): past it the relay takes
+/// nothing more from the stream, which waits.
+const MAX_PENDING: usize = 10_000;
 
 /// A record the relay has been handed or will be, not yet confirmed.
 struct Pending {
@@ -182,7 +183,7 @@ impl MongoOutboxStore {
 
     /// Queues the changes the feed already holds, without waiting for more.
     fn drain(&mut self) -> anyhow::Result<()> {
-        for _ in 0..MAX_DRAIN {
+        while self.pending.len() < MAX_PENDING {
             match self.changes.as_mut().and_then(Feed::ready) {
                 None => return Ok(()),
                 Some(item) => self.received(item)?,
@@ -347,9 +348,12 @@ impl OutboxStore for MongoOutboxStore {
     }
 
     async fn wait(&mut self, fallback: Duration) {
-        let Some(changes) = self.changes.as_mut() else {
-            tokio::time::sleep(fallback).await;
-            return;
+        let changes = match self.changes.as_mut() {
+            Some(changes) if self.pending.len() < MAX_PENDING => changes,
+            _ => {
+                tokio::time::sleep(fallback).await;
+                return;
+            }
         };
         if let Ok(item) = tokio::time::timeout(fallback, changes.next()).await {
             if let Err(e) = self.received(item) {
