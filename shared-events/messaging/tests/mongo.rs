@@ -1,21 +1,30 @@
 //! The MongoDB side of the runtime against a real server (`MONGODB_URL`, default the stack's
 //! SecantusDB; no server fails these tests): the idempotent step ([`MongoInbox`]) with a
-//! handler per call and under write conflicts, and the outbox relay's lease passing to another
-//! instance.
+//! handler per call and under write conflicts, the outbox relay's lease passing to another
+//! instance, and the relay publishing each key in commit order from the outbox's change stream
+//! and resuming after its recorded position.
 #![cfg(feature = "mongodb")]
 
+mod common;
+
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use common::{numbered, seq_of};
 use mongodb::bson::{doc, Document};
 use mongodb::{ClientSession, Database};
+use rdkafka::consumer::StreamConsumer;
+use rdkafka::message::OwnedMessage;
+use rdkafka::Message;
 use saga_contracts::events::OrderCancelled;
 use saga_contracts::Envelope;
+use saga_contracts::EventType;
 use saga_messaging::mongo::{enqueue, ensure_indexes, MongoHandler, MongoInbox, MongoOutboxStore};
 use saga_messaging::outbox::OutboxStore;
-use saga_messaging::testing::fresh_mongo_database;
-use saga_messaging::{HandlerError, Outcome};
+use saga_messaging::testing::{fresh_mongo_database, isolated_kafka, read_until, reader};
+use saga_messaging::{CancellationToken, HandlerError, KafkaConfig, OutboxRelay, Outcome};
 use uuid::Uuid;
 
 /// Adds its number to a single counter document: every event writes the same document, as
@@ -190,4 +199,131 @@ async fn a_relay_takes_over_the_outbox_once_the_holders_lease_expires() {
         second.wait(Duration::from_millis(500)).await;
     };
     assert_eq!(taken[0].event_id, event.event_id);
+}
+
+/// Commits `events`, one transaction each, in order.
+async fn enqueue_each(db: &Database, events: &[Envelope]) {
+    for event in events {
+        let mut session = db.client().start_session().await.unwrap();
+        session.start_transaction().await.unwrap();
+        enqueue(&mut session, db, std::slice::from_ref(event))
+            .await
+            .unwrap();
+        session.commit_transaction().await.unwrap();
+    }
+}
+
+/// Reads until every one of `markers` has been read.
+async fn read_until_all(consumer: &StreamConsumer, markers: &[Envelope]) -> Vec<Envelope> {
+    let mut missing: HashSet<Uuid> = markers.iter().map(|e| e.event_id).collect();
+    let messages: Vec<OwnedMessage> = read_until(consumer, Duration::from_secs(60), |m| {
+        if let Some(last) = m.last() {
+            missing.remove(&Envelope::decode(last.payload().unwrap()).unwrap().event_id);
+        }
+        missing.is_empty()
+    })
+    .await;
+    messages
+        .iter()
+        .map(|m| Envelope::decode(m.payload().unwrap()).unwrap())
+        .collect()
+}
+
+/// Each key's numbers, in the order read.
+fn per_key(events: &[Envelope]) -> HashMap<String, Vec<u64>> {
+    let mut keys: HashMap<String, Vec<u64>> = HashMap::new();
+    for e in events {
+        let (sku, seq) = seq_of(e);
+        keys.entry(sku).or_default().push(seq);
+    }
+    keys
+}
+
+fn start_relay(
+    db: &Database,
+    kafka: &KafkaConfig,
+) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    let producer = saga_messaging::producer::build_producer(kafka).unwrap();
+    let relay = OutboxRelay::new(MongoOutboxStore::new(db.clone()), producer, kafka.clone());
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { relay.run(shutdown).await.unwrap() }
+    });
+    (shutdown, task)
+}
+
+/// Events committed before the relay starts (read from the collection: there is no position
+/// yet) and while it runs (read from the change stream, which also repeats some of the former)
+/// arrive once each, each key in commit order. A relay that starts later, once the lease of the
+/// stopped one expired, resumes after the position the first one recorded: it publishes only
+/// what followed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_publishes_each_key_in_commit_order_and_resumes_after_its_position() {
+    let db = fresh_mongo_database().await;
+    ensure_indexes(&db).await.unwrap();
+    let kafka = isolated_kafka();
+    saga_messaging::topics::ensure_topics(&kafka, &[EventType::StockUpdated])
+        .await
+        .unwrap();
+    let consumer = reader(&kafka, &[&kafka.topic(EventType::StockUpdated)]);
+    const KEYS: usize = 4;
+    const BEFORE: u64 = 10;
+    const WHILE: u64 = 30;
+
+    // Committed before any relay ran.
+    for k in 0..KEYS {
+        let events: Vec<Envelope> = (0..BEFORE)
+            .map(|i| numbered(&format!("SKU-{k}"), i))
+            .collect();
+        enqueue_each(&db, &events).await;
+    }
+    let (shutdown, relay) = start_relay(&db, &kafka);
+    // Committed while it runs, the keys concurrently, each key one transaction at a time.
+    let writers: Vec<_> = (0..KEYS)
+        .map(|k| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let events: Vec<Envelope> = (BEFORE..BEFORE + WHILE)
+                    .map(|i| numbered(&format!("SKU-{k}"), i))
+                    .collect();
+                enqueue_each(&db, &events).await;
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let markers: Vec<Envelope> = (0..KEYS)
+        .map(|k| numbered(&format!("SKU-{k}"), BEFORE + WHILE))
+        .collect();
+    enqueue_each(&db, &markers).await;
+    let events = read_until_all(&consumer, &markers).await;
+    let ids: HashSet<Uuid> = events.iter().map(|e| e.event_id).collect();
+    assert_eq!(ids.len(), events.len(), "an event was published twice");
+    assert_eq!(events.len(), KEYS * (BEFORE + WHILE + 1) as usize);
+    for (sku, seqs) in per_key(&events) {
+        assert_eq!(
+            seqs,
+            (0..=BEFORE + WHILE).collect::<Vec<_>>(),
+            "{sku} out of commit order"
+        );
+    }
+
+    // Stopped, the relay records its position; the next one resumes after it.
+    shutdown.cancel();
+    relay.await.unwrap();
+    let (shutdown, relay) = start_relay(&db, &kafka);
+    let after: Vec<Envelope> = (0..KEYS)
+        .map(|k| numbered(&format!("SKU-{k}"), BEFORE + WHILE + 1))
+        .collect();
+    enqueue_each(&db, &after).await;
+    let events = read_until_all(&consumer, &after).await;
+    assert_eq!(
+        events.iter().map(|e| e.event_id).collect::<HashSet<_>>(),
+        after.iter().map(|e| e.event_id).collect::<HashSet<_>>(),
+        "the second relay published something the first had published"
+    );
+    shutdown.cancel();
+    relay.await.unwrap();
 }

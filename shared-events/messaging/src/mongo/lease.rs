@@ -1,6 +1,7 @@
 //! The relay lease: which relay instance publishes a database's outbox.
 //!
-//! One document, `{_id: "relay", owner, expires_at}`. It is taken or renewed by a conditional
+//! One document, `{_id: "relay", owner, expires_at}`, which also keeps the holder's position in
+//! the outbox's change stream (see [`super::position`]). It is taken or renewed by a conditional
 //! upsert that matches it only if it is ours or expired; when it is another's, the upsert's
 //! insert fails on `_id` and the lease is not ours. Expiry is computed on the server's clock
 //! (`$$NOW`), so the instances' clocks do not matter.
@@ -16,7 +17,8 @@ use mongodb::{Collection, Database};
 
 use super::{txn, OUTBOX_LEASE};
 
-const LEASE_ID: &str = "relay";
+/// The `_id` of the lease document.
+pub(super) const LEASE_ID: &str = "relay";
 /// How long a lease lasts unless renewed.
 const TTL: Duration = Duration::from_secs(10);
 /// The holder renews once this much has passed since its last renewal began; well under the TTL.
@@ -52,6 +54,16 @@ impl Lease {
             renewed: None,
             last_attempt: None,
         }
+    }
+
+    /// The lease document's collection, where the holder also records its position.
+    pub fn collection(&self) -> &Collection<Document> {
+        &self.coll
+    }
+
+    /// This instance's name in the lease document.
+    pub fn owner(&self) -> &str {
+        &self.owner
     }
 
     /// Whether this instance holds the lease, taking or renewing it when due.

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime as ChronoDateTime, Utc};
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{doc, Bson, DateTime, Document};
+use mongodb::bson::{doc, DateTime, Document};
 use mongodb::error::Error;
 use mongodb::options::ReturnDocument;
 use mongodb::{ClientSession, Database};
@@ -81,7 +81,6 @@ fn outbox_document(event: &Envelope, key: &str, seq: i64, created_at: DateTime) 
         "payload": payload,
         "traceparent": event.traceparent.map(|t| t.to_string()),
         "created_at": created_at,
-        "sent_at": Bson::Null,
         "seq": seq,
     }
 }
@@ -105,6 +104,12 @@ pub(super) enum RecordError {
         /// The document's `_id`.
         id: ObjectId,
     },
+    /// A change of the outbox's stream carries no document (an insert always does).
+    #[error("an insert into the outbox arrived without its document")]
+    NoDocument,
+    /// It lacks a field of a record, or holds one of another type.
+    #[error("an outbox document is not a record")]
+    Shape(#[source] mongodb::bson::de::Error),
 }
 
 /// An outbox document as the relay reads it.
@@ -144,7 +149,7 @@ impl OutboxDoc {
 
 #[cfg(test)]
 mod tests {
-    use mongodb::bson::from_document;
+    use mongodb::bson::{from_document, Bson};
 
     use super::*;
     use saga_contracts::events::OrderCancelled;
@@ -161,7 +166,6 @@ mod tests {
         );
         let key = event.key();
         let stored = outbox_document(&event, &key, 7, DateTime::now());
-        assert_eq!(stored.get("sent_at"), Some(&Bson::Null));
         assert_eq!(stored.get_i64("seq").unwrap(), 7);
         let doc: OutboxDoc = from_document(stored).unwrap();
         assert_eq!((doc.key.as_str(), doc.seq), (key.as_str(), 7));

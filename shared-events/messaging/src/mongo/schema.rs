@@ -34,11 +34,13 @@ pub enum SchemaError {
 
 /// Creates the inbox and outbox collections and the outbox's indexes if they are missing.
 ///
-/// - `outbox_unsent` `{sent_at, _id}`: the relay's scan of unsent records, oldest first, and the
-///   deletion of old sent ones.
-/// - `outbox_key_seq` `{key, sent_at, seq}`, unique: each key's lowest unsent number and the
-///   records after it; unique, so two unsent records can never share a key's number.
+/// - `outbox_created_at` `{created_at}`: the records a replay reads and the deletion of old
+///   published ones.
+/// - `outbox_key_seq` `{key, sent_at, seq}`, unique: two records can never share a key's number.
+///   (`sent_at` is there for the records of earlier versions, which set it once published.)
 /// - `outbox_event_id` `{event_id}`, unique: an event is enqueued once.
+///
+/// An `outbox_unsent` index made by an earlier version is no longer used; it may be dropped.
 ///
 /// The inbox needs no index beyond `_id`, which is `<consumer>:<event_id>`.
 pub async fn ensure_indexes(db: &Database) -> Result<(), SchemaError> {
@@ -46,7 +48,7 @@ pub async fn ensure_indexes(db: &Database) -> Result<(), SchemaError> {
         create_collection(db, name).await?;
     }
     let indexes = [
-        index("outbox_unsent", doc! { "sent_at": 1, "_id": 1 }, false),
+        index("outbox_created_at", doc! { "created_at": 1 }, false),
         index(
             "outbox_key_seq",
             doc! { "key": 1, "sent_at": 1, "seq": 1 },

@@ -1,46 +1,73 @@
-//! The relay's view of a MongoDB outbox: the lease, the snapshot read that orders each key, marking
-//! records sent, waking on inserts, and deleting old sent records.
+//! The relay's view of a MongoDB outbox: the lease, the change stream of the outbox's inserts
+//! as the source of records, the position recorded once records are published, the replay that
+//! starts the relay without a position, and deleting old published records.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use async_trait::async_trait;
-use futures::{FutureExt, StreamExt, TryStreamExt};
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{doc, DateTime, Document};
-use mongodb::change_stream::ChangeStream;
+use mongodb::bson::{doc, DateTime, Document, Timestamp};
+use mongodb::change_stream::event::{ChangeStreamEvent, ResumeToken};
 use mongodb::options::{CollectionOptions, ReadConcern, WriteConcern};
-use mongodb::{ClientSession, Collection, Database};
-use serde::Deserialize;
+use mongodb::{Collection, Database};
 
 use super::lease::Lease;
-use super::order::{self, Gap};
-use super::outbox::OutboxDoc;
-use super::{txn, OUTBOX};
+use super::outbox::RecordError;
+use super::position::{self, Position};
+use super::replay;
+use super::stream::{self, Feed, Item, Start};
+use super::OUTBOX;
 use crate::outbox::{OutboxRecord, OutboxStore};
 
-/// How often sent records older than the retention are deleted.
+/// How often published records older than the retention are deleted.
 const CLEANUP_EVERY: Duration = Duration::from_secs(60);
-/// After the change stream fails, how long to poll before opening it again.
-const REWATCH_AFTER: Duration = Duration::from_secs(30);
-/// Notifications consumed per wake-up; one pass of the relay covers them all.
-const MAX_DRAIN: usize = 10_000;
+/// On a quiet outbox, how often the stream's advancing position is recorded, so that it stays
+/// within the oplog while other collections' writes go by.
+const QUIET_SAVE_EVERY: Duration = Duration::from_secs(10);
+/// With a lost position, the replay reads the records created this long before the last
+/// recorded commit time: more than a transaction lasts (60 s on MongoDB) plus clock skew
+/// between the services' hosts and the server.
+const REPLAY_MARGIN: Duration = Duration::from_secs(300);
+/// Records held unconfirmed, at most (while the broker is down, say): past it the relay takes
+/// nothing more from the stream, which waits.
+const MAX_PENDING: usize = 10_000;
+
+/// A record the relay has been handed or will be, not yet confirmed.
+struct Pending {
+    record: OutboxRecord<ObjectId>,
+    /// The stream's position after it; `None` for a replayed record, read from the collection.
+    after: Option<Position>,
+}
 
 /// The relay's view of a MongoDB outbox.
 ///
-/// One relay per database publishes at a time: the holder of the lease (see the module
-/// documentation). Each batch is read in one snapshot and ordered so that every key goes out in
-/// commit order. The holder wakes on a change stream of outbox inserts, opened before it reads,
-/// with the relay's fallback poll as a safety net. Published records are deleted once older than
-/// the retention.
+/// One relay per database publishes at a time: the holder of the lease. It publishes the
+/// outbox's inserts as its change stream yields them, in commit order, and records its position
+/// in the stream once they are published. See the module documentation of [`super`].
 pub struct MongoOutboxStore {
     db: Database,
-    /// For the writes and the change stream, which run outside transactions.
+    /// For the stream and the deletions, which run outside transactions.
     outbox: Collection<Document>,
     lease: Lease,
-    changes: Option<ChangeStream<Document>>,
-    watch_after: Instant,
+    changes: Option<Feed>,
+    /// The stream's position after every change received, when the last thing received was a
+    /// quiet batch.
+    quiet: Option<ResumeToken>,
+    /// Records read or received, not yet confirmed, in publishing order.
+    pending: VecDeque<Pending>,
+    /// Replayed records whose changes the stream may yield again, until it is past the replay's
+    /// snapshot (the cluster time).
+    replayed: Option<(HashSet<ObjectId>, Timestamp)>,
+    /// The position last recorded (or read at start).
+    saved: Option<Position>,
+    saved_at: Option<Instant>,
+    /// The commit time recorded with a quiet position: the last confirmed record's, else when
+    /// the replay began.
+    wall: DateTime,
+    /// The stream could not resume from the recorded position; replay on the next start.
+    position_lost: bool,
     retention: Duration,
     last_cleanup: Instant,
 }
@@ -60,7 +87,13 @@ impl MongoOutboxStore {
             db,
             outbox,
             changes: None,
-            watch_after: Instant::now(),
+            quiet: None,
+            pending: VecDeque::new(),
+            replayed: None,
+            saved: None,
+            saved_at: None,
+            wall: DateTime::now(),
+            position_lost: false,
             retention: Duration::from_secs(3600),
             last_cleanup: Instant::now(),
         }
@@ -72,141 +105,191 @@ impl MongoOutboxStore {
         self
     }
 
-    /// Opens the change stream if it is not open (and has not failed lately). Opened before the
-    /// read, so that an insert committed after the read wakes [`OutboxStore::wait`].
-    async fn ensure_watch(&mut self) {
-        if self.changes.is_some() || Instant::now() < self.watch_after {
-            return;
-        }
-        let opened = self
-            .outbox
-            .watch()
-            .pipeline([
-                doc! { "$match": { "operationType": "insert" } },
-                // Only the wake-up matters; do not ship the payloads.
-                doc! { "$project": { "fullDocument": 0 } },
-            ])
-            .await;
-        match opened {
-            Ok(stream) => self.changes = Some(stream.with_type::<Document>()),
-            Err(e) => {
-                tracing::warn!(error = %e, "outbox relay: cannot watch the outbox; polling instead");
-                self.watch_after = Instant::now() + REWATCH_AFTER;
-            }
-        }
+    /// Forgets the stream and what it yielded: the next pass starts again from the recorded
+    /// position, so what was not confirmed comes again.
+    fn reset(&mut self) {
+        self.changes = None;
+        self.quiet = None;
+        self.pending.clear();
+        self.replayed = None;
     }
 
-    /// Deletes sent records older than the retention, at most once per [`CLEANUP_EVERY`].
+    /// Opens the stream after the recorded position; without one, or when the stream cannot
+    /// resume from it, replays the collection first.
+    async fn start(&mut self) -> anyhow::Result<()> {
+        let stored = position::load(self.lease.collection())
+            .await
+            .context("reading the outbox relay's position")?;
+        self.saved = stored.clone();
+        self.saved_at = Some(Instant::now());
+        self.wall = stored.as_ref().map_or_else(DateTime::now, |p| p.wall);
+        if let (Some(at), false) = (&stored, self.position_lost) {
+            match Feed::open(&self.outbox, Start::After(at.token.clone())).await {
+                Ok(changes) => {
+                    self.changes = Some(changes);
+                    return Ok(());
+                }
+                Err(e) if stream::position_lost(&e) => {
+                    tracing::warn!(error = %e, "outbox relay: the recorded position is no longer in the oplog; replaying the outbox");
+                }
+                Err(e) => return Err(e).context("opening the outbox change stream"),
+            }
+        }
+        // What committed after the last recorded commit time may be unpublished; with no
+        // position at all, anything may be.
+        let since = stored.map(|p| {
+            let margin = i64::try_from(REPLAY_MARGIN.as_millis()).unwrap_or(i64::MAX);
+            DateTime::from_millis(p.wall.timestamp_millis().saturating_sub(margin))
+        });
+        let changes = Feed::open(&self.outbox, Start::Now)
+            .await
+            .context("opening the outbox change stream")?;
+        let replay = replay::read(&self.db, since).await?;
+        tracing::info!(
+            records = replay.records.len(),
+            "outbox relay: replaying the outbox's records that may be unpublished"
+        );
+        self.pending
+            .extend(replay.records.into_iter().map(|record| Pending {
+                record,
+                after: None,
+            }));
+        self.replayed = Some((replay.seen, replay.read_at));
+        self.changes = Some(changes);
+        self.position_lost = false;
+        // Record the stream's position as soon as the replay is confirmed.
+        self.saved_at = None;
+        Ok(())
+    }
+
+    /// Queues a change from the stream, unless it repeats a replayed record.
+    fn accept(&mut self, event: ChangeStreamEvent<Document>) -> Result<(), RecordError> {
+        let change = stream::change(event)?;
+        if let Some((seen, read_at)) = &mut self.replayed {
+            if seen.remove(&change.record.id) {
+                return Ok(());
+            }
+            // Past the replay's snapshot: no more repeats.
+            if seen.is_empty() || change.cluster_time.is_some_and(|t| t > *read_at) {
+                self.replayed = None;
+            }
+        }
+        self.pending.push_back(Pending {
+            record: change.record,
+            after: Some(change.after),
+        });
+        Ok(())
+    }
+
+    /// Queues the changes the feed already holds, without waiting for more.
+    fn drain(&mut self) -> anyhow::Result<()> {
+        while self.pending.len() < MAX_PENDING {
+            match self.changes.as_mut().and_then(Feed::ready) {
+                None => return Ok(()),
+                Some(item) => self.received(item)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Handles what the feed handed over: a change is queued, a quiet position kept; an end
+    /// or an error closes the stream, and the next pass opens it again from the recorded
+    /// position.
+    fn received(&mut self, item: Item) -> anyhow::Result<()> {
+        let reason = match item {
+            Item::Change(event) => match self.accept(*event) {
+                Ok(()) => {
+                    self.quiet = None;
+                    return Ok(());
+                }
+                Err(e) => {
+                    // Stop here rather than skip it: the next pass reads it again.
+                    self.reset();
+                    return Err(e).context("reading the outbox change stream");
+                }
+            },
+            Item::Quiet(token) => {
+                self.quiet = Some(token);
+                return Ok(());
+            }
+            Item::Stopped(Some(e)) => {
+                if stream::position_lost(&e) {
+                    self.position_lost = true;
+                }
+                e.to_string()
+            }
+            Item::Stopped(None) => "closed by the server".to_owned(),
+        };
+        tracing::warn!(
+            reason,
+            "outbox relay: the outbox change stream stopped; opening it again"
+        );
+        self.reset();
+        Ok(())
+    }
+
+    /// On a quiet outbox (nothing unconfirmed), records the stream's position when it has moved
+    /// and [`QUIET_SAVE_EVERY`] has passed, so that it does not fall off the oplog.
+    async fn save_quiet(&mut self) -> anyhow::Result<()> {
+        if !self.pending.is_empty()
+            || self
+                .saved_at
+                .is_some_and(|at| at.elapsed() < QUIET_SAVE_EVERY)
+        {
+            return Ok(());
+        }
+        let Some(token) = self.quiet.clone() else {
+            return Ok(());
+        };
+        if self.saved.as_ref().is_some_and(|p| p.token == token) {
+            return Ok(());
+        }
+        let position = Position {
+            token,
+            wall: self.wall,
+        };
+        self.save(position).await
+    }
+
+    /// Records `position` as the lease holder's.
+    async fn save(&mut self, position: Position) -> anyhow::Result<()> {
+        if let Err(e) = position::save(self.lease.collection(), self.lease.owner(), &position).await
+        {
+            // The lease passed on or the write failed: start again from what is recorded.
+            self.reset();
+            return Err(e).context("recording the outbox relay's position");
+        }
+        self.wall = position.wall;
+        self.saved = Some(position);
+        self.saved_at = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Deletes records created longer than the retention before the last confirmed commit, at
+    /// most once per [`CLEANUP_EVERY`]. A transaction lasts far less than the retention, so
+    /// they committed before it and are published.
     async fn cleanup(&mut self) {
-        if self.last_cleanup.elapsed() < CLEANUP_EVERY {
+        if self.last_cleanup.elapsed() < CLEANUP_EVERY || self.saved.is_none() {
             return;
         }
         self.last_cleanup = Instant::now();
         let retention_ms = i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX);
-        let cutoff = DateTime::from_millis(
-            DateTime::now()
-                .timestamp_millis()
-                .saturating_sub(retention_ms),
-        );
-        // Unsent records (`sent_at: null`) never match a date comparison.
+        let cutoff =
+            DateTime::from_millis(self.wall.timestamp_millis().saturating_sub(retention_ms));
         match self
             .outbox
-            .delete_many(doc! { "sent_at": { "$lt": cutoff } })
+            .delete_many(doc! { "created_at": { "$lt": cutoff } })
             .await
         {
             Ok(result) => tracing::debug!(
                 deleted = result.deleted_count,
-                "outbox relay: old sent records deleted"
+                "outbox relay: old published records deleted"
             ),
-            Err(e) => tracing::warn!(error = %e, "outbox relay: deleting old sent records failed"),
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox relay: deleting old published records failed")
+            }
         }
     }
-}
-
-/// Reads the next batch in one snapshot (a read-only transaction); see [`read_in_snapshot`].
-async fn read_batch(db: &Database, limit: usize) -> mongodb::error::Result<Vec<OutboxDoc>> {
-    let outbox = db.collection::<OutboxDoc>(OUTBOX);
-    let mut session = db.client().start_session().await?;
-    txn::begin(&mut session).await?;
-    match read_in_snapshot(&outbox, &mut session, limit).await {
-        Ok(batch) => {
-            session.commit_transaction().await?;
-            Ok(batch)
-        }
-        Err(e) => {
-            txn::abort(&mut session).await;
-            Err(e)
-        }
-    }
-}
-
-/// The oldest unsent records by `_id`, then the heads of their keys, then (rarely) the records
-/// between a head and the first read of its key; ordered by [`order::publishable`].
-async fn read_in_snapshot(
-    outbox: &Collection<OutboxDoc>,
-    session: &mut ClientSession,
-    limit: usize,
-) -> mongodb::error::Result<Vec<OutboxDoc>> {
-    let max = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut cursor = outbox
-        .find(doc! { "sent_at": null })
-        .sort(doc! { "_id": 1 })
-        .limit(max)
-        .session(&mut *session)
-        .await?;
-    let mut read: Vec<OutboxDoc> = cursor.stream(&mut *session).try_collect().await?;
-    if read.is_empty() {
-        return Ok(read);
-    }
-    let keys: Vec<&str> = read
-        .iter()
-        .map(|d| d.key.as_str())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut cursor = outbox
-        .aggregate([
-            doc! { "$match": { "key": { "$in": keys }, "sent_at": null } },
-            doc! { "$group": { "_id": "$key", "seq": { "$min": "$seq" } } },
-        ])
-        .with_type::<Head>()
-        .session(&mut *session)
-        .await?;
-    let heads: HashMap<String, i64> = cursor
-        .stream(&mut *session)
-        .map_ok(|h| (h.key, h.seq))
-        .try_collect()
-        .await?;
-    let gaps = order::missing_heads(&read, &heads);
-    if !gaps.is_empty() {
-        let ranges: Vec<Document> = gaps
-            .iter()
-            .map(|gap: &Gap| {
-                doc! {
-                    "key": gap.key.as_str(),
-                    "sent_at": null,
-                    "seq": { "$gte": gap.from, "$lt": gap.to },
-                }
-            })
-            .collect();
-        let mut cursor = outbox
-            .find(doc! { "$or": ranges })
-            .sort(doc! { "key": 1, "seq": 1 })
-            .limit(max)
-            .session(&mut *session)
-            .await?;
-        let filled: Vec<OutboxDoc> = cursor.stream(&mut *session).try_collect().await?;
-        read.extend(filled);
-    }
-    Ok(order::publishable(read, &heads, limit))
-}
-
-/// A key's lowest unsent number.
-#[derive(Deserialize)]
-struct Head {
-    #[serde(rename = "_id")]
-    key: String,
-    seq: i64,
 }
 
 #[async_trait]
@@ -219,71 +302,63 @@ impl OutboxStore for MongoOutboxStore {
         published: &[ObjectId],
     ) -> anyhow::Result<Vec<OutboxRecord<ObjectId>>> {
         if !self.lease.hold().await? {
-            // Another instance publishes; its inserts are not ours to wake on.
-            self.changes = None;
+            // Another instance publishes.
+            self.reset();
             return Ok(Vec::new());
         }
-        self.ensure_watch().await;
+        if self.changes.is_none() {
+            if let Err(e) = self.start().await {
+                self.reset();
+                return Err(e);
+            }
+        }
+        self.drain()?;
+        self.save_quiet().await?;
         self.cleanup().await;
-        // The records published and not yet marked are still unsent here, and each key's
-        // head must count them; read past them, and the relay drops them.
-        let batch = read_batch(&self.db, limit + published.len())
-            .await
-            .context("reading the outbox")?;
-        Ok(batch
-            .into_iter()
-            .map(OutboxDoc::into_record)
-            .collect::<Result<_, _>>()?)
+        let out: HashSet<&ObjectId> = published.iter().collect();
+        Ok(self
+            .pending
+            .iter()
+            .filter(|p| !out.contains(&p.record.id))
+            .take(limit)
+            .map(|p| p.record.clone())
+            .collect())
     }
 
+    /// Confirms the published records at the head of the queue and records the stream's
+    /// position after the last of them: one write, however many records.
     async fn mark_sent(&mut self, ids: &[ObjectId]) -> anyhow::Result<()> {
-        self.outbox
-            .update_many(
-                doc! { "_id": { "$in": ids.to_vec() }, "sent_at": null },
-                doc! { "$currentDate": { "sent_at": true } },
-            )
-            .await
-            .context("marking outbox records sent")?;
+        let ids: HashSet<&ObjectId> = ids.iter().collect();
+        let mut confirmed = 0;
+        let mut last = None;
+        for pending in &self.pending {
+            if !ids.contains(&pending.record.id) {
+                break;
+            }
+            confirmed += 1;
+            if pending.after.is_some() {
+                last = pending.after.clone();
+            }
+        }
+        if let Some(position) = last {
+            self.save(position).await?;
+        }
+        self.pending.drain(..confirmed);
         Ok(())
     }
 
     async fn wait(&mut self, fallback: Duration) {
-        let Some(changes) = self.changes.as_mut() else {
-            tokio::time::sleep(fallback).await;
-            return;
+        let changes = match self.changes.as_mut() {
+            Some(changes) if self.pending.len() < MAX_PENDING => changes,
+            _ => {
+                tokio::time::sleep(fallback).await;
+                return;
+            }
         };
-        let broken = match tokio::time::timeout(fallback, changes.next()).await {
-            Err(_elapsed) => None,
-            Ok(first) => drain(changes, first),
-        };
-        if let Some(reason) = broken {
-            tracing::warn!(
-                reason,
-                "outbox relay: the outbox change stream stopped; polling for now"
-            );
-            self.changes = None;
-            self.watch_after = Instant::now() + REWATCH_AFTER;
+        if let Ok(item) = tokio::time::timeout(fallback, changes.next()).await {
+            if let Err(e) = self.received(item) {
+                tracing::warn!(error = %format!("{e:#}"), "outbox relay: a change of the outbox is not a record");
+            }
         }
     }
-}
-
-/// Consumes the notification received and any others already at hand, so that one pass of the
-/// relay answers them all. Returns why the stream stopped, if it did.
-fn drain(
-    changes: &mut ChangeStream<Document>,
-    mut item: Option<mongodb::error::Result<Document>>,
-) -> Option<String> {
-    for _ in 0..MAX_DRAIN {
-        match item {
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return Some(e.to_string()),
-            None => return Some("closed by the server".to_owned()),
-        }
-        // The stream keeps an unfinished fetch for the next poll, so leaving it pending is safe.
-        match changes.next().now_or_never() {
-            Some(next) => item = next,
-            None => return None,
-        }
-    }
-    None
 }

@@ -4,7 +4,8 @@
 //! state change that caused it. A relay then reads committed, unsent records and publishes them.
 //! Each store implements [`OutboxStore`] (PostgreSQL in [`crate::postgres`], where the outbox
 //! is the write-ahead log read through a replication slot; MongoDB in [`crate::mongo`], a
-//! collection); the relay, batching, ordering and failure handling are shared in [`relay`].
+//! collection read through its change stream); the relay, batching, ordering and failure
+//! handling are shared in [`relay`].
 
 pub mod relay;
 
@@ -56,8 +57,8 @@ pub trait OutboxStore: Send + 'static {
         published: &[Self::Id],
     ) -> anyhow::Result<Vec<OutboxRecord<Self::Id>>>;
 
-    /// Marks records as published: a write on MongoDB; on PostgreSQL, what lets the relay
-    /// confirm their transactions to the slot.
+    /// Marks records as published: on MongoDB, a write of the relay's position in the change
+    /// stream; on PostgreSQL, what lets the relay confirm their transactions to the slot.
     async fn mark_sent(&mut self, ids: &[Self::Id]) -> anyhow::Result<()>;
 
     /// Resolves when new records may have been committed, or after `fallback` at the latest.

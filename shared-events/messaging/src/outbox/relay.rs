@@ -5,10 +5,11 @@
 //! sent; the rest is published again on the next pass. Delivery is therefore at least once
 //! and never reorders a key: a crash between publish and mark re-sends, it never skips.
 //!
-//! Marking is deferred and batched. On MongoDB marking a record sent is a write, so one commit
-//! (and fsync) per batch, and under light load a batch is one or two records
-//! (docs/performance.md measures what deferring bought); on PostgreSQL it is what lets the
-//! relay confirm the records' transactions to the replication slot, which costs no write. The relay keeps the ids it published but has not
+//! Marking is deferred and batched. On MongoDB marking records sent records the relay's position
+//! in the outbox's change stream, a write, so one commit (and fsync) per mark, and under light
+//! load a batch is one or two records (docs/performance.md measures what deferring bought); on
+//! PostgreSQL it is what lets the relay confirm the records' transactions to the replication
+//! slot, which costs no write. The relay keeps the ids it published but has not
 //! yet marked, leaves them out of the next reads, and marks them in one statement once they
 //! fill a batch or [`MARK_AFTER`] has passed (and before it stops). A crash in between
 //! publishes those records again, which the consumers' inboxes make harmless.
