@@ -24,15 +24,13 @@ use std::time::{Duration, Instant};
 use mongodb::bson::{doc, Document};
 use mongodb::event::command::CommandEvent;
 use mongodb::event::EventHandler;
-use mongodb::options::{ClientOptions, Credential};
 use mongodb::{Client, Database};
 use saga_contracts::events::StockUpdated;
 use saga_contracts::{Envelope, EventType};
 use saga_messaging::mongo::{enqueue, ensure_indexes, txn, MongoOutboxStore};
 use saga_messaging::secret::LocalStack;
-use saga_messaging::testing::{isolated_kafka, mongodb_url};
+use saga_messaging::testing::{isolated_kafka, mongodb_url, operator_options};
 use saga_messaging::{CancellationToken, OutboxRelay};
-use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 const SKUS: u64 = 64;
@@ -63,21 +61,7 @@ fn event(i: u64) -> Envelope {
 
 /// A client of the bench's server that counts the commands it sends, by name.
 async fn counting_client(counts: Counts) -> Client {
-    saga_messaging::tls::install_crypto_provider();
-    let url = mongodb_url();
-    let mut options = ClientOptions::parse(&url).await.expect("a MongoDB URL");
-    if options.credential.is_none() {
-        let password = LocalStack::default()
-            .password("mongodb-operator")
-            .expect("the stack's MongoDB operator password");
-        options.credential = Some(
-            Credential::builder()
-                .username("operator".to_owned())
-                .password(password.expose_secret().to_owned())
-                .source("admin".to_owned())
-                .build(),
-        );
-    }
+    let mut options = operator_options(&mongodb_url()).await;
     options.command_event_handler = Some(EventHandler::callback(move |e: CommandEvent| {
         if let CommandEvent::Started(s) = e {
             *counts.lock().unwrap().entry(s.command_name).or_default() += 1;

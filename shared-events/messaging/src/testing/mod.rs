@@ -24,7 +24,9 @@ pub mod settle;
 pub mod wait;
 
 #[cfg(feature = "mongodb")]
-pub use self::mongodb::{fresh_mongo_database, mongodb_client, mongodb_url, operator_client};
+pub use self::mongodb::{
+    fresh_mongo_database, mongodb_client, mongodb_url, operator_client, operator_options,
+};
 #[cfg(feature = "redis")]
 pub use self::redis::{
     delete_keys_blocking, redis_admin_settings, redis_connection, redis_server_command,

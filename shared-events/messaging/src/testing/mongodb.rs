@@ -28,9 +28,9 @@ pub async fn mongodb_client() -> Client {
     operator_client(&mongodb_url()).await
 }
 
-/// A client of `url` that may create and drop databases and users: the URL's own credential,
-/// or else the local stack's operator (`mongodb-operator`, in `admin`); checked with a `ping`.
-pub async fn operator_client(url: &str) -> Client {
+/// The options of a client of `url` that may create and drop databases and users: the URL's
+/// own credential, or else the local stack's operator (`mongodb-operator`, in `admin`).
+pub async fn operator_options(url: &str) -> ClientOptions {
     crate::tls::install_crypto_provider();
     let mut options = ClientOptions::parse(url)
         .await
@@ -49,6 +49,12 @@ pub async fn operator_client(url: &str) -> Client {
                 .build(),
         );
     }
+    options
+}
+
+/// A client of `url` with [`operator_options`], checked with a `ping`.
+pub async fn operator_client(url: &str) -> Client {
+    let options = operator_options(url).await;
     let client = Client::with_options(options).expect("a MongoDB client");
     client
         .database("admin")
