@@ -615,6 +615,23 @@ async function main() {
     assert.equal(tb.timeline.reason, 'out_of_stock', `#timeline .reason for B shows ${JSON.stringify(tb.timeline.reason)}`);
     ok(`timeline of B, as in GET /orders/{id}: ${tb.timeline.events.map((e) => `${e.type} +${e.offset}ms`).join(', ')}; reason out_of_stock`);
 
+    // A late transition of B reaching the page from its feed (B's order is still the one open)
+    // as A's row is clicked: the click wins, and the timeline that stays is A's.
+    const late = await apiOrder(b.id);
+    const clickedAt = operator.requests.length;
+    await page.evaluate((t) => {
+      queued.push(t);
+      flush();
+    }, {
+      order_id: late.id,
+      customer_id: late.customer_id,
+      total: late.total,
+      status: late.status,
+      reason: late.reason,
+      created_at: late.created_at,
+      event_type: 'order.paid',
+      at: new Date().toISOString(),
+    });
     const ta = await openTimeline(page, a.id);
     const typesA = ta.timeline.events.map((e) => e.type);
     assert.equal(typesA[0], 'order.created', `timeline of A should start with order.created: [${typesA.join(', ')}]`);
@@ -624,6 +641,16 @@ async function main() {
     }
     assert.equal(ta.timeline.reason ?? '', '', `#timeline .reason for A shows ${JSON.stringify(ta.timeline.reason)}`);
     ok(`timeline of A, as in GET /orders/{id}: ${ta.timeline.events.map((e) => `${e.type} +${e.offset}ms`).join(', ')}`);
+    // The page's own timers run on: two more reads of the counts (one every 2 s) are well after
+    // any reload of B's timeline that the late transition could have left due (150 ms).
+    const summaryReads = () =>
+      operator.requests.slice(clickedAt).filter((r) => r.url().startsWith(`${ORDERS_URL}/orders/summary`)).length;
+    await pollUntil('two reads of the counts after A was clicked', async () => summaryReads() >= 2, () => `${summaryReads()} so far`);
+    const staleReads = operator.requests.slice(clickedAt).filter((r) => r.url().startsWith(`${ORDERS_URL}/orders/${b.id}`));
+    assert.equal(staleReads.length, 0, `after A's row was clicked, the page read B's order again ${staleReads.length} time(s) (a stale reload of B's timeline)`);
+    const open = (await readTimeline(page)).orderId;
+    assert.equal(open, a.id, `after A's row was clicked and B's late transition, #timeline shows ${open}`);
+    ok("B's late transition as A was clicked: the timeline stays A's, B's reload was cancelled");
 
     // ---- never reloaded ----
     const still = await page.evaluate(() => ({

@@ -544,13 +544,19 @@ function flush() {
 
 // ---- the timeline ---------------------------------------------------------------------
 
+// A feed update of the open order reloads its timeline a little later, once for a burst of
+// updates. A click on another row in the meantime wins: the reload is cancelled, and a reload
+// already due checks that its order is still the one selected.
 let timelineTimer = null;
 function scheduleTimeline(id) {
   clearTimeout(timelineTimer);
-  timelineTimer = setTimeout(() => openTimeline(id), 150);
+  timelineTimer = setTimeout(() => {
+    if (selected === id) openTimeline(id);
+  }, 150);
 }
 
 async function openTimeline(id) {
+  clearTimeout(timelineTimer);
   selected = id;
   for (const o of orders.values()) o.row.classList.toggle("selected", o.id === id);
   let order;
@@ -614,12 +620,6 @@ function drawAxis(svg, events) {
   svg.setAttribute("viewBox", `0 0 ${width} 70`);
   svg.replaceChildren(...parts);
 }
-
-$("#close").addEventListener("click", () => {
-  selected = null;
-  $("#timeline").hidden = true;
-  for (const o of orders.values()) o.row.classList.remove("selected");
-});
 
 $("#close").addEventListener("click", () => {
   selected = null;
