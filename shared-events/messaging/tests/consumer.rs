@@ -535,6 +535,73 @@ async fn the_postgres_inbox_applies_each_calls_handler_once_per_event() {
     assert_eq!(effects(&env.pool, c).await, Some(7));
 }
 
+/// Adds 1, once told to go on: holds its transaction, and so its inbox row, open till then.
+struct Held {
+    entered: Arc<tokio::sync::Notify>,
+    go: Arc<tokio::sync::Notify>,
+}
+
+#[async_trait]
+impl PgHandler for Held {
+    async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
+        self.entered.notify_one();
+        self.go.notified().await;
+        Add(1).handle(tx, event).await
+    }
+}
+
+/// Two instances of one consumer take the same event at once. The second's inbox insert waits
+/// for the first's transaction; once that commits, the second finds a duplicate (not an error)
+/// and runs nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_racing_on_one_event_apply_it_once() {
+    use saga_messaging::Outcome::{Applied, Duplicate};
+    let (env, _topic) = setup().await;
+    let order_id = Uuid::now_v7();
+    let event = cancelled(order_id, "ok");
+    let (entered, go) = (
+        Arc::new(tokio::sync::Notify::new()),
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    let held = Held {
+        entered: entered.clone(),
+        go: go.clone(),
+    };
+    let first = {
+        let (inbox, event) = (PgInbox::new(env.pool.clone(), "race-test"), event.clone());
+        tokio::spawn(async move { inbox.apply(&held, &event).await })
+    };
+    entered.notified().await;
+    let second = {
+        let (inbox, event) = (PgInbox::new(env.pool.clone(), "race-test"), event.clone());
+        tokio::spawn(async move { inbox.apply(&Add(100), &event).await })
+    };
+    wait_for(
+        "the second instance's inbox insert to wait on the first's row",
+        Duration::from_secs(60),
+        || async {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock' \
+                   AND query LIKE 'INSERT INTO inbox%'",
+            )
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+            (waiting == 1).then_some(())
+        },
+    )
+    .await;
+    go.notify_one();
+    assert_eq!(first.await.unwrap().unwrap(), Applied);
+    assert_eq!(second.await.unwrap().unwrap(), Duplicate);
+    assert_eq!(
+        effects(&env.pool, order_id).await,
+        Some(1),
+        "the second instance ran its handler too"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_postgres_batch_step_is_all_or_nothing_and_idempotent() {
     use saga_messaging::{Handler, Outcome};

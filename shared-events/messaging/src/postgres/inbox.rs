@@ -44,7 +44,10 @@ pub trait PgHandler: Send + Sync {
 /// The inbox of one consumer on a pool: applies an event's effect once per consumer, with the
 /// [`PgHandler`] given for that call. The inbox row `(consumer, event_id)` is inserted first in
 /// the transaction; if it exists the event is a duplicate and nothing runs. Two instances
-/// racing on one event serialize on that row. The handler's effect, the events it enqueues
+/// racing on one event serialize on that row: the second waits for the first to commit, and
+/// its insert then fails on the primary key (a duplicate). The insert is a plain one, guarded
+/// by `NOT EXISTS`, rather than `ON CONFLICT DO NOTHING`: PostgreSQL writes a speculative
+/// insert's confirmation as a WAL record of its own, one more per event. The handler's effect, the events it enqueues
 /// (outbox) and the inbox row commit together or not at all.
 ///
 /// The handler comes with each call, so it may carry what only that event's caller knows:
@@ -80,15 +83,20 @@ impl PgInbox {
         let mut loan = self.conns.take().await?;
         let mut tx = Connection::begin(&mut *loan.conn).await?;
         let inserted = sqlx::query(
-            "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING",
+            "INSERT INTO inbox (consumer, event_id, event_type) SELECT $1, $2, $3 \
+             WHERE NOT EXISTS (SELECT 1 FROM inbox WHERE consumer = $1 AND event_id = $2)",
         )
         .bind(&self.consumer)
         .bind(event.event_id)
         .bind(event.event_type().as_str())
         .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .await;
+        // The row of another transaction that committed while this one waited on it: the
+        // event is a duplicate all the same.
+        let inserted = match inserted {
+            Err(e) if is_unique_violation(&e) => 0,
+            other => other?.rows_affected(),
+        };
         if inserted == 0 {
             tx.rollback().await?;
             self.conns.give_back(loan);
@@ -125,10 +133,16 @@ impl PgInbox {
             let mut tx = Connection::begin(&mut *loan.conn).await?;
             let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
             let types: Vec<&str> = events.iter().map(|e| e.event_type().as_str()).collect();
+            // `DISTINCT ON`: a second copy of one event within the batch is not inserted twice.
+            // Another transaction's row for one of them fails the batch (a unique violation);
+            // its events are then applied one by one, where that row is seen.
             let mut fresh: HashSet<Uuid> = sqlx::query_scalar(
                 "INSERT INTO inbox (consumer, event_id, event_type) \
-                 SELECT $1, id, t FROM unnest($2::uuid[], $3::text[]) AS x(id, t) \
-                 ON CONFLICT DO NOTHING RETURNING event_id",
+                 SELECT DISTINCT ON (id) $1, id, t \
+                 FROM unnest($2::uuid[], $3::text[]) AS x(id, t) \
+                 WHERE NOT EXISTS \
+                     (SELECT 1 FROM inbox i WHERE i.consumer = $1 AND i.event_id = x.id) \
+                 RETURNING event_id",
             )
             .bind(&self.consumer)
             .bind(&ids)
@@ -157,6 +171,11 @@ impl PgInbox {
         .await;
         result.ok()
     }
+}
+
+/// Whether `error` is PostgreSQL's unique violation (SQLSTATE 23505).
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some("23505"))
 }
 
 /// A [`PgHandler`] that is the same for every event, applied through a [`PgInbox`]: the
