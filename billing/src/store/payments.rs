@@ -44,6 +44,10 @@ pub async fn lock(conn: &mut PgConnection, order_id: Uuid) -> Result<Option<Paym
 
 /// Records the order's payment. Returns false if the order already has one (another
 /// transaction claimed it meanwhile); the caller must then undo its effect.
+///
+/// A plain insert guarded by `NOT EXISTS`, not `ON CONFLICT DO NOTHING`, whose speculative
+/// insert costs a WAL record more. A row another transaction commits meanwhile fails the
+/// insert on the primary key, which is the same answer: false.
 #[tracing::instrument(level = "debug", skip_all, fields(order_id = %payment.order_id))]
 pub async fn insert(
     conn: &mut PgConnection,
@@ -52,7 +56,8 @@ pub async fn insert(
 ) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO payments (order_id, customer_id, amount, status, reason) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id) DO NOTHING",
+         SELECT $1, $2, $3, $4, $5 \
+         WHERE NOT EXISTS (SELECT 1 FROM payments WHERE order_id = $1)",
     )
     .bind(payment.order_id)
     .bind(payment.customer_id)
@@ -60,9 +65,12 @@ pub async fn insert(
     .bind(payment.status.as_str())
     .bind(reason.map(|r| r.as_str()))
     .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
+    .await;
+    match inserted {
+        Ok(done) => Ok(done.rows_affected() == 1),
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Moves a locked payment to `status`.

@@ -114,7 +114,11 @@ async fn order_step(
         .reservation
         .as_ref()
         .filter(|_| decision.reservation_changed)
-        .map(|r| (book, r));
+        .map(|reservation| rows::ReservationWrite {
+            book,
+            reservation,
+            existed: existing.is_some(),
+        });
     rows::write_step(conn, &decision.products, changed).await?;
     enqueue_all(conn, &cause.envelopes(decision.events.clone())).await?;
     tracing::info!(%order_id, note = decision.note, "reservation step");

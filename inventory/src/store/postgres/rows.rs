@@ -94,14 +94,26 @@ pub async fn insert_product(conn: &mut PgConnection, p: &Product) -> Result<bool
     Ok(inserted == 1)
 }
 
+/// A reservation to write in its book: `existed` says whether the step read one there (under
+/// the order's lock), so whether it is updated or inserted.
+pub struct ReservationWrite<'a> {
+    pub book: Book,
+    pub reservation: &'a Reservation,
+    pub existed: bool,
+}
+
 /// A step's writes in one statement: every product's numbers (each guarded by the numbers it
 /// had, which turns a lost update into an error), and the reservation if it changed, in its
 /// book. One round trip instead of one per product plus one. The caller holds the order's lock
 /// and the products' row locks.
+///
+/// The reservation is updated if the step read it, and inserted if not: under the order's lock
+/// nothing else writes it meanwhile. (`INSERT … ON CONFLICT DO UPDATE` cost a WAL record more
+/// either way: the speculative insert's confirmation, or the conflicting row's lock.)
 pub async fn write_step(
     conn: &mut PgConnection,
     changes: &[ProductChange],
-    reservation: Option<(Book, &Reservation)>,
+    reservation: Option<ReservationWrite<'_>>,
 ) -> Result<(), StoreError> {
     if changes.is_empty() && reservation.is_none() {
         return Ok(());
@@ -116,8 +128,9 @@ pub async fn write_step(
         changes.iter().map(|c| db_count(f(side(c)))).collect()
     };
     let skus: Vec<&str> = changes.iter().map(|c| c.after.sku.as_str()).collect();
-    let r = reservation.map(|(book, r)| ReservationColumns::of(book, r));
-    let updated: i64 = sqlx::query_scalar(
+    let existed = reservation.as_ref().is_some_and(|w| w.existed);
+    let r = reservation.map(|w| ReservationColumns::of(w.book, w.reservation));
+    let (updated, reservations): (i64, i64) = sqlx::query_as(
         "WITH change AS ( \
              SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], \
                                   $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], \
@@ -132,15 +145,18 @@ pub async fn write_step(
                AND p.reserved = c.was_reserved AND p.sold = c.was_sold \
                AND p.restocked = c.was_restocked \
              RETURNING 1 \
-         ), reservation AS ( \
+         ), inserted AS ( \
              INSERT INTO reservations (order_id, manual, status, items, reason, short_skus) \
-             SELECT $10, $15, $11, $12, $13, $14 WHERE $10 IS NOT NULL \
-             ON CONFLICT (order_id, manual) DO UPDATE SET status = EXCLUDED.status, \
-                 items = EXCLUDED.items, reason = EXCLUDED.reason, \
-                 short_skus = EXCLUDED.short_skus, updated_at = now() \
+             SELECT $10, $15, $11, $12, $13, $14 WHERE $10 IS NOT NULL AND NOT $16 \
+             RETURNING 1 \
+         ), rewritten AS ( \
+             UPDATE reservations SET status = $11, items = $12, reason = $13, \
+                    short_skus = $14, updated_at = now() \
+             WHERE $16 AND order_id = $10 AND manual = $15 \
              RETURNING 1 \
          ) \
-         SELECT count(*) FROM updated",
+         SELECT (SELECT count(*) FROM updated), \
+                (SELECT count(*) FROM inserted) + (SELECT count(*) FROM rewritten)",
     )
     .bind(&skus)
     .bind(column(|p| p.available, after))
@@ -157,8 +173,16 @@ pub async fn write_step(
     .bind(r.as_ref().and_then(|r| r.reason))
     .bind(r.as_ref().map(|r| r.short_skus.clone()))
     .bind(r.as_ref().map(|r| r.manual))
+    .bind(existed)
     .fetch_one(conn)
     .await?;
+    let expected = i64::from(r.is_some());
+    if reservations != expected {
+        return Err(StoreError::Backend(anyhow::anyhow!(
+            "wrote {reservations} reservation rows of order {:?}, not {expected}",
+            r.as_ref().map(|r| r.order_id)
+        )));
+    }
     if updated != changes.len() as i64 {
         return Err(StoreError::Backend(anyhow::anyhow!(
             "the stock of {} of {:?} changed under a lock",
