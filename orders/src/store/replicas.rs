@@ -31,18 +31,35 @@ pub async fn upsert_customer(
 
 /// Keeps the latest name and price of a SKU. The events of one SKU share a Kafka key, so they
 /// arrive in the order inventory committed them: the last one applied is the newest.
+///
+/// Most `stock.updated` events change a known SKU's stock, not its name or price, and then
+/// nothing is written; `updated_at` is when the name or the price last changed. A new SKU is
+/// inserted. (`INSERT … ON CONFLICT DO UPDATE` wrote two WAL records for every event of a known
+/// SKU: the conflicting row's lock, then its update.) An insert racing another instance's for
+/// the same new SKU fails on the primary key, and the event is retried.
 #[tracing::instrument(level = "debug", skip_all, fields(sku = %s.sku))]
 pub async fn upsert_product(conn: &mut PgConnection, s: &StockUpdated) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO products (sku, name, price) VALUES ($1, $2, $3) \
-         ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, price = EXCLUDED.price, \
-         updated_at = now()",
+    // The `EXISTS` reads the statement's snapshot: the row as it was before the update.
+    let known: bool = sqlx::query_scalar(
+        "WITH changed AS ( \
+             UPDATE products SET name = $2, price = $3, updated_at = now() \
+             WHERE sku = $1 AND (name, price) IS DISTINCT FROM ($2::text, $3::numeric) \
+             RETURNING 1 \
+         ) SELECT EXISTS (SELECT 1 FROM products WHERE sku = $1)",
     )
     .bind(&s.sku)
     .bind(&s.name)
     .bind(s.price.amount())
-    .execute(conn)
+    .fetch_one(&mut *conn)
     .await?;
+    if !known {
+        sqlx::query("INSERT INTO products (sku, name, price) VALUES ($1, $2, $3)")
+            .bind(&s.sku)
+            .bind(&s.name)
+            .bind(s.price.amount())
+            .execute(conn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -139,7 +139,9 @@ pub async fn cancel_overdue(
 }
 
 /// Appends a saga event to an order's history, once per event type, with the order's state
-/// right after the step (which the saga feed shows). `at` defaults to now.
+/// right after the step (which the saga feed shows). `at` defaults to now. The caller holds the
+/// order's row lock, so no other transaction inserts the same entry meanwhile: a plain insert
+/// guarded by `NOT EXISTS` does, without the WAL record of `ON CONFLICT`'s confirmation.
 #[tracing::instrument(level = "debug", skip_all, fields(order_id = %order_id, event_type = %event_type))]
 async fn record_history(
     conn: &mut PgConnection,
@@ -150,7 +152,9 @@ async fn record_history(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO order_history (order_id, event_type, at, status, reason) \
-         VALUES ($1, $2, coalesce($3, clock_timestamp()), $4, $5) ON CONFLICT DO NOTHING",
+         SELECT $1, $2, coalesce($3, clock_timestamp()), $4, $5 \
+         WHERE NOT EXISTS \
+             (SELECT 1 FROM order_history WHERE order_id = $1 AND event_type = $2)",
     )
     .bind(order_id)
     .bind(event_type.as_str())
